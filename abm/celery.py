@@ -1,0 +1,34 @@
+"""The Celery app. Re-delivery is safe because every task is idempotent (see each task's docstring)."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+
+app = Celery("abm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # A task is acknowledged only after it finished, and a worker killed mid-task hands it back.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    broker_connection_retry_on_startup=True,
+    result_expires=24 * 3600,
+)
+
+# The one beat schedule of the project.
+app.conf.beat_schedule = {
+    "metrics-nightly-recompute": {
+        "task": "metrics.recompute_all",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "playbooks-generate-due-tasks": {
+        "task": "playbooks.generate_due_tasks",
+        "schedule": crontab(minute="*/15"),
+    },
+}
+
+app.autodiscover_tasks()

@@ -1,0 +1,38 @@
+"""Role-aware navigation for the base layout."""
+
+from django.urls import NoReverseMatch, reverse
+
+from abm.models import Role
+
+# (label, url name, roles that see it)
+_ITEMS = [
+    ("Accounts", "accounts:list", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Playbooks", "playbooks:list", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
+    ("Tasks", "playbooks:tasks", {Role.MARKETER, Role.SALES, Role.ADMIN}),
+    ("Goals", "metrics:goals", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Dashboards", "metrics:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Import", "accounts:import", {Role.MARKETER, Role.ADMIN}),
+]
+
+
+def nav_items(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    role = Role.ADMIN if user.is_superuser else user.role
+    items = []
+    for label, url_name, roles in _ITEMS:
+        if role not in roles:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url})
+    return items
+
+
+def navigation(request) -> dict:
+    items = nav_items(request.user)
+    for item in items:
+        item["active"] = request.path.startswith(item["url"])
+    return {"nav_items": items}

@@ -1,0 +1,188 @@
+"""One settings module, driven by environment variables (see .env.example)."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from abm.lib.env import envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+DEBUG = envbool("DEBUG", True)
+# The fallback key only exists so a newcomer needs no set-up; production must set SECRET_KEY.
+SECRET_KEY = envstr("SECRET_KEY", "dev-insecure-key-change-me-in-production-0123456789abcdef")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_htmx",
+    "abm",
+    "accounts",
+    "playbooks",
+    "metrics",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "abm.urls"
+WSGI_APPLICATION = "abm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "abm.navigation.navigation",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'abm.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dev server read while an in-process task writes.
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+AUTH_USER_MODEL = "abm.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 12)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "abm@localhost")
+
+# --- Security: strict by default when DEBUG is off (manage.py check --deploy stays clean).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+
+# --- Celery: REDIS_URL unset runs every task in-process, so a newcomer needs only Python.
+REDIS_URL = envstr("REDIS_URL")
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+# Time limits stay below the broker's visibility timeout so Redis never re-delivers a task that is
+# still running on a healthy worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1500)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1800)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+}
+
+# --- Domain settings (DOMAIN.md): every default is here, never a literal buried in code.
+ABM_ENGAGEMENT_POINTS = {
+    "email_open": 1.0,
+    "email_click": 3.0,
+    "email_reply": 8.0,
+    "web_visit": 2.0,
+    "content_download": 5.0,
+    "form_fill": 10.0,
+    "ad_click": 2.0,
+    "ad_impression": 0.1,
+    "event_attended": 15.0,
+    "webinar_attended": 10.0,
+    "meeting": 20.0,
+    "call_connected": 5.0,
+    "intent_signal": 3.0,
+    "email_sent": 0.0,
+    "direct_mail_sent": 0.0,
+    "call_attempt": 0.0,
+    "linkedin_message": 0.0,
+}
+ABM_SENIORITY_MULTIPLIERS = {
+    "c_level": 2.0,
+    "vp": 1.5,
+    "director": 1.25,
+    "manager": 1.0,
+    "other": 0.5,
+    None: 1.0,
+}
+ABM_ENGAGEMENT_WINDOW_DAYS = envint("ABM_ENGAGEMENT_WINDOW_DAYS", 90)
+ABM_ENGAGEMENT_HALF_LIFE_DAYS = envfloat("ABM_ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
+ABM_DAILY_POINTS_CAP = envfloat("ABM_DAILY_POINTS_CAP", 20.0)
+ABM_SPIKE_RATIO = envfloat("ABM_SPIKE_RATIO", 2.0)
+ABM_ENGAGED_SCORE = envfloat("ABM_ENGAGED_SCORE", 10.0)
+ABM_MQA_SCORE = envfloat("ABM_MQA_SCORE", 50.0)
+ABM_MQA_MIN_ENGAGED_CONTACTS = envint("ABM_MQA_MIN_ENGAGED_CONTACTS", 2)
+ABM_ATTRIBUTION_WINDOW_DAYS = envint("ABM_ATTRIBUTION_WINDOW_DAYS", 180)
+ABM_TIME_DECAY_HALF_LIFE_DAYS = envfloat("ABM_TIME_DECAY_HALF_LIFE_DAYS", 7.0)
+ABM_HOLDOUT_SHARE = envfloat("ABM_HOLDOUT_SHARE", 0.10)
+ABM_LIFT_MIN_GROUP = envint("ABM_LIFT_MIN_GROUP", 30)
+ABM_FOLLOW_UP_SLA_HOURS = envint("ABM_FOLLOW_UP_SLA_HOURS", 48)
+ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
+ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)

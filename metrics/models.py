@@ -1,0 +1,311 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from abm.lib.channels import Channel
+from abm.lib.constraints import one_of
+from accounts.models import JourneyStage
+
+
+class AttributionModel(models.TextChoices):
+    FIRST_TOUCH = "first_touch", "First touch"
+    LAST_TOUCH = "last_touch", "Last touch"
+    LINEAR = "linear", "Linear"
+    TIME_DECAY = "time_decay", "Time decay"
+    U_SHAPED = "u_shaped", "U-shaped"
+    W_SHAPED = "w_shaped", "W-shaped"
+    MARKOV = "markov", "Markov chain"
+    SHAPLEY = "shapley", "Shapley"
+
+
+class ConversionKind(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline (opportunity created)"
+    REVENUE = "revenue", "Revenue (closed won)"
+
+
+class GoalTeam(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    SALES = "sales", "Sales"
+    SHARED = "shared", "Shared"
+
+
+class GoalMetric(models.TextChoices):
+    PIPELINE_CREATED = "pipeline_created", "Pipeline created"
+    REVENUE_WON = "revenue_won", "Revenue won"
+    OPPORTUNITIES_CREATED = "opportunities_created", "Opportunities created"
+    MQA_ACCOUNTS = "mqa_accounts", "MQA accounts"
+    ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
+    WIN_RATE = "win_rate", "Win rate"
+    AVERAGE_DEAL_SIZE = "average_deal_size", "Average deal size"
+    FOLLOW_UP_RATE = "follow_up_rate", "Follow-up rate"
+    MEETINGS_HELD = "meetings_held", "Meetings held"
+
+
+class GoalStatus(models.TextChoices):
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+    ACHIEVED = "achieved", "Achieved"
+    MISSED = "missed", "Missed"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RunKind(models.TextChoices):
+    FULL = "full", "Full recompute"
+    INCREMENTAL = "incremental", "Incremental recompute"
+    ICP_RESCORE = "icp_rescore", "ICP re-score"
+    IMPORT = "import", "CSV import"
+
+
+class BudgetLine(models.Model):
+    """Spend not recorded on activities: agency fees, event sponsorships, ad budgets."""
+
+    playbook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget_lines",
+    )
+    channel = models.CharField(max_length=24, choices=Channel.choices, blank=True)
+    date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="budget_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(playbook__isnull=False) | ~Q(channel=""),
+                name="budget_line_has_playbook_or_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="") | one_of("channel", Channel), name="budget_channel_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+
+class Goal(models.Model):
+    name = models.CharField(max_length=200)
+    team = models.CharField(max_length=16, choices=GoalTeam.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_goals"
+    )
+    metric = models.CharField(max_length=32, choices=GoalMetric.choices)
+    scope_tiers = models.JSONField(default=list, blank=True)
+    scope_playbook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scoped_goals",
+    )
+    scope_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scoped_goals",
+        help_text="Limit the goal to this rep's accounts.",
+    )
+    baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    target = models.DecimalField(max_digits=16, decimal_places=4)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    # Written by the metrics engine on every recompute.
+    current_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    expected_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=GoalStatus.choices, blank=True)
+    notified_status = models.CharField(max_length=16, choices=GoalStatus.choices, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__lt=models.F("end_date")), name="goal_starts_before_end"
+            ),
+            models.CheckConstraint(condition=Q(target__gte=0), name="goal_target_gte_0"),
+            models.CheckConstraint(condition=one_of("team", GoalTeam), name="goal_team_valid"),
+            models.CheckConstraint(
+                condition=one_of("metric", GoalMetric), name="goal_metric_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="") | one_of("status", GoalStatus), name="goal_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner"]), models.Index(fields=["start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GoalMilestone(models.Model):
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "date"], name="goal_milestone_once_per_date"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="goal_milestone_value_gte_0"),
+        ]
+
+
+class EngagementScore(models.Model):
+    """The current engagement of an account, with what makes it up."""
+
+    account = models.OneToOneField(
+        "accounts.Account", primary_key=True, on_delete=models.CASCADE, related_name="engagement"
+    )
+    score = models.FloatField()
+    by_channel = models.JSONField(default=dict)
+    engaged_contacts = models.PositiveIntegerField(default=0)
+    spike = models.BooleanField(default=False)
+    top_activities = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0), name="engagement_score_gte_0"),
+        ]
+
+
+class EngagementHistory(models.Model):
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="engagement_history"
+    )
+    date = models.DateField()
+    score = models.FloatField()
+
+    class Meta:
+        verbose_name_plural = "engagement history"
+        ordering = ["account", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "date"], name="engagement_history_once_a_day"
+            ),
+            models.CheckConstraint(condition=Q(score__gte=0), name="engagement_history_gte_0"),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+
+class JourneyStageChange(models.Model):
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(max_length=16, choices=JourneyStage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=JourneyStage.choices, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "changed_at"], name="journey_stage_change_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["changed_at"])]
+
+
+class AttributionCredit(models.Model):
+    """Credit of one model for one conversion, summed per channel and playbook (not per touch)."""
+
+    model = models.CharField(max_length=16, choices=AttributionModel.choices)
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="attribution_credits"
+    )
+    # Copied from the opportunity so dashboards scope and filter without a join.
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="attribution_credits"
+    )
+    converted_at = models.DateTimeField()
+    channel = models.CharField(max_length=24, choices=Channel.choices)
+    playbook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attribution_credits",
+    )
+    weight = models.FloatField()
+    credit = models.DecimalField(max_digits=16, decimal_places=4)
+    touches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Two partial constraints because NULL playbooks are distinct in a plain unique index.
+            models.UniqueConstraint(
+                fields=["model", "kind", "opportunity", "channel", "playbook"],
+                condition=Q(playbook__isnull=False),
+                name="credit_once_per_playbook",
+            ),
+            models.UniqueConstraint(
+                fields=["model", "kind", "opportunity", "channel"],
+                condition=Q(playbook__isnull=True),
+                name="credit_once_without_playbook",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0) & Q(weight__lte=1.000001), name="credit_weight_0_1"
+            ),
+            models.CheckConstraint(condition=Q(credit__gte=0), name="credit_gte_0"),
+            models.CheckConstraint(
+                condition=one_of("model", AttributionModel), name="credit_model_valid"
+            ),
+            models.CheckConstraint(
+                condition=one_of("kind", ConversionKind), name="credit_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["model", "kind", "converted_at"]),
+            models.Index(fields=["account", "model", "kind"]),
+        ]
+
+
+class MetricRun(models.Model):
+    """One background job, shown as a progress bar; the status row makes re-delivery harmless."""
+
+    kind = models.CharField(max_length=16, choices=RunKind.choices)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    phase = models.CharField(max_length=100, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="metric_run_percent_0_100"),
+            models.CheckConstraint(
+                condition=one_of("status", RunStatus), name="metric_run_status_valid"
+            ),
+            models.CheckConstraint(condition=one_of("kind", RunKind), name="metric_run_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

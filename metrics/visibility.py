@@ -1,0 +1,52 @@
+"""Who may see goals, spend and stored metric results."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.visibility import account_children_visible_to
+from metrics.models import (
+    AttributionCredit,
+    BudgetLine,
+    EngagementHistory,
+    EngagementScore,
+    Goal,
+    JourneyStageChange,
+    MetricRun,
+)
+
+
+def goals_visible_to(user) -> QuerySet[Goal]:
+    if not user.is_authenticated:
+        return Goal.objects.none()
+    if user.sees_everything:
+        return Goal.objects.all()
+    # A rep sees the goals they own and those scoped to their own accounts.
+    return Goal.objects.filter(Q(owner=user) | Q(scope_owner=user))
+
+
+def budget_lines_visible_to(user) -> QuerySet[BudgetLine]:
+    if not user.is_authenticated or not user.sees_everything:
+        return BudgetLine.objects.none()
+    return BudgetLine.objects.all()
+
+
+def engagement_scores_visible_to(user) -> QuerySet[EngagementScore]:
+    return account_children_visible_to(EngagementScore.objects.all(), user)
+
+
+def engagement_history_visible_to(user) -> QuerySet[EngagementHistory]:
+    return account_children_visible_to(EngagementHistory.objects.all(), user)
+
+
+def journey_stage_changes_visible_to(user) -> QuerySet[JourneyStageChange]:
+    return account_children_visible_to(JourneyStageChange.objects.all(), user)
+
+
+def attribution_credits_visible_to(user) -> QuerySet[AttributionCredit]:
+    return account_children_visible_to(AttributionCredit.objects.all(), user)
+
+
+def metric_runs_visible_to(user) -> QuerySet[MetricRun]:
+    # Runs carry only status and progress, never account data.
+    if not user.is_authenticated:
+        return MetricRun.objects.none()
+    return MetricRun.objects.all()
