@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from abm.lib.env import envbool, envfloat, envint, envlist, envstr
 
@@ -11,8 +12,10 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 DEBUG = envbool("DEBUG", True)
-# The fallback key only exists so a newcomer needs no set-up; production must set SECRET_KEY.
-SECRET_KEY = envstr("SECRET_KEY", "dev-insecure-key-change-me-in-production-0123456789abcdef")
+# The fallback key only exists so a newcomer needs no set-up; production must set its own.
+SECRET_KEY = envstr("SECRET_KEY") or ("dev-only-key-never-used-with-debug-off-0123456789abcdef")
+if not DEBUG and not envstr("SECRET_KEY"):
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 

@@ -138,7 +138,7 @@ class Account(models.Model):
     # Copied from the latest EngagementScore so lists can filter and sort without a join.
     engagement_score = models.FloatField(default=0)
     spike = models.BooleanField(default=False)
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -202,6 +202,9 @@ class OwnershipChange(models.Model):
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["account", "changed_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.previous_owner_id} -> {self.new_owner_id}"
+
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
@@ -213,7 +216,7 @@ class Contact(models.Model):
     buying_role = models.CharField(
         max_length=16, choices=BuyingRole.choices, default=BuyingRole.UNKNOWN
     )
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -251,7 +254,7 @@ class Opportunity(models.Model):
     source = models.CharField(
         max_length=16, choices=OpportunitySource.choices, default=OpportunitySource.SALES
     )
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -318,6 +321,9 @@ class OpportunityStageChange(models.Model):
         ]
         indexes = [models.Index(fields=["opportunity", "changed_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.from_stage or 'new'} -> {self.to_stage}"
+
 
 class Lead(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="leads")
@@ -328,7 +334,7 @@ class Lead(models.Model):
     handed_off_at = models.DateTimeField()
     first_follow_up_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-handed_off_at"]
@@ -354,3 +360,6 @@ class Lead(models.Model):
             models.Index(fields=["account", "handed_off_at"]),
             models.Index(fields=["handed_off_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"Lead {self.pk} ({self.get_source_channel_display()})"

@@ -92,6 +92,9 @@ class BudgetLine(models.Model):
         ]
         indexes = [models.Index(fields=["date"])]
 
+    def __str__(self) -> str:
+        return f"{self.date}: {self.amount}"
+
 
 class Goal(models.Model):
     name = models.CharField(max_length=200)
@@ -167,6 +170,9 @@ class GoalMilestone(models.Model):
             models.CheckConstraint(condition=Q(value__gte=0), name="goal_milestone_value_gte_0"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.date}: {self.value}"
+
 
 class EngagementScore(models.Model):
     """The current engagement of an account, with what makes it up."""
@@ -185,6 +191,9 @@ class EngagementScore(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0), name="engagement_score_gte_0"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.score:.1f}"
 
 
 class EngagementHistory(models.Model):
@@ -205,6 +214,9 @@ class EngagementHistory(models.Model):
         ]
         indexes = [models.Index(fields=["date"])]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.date}: {self.score:.1f}"
+
 
 class JourneyStageChange(models.Model):
     account = models.ForeignKey(
@@ -222,6 +234,9 @@ class JourneyStageChange(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or 'none'} -> {self.to_stage or 'none'}"
 
 
 class AttributionCredit(models.Model):
@@ -277,6 +292,9 @@ class AttributionCredit(models.Model):
             models.Index(fields=["model", "kind", "converted_at"]),
             models.Index(fields=["account", "model", "kind"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.model}/{self.kind} {self.channel}: {self.credit}"
 
 
 class MetricRun(models.Model):

@@ -164,6 +164,9 @@ class Enrolment(models.Model):
         ]
         indexes = [models.Index(fields=["playbook", "status"])]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.playbook_id} ({self.status})"
+
 
 class EnrolmentStageChange(models.Model):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="stage_changes")
@@ -172,6 +175,9 @@ class EnrolmentStageChange(models.Model):
 
     class Meta:
         ordering = ["entered_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} -> {self.stage_id}"
 
 
 class Task(models.Model):
@@ -211,6 +217,9 @@ class Task(models.Model):
             models.Index(fields=["assignee", "status", "due_at"]),
             models.Index(fields=["account", "status"]),
         ]
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_channel_display()} task"
 
 
 class Activity(models.Model):
@@ -266,3 +275,6 @@ class Activity(models.Model):
             models.Index(fields=["occurred_at"]),
             models.Index(fields=["channel", "occurred_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"

@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh machine with Python 3.11+:
+#   make run   - virtualenv, install, migrate, demo data (if the database is empty), serve :8000
+#   make test  - lint, migrations check, the suite on SQLite, and again on PostgreSQL + Redis
+#                when DATABASE_URL / REDIS_URL are set (CI sets them)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The SQLite leg must not inherit a PostgreSQL/Redis environment.
+EMBEDDED := env -u DATABASE_URL -u REDIS_URL
+
+.PHONY: install run test lint worker beat seed bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty --accounts $${ACCOUNTS:-300}
+	@echo ""
+	@echo "Keystone ABM at http://127.0.0.1:8000  (demo logins, password demo1234):"
+	@echo "  marketer  director  rep1 rep2 rep3 rep4 (sales reps)  admin"
+	@echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(EMBEDDED) $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(EMBEDDED) $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== again on $$DATABASE_URL with broker $${REDIS_URL:-none} =="; \
+		$(BIN)/pytest; \
+	fi
+
+worker: $(STAMP)
+	$(BIN)/celery -A abm worker --loglevel=INFO --concurrency=2
+
+beat: $(STAMP)
+	$(BIN)/celery -A abm beat --loglevel=INFO
+
+seed: $(STAMP)
+	$(BIN)/python manage.py seed_demo --flush --accounts $${ACCOUNTS:-10000}
+
+clean:
+	rm -rf $(VENV) var

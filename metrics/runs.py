@@ -1,0 +1,78 @@
+"""MetricRun status rows: what a background job is doing, shown as a progress bar.
+
+The row is also the idempotency mechanism of a job: a re-delivered task finds its run already
+done and does nothing, or finds it running (its worker died) and starts it over.
+"""
+
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from metrics.models import MetricRun, RunKind, RunStatus
+
+
+def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None = None) -> MetricRun:
+    """Record a queued run and send its task once the surrounding transaction commits."""
+    run = MetricRun.objects.create(kind=kind, requested_by=requested_by, params=params or {})
+    transaction.on_commit(lambda: task.delay(run.pk))
+    return run
+
+
+def run_claim(run_id: int) -> MetricRun | None:
+    """Mark the run running; None when it already finished (a duplicate delivery)."""
+    claimed = MetricRun.objects.filter(
+        Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING), pk=run_id
+    ).update(status=RunStatus.RUNNING, started_at=timezone.now(), percent=0, error="")
+    if not claimed:
+        return None
+    return MetricRun.objects.get(pk=run_id)
+
+
+def run_progress(run: MetricRun, *, phase: str, percent: int) -> None:
+    run.phase, run.percent = phase, max(0, min(100, percent))
+    MetricRun.objects.filter(pk=run.pk).update(phase=run.phase, percent=run.percent)
+
+
+def run_finish(run: MetricRun, *, result: dict | None = None) -> None:
+    MetricRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE,
+        phase="done",
+        percent=100,
+        result=result or {},
+        finished_at=timezone.now(),
+    )
+
+
+def run_fail(run_id: int, *, error: str) -> None:
+    MetricRun.objects.filter(pk=run_id).update(
+        status=RunStatus.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+
+
+def latest_run(*, kind: RunKind | None = None) -> MetricRun | None:
+    runs = MetricRun.objects.all()
+    if kind:
+        runs = runs.filter(kind=kind)
+    return runs.first()
+
+
+# Errors worth a retry with backoff: the database went away or hit a serialisation conflict.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+def execute_run(run_id: int, body: Callable[[MetricRun], dict]) -> dict | None:
+    """Run `body` for a claimed run and record its outcome; a finished run is not run again."""
+    run = run_claim(run_id)
+    if run is None:
+        return None
+    try:
+        result = body(run)
+    except TRANSIENT_ERRORS:
+        raise  # the task retries; the run stays "running" until a delivery finishes it
+    except Exception as exc:
+        run_fail(run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    run_finish(run, result=result)
+    return result

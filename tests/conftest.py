@@ -1,0 +1,51 @@
+"""Named users for every permission test: two reps, a marketer, a director and an admin."""
+
+import pytest
+
+from abm.models import Role, User
+
+
+def make_user(username: str, role: str, **extra) -> User:
+    return User.objects.create_user(
+        username=username,
+        password="pw-for-tests-1",
+        role=role,
+        first_name=username.capitalize(),
+        email=f"{username}@example.com",
+        **extra,
+    )
+
+
+@pytest.fixture
+def alice(db) -> User:
+    """A sales rep."""
+    return make_user("alice", Role.SALES)
+
+
+@pytest.fixture
+def bob(db) -> User:
+    """Another sales rep."""
+    return make_user("bob", Role.SALES)
+
+
+@pytest.fixture
+def maria(db) -> User:
+    """A marketer."""
+    return make_user("maria", Role.MARKETER)
+
+
+@pytest.fixture
+def diana(db) -> User:
+    """A director."""
+    return make_user("diana", Role.DIRECTOR)
+
+
+@pytest.fixture
+def root(db) -> User:
+    return make_user("root", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is for attackers, not for a test suite that creates many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
