@@ -1,8 +1,12 @@
 """Named users for every permission test: two reps, a marketer, a director and an admin."""
 
 import pytest
+from django.conf import settings
 
 from abm.models import Role, User
+
+# Provides the celery_worker fixture: a real worker thread consuming from the real broker.
+pytest_plugins = ("celery.contrib.pytest",)
 
 
 def make_user(username: str, role: str, **extra) -> User:
@@ -49,3 +53,18 @@ def root(db) -> User:
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for attackers, not for a test suite that creates many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def celery_app():
+    """Our own app and broker; worker tests only make sense with Redis (the PostgreSQL leg)."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: runs on the PostgreSQL + Redis leg of make test")
+    from abm.celery import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    return {"perform_ping_check": False, "shutdown_timeout": 30}

@@ -1,0 +1,45 @@
+"""Re-score every account's ICP fit: load, score (pure, accounts/scoring.py), write in bulk."""
+
+from django.db import transaction
+
+from accounts.models import ICP, Account
+from accounts.scoring import IcpCriteria, fit_scores
+from metrics.models import MetricRun, RunKind
+from metrics.runs import run_enqueue, run_progress
+
+_BATCH = 2_000
+
+
+def icp_rescore_enqueue(*, by=None) -> MetricRun:
+    from accounts.tasks import rescore_fit
+
+    return run_enqueue(kind=RunKind.ICP_RESCORE, task=rescore_fit, requested_by=by)
+
+
+def icp_rescore(*, run: MetricRun | None = None) -> dict:
+    """Overwrite fit_score and its breakdown for every account from the active ICP."""
+    from metrics.loading import load_accounts
+
+    icp = ICP.objects.filter(is_active=True).first()
+    criteria = IcpCriteria.from_icp(icp) if icp else IcpCriteria()
+    _progress(run, "loading accounts", 5)
+    frame = load_accounts()
+    _progress(run, f"scoring {len(frame)} accounts", 30)
+    scored = fit_scores(frame, criteria)
+    rows = [
+        Account(pk=int(pk), fit_score=round(float(score), 2), fit_breakdown=breakdown)
+        for pk, score, breakdown in zip(
+            frame["account_id"], scored["fit_score"], scored["fit_breakdown"], strict=True
+        )
+    ]
+    _progress(run, "saving scores", 60)
+    # One transaction: readers see the old scores or the new ones, never a mix. Progress is
+    # reported before it, since writes inside it are invisible to the page polling the run.
+    with transaction.atomic():
+        Account.objects.bulk_update(rows, ["fit_score", "fit_breakdown"], batch_size=_BATCH)
+    return {"accounts": len(rows), "icp": icp.name if icp else None}
+
+
+def _progress(run: MetricRun | None, phase: str, percent: int) -> None:
+    if run is not None:
+        run_progress(run, phase=phase, percent=percent)
