@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
         "task": "metrics.recompute_all",
         "schedule": crontab(hour=2, minute=0),
     },
+    "playbooks-generate-due-tasks": {
+        "task": "playbooks.generate_due_tasks",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 app.autodiscover_tasks()
