@@ -33,6 +33,9 @@ def nav_items(user) -> list[dict]:
 
 def navigation(request) -> dict:
     items = nav_items(request.user)
+    # The longest matching prefix wins: /playbooks/tasks/ is Tasks, not Playbooks too.
+    matches = [item for item in items if request.path.startswith(item["url"])]
+    best = max(matches, key=lambda item: len(item["url"]), default=None)
     for item in items:
-        item["active"] = request.path.startswith(item["url"])
+        item["active"] = item is best
     return {"nav_items": items}

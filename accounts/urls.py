@@ -1,2 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
 app_name = "accounts"
-urlpatterns = []
+urlpatterns = [
+    path("", views.account_list, name="list"),
+    path("<int:pk>/", views.account_detail, name="detail"),
+    path("import/", views.account_import, name="import"),
+]

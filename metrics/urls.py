@@ -1,2 +1,9 @@
+from django.urls import path
+
+from metrics import views
+
 app_name = "metrics"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboards"),
+    path("goals/", views.goal_list, name="goals"),
+]

@@ -1,1 +1,94 @@
+from datetime import timedelta
 
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.models import CLOSED_STAGES, JourneyStage, OpportunityStage
+from accounts.visibility import accounts_visible_to, opportunities_visible_to
+from metrics.models import GoalMetric, RunKind, RunStatus
+from metrics.visibility import goals_visible_to, metric_runs_visible_to
+
+WON_REVENUE_DAYS = 365
+MONEY_METRICS = frozenset(
+    {GoalMetric.PIPELINE_CREATED, GoalMetric.REVENUE_WON, GoalMetric.AVERAGE_DEAL_SIZE}
+)
+RATE_METRICS = frozenset({GoalMetric.WIN_RATE, GoalMetric.FOLLOW_UP_RATE})
+
+
+@login_required
+def goal_list(request):
+    goals = list(
+        goals_visible_to(request.user).select_related("owner", "scope_playbook", "scope_owner")
+    )
+    for goal in goals:
+        goal.progress = _progress_percent(goal.current_value, goal.target)
+    return render(
+        request,
+        "metrics/goals.html",
+        {"goals": goals, "money_metrics": MONEY_METRICS, "rate_metrics": RATE_METRICS},
+    )
+
+
+def _progress_percent(current, target) -> float | None:
+    if current is None or not target:
+        return None
+    return max(0.0, min(100.0, float(current) / float(target) * 100))
+
+
+@login_required
+def dashboard(request):
+    """First overview: reads only stored rows, in three queries whatever the data size."""
+    user = request.user
+    since = timezone.now() - timedelta(days=WON_REVENUE_DAYS)
+    targets = Q(tier__isnull=False)
+    account_counts = accounts_visible_to(user).aggregate(
+        total=Count("pk"),
+        targets=Count("pk", filter=targets),
+        **{
+            f"stage_{stage}": Count("pk", filter=targets & Q(stage=stage))
+            for stage in JourneyStage.values
+        },
+    )
+    money = opportunities_visible_to(user).aggregate(
+        open_pipeline=Sum("amount", filter=~Q(stage__in=CLOSED_STAGES)),
+        open_count=Count("pk", filter=~Q(stage__in=CLOSED_STAGES)),
+        won_revenue=Sum(
+            "amount", filter=Q(stage=OpportunityStage.CLOSED_WON, closed_at__gte=since)
+        ),
+        won_count=Count("pk", filter=Q(stage=OpportunityStage.CLOSED_WON, closed_at__gte=since)),
+    )
+    last_run = (
+        metric_runs_visible_to(user)
+        .filter(status=RunStatus.DONE, kind__in=[RunKind.FULL, RunKind.INCREMENTAL])
+        .exclude(finished_at=None)
+        .order_by("-finished_at")
+        .first()
+    )
+    targets_total = account_counts["targets"]
+    funnel = [
+        {
+            "stage": stage,
+            "label": label,
+            "count": account_counts[f"stage_{stage}"],
+            "share": account_counts[f"stage_{stage}"] / targets_total * 100 if targets_total else 0,
+        }
+        for stage, label in JourneyStage.choices
+    ]
+    unstaged = targets_total - sum(row["count"] for row in funnel)
+    return render(
+        request,
+        "metrics/dashboards.html",
+        {
+            "scoped": not user.sees_everything,
+            "accounts_total": account_counts["total"],
+            "targets_total": targets_total,
+            "funnel": funnel,
+            "unstaged": unstaged,
+            "customers": account_counts[f"stage_{JourneyStage.CUSTOMER}"],
+            "money": money,
+            "won_days": WON_REVENUE_DAYS,
+            "last_run": last_run,
+        },
+    )

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from playbooks import views
+
 app_name = "playbooks"
-urlpatterns = []
+urlpatterns = [
+    path("", views.playbook_list, name="list"),
+    path("tasks/", views.task_list, name="tasks"),
+]

@@ -1,0 +1,122 @@
+from django.contrib import admin
+
+from metrics.models import (
+    AttributionCredit,
+    BudgetLine,
+    EngagementHistory,
+    EngagementScore,
+    Goal,
+    GoalMilestone,
+    JourneyStageChange,
+    MetricRun,
+)
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ("date", "playbook", "channel", "amount", "description")
+    list_filter = ("channel", "playbook")
+    search_fields = ("description", "playbook__name")
+    autocomplete_fields = ("playbook",)
+    list_select_related = ("playbook",)
+    date_hierarchy = "date"
+
+
+class GoalMilestoneInline(admin.TabularInline):
+    model = GoalMilestone
+    extra = 0
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "team",
+        "owner",
+        "metric",
+        "target",
+        "current_value",
+        "status",
+        "start_date",
+        "end_date",
+    )
+    list_filter = ("team", "metric", "status", "owner")
+    search_fields = ("name",)
+    autocomplete_fields = ("scope_playbook", "parent")
+    list_select_related = ("owner",)
+    readonly_fields = (
+        "current_value",
+        "expected_value",
+        "status",
+        "notified_status",
+        "computed_at",
+        "created_by",
+        "created_at",
+    )
+    inlines = (GoalMilestoneInline,)
+
+
+@admin.register(GoalMilestone)
+class GoalMilestoneAdmin(admin.ModelAdmin):
+    list_display = ("goal", "date", "value")
+    search_fields = ("goal__name",)
+    autocomplete_fields = ("goal",)
+    list_select_related = ("goal",)
+
+
+@admin.register(EngagementScore)
+class EngagementScoreAdmin(admin.ModelAdmin):
+    list_display = ("account", "score", "engaged_contacts", "spike", "computed_at")
+    list_filter = ("spike",)
+    search_fields = ("account__name", "account__domain")
+    autocomplete_fields = ("account",)
+    list_select_related = ("account",)
+    ordering = ("-score",)
+
+
+@admin.register(EngagementHistory)
+class EngagementHistoryAdmin(admin.ModelAdmin):
+    list_display = ("account", "date", "score")
+    search_fields = ("account__name", "account__domain")
+    autocomplete_fields = ("account",)
+    list_select_related = ("account",)
+    show_full_result_count = False
+
+
+@admin.register(JourneyStageChange)
+class JourneyStageChangeAdmin(admin.ModelAdmin):
+    list_display = ("account", "from_stage", "to_stage", "changed_at")
+    list_filter = ("to_stage",)
+    search_fields = ("account__name", "account__domain")
+    autocomplete_fields = ("account",)
+    list_select_related = ("account",)
+    date_hierarchy = "changed_at"
+
+
+@admin.register(AttributionCredit)
+class AttributionCreditAdmin(admin.ModelAdmin):
+    list_display = (
+        "opportunity",
+        "account",
+        "model",
+        "kind",
+        "channel",
+        "playbook",
+        "weight",
+        "credit",
+        "converted_at",
+    )
+    list_filter = ("model", "kind", "channel")
+    search_fields = ("opportunity__name", "account__name", "account__domain")
+    autocomplete_fields = ("opportunity", "account", "playbook")
+    list_select_related = ("opportunity", "account", "playbook")
+    show_full_result_count = False
+
+
+@admin.register(MetricRun)
+class MetricRunAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "status", "phase", "percent", "requested_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("phase", "error")
+    list_select_related = ("requested_by",)
+    readonly_fields = ("created_at", "started_at", "finished_at")
