@@ -1,0 +1,260 @@
+"""CSV imports as jobs: store the upload, preview and map it, run it as a MetricRun.
+
+The upload is kept under var/imports/ with an ImportJob row (kind, mapping, counts, rejects); each
+run is a MetricRun, so the page shows a progress bar and a re-delivered task does nothing twice.
+Used alike by the upload pages, `manage.py import_csv` and the `accounts.import_csv` task.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from abm.lib.csv_safety import write_csv
+from abm.lib.permissions import user_role
+from abm.models import Role
+from accounts import importing
+from accounts.import_upsert import upsert_rows
+from accounts.importing import ImportRefused, Preview, Reject
+from accounts.models import ImportJob, ImportKind
+from metrics.models import MetricRun, RunKind
+from metrics.runs import execute_run, run_enqueue, run_progress
+
+IMPORT_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
+_COPY_CHUNK = 1024 * 1024
+
+
+def import_allowed(user) -> bool:
+    return user_role(user) in IMPORT_ROLES
+
+
+def _check_allowed(by) -> None:
+    if by is None or not import_allowed(by):
+        raise PermissionDenied("Only marketers and admins may import.")
+
+
+def imports_dir() -> Path:
+    return Path(settings.VAR_DIR) / "imports"
+
+
+def import_job_file(job: ImportJob) -> Path:
+    return Path(settings.VAR_DIR) / job.path
+
+
+def import_job_rejects_file(job: ImportJob) -> Path | None:
+    return Path(settings.VAR_DIR) / job.rejects_path if job.rejects_path else None
+
+
+def import_job_create(
+    *, kind: str, upload: BinaryIO, name: str, by, size: int | None = None
+) -> ImportJob:
+    """Store an uploaded file and read its header; ImportRefused when it is no CSV we can read.
+
+    The size is checked before a byte is parsed (an upload's `size`, else `size`, else by
+    seeking), and again while copying in case it lied.
+    """
+    _check_allowed(by)
+    importing.check_kind(kind)
+    limit = settings.ABM_IMPORT_MAX_BYTES
+    if size is None:
+        size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+        upload.seek(0)
+    importing.check_size(size, limit=limit)
+    directory = imports_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{uuid.uuid4().hex}.csv"
+    try:
+        written = _copy(upload, target, limit=limit)
+        importing.check_size(written, limit=limit)
+        table = importing.read_table(target.read_bytes(), limit=0)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return ImportJob.objects.create(
+        kind=kind,
+        original_name=Path(name).name[:255] or target.name,
+        path=str(target.relative_to(settings.VAR_DIR)),
+        size=written,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        headers=table.headers,
+        mapping=importing.suggest_mapping(kind, table.headers),
+        uploaded_by=by,
+    )
+
+
+def _copy(upload: BinaryIO, target: Path, *, limit: int) -> int:
+    chunks = (
+        upload.chunks()
+        if hasattr(upload, "chunks")
+        else iter(lambda: upload.read(_COPY_CHUNK), b"")
+    )
+    written = 0
+    with target.open("wb") as out:
+        for chunk in chunks:
+            written += len(chunk)
+            if written > limit:
+                break  # check_size explains; no need to store the rest
+            out.write(chunk)
+    return written
+
+
+def import_job_preview(
+    *, job: ImportJob, rows: int = 20, mapping: dict[str, str] | None = None
+) -> Preview:
+    return importing.preview(
+        _read(job),
+        job.kind,
+        tz=timezone.get_default_timezone(),
+        mapping=job.mapping if mapping is None else mapping,
+        rows=rows,
+    )
+
+
+def import_job_map(*, job: ImportJob, by, mapping: dict[str, str]) -> ImportJob:
+    """Replace the mapping; ImportRefused when it names unknown columns or fields or misses one."""
+    _check_allowed(by)
+    job.mapping = importing.check_mapping(job.kind, job.headers, mapping)
+    job.save(update_fields=["mapping"])
+    return job
+
+
+def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> MetricRun:
+    """Queue the import on a worker once the surrounding transaction commits."""
+    from accounts.tasks import import_csv
+
+    _prepare(job, by, mapping)
+    run = run_enqueue(
+        kind=RunKind.IMPORT, task=import_csv, requested_by=by, params={"import_job": job.pk}
+    )
+    ImportJob.objects.filter(pk=job.pk).update(run=run)
+    job.run = run
+    return run
+
+
+def import_job_run(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> MetricRun:
+    """Run the import here and now, through the same MetricRun machinery as the task."""
+    _prepare(job, by, mapping)
+    run = MetricRun.objects.create(
+        kind=RunKind.IMPORT, requested_by=by, params={"import_job": job.pk}
+    )
+    ImportJob.objects.filter(pk=job.pk).update(run=run)
+    execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
+    job.refresh_from_db()
+    return job.run
+
+
+def _prepare(job: ImportJob, by, mapping: dict[str, str] | None) -> None:
+    _check_allowed(by)
+    if mapping is not None:
+        job.mapping = mapping
+    # Refuse now, while someone is there to read why, rather than in a worker.
+    job.mapping = importing.check_mapping(job.kind, job.headers, job.mapping)
+    job.save(update_fields=["mapping"])
+
+
+def import_file(
+    *, kind: str, path: Path | str, by, mapping: dict[str, str] | None = None
+) -> ImportJob:
+    """Import a file from disk now (the command): store, map (suggestion + `mapping`), run."""
+    path = Path(path)
+    _check_allowed(by)
+    importing.check_size(path.stat().st_size, limit=settings.ABM_IMPORT_MAX_BYTES)
+    with path.open("rb") as upload:
+        job = import_job_create(kind=kind, upload=upload, name=path.name, by=by)
+    chosen = importing.merge_mapping(job.mapping, mapping or {})
+    try:
+        import_job_run(job=job, by=by, mapping=chosen)
+    except ImportRefused:
+        job.delete()
+        import_job_file(job).unlink(missing_ok=True)
+        raise
+    job.refresh_from_db()
+    return job
+
+
+def import_job_execute(*, run: MetricRun) -> dict:
+    """The job's body: read, validate, upsert batch by batch with progress, keep the rejects.
+
+    Idempotent by natural keys: running it again, even after a crash half-way, finds the rows
+    already written and counts them unchanged.
+    """
+    job = ImportJob.objects.select_related("uploaded_by").get(pk=run.params["import_job"])
+    by = job.uploaded_by or run.requested_by
+    run_progress(run, phase="reading the file", percent=2)
+    parsed = importing.parse(
+        _read(job), job.kind, tz=timezone.get_default_timezone(), mapping=job.mapping
+    )
+    total = len(parsed.rows)
+    run_progress(run, phase=f"saving {total:,} rows", percent=10)
+
+    def saved(done: int, total: int) -> None:
+        run_progress(
+            run, phase=f"saved {done:,} of {total:,} rows", percent=10 + 85 * done // total
+        )
+
+    counts, rejected = upsert_rows(kind=job.kind, rows=parsed.rows, by=by, progress=saved)
+    rejects = sorted(parsed.rejects + rejected, key=lambda reject: reject.line)
+    counts.rejected += len(parsed.rejects)
+    rejects_path = _write_rejects(job, parsed.table.headers, rejects)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            **counts.as_dict(),
+            rejects=[{"line": r.line, "reason": r.reason, "values": r.cells} for r in rejects],
+            rejects_path=rejects_path,
+            finished_at=timezone.now(),
+        )
+        if job.kind == ImportKind.ACCOUNTS and (counts.created or counts.updated):
+            from accounts.rescoring import icp_rescore_enqueue
+
+            # Fit depends on industry, size, revenue and country: score what was just imported.
+            transaction.on_commit(lambda: icp_rescore_enqueue(by=by))
+    return {
+        "import_job": job.pk,
+        "kind": job.kind,
+        **counts.as_dict(),
+        "rejects_path": rejects_path,
+    }
+
+
+def import_rejects_csv(*, headers: list[str], rejects: list[Reject]) -> bytes:
+    """line, reason and the original cells; cells a spreadsheet would run are escaped."""
+    width = max([len(headers)] + [len(reject.cells) for reject in rejects])
+    header = [
+        "line",
+        "reason",
+        *headers,
+        *(f"(column {n})" for n in range(len(headers) + 1, width + 1)),
+    ]
+    rows = ([reject.line, reject.reason, *reject.cells] for reject in rejects)
+    return write_csv(rows, header)
+
+
+def _write_rejects(job: ImportJob, headers: list[str], rejects: list[Reject]) -> str:
+    target = import_job_file(job).with_suffix(".rejects.csv")
+    if not rejects:
+        target.unlink(missing_ok=True)
+        return ""
+    partial = target.with_suffix(".tmp")
+    partial.write_bytes(import_rejects_csv(headers=headers, rejects=rejects))
+    shutil.move(partial, target)  # readers never see half a file
+    return str(target.relative_to(settings.VAR_DIR))
+
+
+def _read(job: ImportJob) -> bytes:
+    try:
+        return import_job_file(job).read_bytes()
+    except FileNotFoundError:
+        raise ImportRefused(
+            f"The uploaded file of import #{job.pk} is gone; upload it again."
+        ) from None
