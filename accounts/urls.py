@@ -5,6 +5,22 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
+    path("bulk/", views.account_bulk, name="bulk"),
+    path("export.csv", views.account_export, name="export"),
+    path("export/contacts.csv", views.contacts_export, name="export_contacts"),
+    path("export/opportunities.csv", views.opportunities_export, name="export_opportunities"),
+    path("icp/", views.icp_edit, name="icp"),
+    path("tiering/", views.tiering, name="tiering"),
+    path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("<int:pk>/", views.account_detail, name="detail"),
+    path("<int:pk>/timeline.json", views.account_timeline_json, name="timeline_json"),
+    path("<int:pk>/log/", views.account_log, name="log"),
+    path("<int:pk>/assign/", views.account_assign_owner, name="assign"),
+    path("<int:pk>/contacts.csv", views.account_contacts_export, name="contacts_csv"),
+    path(
+        "<int:pk>/opportunities.csv",
+        views.account_opportunities_export,
+        name="opportunities_csv",
+    ),
     path("import/", views.account_import, name="import"),
 ]

@@ -1,0 +1,119 @@
+"""CSV exports of accounts, contacts and opportunities, streamed row by row.
+
+Callers pass querysets already scoped by accounts/visibility.py; every cell goes through
+abm.lib.csv_safety.safe_cell, so a name like "=HYPERLINK(...)" reaches the spreadsheet as text.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+
+from abm.lib.csv_safety import safe_cell
+from accounts.models import Account, Contact, Opportunity
+
+_CHUNK = 2_000
+
+ACCOUNT_COLUMNS = {
+    # header: values_list lookup
+    "id": "id",
+    "name": "name",
+    "domain": "domain",
+    "industry": "industry",
+    "employees": "employees",
+    "annual_revenue": "annual_revenue",
+    "country": "country",
+    "tier": "tier",
+    "owner": "owner__username",
+    "owner_email": "owner__email",
+    "journey_stage": "stage",
+    "fit_score": "fit_score",
+    "engagement_score": "engagement_score",
+    "priority": "priority",
+    "spike": "spike",
+    "crm_id": "external_id",
+}
+CONTACT_COLUMNS = {
+    "id": "id",
+    "account_id": "account_id",
+    "account": "account__name",
+    "account_domain": "account__domain",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "title": "title",
+    "seniority": "seniority",
+    "buying_role": "buying_role",
+    "crm_id": "external_id",
+}
+OPPORTUNITY_COLUMNS = {
+    "id": "id",
+    "account_id": "account_id",
+    "account": "account__name",
+    "account_domain": "account__domain",
+    "name": "name",
+    "amount": "amount",
+    "stage": "stage",
+    "source": "source",
+    "created_at": "created_at",
+    "close_date": "close_date",
+    "closed_at": "closed_at",
+    "crm_id": "external_id",
+}
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+    """The UTF-8 BOM (so Excel reads accents right), the header, then one line per row."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield "\ufeff"
+    yield writer.writerow([safe_cell(cell) for cell in header])
+    for row in rows:
+        yield writer.writerow([safe_cell(_plain(cell)) for cell in row])
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]):
+    response = StreamingHttpResponse(
+        (line.encode() for line in csv_lines(header, rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _rows(queryset: QuerySet, columns: dict[str, str]) -> Iterator[tuple]:
+    return queryset.values_list(*columns.values()).iterator(chunk_size=_CHUNK)
+
+
+def accounts_csv(accounts: QuerySet[Account], filename: str = "accounts.csv"):
+    """`accounts` as filtered and sorted by the list (with its priority annotation)."""
+    return csv_response(filename, list(ACCOUNT_COLUMNS), _rows(accounts, ACCOUNT_COLUMNS))
+
+
+def contacts_csv(contacts: QuerySet[Contact], filename: str = "contacts.csv"):
+    contacts = contacts.order_by("account__name", "account_id", "last_name", "first_name", "id")
+    return csv_response(filename, list(CONTACT_COLUMNS), _rows(contacts, CONTACT_COLUMNS))
+
+
+def opportunities_csv(opportunities: QuerySet[Opportunity], filename: str = "opportunities.csv"):
+    opportunities = opportunities.order_by("account__name", "account_id", "-created_at", "id")
+    return csv_response(
+        filename, list(OPPORTUNITY_COLUMNS), _rows(opportunities, OPPORTUNITY_COLUMNS)
+    )
