@@ -657,6 +657,10 @@ def flush_domain_data() -> None:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(Activity._meta.db_table)}")
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
+    # The starter playbooks are product content, not demo data: put them back.
+    from playbooks.starters import ensure_starter_playbooks
+
+    ensure_starter_playbooks()
 
 
 # --- users, ICP, playbooks (a handful of rows: the ORM) ---------------------------------------

@@ -3,10 +3,18 @@
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from playbooks.models import Enrolment, EnrolmentStageChange, EnrolmentStatus, Playbook
+from playbooks.audience import audience_accounts, has_audience
+from playbooks.models import (
+    Enrolment,
+    EnrolmentStageChange,
+    EnrolmentStatus,
+    Playbook,
+    PlaybookStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -77,3 +85,15 @@ def unenrol(*, enrolment: Enrolment) -> None:
         enrolment.status = EnrolmentStatus.EXITED
         enrolment.save(update_fields=["status"])
         enrolment.tasks.filter(status="open").update(status="skipped")
+
+
+def enrol_audience(*, playbook: Playbook, by, seed=None) -> EnrolResult:
+    """Enrol every account of the playbook's audience that `by` may see and is not enrolled yet."""
+    if playbook.is_starter:
+        raise ValidationError("Starter playbooks are templates: clone one to enrol accounts.")
+    if playbook.status == PlaybookStatus.ARCHIVED:
+        raise ValidationError("An archived playbook takes no new accounts.")
+    if not has_audience(playbook):
+        raise ValidationError("Set the audience (tiers, industries or an account filter) first.")
+    account_ids = list(audience_accounts(playbook, user=by).values_list("pk", flat=True))
+    return enrol_accounts(playbook=playbook, account_ids=account_ids, by=by, seed=seed)

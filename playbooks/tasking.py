@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from abm.lib.channels import ActivityKind, Channel, Direction
-from accounts.models import JourneyStage
+from accounts.models import Contact, JourneyStage
 from playbooks.models import (
     Activity,
     ActivitySource,
@@ -111,13 +111,19 @@ def _task_for(enrolment: Enrolment, step: Step, due_at: dt.datetime) -> Task:
 
 
 def _target_contact(contacts: list, step: Step):
+    return target_contact(
+        contacts, buying_role=step.target_buying_role, seniority=step.target_seniority
+    )
+
+
+def target_contact(contacts: list, *, buying_role: str = "", seniority: str = ""):
     """The contact a step speaks to: its buying role and seniority if anyone matches them."""
     for wanted in (
         lambda c: (
-            (not step.target_buying_role or c.buying_role == step.target_buying_role)
-            and (not step.target_seniority or c.seniority == step.target_seniority)
+            (not buying_role or c.buying_role == buying_role)
+            and (not seniority or c.seniority == seniority)
         ),
-        lambda c: not step.target_buying_role or c.buying_role == step.target_buying_role,
+        lambda c: not buying_role or c.buying_role == buying_role,
         lambda c: True,
     ):
         matching = [c for c in contacts if wanted(c)]
@@ -167,12 +173,20 @@ def advance_enrolments(*, now: dt.datetime) -> int:
 def task_complete(*, task: Task, by, notes: str = "") -> Activity:
     """Mark the task done and record what was done on the account's timeline, once."""
     with transaction.atomic():
-        task = Task.objects.select_for_update().get(pk=task.pk)
+        task = Task.objects.select_for_update(of=("self",)).select_related("step").get(pk=task.pk)
+        # The contact the step spoke to, chosen as when the task was generated (the task keeps only
+        # the rendered text), so the timeline names the person and their seniority weighs in.
+        contact = (
+            _target_contact(list(Contact.objects.filter(account_id=task.account_id)), task.step)
+            if task.step
+            else None
+        )
         activity, _ = Activity.objects.get_or_create(
             source=ActivitySource.TASK,
             external_id=f"task-{task.pk}",
             defaults={
                 "account_id": task.account_id,
+                "contact": contact,
                 "channel": task.channel,
                 "kind": _COMPLETION_KIND[task.channel],
                 "direction": Direction.OUTBOUND,

@@ -106,5 +106,6 @@ def test_completing_a_task_records_one_activity_on_the_step(enrolled, alice):
         Decimal("12.50"),
     )
     assert activity.step == call.step
+    assert activity.contact.first_name == "Cham"  # the champion the call step targets
     call.refresh_from_db()
     assert (call.status, call.completed_by) == ("done", alice)
