@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import import_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -22,5 +22,7 @@ urlpatterns = [
         views.account_opportunities_export,
         name="opportunities_csv",
     ),
-    path("import/", views.account_import, name="import"),
+    path("import/", import_views.import_upload, name="import"),
+    path("import/<int:pk>/", import_views.import_job_detail, name="import_job"),
+    path("import/<int:pk>/rejects.csv", import_views.import_job_rejects, name="import_rejects"),
 ]

@@ -443,8 +443,3 @@ def tiering(request):
             "next": request.get_full_path(),
         },
     )
-
-
-@role_required(*IMPORT_ROLES)
-def account_import(request):
-    return render(request, "accounts/import.html")

@@ -1,0 +1,179 @@
+"""A marketer imports a CSV in a real browser: upload, map, start, watch it run, fetch the rejects."""
+
+import csv
+import io
+
+import pytest
+
+from accounts.import_jobs import import_job_create, import_job_execute
+from accounts.models import Account, ImportJob
+from accounts.tasks import import_csv, rescore_fit
+from metrics.models import MetricRun, RunKind
+from metrics.runs import execute_run
+
+pytestmark = pytest.mark.browser
+
+# Line 3: negative revenue and a formula; line 4: an owner nobody is; line 6 repeats line 2.
+COMPANIES_CSV = (
+    "Account ID,Company name,Website,Industry,Annual Revenue,Account Owner\n"
+    'A-001,Acme Robotics,https://www.acme-robotics.com,Manufacturing,"$12,500,000",alice\n'
+    'A-002,"=HYPERLINK(""http://evil.example"",""Click"")",evil.example,Software,-5,alice\n'
+    "A-003,Gamma Health,gamma-health.com,Healthcare,4200000,nobody\n"
+    "A-004,Delta Fintech,deltafintech.io,Financial Services,,\n"
+    'A-001,Acme Robotics,acme-robotics.com,Manufacturing,"$12,500,000",alice\n'
+)
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def in_process_tasks(monkeypatch):
+    """The live server runs tasks in-process, as without REDIS_URL, even on the broker leg."""
+    for task in (import_csv, rescore_fit):
+        monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
+
+
+@pytest.fixture
+def console_errors(page):
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def test_a_marketer_imports_accounts_and_downloads_the_rejects(
+    page, live_server, login, screenshot, maria, alice, tmp_path, console_errors
+):
+    source = tmp_path / "crm-accounts.csv"
+    source.write_text(COMPANIES_CSV, encoding="utf-8")
+    login(page, live_server, "maria")
+    page.goto(f"{live_server.url}/accounts/import/")
+    assert page.get_by_text("No imports yet").is_visible()
+    screenshot(page, "import_upload_empty")
+
+    page.get_by_label("What to import").select_option("accounts")
+    page.get_by_label("CSV file").set_input_files(str(source))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_load_state("domcontentloaded")
+
+    # The mapping preview: format, suggested fields, the bad cell highlighted.
+    assert page.get_by_role("heading", name="Map the columns of crm-accounts.csv").is_visible()
+    assert "delimiter: comma" in page.get_by_test_id("file-format").inner_text()
+    assert page.get_by_label("Website").input_value() == "domain"
+    assert page.get_by_label("Account Owner").input_value() == "owner"
+    assert page.get_by_label("Industry", exact=True).input_value() == "industry"
+    bad_cell = page.get_by_test_id("preview-rows").locator("td.cell-error")
+    assert bad_cell.inner_text() == "-5"
+    assert "must not be negative" in bad_cell.get_attribute("title")
+    screenshot(page, "import_mapping_preview")
+
+    # Unmapping every key first shows what is missing, inline, without losing the choices.
+    page.get_by_label("Website").select_option("-")
+    page.get_by_label("Account ID").select_option("-")
+    page.get_by_role("button", name="Start import").click()
+    page.wait_for_load_state("domcontentloaded")
+    error = page.get_by_test_id("mapping-error")
+    assert "Missing required columns for importing accounts" in error.inner_text()
+    assert page.get_by_label("Company name").input_value() == "name"
+    screenshot(page, "import_mapping_error")
+
+    page.get_by_label("Website").select_option("domain")
+    page.get_by_label("Account ID").select_option("external_id")
+    page.get_by_role("button", name="Start import").click()
+    page.wait_for_load_state("domcontentloaded")
+
+    progress = page.get_by_test_id("run-progress")
+    progress.locator("[data-run-done]").wait_for(state="visible")
+    assert progress.get_attribute("data-status") == "done"
+    assert progress.locator("[data-run-percent]").inner_text() == "100%"
+    counts = page.get_by_test_id("import-counts")
+    assert counts.locator("[data-count=created]").inner_text() == "2"
+    assert counts.locator("[data-count=updated]").inner_text() == "0"
+    assert counts.locator("[data-count=unchanged]").inner_text() == "0"
+    assert counts.locator("[data-count=rejected]").inner_text() == "3"
+    rejects = page.get_by_test_id("import-rejects")
+    assert rejects.locator("tbody tr td.num").all_inner_texts() == ["3", "4", "6"]
+    assert "unknown owner 'nobody'" in rejects.inner_text()
+    screenshot(page, "import_result")
+
+    with page.expect_download() as downloading:
+        page.get_by_test_id("rejects-download").click()
+    download = downloading.value
+    assert download.suggested_filename == "crm-accounts-rejects.csv"
+    text = open(download.path(), encoding="utf-8-sig").read()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0][:3] == ["line", "reason", "Account ID"]
+    assert [(row[0], row[1]) for row in rows[1:]] == [
+        ("3", "annual_revenue '-5' must not be negative"),
+        ("4", "unknown owner 'nobody'"),
+        ("6", "duplicate of line 2 (same external_id 'A-001')"),
+    ]
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert set(Account.objects.values_list("domain", flat=True)) == {
+        "acme-robotics.com",
+        "deltafintech.io",
+    }
+
+    # Running again finds every imported row as it was.
+    page.get_by_role("button", name="Run again").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert counts.locator("[data-count=unchanged]").inner_text() == "2"
+    assert counts.locator("[data-count=created]").inner_text() == "0"
+
+    page.goto(f"{live_server.url}/accounts/import/")
+    jobs = page.get_by_test_id("import-jobs")
+    assert "crm-accounts.csv" in jobs.inner_text()
+    assert "Done" in jobs.inner_text()
+    screenshot(page, "import_upload_list")
+    assert console_errors == []
+
+
+def test_a_file_that_is_no_csv_is_refused_next_to_the_field(
+    page, live_server, login, screenshot, maria, tmp_path
+):
+    workbook = tmp_path / "accounts.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    login(page, live_server, "maria")
+    page.goto(f"{live_server.url}/accounts/import/")
+
+    page.get_by_label("CSV file").set_input_files(str(workbook))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_load_state("domcontentloaded")
+
+    assert page.get_by_text(
+        "This file is an Excel workbook or a zip archive, not a CSV"
+    ).is_visible()
+    assert not ImportJob.objects.exists()
+    screenshot(page, "import_upload_refused")
+
+
+def test_the_page_follows_a_running_import_and_then_shows_the_result(
+    page, live_server, login, screenshot, maria, alice, console_errors
+):
+    job = import_job_create(
+        kind="accounts", upload=io.BytesIO(COMPANIES_CSV.encode()), name="crm.csv", by=maria
+    )
+    run = MetricRun.objects.create(
+        kind=RunKind.IMPORT, requested_by=maria, params={"import_job": job.pk}
+    )
+    ImportJob.objects.filter(pk=job.pk).update(run=run)
+    login(page, live_server, "maria")
+    page.goto(f"{live_server.url}/accounts/import/{job.pk}/")
+    progress = page.get_by_test_id("run-progress")
+    assert progress.get_attribute("data-status") == "queued"
+    screenshot(page, "import_queued")
+
+    MetricRun.objects.filter(pk=run.pk).update(status="running", phase="saving 5 rows", percent=40)
+    page.wait_for_function("document.querySelector('[data-run-percent]').textContent === '40%'")
+    assert progress.locator("[data-run-phase]").inner_text() == "saving 5 rows"
+    MetricRun.objects.filter(pk=run.pk).update(status="queued", percent=0)
+    execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
+
+    # import_job.js reloads the page once the run is done, and the counts appear.
+    page.get_by_test_id("import-counts").wait_for()
+    assert page.get_by_test_id("import-counts").locator("[data-count=rejected]").inner_text() == "3"
+    assert console_errors == []
