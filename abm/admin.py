@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from abm.models import User
+from abm.models import ApiToken, User
+from abm.tokens import token_create, token_revoke
 
 
 @admin.register(User)
@@ -17,3 +20,66 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_display = ("username", "first_name", "last_name", "email", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    days = forms.TypedChoiceField(label="Expires after", coerce=int)
+
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["days"].choices = [
+            (days, f"{days} days") for days in settings.ABM_API_TOKEN_EXPIRY_DAYS
+        ]
+        self.fields["days"].initial = settings.ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by abm.tokens.token_create, here too, so the secret is shown once and
+    only its digest is stored; afterwards a token can only be renamed or revoked."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("user__role",)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "name", "days")
+        return ("name", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = token_create(user=obj.user, name=obj.name, days=form.cleaned_data["days"])
+        for field in ApiToken._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(token, field.attname))
+        obj._state.adding = False
+        messages.warning(request, f"Copy the token now; it is not shown again: {raw}")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True):
+            token_revoke(token=token)

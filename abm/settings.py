@@ -1,6 +1,7 @@
 """One settings module, driven by environment variables (see .env.example)."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -127,12 +128,50 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- API: personal tokens (abm/tokens.py) or the session with CSRF; JSON in, JSON out, errors in
+# one shape (abm/api_errors.py).
+ABM_API_INGEST_RATE = envstr("ABM_API_INGEST_RATE", "120/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", ABM_API_INGEST_RATE):
+    raise ImproperlyConfigured(
+        f"ABM_API_INGEST_RATE={ABM_API_INGEST_RATE!r} is not a rate such as 120/min or 5000/hour"
+    )
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The token class comes first so that a call without credentials is a 401 (it names the
+    # WWW-Authenticate scheme), not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "abm.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "abm.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"ingestion": ABM_API_INGEST_RATE},
 }
+# Throttle counters must be shared by every web process, so they live in Redis when there is one;
+# the embedded default (one process) keeps them in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": envstr("REDIS_URL"),
+        "KEY_PREFIX": "abm-throttle",
+    }
+    if envstr("REDIS_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+}
+ABM_API_TOKEN_EXPIRY_DAYS = (7, 30, 90, 365)
+ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS = envint("ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS", 90)
+if ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS not in ABM_API_TOKEN_EXPIRY_DAYS:
+    raise ImproperlyConfigured(
+        f"ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS must be one of {ABM_API_TOKEN_EXPIRY_DAYS}"
+    )
+# A token's last-used time is written at most this often, not on every request.
+ABM_API_TOKEN_TOUCH_SECONDS = envint("ABM_API_TOKEN_TOUCH_SECONDS", 60)
+ABM_API_BATCH_MAX_ITEMS = envint("ABM_API_BATCH_MAX_ITEMS", 10_000)
+ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
 # --- Celery: REDIS_URL unset runs every task in-process, so a newcomer needs only Python.
 REDIS_URL = envstr("REDIS_URL")

@@ -1,14 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from abm import views
+from abm.api_errors import api_not_found
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    path("settings/tokens/", views.tokens, name="tokens"),
+    path("settings/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("api/", include("playbooks.api_urls")),
+    re_path(r"^api/", api_not_found),
     path("accounts/", include("accounts.urls")),
     path("playbooks/", include("playbooks.urls")),
     path("metrics/", include("metrics.urls")),

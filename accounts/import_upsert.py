@@ -6,7 +6,8 @@ and one bulk_update, in one transaction. Counting this way is exact, and a re-im
 file writes nothing. Natural keys (README "Import rules"):
 
 - accounts: external_id, else domain;     - contacts: external_id, else (account, email);
-- opportunities, leads: external_id;      - activities: (source 'import', external_id).
+- opportunities, leads: external_id;      - activities: (source, external_id), the source
+  'import' for files and 'api' for the ingestion API (playbooks/ingestion.py).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def upsert_rows(
     counts, rejects = Counts(), []
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
-        for plan in _write_batch(writer, batch):
+        for plan in write_batch(writer, batch):
             counts.add(plan.counts())
             rejects.extend(plan.rejects)
         writer.after_batch()
@@ -110,7 +111,8 @@ def upsert_rows(
     return counts, rejects
 
 
-def _write_batch(writer: Writer, batch: list[Row]) -> list[Plan]:
+def write_batch(writer: Writer, batch: list[Row]) -> list[Plan]:
+    """One batch in one transaction; the plans say what happened to each row."""
     try:
         with transaction.atomic():
             plan = writer.plan(batch)
@@ -326,6 +328,7 @@ class Writer:
 
     model: type[Model]
     what: str
+    row_noun = "line"  # what a row's number counts, in messages
 
     def __init__(self, *, by) -> None:
         self.by = by
@@ -357,10 +360,12 @@ class Writer:
         """Reject the row when an earlier imported row of the file had one of its natural keys."""
         keys = [key for key in keys if key[-1]]
         for key in keys:
-            line = plan.seen.get(key) or self.seen.get(key)
+            line = plan.seen.get(key)
+            if line is None:  # not `or`: API items count from 0
+                line = self.seen.get(key)
             if line is not None:
                 same = "the same record" if key[0] == "pk" else f"same {key[0]} '{key[-1]}'"
-                raise RowRejected(f"duplicate of line {line} ({same})")
+                raise RowRejected(f"duplicate of {self.row_noun} {line} ({same})")
         return keys
 
     def require(self, values: dict, names: Iterable[str], *, to: str) -> None:
@@ -689,8 +694,9 @@ class ActivityWriter(Writer):
         "created_at",
     )
 
-    def __init__(self, *, by) -> None:
+    def __init__(self, *, by, source: str = ActivitySource.IMPORT) -> None:
         super().__init__(by=by)
+        self.source = ActivitySource(source)
         self.accounts = AccountRefs()
         self.contacts = ContactRefs()
         self.copied = 0
@@ -705,12 +711,16 @@ class ActivityWriter(Writer):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(Activity._meta.db_table)}")
             self.analyzed = True
 
+    def resolve_accounts(self, batch: list[Row]) -> dict[int, int | None | RowRejected]:
+        """Each row's account by line: its id, None when the row names none, or the rejection."""
+        return _resolve_accounts(self.accounts, batch)
+
     def prepare(self, batch: list[Row]) -> None:
-        self.account_of = _resolve_accounts(self.accounts, batch)
+        self.account_of = self.resolve_accounts(batch)
         if any(name in row.values for row in batch for name in CONTACT_REFS):
             self.contacts.prefetch(batch, _account_ids(self.account_of))
         external_ids = {row.values["external_id"] for row in batch if "external_id" in row.values}
-        existing = Activity.objects.filter(source=ActivitySource.IMPORT).values_list(
+        existing = Activity.objects.filter(source=self.source).values_list(
             "external_id", *self.STORED
         )
         self.by_external_id = {
@@ -746,7 +756,7 @@ class ActivityWriter(Writer):
                 "contact_id": None,
                 "step_id": None,
                 "cost": Decimal(0),
-                "source": ActivitySource.IMPORT.value,
+                "source": self.source.value,
                 "external_id": external_id,
                 "duration_minutes": None,
                 "notes": "",
@@ -758,7 +768,7 @@ class ActivityWriter(Writer):
             return
         changed = [name for name, value in updates.items() if stored[name] != value]
         if changed:
-            activity = Activity(source=ActivitySource.IMPORT, external_id=external_id, **stored)
+            activity = Activity(source=self.source, external_id=external_id, **stored)
             _apply(activity, updates)
             plan.updates.append(activity)
             plan.update_fields.update(changed)
