@@ -219,6 +219,11 @@ def import_job_execute(*, run: MetricRun) -> dict:
 
             # Fit depends on industry, size, revenue and country: score what was just imported.
             transaction.on_commit(lambda: icp_rescore_enqueue(by=by))
+        if job.kind != ImportKind.ACCOUNTS and (counts.created or counts.updated):
+            from metrics.triggers import request_recompute
+
+            # Engagement, stages and attribution read contacts, deals, leads and activities.
+            request_recompute(reason=f"{job.kind} import #{job.pk}")
     return {
         "import_job": job.pk,
         "kind": job.kind,

@@ -3,11 +3,13 @@ from django.contrib import admin
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
+    CreditDigest,
     EngagementHistory,
     EngagementScore,
     Goal,
     GoalMilestone,
     JourneyStageChange,
+    MetricRollup,
     MetricRun,
 )
 
@@ -120,3 +122,18 @@ class MetricRunAdmin(admin.ModelAdmin):
     search_fields = ("phase", "error")
     list_select_related = ("requested_by",)
     readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+@admin.register(MetricRollup)
+class MetricRollupAdmin(admin.ModelAdmin):
+    list_display = ("metric", "period", "model", "kind", "channel", "playbook", "tier", "value")
+    list_filter = ("metric", "model", "kind", "channel")
+    raw_id_fields = ("playbook", "owner")
+    list_select_related = ("playbook",)
+
+
+@admin.register(CreditDigest)
+class CreditDigestAdmin(admin.ModelAdmin):
+    list_display = ("model", "kind", "opportunity_id", "account_id", "rows")
+    list_filter = ("model", "kind")
+    raw_id_fields = ("opportunity",)

@@ -240,16 +240,31 @@ class JourneyStageChange(models.Model):
 
 
 class AttributionCredit(models.Model):
-    """Credit of one model for one conversion, summed per channel and playbook (not per touch)."""
+    """Credit of one model for one conversion, summed per channel and playbook (not per touch).
+
+    Derived and replaced wholesale by every recompute (1.5M rows for 20k deals), so it carries
+    no database foreign-key constraints and one index besides the key: checking and indexing
+    every row on each run cost more than the rest of the recompute together. The writer
+    guarantees one row per (model, kind, opportunity, channel, playbook); a test checks it.
+    Deleting an opportunity, account or playbook still deletes its credits (Django cascades).
+    """
 
     model = models.CharField(max_length=16, choices=AttributionModel.choices)
     kind = models.CharField(max_length=16, choices=ConversionKind.choices)
     opportunity = models.ForeignKey(
-        "accounts.Opportunity", on_delete=models.CASCADE, related_name="attribution_credits"
+        "accounts.Opportunity",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # the (account, opportunity) index serves it, given the account
+        related_name="attribution_credits",
     )
-    # Copied from the opportunity so dashboards scope and filter without a join.
+    # Copied from the opportunity so pages scope and filter without a join.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="attribution_credits"
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # the (account, opportunity) index serves it
+        related_name="attribution_credits",
     )
     converted_at = models.DateTimeField()
     channel = models.CharField(max_length=24, choices=Channel.choices)
@@ -258,6 +273,8 @@ class AttributionCredit(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
         related_name="attribution_credits",
     )
     weight = models.FloatField()
@@ -266,17 +283,6 @@ class AttributionCredit(models.Model):
 
     class Meta:
         constraints = [
-            # Two partial constraints because NULL playbooks are distinct in a plain unique index.
-            models.UniqueConstraint(
-                fields=["model", "kind", "opportunity", "channel", "playbook"],
-                condition=Q(playbook__isnull=False),
-                name="credit_once_per_playbook",
-            ),
-            models.UniqueConstraint(
-                fields=["model", "kind", "opportunity", "channel"],
-                condition=Q(playbook__isnull=True),
-                name="credit_once_without_playbook",
-            ),
             models.CheckConstraint(
                 condition=Q(weight__gte=0) & Q(weight__lte=1.000001), name="credit_weight_0_1"
             ),
@@ -288,13 +294,40 @@ class AttributionCredit(models.Model):
                 condition=one_of("kind", ConversionKind), name="credit_kind_valid"
             ),
         ]
-        indexes = [
-            models.Index(fields=["model", "kind", "converted_at"]),
-            models.Index(fields=["account", "model", "kind"]),
-        ]
+        # An account's page, a rep's scope, and one deal's credits (filter by its account too).
+        # Dashboards and their drill-downs read MetricRollup, then deals by created/closed date.
+        indexes = [models.Index(fields=["account", "opportunity"])]
 
     def __str__(self) -> str:
         return f"{self.model}/{self.kind} {self.channel}: {self.credit}"
+
+
+class CreditDigest(models.Model):
+    """A fingerprint of the stored credits of one (model, kind, opportunity).
+
+    Between two recomputes most deals' credits do not change (a deal's journey is fixed once it
+    is created or closed; Markov's shift with every run), so the recompute rewrites only the
+    credits whose digest changed instead of 1.5M rows. ``rows`` lets it check that the credit
+    table still holds what the digests describe, and rewrite everything when it does not.
+    """
+
+    model = models.CharField(max_length=16, choices=AttributionModel.choices)
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    # Where the credits are, for deleting them through the credit table's (account, opportunity)
+    # index even after the deal moved to another account.
+    account_id = models.BigIntegerField()
+    digest = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.model}/{self.kind} {self.opportunity_id}: {self.digest:x}"
 
 
 class MetricRun(models.Model):
@@ -322,8 +355,91 @@ class MetricRun(models.Model):
                 condition=one_of("status", RunStatus), name="metric_run_status_valid"
             ),
             models.CheckConstraint(condition=one_of("kind", RunKind), name="metric_run_kind_valid"),
+            # The debounce of metrics/triggers.py: a burst of changes queues one incremental run,
+            # even when two transactions ask at once (the second insert fails and does nothing).
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind="incremental", status="queued"),
+                name="metric_run_one_queued_incremental",
+            ),
         ]
         indexes = [models.Index(fields=["kind", "status"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class RollupMetric(models.TextChoices):
+    CREDIT = "credit", "Attributed credit"
+    SPEND = "spend", "Spend"
+    MQA = "mqa", "Accounts that became MQA"
+    OPPORTUNITIES = "opportunities", "Opportunities created"
+    WON = "won", "Won opportunities"
+    LOST = "lost", "Lost opportunities"
+    OPEN = "open", "Open opportunities"
+    CYCLE_DAYS = "cycle_days", "Sales cycle days (won)"
+    SOURCED = "sourced", "Marketing-sourced pipeline"
+    INFLUENCED = "influenced", "Marketing-influenced pipeline"
+    ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
+    LEADS = "leads", "Leads handed off"
+    FOLLOW_UP = "follow_up", "Leads followed up within the SLA"
+    FOLLOW_UP_HOURS = "follow_up_hours", "Median hours to first follow-up"
+    LEAD_CONVERSION = "lead_conversion", "Lead-to-opportunity conversion"
+    ACCOUNTS = "accounts", "Accounts by journey stage"
+    LIFT = "lift", "Target vs non-target"
+    HOLDOUT = "holdout", "Holdout lift"
+
+
+class MetricRollup(models.Model):
+    """Pre-aggregated numbers the dashboards read (metrics/rollups.py lists what each row holds).
+
+    Rebuilt by every recompute in its transaction, so dashboards answer from a few rows instead
+    of aggregating activities per request. Foreign keys carry no database constraint: the rows
+    are derived and replaced wholesale, and checking them would cost the write for nothing.
+    """
+
+    metric = models.CharField(max_length=32, choices=RollupMetric.choices)
+    # First day of a UTC month; null for a snapshot as of the run.
+    period = models.DateField(null=True, blank=True)
+    model = models.CharField(max_length=16, choices=AttributionModel.choices, blank=True)
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices, blank=True)
+    channel = models.CharField(max_length=24, blank=True)
+    playbook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    # 0 = a non-target account; null = not tied to an account (budget lines).
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The account owner, so a rep's dashboard reads only their slice.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    segment = models.CharField(max_length=32, blank=True)
+    value = models.FloatField(default=0)
+    count = models.FloatField(default=0)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=one_of("metric", RollupMetric), name="metric_rollup_metric_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["metric", "period"]),
+            models.Index(fields=["owner", "metric", "period"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period or 'now'}: {self.value}"

@@ -6,4 +6,5 @@ app_name = "metrics"
 urlpatterns = [
     path("", views.dashboard, name="dashboards"),
     path("goals/", views.goal_list, name="goals"),
+    path("recompute/", views.recompute, name="recompute"),
 ]

@@ -1,10 +1,15 @@
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from abm.lib.permissions import role_required
+from abm.models import Role
 from accounts.models import CLOSED_STAGES, JourneyStage, OpportunityStage
 from accounts.visibility import accounts_visible_to, opportunities_visible_to
 from metrics.models import GoalMetric, RunKind, RunStatus
@@ -66,6 +71,16 @@ def dashboard(request):
         .order_by("-finished_at")
         .first()
     )
+    # The newest run still under way (or the one just requested) shows as a progress bar.
+    current_run = (
+        metric_runs_visible_to(user)
+        .filter(kind__in=[RunKind.FULL, RunKind.INCREMENTAL])
+        .filter(
+            Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]) | Q(pk=_int(request.GET.get("run")))
+        )
+        .order_by("-created_at")
+        .first()
+    )
     targets_total = account_counts["targets"]
     funnel = [
         {
@@ -90,5 +105,28 @@ def dashboard(request):
             "money": money,
             "won_days": WON_REVENUE_DAYS,
             "last_run": last_run,
+            "current_run": current_run,
+            "can_recompute": user.role in RECOMPUTE_ROLES or user.is_superuser,
         },
     )
+
+
+RECOMPUTE_ROLES = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
+
+
+@require_POST
+@role_required(*RECOMPUTE_ROLES)
+def recompute(request):
+    """ "Recompute now": the full recompute as a background job with a progress bar."""
+    from metrics.recompute import recompute_enqueue
+
+    run = recompute_enqueue(by=request.user)
+    messages.info(request, "Metrics are being recomputed; the figures update when it is done.")
+    return redirect(f"{reverse('metrics:dashboards')}?run={run.pk}")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -435,3 +435,29 @@ def test_admin_pages_open(client, root, book, app_label, model_name):
 
     assert changelist.status_code == 200
     assert add.status_code == 200
+
+
+def test_recompute_now_runs_the_full_recompute_and_shows_its_progress(
+    client, maria, django_capture_on_commit_callbacks
+):
+    from metrics.models import MetricRun, RunKind
+
+    client.force_login(maria)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/metrics/recompute/")
+    run = MetricRun.objects.get(kind=RunKind.FULL)
+    assert response.status_code == 302
+    assert response["Location"] == f"/metrics/?run={run.pk}"
+    page = client.get(response["Location"])
+    assert page.context["current_run"] == run
+    assert b"Recomputing engagement, stages and attribution" in page.content
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_reps_cannot_start_a_recompute(client, alice, method):
+    client.force_login(alice)
+    response = getattr(client, method)("/metrics/recompute/")
+    assert response.status_code in (403, 405)
+    from metrics.models import MetricRun
+
+    assert not MetricRun.objects.exists()

@@ -1,20 +1,33 @@
 """The full recompute stores what the pure modules compute, and a re-run changes nothing."""
 
 import datetime as dt
+import io
 from decimal import Decimal
+from unittest import mock
 
+import numpy as np
+import pandas as pd
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Account
+from metrics import recompute
 from metrics.models import (
     AttributionCredit,
     AttributionModel,
+    CreditDigest,
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
+    MetricRollup,
+    MetricRun,
+    RunKind,
+    RunStatus,
 )
 from metrics.recompute import recompute_all
+from metrics.runs import execute_run
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -156,3 +169,263 @@ def test_history_holds_the_daily_score_of_each_account(dataset):
     click_age = (end_of_day - days_ago(30)).total_seconds() / 86400
     expected = 15 * 2 ** (-webinar_age / 30) + 4.5 * 2 ** (-click_age / 30)
     assert day.score == pytest.approx(expected, abs=1e-3)
+
+
+def test_credits_are_stored_once_per_model_kind_deal_channel_and_playbook(dataset):
+    recompute_all(now=NOW)
+    keys = AttributionCredit.objects.values_list(
+        "model", "kind", "opportunity", "channel", "playbook"
+    )
+    # Three (channel, playbook) pairs; first and last touch credit one of them.
+    assert len(keys) == len(set(keys)) == 6 * 3 + 2 * 1
+
+
+def test_it_reports_the_time_of_every_phase(dataset):
+    result = recompute_all(now=NOW)
+    assert list(result["seconds"]) == [
+        "load",
+        "engagement",
+        "stages",
+        "attribution",
+        "rollups",
+        "write engagement",
+        "write stages",
+        "write credits",
+        "write rollups",
+        "commit",
+    ]
+    assert all(seconds >= 0 for seconds in result["seconds"].values())
+
+
+def test_the_command_recomputes_as_a_recorded_run_and_prints_the_phases(dataset):
+    out = io.StringIO()
+    call_command("recompute_metrics", "--now", "2026-06-30T12:00:00", stdout=out)
+    run = MetricRun.objects.get()
+    assert (run.kind, run.status, run.percent) == (RunKind.FULL, RunStatus.DONE, 100)
+    assert run.result["as_of"] == NOW.isoformat()
+    assert "attribution" in out.getvalue()
+    assert "3 deals" not in out.getvalue()  # the dataset has one deal
+    assert "1 deals" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_progress_moves_forward_through_named_phases(dataset):
+    seen = []
+    original = recompute.run_progress
+
+    def record(run, *, phase, percent):
+        seen.append((percent, phase))
+        original(run, phase=phase, percent=percent)
+
+    run = MetricRun.objects.create(kind=RunKind.FULL)
+    with mock.patch.object(recompute, "run_progress", record):
+        execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW))
+    percents = [p for p, _ in seen]
+    assert percents == sorted(percents)
+    assert len(set(percents)) == len(percents) >= 6
+    assert any("attributing" in phase for _, phase in seen)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+@pytest.mark.django_db
+def test_binary_copy_stores_every_type_exactly(dataset):
+    deal, account = dataset["deal"], dataset["deal_account"]
+    playbook_id = dataset["step"].stage.playbook_id
+    amounts = [0, 0.0001, 1234.5678, 999999999999.9999, 10000, 0.5]
+    frame = pd.DataFrame(
+        {
+            "model": ["linear", "first_touch", "markov", "w_shaped", "shapley", "u_shaped"],
+            "kind": ["pipeline", "revenue"] * 3,
+            "opportunity_id": deal.pk,
+            "account_id": account.pk,
+            "converted_at": pd.Timestamp("2026-06-30 12:34:56.789012", tz="UTC"),
+            "channel": ["email", "web_personalisation", "phone", "", "event", "display"],
+            "playbook_id": [playbook_id, None, playbook_id, None, None, playbook_id],
+            "weight": [0.0, 1.0, 0.125, 1 / 3, 0.5, 0.999999],
+            "credit": amounts,
+            "touches": [0, 1, 2, 3, 2**31 - 1, 7],
+        }
+    )
+    AttributionCredit.objects.all().delete()
+    recompute._insert(AttributionCredit, frame)
+
+    # Rows go in grouped by their binary layout, not in frame order: compare by model.
+    stored = {
+        row[0]: row[1:]
+        for row in AttributionCredit.objects.values_list(
+            "model", "channel", "playbook_id", "weight", "credit", "touches", "converted_at"
+        )
+    }
+    at = dt.datetime(2026, 6, 30, 12, 34, 56, 789012, tzinfo=dt.UTC)
+    assert stored == {
+        "linear": ("email", playbook_id, 0.0, Decimal("0"), 0, at),
+        "first_touch": ("web_personalisation", None, 1.0, Decimal("0.0001"), 1, at),
+        "markov": ("phone", playbook_id, 0.125, Decimal("1234.5678"), 2, at),
+        "w_shaped": ("", None, 1 / 3, Decimal("999999999999.9999"), 3, at),
+        "shapley": ("event", None, 0.5, Decimal("10000"), 2**31 - 1, at),
+        "u_shaped": ("display", playbook_id, 0.999999, Decimal("0.5"), 7, at),
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+@pytest.mark.django_db
+def test_binary_copy_stores_json_dates_nulls_and_unicode(dataset, alice):
+    MetricRollup.objects.all().delete()
+    frame = pd.DataFrame(
+        {
+            "metric": ["holdout", "spend"],
+            "period": [None, dt.date(2026, 2, 1)],
+            "model": ["", ""],
+            "kind": ["", ""],
+            "channel": ["", "événement ✓"],
+            "playbook_id": pd.array([None, dataset["step"].stage.playbook_id], dtype="Int64"),
+            "tier": pd.array([0, None], dtype="Int64"),
+            "owner_id": pd.array([alice.pk, None], dtype="Int64"),
+            "segment": ["target", ""],
+            "value": [-1.5, 1e12],
+            "count": [3.0, 0.0],
+            "data": [{"p": None, "ok": True, "name": "Zürich", "n": [1, 2.5]}, {}],
+        }
+    )
+    recompute._insert(MetricRollup, frame)
+    first = MetricRollup.objects.get(metric="holdout")
+    second = MetricRollup.objects.get(metric="spend")
+    assert (first.period, first.tier, first.owner_id, first.value) == (None, 0, alice.pk, -1.5)
+    assert first.data == {"p": None, "ok": True, "name": "Zürich", "n": [1, 2.5]}
+    assert (second.period, second.channel, second.tier, second.data) == (
+        dt.date(2026, 2, 1),
+        "événement ✓",
+        None,
+        {},
+    )
+
+
+def credit_snapshot() -> list[tuple]:
+    return sorted(
+        AttributionCredit.objects.values_list(
+            "model",
+            "kind",
+            "opportunity",
+            "account",
+            "converted_at",
+            "channel",
+            "playbook",
+            "weight",
+            "credit",
+            "touches",
+        ),
+        key=repr,
+    )
+
+
+@pytest.fixture
+def deals(db):
+    """Six deals on six accounts, with touches before each."""
+    accounts = AccountFactory.create_batch(6, tier=2)
+    for n, account in enumerate(accounts):
+        for channel, kind, days in (("email", "email_click", 40), ("event", "event_attended", 20)):
+            ActivityFactory(account=account, channel=channel, kind=kind, occurred_at=days_ago(days))
+        OpportunityFactory(account=account, amount=Decimal(1000 * (n + 1)), created_at=days_ago(5))
+    return accounts
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the differential write is for PG")
+def test_a_rerun_rewrites_only_the_credits_that_changed(deals):
+    first = recompute_all(now=NOW)
+    assert first["credit_rows_written"] == first["credit_rows"]
+
+    ActivityFactory(
+        account=deals[0], channel="webinar", kind="webinar_attended", occurred_at=days_ago(10)
+    )
+    second = recompute_all(now=NOW)
+    differential = credit_snapshot()
+    # The changed deal's 8 models, and Markov's credits of every deal (its chain changed).
+    assert 0 < second["credit_rows_written"] < second["credit_rows"]
+
+    recompute_all(now=NOW, rewrite_credits=True)
+    assert credit_snapshot() == differential
+    assert CreditDigest.objects.aggregate(n=Sum("rows"))["n"] == AttributionCredit.objects.count()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the differential write is for PG")
+def test_credits_changed_behind_the_digests_back_are_rewritten(deals):
+    recompute_all(now=NOW)
+    expected = credit_snapshot()
+    AttributionCredit.objects.filter(model="linear").delete()
+
+    result = recompute_all(now=NOW)
+
+    assert result["credit_rows_written"] == result["credit_rows"]
+    assert credit_snapshot() == expected
+
+
+def test_deleting_a_deal_deletes_its_credits_and_digests(deals):
+    recompute_all(now=NOW)
+    deal = deals[0].opportunities.get()
+    deal.delete()
+    assert not AttributionCredit.objects.filter(opportunity_id=deal.pk).exists()
+    assert not CreditDigest.objects.filter(opportunity_id=deal.pk).exists()
+    result = recompute_all(now=NOW)
+    assert AttributionCredit.objects.count() == result["credit_rows"]
+
+
+def test_a_rerun_as_of_the_same_instant_replaces_its_own_stage_changes(dataset):
+    recompute_all(now=NOW)
+    dataset["deal"].delete()  # the account falls back from opportunity to aware (score 8.2)
+    recompute_all(now=NOW)
+    change = JourneyStageChange.objects.get(account=dataset["deal_account"])
+    assert (change.from_stage, change.to_stage) == ("", "aware")
+    assert Account.objects.get(pk=dataset["deal_account"].pk).stage == "aware"
+
+
+def naive_journeys(touches, conversions, now, window):
+    """The journeys by a plain merge, filter and sort: what the fast builder must equal."""
+    joined = touches.merge(
+        conversions[["opportunity_id", "account_id", "ts", "start"]], on="account_id"
+    )
+    converting = joined.loc[
+        (joined["occurred_at"] >= joined["start"]) & (joined["occurred_at"] <= joined["ts"])
+    ].rename(columns={"opportunity_id": "journey_id"})
+    recent = conversions.loc[conversions["ts"] > now - window, "account_id"]
+    idle = touches.loc[
+        ~touches["account_id"].isin(recent) & (touches["occurred_at"] > now - window)
+    ].assign(journey_id=lambda f: -f["account_id"])
+    columns = ["journey_id", "activity_id", "occurred_at", "channel", "is_mqa", "playbook_id"]
+    both = pd.concat([converting[columns], idle[columns]], ignore_index=True)
+    both = both.rename(columns={"activity_id": "touch_id", "occurred_at": "ts"})
+    return both.sort_values(["journey_id", "ts", "touch_id"], ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_journeys_are_the_touches_inside_each_window_in_order(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    now = pd.Timestamp("2026-06-30 12:00", tz="UTC")
+    # Whole hours, so that many touches of an account share an instant (ties by id).
+    hours = rng.integers(0, 24 * 400, n)
+    touches = pd.DataFrame(
+        {
+            "activity_id": rng.permutation(n) + 1,
+            "account_id": rng.integers(1, 60, n),
+            "occurred_at": now - pd.to_timedelta(hours, unit="h"),
+            "channel": pd.Categorical(rng.choice(["email", "event", "web"], n)),
+            "is_mqa": rng.random(n) < 0.05,
+            "playbook_id": np.where(rng.random(n) < 0.5, np.nan, rng.integers(1, 4, n)),
+        }
+    )
+    window = pd.Timedelta(days=180)
+    created = now - pd.to_timedelta(rng.integers(0, 24 * 300, 80), unit="h")
+    conversions = pd.DataFrame(
+        {
+            "opportunity_id": rng.permutation(80) + 1000,
+            # Some accounts have no touches at all (60..69).
+            "account_id": rng.integers(1, 70, 80),
+            "ts": created,
+            "start": created - window,
+        }
+    )
+    fast = recompute._journey_touches(touches, conversions, now, window)
+    naive = naive_journeys(touches, conversions, now, window)
+    pd.testing.assert_frame_equal(
+        fast.astype({"channel": object}), naive.astype({"channel": object}), check_dtype=False
+    )

@@ -1,0 +1,223 @@
+"""Spend, ROI, pipeline ratio, cost per mqa and cost per opportunity (DOMAIN.md "Money").
+
+Pure pandas/numpy: a loader builds the frames, a service stores the results. The same
+``roi_table`` reads raw rows (one per cost, credit, mqa account) or the monthly rollups the
+recompute stores, since both carry the dimensions ``month, channel, playbook_id, tier, owner_id``.
+
+Decisions where DOMAIN.md is silent:
+
+- Spend = activity costs + budget lines. An activity's cost counts for its channel, the playbook of
+  its step (none outside playbooks), its account's tier and owner, and the UTC month it occurred.
+- A budget line counts in the month of its date, for its playbook (if any) and its channel; a line
+  with a playbook and no channel counts under the channel ``"unallocated"`` rather than being
+  spread over the playbook's channels by a guess. Budget lines belong to no account: tier and owner
+  are missing (NA), shown as "unallocated" in a tier or owner breakdown.
+- Tier 0 means a non-target account (no tier); NA means "not tied to an account".
+- ROI and pipeline ratio are undefined (NaN, shown as "—") when spend is 0; so are cost per mqa
+  and cost per opportunity when there is nothing to divide by.
+- Attributed revenue and pipeline are the credits of one attribution model (the caller filters);
+  a credit counts in the month of its conversion (creation for pipeline, closed_at for revenue).
+- Cost per opportunity = spend / attributed opportunities, where a deal counts for a group with the
+  model's pipeline weight (a deal credited 40 % to email counts 0.4 for email), so the groups add
+  up to the deals that have touches, and the figure follows the model selector like ROI does.
+- Cost per mqa = spend / accounts that became mqa (their first change to the mqa journey stage),
+  each credited linearly over its touches in the attribution window before it became mqa (1/n per
+  touch), in the month it became mqa. An mqa account without touches counts only under channel
+  ``""`` (no touch), so every breakdown adds up to the number of mqa accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+UNALLOCATED = "unallocated"
+NON_TARGET = 0
+DIMENSIONS = ("month", "channel", "playbook_id", "tier", "owner_id")
+COLUMNS = (
+    "spend",
+    "pipeline",
+    "revenue",
+    "roi",
+    "pipeline_ratio",
+    "opportunities",
+    "cost_per_opportunity",
+    "mqa",
+    "cost_per_mqa",
+)
+
+
+def month_of(values: pd.Series) -> pd.Series:
+    """First day of the UTC calendar month, as a naive datetime64 column."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    else:
+        values = pd.to_datetime(values)
+    return values.dt.to_period("M").dt.start_time.astype("datetime64[ns]")
+
+
+def account_dimensions(frame: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Add ``tier`` (0 for non-targets) and ``owner_id`` from ``accounts`` by ``account_id``."""
+    lookup = accounts.set_index("account_id")
+    known = frame["account_id"].isin(lookup.index)
+    tier = frame["account_id"].map(lookup["tier"]).astype(float).fillna(NON_TARGET).where(known)
+    owner = frame["account_id"].map(lookup["owner_id"]).astype(float)
+    return frame.assign(tier=tier.astype("Int64"), owner_id=owner.astype("Int64"))
+
+
+def spend_rows(
+    activities: pd.DataFrame, budget_lines: pd.DataFrame, accounts: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per cost: ``month, channel, playbook_id, tier, owner_id, amount, lines``.
+
+    ``activities``: ``account_id, channel, occurred_at, cost, playbook_id``;
+    ``budget_lines``: ``playbook_id`` (NA when none), ``channel`` ("" when none), ``date``,
+    ``amount``; ``accounts``: ``account_id, tier, owner_id``.
+    """
+    costly = activities.loc[activities["cost"] > 0]
+    from_activities = account_dimensions(
+        pd.DataFrame(
+            {
+                "month": month_of(costly["occurred_at"]),
+                "channel": costly["channel"].astype(object),
+                "playbook_id": costly["playbook_id"].astype("Int64"),
+                "account_id": costly["account_id"],
+                "amount": costly["cost"].astype(float),
+            }
+        ),
+        accounts,
+    ).drop(columns="account_id")
+    channel = budget_lines["channel"].fillna("").astype(object)
+    from_budget = pd.DataFrame(
+        {
+            "month": month_of(pd.to_datetime(budget_lines["date"])),
+            "channel": channel.where(channel != "", UNALLOCATED),
+            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
+            "tier": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
+            "owner_id": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
+            "amount": budget_lines["amount"].astype(float),
+        }
+    )
+    frames = [f for f in (from_activities, from_budget) if len(f)]
+    if not frames:
+        return _empty(amount=float, lines=int)
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.assign(lines=1)[[*DIMENSIONS, "amount", "lines"]]
+
+
+def credit_rows(credits: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Credits with the dimensions: ``month`` of ``converted_at``, ``tier`` and ``owner_id``.
+
+    ``credits``: ``model, kind, account_id, converted_at, channel, playbook_id, weight, credit``.
+    """
+    frame = credits.assign(
+        month=month_of(credits["converted_at"]),
+        playbook_id=credits["playbook_id"].astype("Int64"),
+    )
+    frame = account_dimensions(frame, accounts)
+    return frame[["model", "kind", *DIMENSIONS, "credit", "weight"]]
+
+
+def mqa_rows(
+    touches: pd.DataFrame,
+    became_mqa: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    window_days: float,
+) -> pd.DataFrame:
+    """Accounts that became mqa, credited 1/n over their n touches in the window before.
+
+    ``touches``: ``account_id, occurred_at, channel, playbook_id``; ``became_mqa``:
+    ``account_id, mqa_at`` (one row per account: the first time). A touch counts when
+    ``mqa_at - window_days <= occurred_at <= mqa_at``. Output: the dimensions and ``mqa``.
+    """
+    mqa = became_mqa.drop_duplicates("account_id")
+    joined = touches[["account_id", "occurred_at", "channel", "playbook_id"]].merge(
+        mqa, on="account_id"
+    )
+    window = pd.Timedelta(days=window_days)
+    inside = (joined["occurred_at"] <= joined["mqa_at"]) & (
+        joined["occurred_at"] >= joined["mqa_at"] - window
+    )
+    joined = joined.loc[inside]
+    joined = joined.assign(mqa=1.0 / joined.groupby("account_id")["account_id"].transform("size"))
+    untouched = mqa.loc[~mqa["account_id"].isin(joined["account_id"])].assign(
+        channel="", playbook_id=pd.NA, mqa=1.0
+    )
+    rows = pd.concat(
+        [joined[["account_id", "mqa_at", "channel", "playbook_id", "mqa"]], untouched],
+        ignore_index=True,
+    )
+    if rows.empty:
+        return _empty(mqa=float)
+    rows = rows.assign(
+        month=month_of(rows["mqa_at"]),
+        channel=rows["channel"].astype(object),
+        playbook_id=rows["playbook_id"].astype("Int64"),
+    )
+    rows = account_dimensions(rows, accounts)
+    return rows[[*DIMENSIONS, "mqa"]]
+
+
+def roi_table(
+    spend: pd.DataFrame,
+    credits: pd.DataFrame,
+    mqa: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Spend, attributed pipeline and revenue, ROI and costs per group of ``by``.
+
+    ``spend``: dimensions + ``amount``; ``credits``: dimensions + ``kind`` (pipeline | revenue),
+    ``credit``, ``weight``, of one model; ``mqa``: dimensions + ``mqa``. ``by`` is a subset of
+    ``DIMENSIONS``; empty gives one row of totals. Missing dimension values (NA) form their own
+    group ("unallocated"). Columns: ``COLUMNS``.
+    """
+    by = list(by)
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"unknown dimensions {sorted(unknown)}; expected some of {DIMENSIONS}")
+    if "model" in credits and credits["model"].nunique() > 1:
+        raise ValueError("credits of one attribution model only")
+    pipeline, revenue = credits["kind"] == "pipeline", credits["kind"] == "revenue"
+    parts = [
+        spend[by].assign(spend=spend["amount"]),
+        credits.loc[pipeline, by].assign(
+            pipeline=credits.loc[pipeline, "credit"],
+            opportunities=credits.loc[pipeline, "weight"],
+        ),
+        credits.loc[revenue, by].assign(revenue=credits.loc[revenue, "credit"]),
+        mqa[by].assign(mqa=mqa["mqa"]),
+    ]
+    measures = ["spend", "pipeline", "revenue", "opportunities", "mqa"]
+    rows = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    rows = rows.reindex(columns=[*by, *measures])
+    if by:
+        table = rows.groupby(by, dropna=False)[measures].sum()
+    else:
+        table = rows[measures].sum().to_frame().T
+    spent = table["spend"].where(table["spend"] > 0)
+    table["roi"] = (table["revenue"] - table["spend"]) / spent
+    table["pipeline_ratio"] = table["pipeline"] / spent
+    table["cost_per_opportunity"] = table["spend"] / table["opportunities"].where(
+        table["opportunities"] > 0
+    )
+    table["cost_per_mqa"] = table["spend"] / table["mqa"].where(table["mqa"] > 0)
+    table = table[list(COLUMNS)]
+    if not by:
+        return table.reset_index(drop=True)
+    return table.sort_index().reset_index()
+
+
+def _empty(**measures: type) -> pd.DataFrame:
+    dimensions = {
+        "month": "datetime64[ns]",
+        "channel": object,
+        "playbook_id": "Int64",
+        "tier": "Int64",
+        "owner_id": "Int64",
+    }
+    return pd.DataFrame(
+        {name: pd.Series(dtype=dtype) for name, dtype in {**dimensions, **measures}.items()}
+    )

@@ -1,0 +1,246 @@
+"""The rollups dashboards read: small pre-aggregated rows, rebuilt by every recompute.
+
+Pure pandas: the recompute passes what it loaded and computed, and stores the frame this module
+returns in ``MetricRollup`` (replaced in the same transaction as every other result). A dashboard
+then sums a few hundred rows instead of aggregating a million activities per request, and a rep's
+dashboard reads only the rows whose ``owner_id`` is theirs.
+
+One row per metric and combination of dimensions. ``period`` is the first day of a UTC month, or
+None for a snapshot as of the run. ``tier`` 0 is a non-target account; NA (and ``owner_id`` NA)
+means not tied to an account, or no owner. Blank text dimensions mean "not applicable".
+
+| metric | period | dimensions | value | count |
+|---|---|---|---|---|
+| credit | conversion month | model, kind, channel, playbook, tier, owner | credit | conversions credited (sum of weights) |
+| spend | month | channel (or "unallocated"), playbook, tier, owner | amount | cost lines |
+| mqa | month it became mqa | channel ("" = no touch), playbook, tier, owner | accounts (1/n per touch) | touches |
+| opportunities | creation month | tier, owner, segment | pipeline amount | deals created |
+| won / lost / open | creation month | tier, owner, segment | amount | deals |
+| cycle_days | creation month | tier, owner, segment | sum of won cycle days | won deals |
+| sourced / influenced | creation month | tier, owner, segment | pipeline amount | deals |
+| engaged_accounts | month | tier, owner | accounts engaged that month | accounts |
+| leads | hand-off month | channel (source), tier, owner | leads followed up | leads handed off |
+| follow_up | hand-off month | channel (source), tier, owner | followed up within the SLA | leads due |
+| follow_up_hours | hand-off month | segment total / channel / owner, and that dimension | median hours | leads followed up |
+| lead_conversion | hand-off month | channel (source), tier, owner | converted | decided leads |
+| accounts | snapshot | tier, owner, segment = journey stage | accounts | accounts |
+| lift | snapshot | segment = a segment or comparison of ``lift.py`` | win rate | accounts; ``data`` = every measure |
+| holdout | snapshot | playbook | opportunity-rate difference | enrolled accounts; ``data`` = the row |
+
+``segment`` of the deal metrics is ``engaged`` / ``not_engaged`` for target accounts (engaged that
+month) and blank for the others, so target vs non-target, tiers and engaged vs not all come from
+sums. An account's engaged status varies by month, so for a multi-month range the engaged split's
+account count comes from the ``lift`` snapshot, which classes each account once for its period.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = (
+    "metric",
+    "period",
+    "model",
+    "kind",
+    "channel",
+    "playbook_id",
+    "tier",
+    "owner_id",
+    "segment",
+    "value",
+    "count",
+    "data",
+)
+METRICS = (
+    "credit",
+    "spend",
+    "mqa",
+    "opportunities",
+    "won",
+    "lost",
+    "open",
+    "cycle_days",
+    "sourced",
+    "influenced",
+    "engaged_accounts",
+    "leads",
+    "follow_up",
+    "follow_up_hours",
+    "lead_conversion",
+    "accounts",
+    "lift",
+    "holdout",
+)
+# (metric, value column, count column) of the per-deal outcomes (lift.opportunity_outcomes).
+DEAL_MEASURES = (
+    ("opportunities", "pipeline", "opportunities"),
+    ("won", "revenue", "won"),
+    ("lost", "lost_amount", "lost"),
+    ("open", "open_amount", "open"),
+    ("cycle_days", "cycle_days_sum", "won"),
+    ("sourced", "sourced_amount", "sourced"),
+    ("influenced", "influenced_amount", "influenced"),
+)
+_ACCOUNT_DIMENSIONS = ["tier", "owner_id"]
+
+
+def credit_rollup(credit_rows: pd.DataFrame) -> pd.DataFrame:
+    """``credit_rows``: ``roi.credit_rows`` of every model."""
+    dims = ["model", "kind", "month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
+    sums = credit_rows.groupby(dims, dropna=False, sort=False)[["credit", "weight"]].sum()
+    return _rows("credit", sums.reset_index(), value="credit", count="weight")
+
+
+def spend_rollup(spend_rows: pd.DataFrame) -> pd.DataFrame:
+    dims = ["month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
+    sums = spend_rows.groupby(dims, dropna=False, sort=False)[["amount", "lines"]].sum()
+    return _rows("spend", sums.reset_index(), value="amount", count="lines")
+
+
+def mqa_rollup(mqa_rows: pd.DataFrame) -> pd.DataFrame:
+    dims = ["month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
+    sums = mqa_rows.assign(touches=1).groupby(dims, dropna=False, sort=False)
+    sums = sums[["mqa", "touches"]].sum().reset_index()
+    # An untouched mqa account is one row that is not a touch.
+    sums.loc[sums["channel"] == "", "touches"] = 0
+    return _rows("mqa", sums, value="mqa", count="touches")
+
+
+def deal_rollups(deals: pd.DataFrame) -> pd.DataFrame:
+    """``deals``: ``lift.opportunity_outcomes`` with ``month`` (of creation), ``tier``,
+    ``owner_id``, ``segment``, ``sourced`` and ``influenced`` (``leads.pipeline_origins``)."""
+    frame = deals.assign(
+        lost_amount=np.where(deals["lost"] > 0, deals["pipeline"], 0.0),
+        open_amount=np.where(deals["open"] > 0, deals["pipeline"], 0.0),
+        sourced=deals["sourced"].astype(int),
+        influenced=deals["influenced"].astype(int),
+        sourced_amount=np.where(deals["sourced"], deals["pipeline"], 0.0),
+        influenced_amount=np.where(deals["influenced"], deals["pipeline"], 0.0),
+    )
+    columns = sorted({c for _, value, count in DEAL_MEASURES for c in (value, count)})
+    sums = frame.groupby(["month", *_ACCOUNT_DIMENSIONS, "segment"], dropna=False, sort=False)
+    sums = sums[columns].sum().reset_index()
+    return _concat(
+        _rows(metric, sums, value=value, count=count) for metric, value, count in DEAL_MEASURES
+    )
+
+
+def engaged_accounts_rollup(engaged_months: pd.DataFrame) -> pd.DataFrame:
+    """``engaged_months``: one row per engaged account and month, with ``tier, owner_id``."""
+    sums = engaged_months.groupby(["month", *_ACCOUNT_DIMENSIONS], dropna=False, sort=False)
+    sums = sums.size().rename("accounts").reset_index()
+    return _rows("engaged_accounts", sums, value="accounts", count="accounts")
+
+
+def lead_rollups(follow_ups: pd.DataFrame, conversions: pd.DataFrame) -> pd.DataFrame:
+    """``follow_ups``: ``leads.follow_up_outcomes``; ``conversions``: ``leads.lead_conversions``;
+    both with ``month`` (of hand-off), ``channel`` (source channel), ``tier`` and ``owner_id``."""
+    dims = ["month", "channel", *_ACCOUNT_DIMENSIONS]
+    frame = follow_ups.assign(
+        handed_off=1,
+        followed_up=follow_ups["hours"].notna().astype(int),
+        due=follow_ups["due"].astype(int),
+        on_time=follow_ups["on_time"].astype(int),
+    )
+    sums = frame.groupby(dims, dropna=False, sort=False)
+    sums = sums[["handed_off", "followed_up", "due", "on_time"]].sum().reset_index()
+    converted = conversions.assign(
+        decided=conversions["decided"].astype(int), converted=conversions["converted"].astype(int)
+    )
+    converted = converted.groupby(dims, dropna=False, sort=False)[["decided", "converted"]].sum()
+    medians = []
+    followed = frame.loc[frame["followed_up"] > 0]
+    for segment, by in (("total", []), ("channel", ["channel"]), ("owner", ["owner_id"])):
+        grouped = followed.groupby(["month", *by], dropna=False, sort=False)["hours"]
+        table = grouped.agg(["median", "size"]).reset_index().assign(segment=segment)
+        medians.append(_rows("follow_up_hours", table, value="median", count="size"))
+    return _concat(
+        [
+            _rows("leads", sums, value="followed_up", count="handed_off"),
+            _rows("follow_up", sums, value="on_time", count="due"),
+            _rows("lead_conversion", converted.reset_index(), value="converted", count="decided"),
+            *medians,
+        ]
+    )
+
+
+def accounts_rollup(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Funnel snapshot: ``accounts`` with ``tier`` (0 = non-target), ``owner_id``, ``stage``."""
+    sums = accounts.groupby([*_ACCOUNT_DIMENSIONS, "stage"], dropna=False, sort=False).size()
+    sums = sums.rename("accounts").reset_index().rename(columns={"stage": "segment"})
+    return _rows("accounts", sums, value="accounts", count="accounts", period=None)
+
+
+def lift_rollup(metrics: pd.DataFrame, lifts: pd.DataFrame) -> pd.DataFrame:
+    """Snapshot of ``lift.segment_metrics`` and ``lift.lifts`` for the lift period."""
+    table = pd.concat([metrics, lifts])
+    frame = pd.DataFrame(
+        {
+            "segment": table.index.astype(str),
+            "win_rate": table["win_rate"].to_numpy(),
+            "accounts": table["accounts"].to_numpy(),
+            "data": [_json_safe(row) for row in table.to_dict("records")],
+        }
+    )
+    return _rows("lift", frame, value="win_rate", count="accounts", period=None)
+
+
+def holdout_rollup(holdout: pd.DataFrame) -> pd.DataFrame:
+    frame = holdout.assign(data=[_json_safe(row) for row in holdout.to_dict("records")])
+    return _rows("holdout", frame, value="rate_diff", count="enrolled_accounts", period=None)
+
+
+def assemble(parts) -> pd.DataFrame:
+    """All rollup rows in ``COLUMNS`` order: ``period`` as dates, blanks for missing text."""
+    frame = _concat(parts)
+    frame["period"] = [None if pd.isna(p) else p.date() for p in frame["period"]]
+    for column in ("model", "kind", "channel", "segment"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+    for column in ("playbook_id", "tier", "owner_id"):
+        frame[column] = frame[column].astype("Int64")
+    frame["value"] = frame["value"].astype(float).fillna(0.0)
+    frame["count"] = frame["count"].astype(float).fillna(0.0)
+    frame["data"] = [d if isinstance(d, dict) else {} for d in frame["data"]]
+    return frame[list(COLUMNS)]
+
+
+def _rows(
+    metric: str,
+    frame: pd.DataFrame,
+    *,
+    value: str,
+    count: str,
+    period: str | None = "month",
+) -> pd.DataFrame:
+    keep = [c for c in COLUMNS if c in frame and c not in ("metric", "value", "count")]
+    out = frame[keep].copy()
+    if period is None:
+        out["period"] = pd.NaT
+    else:
+        out["period"] = frame[period]
+    out["metric"] = metric
+    out["value"] = frame[value].to_numpy(dtype=float)
+    out["count"] = frame[count].to_numpy(dtype=float)
+    return out
+
+
+def _concat(parts) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    return pd.concat(parts, ignore_index=True).reindex(columns=list(COLUMNS))
+
+
+def _json_safe(row: dict) -> dict:
+    """NaN and numpy scalars as JSON: NaN -> None (undefined, shown as "—")."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        out[str(key)] = value
+    return out

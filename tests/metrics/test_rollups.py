@@ -1,0 +1,228 @@
+"""The rollups the dashboards read add up to the same totals as the rows they summarise."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+
+from accounts.models import Account, Opportunity
+from metrics import rollups
+from metrics.models import AttributionCredit, BudgetLine, MetricRollup, RollupMetric
+from metrics.recompute import recompute_all
+from playbooks.models import Activity
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    EnrolmentFactory,
+    LeadFactory,
+    OpportunityFactory,
+    StepFactory,
+)
+
+NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+
+def days_ago(n: float) -> dt.datetime:
+    return NOW - dt.timedelta(days=n)
+
+
+@pytest.fixture
+def dataset(alice, bob):
+    email_step = StepFactory(channel="email", owner_role="marketing")
+    playbook = email_step.stage.playbook
+    phone_step = StepFactory(channel="phone", owner_role="sales", stage=email_step.stage)
+
+    mine = AccountFactory(tier=1, owner=alice)
+    vp = ContactFactory(account=mine, seniority="vp")
+    ActivityFactory(
+        account=mine,
+        contact=vp,
+        channel="webinar",
+        kind="webinar_attended",
+        occurred_at=days_ago(40),
+    )
+    ActivityFactory(
+        account=mine,
+        contact=vp,
+        channel="email",
+        kind="email_click",
+        step=email_step,
+        cost=Decimal("5"),
+        occurred_at=days_ago(30),
+    )
+    OpportunityFactory(
+        account=mine, amount=Decimal("10000"), created_at=days_ago(10), source="marketing"
+    )
+    OpportunityFactory(
+        account=mine,
+        amount=Decimal("8000"),
+        stage="closed_won",
+        created_at=days_ago(100),
+        closed_at=days_ago(50),
+    )
+
+    theirs = AccountFactory(tier=2, owner=bob)
+    ActivityFactory(
+        account=theirs,
+        channel="phone",
+        kind="call_connected",
+        step=phone_step,
+        occurred_at=days_ago(20),
+    )
+    ActivityFactory(
+        account=theirs,
+        channel="display",
+        kind="ad_click",
+        cost=Decimal("12"),
+        occurred_at=days_ago(15),
+    )
+    OpportunityFactory(
+        account=theirs,
+        amount=Decimal("5000"),
+        stage="closed_lost",
+        created_at=days_ago(60),
+        closed_at=days_ago(30),
+    )
+
+    nobody = AccountFactory(tier=None, owner=None)
+    ActivityFactory(account=nobody, channel="content", kind="web_visit", occurred_at=days_ago(5))
+    OpportunityFactory(account=nobody, amount=Decimal("2000"), created_at=days_ago(3))
+
+    BudgetLine.objects.create(playbook=playbook, date=dt.date(2026, 5, 1), amount=Decimal("1000"))
+    BudgetLine.objects.create(channel="display", date=dt.date(2026, 6, 1), amount=Decimal("300"))
+    LeadFactory(
+        account=mine,
+        source_channel="webinar",
+        handed_off_at=days_ago(29),
+        first_follow_up_at=days_ago(28),
+    )
+    LeadFactory(account=theirs, source_channel="event", handed_off_at=days_ago(20))
+    EnrolmentFactory(account=mine, playbook=playbook, status="active", enrolled_at=days_ago(90))
+    EnrolmentFactory(account=theirs, playbook=playbook, status="holdout", enrolled_at=days_ago(90))
+    recompute_all(now=NOW)
+    return {"playbook": playbook, "mine": mine, "theirs": theirs, "nobody": nobody}
+
+
+def rollup(metric: str, **filters):
+    return MetricRollup.objects.filter(metric=metric, **filters)
+
+
+def total(queryset, field: str = "value") -> float:
+    return queryset.aggregate(total=Sum(field))["total"] or 0.0
+
+
+def test_the_metric_catalogue_matches_the_model():
+    assert set(rollups.METRICS) == set(RollupMetric.values)
+
+
+@pytest.mark.parametrize("kind", ["pipeline", "revenue"])
+@pytest.mark.parametrize("model", ["first_touch", "linear", "markov", "shapley"])
+def test_credit_rollups_sum_to_the_stored_credits(dataset, model, kind):
+    credits = AttributionCredit.objects.filter(model=model, kind=kind)
+    rows = rollup("credit", model=model, kind=kind)
+    assert total(rows) == pytest.approx(float(total(credits, "credit")))
+    # Conversions credited: every deal with touches counts once in all.
+    assert total(rows, "count") == pytest.approx(credits.values("opportunity").distinct().count())
+
+
+def test_credit_rollups_per_channel_and_owner_match_the_credits(dataset, alice):
+    credits = AttributionCredit.objects.filter(model="linear", kind="pipeline")
+    by_channel = dict(credits.values_list("channel").annotate(total=Sum("credit")))
+    rows = rollup("credit", model="linear", kind="pipeline")
+    rolled = {c: total(rows.filter(channel=c)) for c in by_channel}
+    assert rolled == pytest.approx({c: float(v) for c, v in by_channel.items()})
+    assert total(rows.filter(owner=alice)) == pytest.approx(
+        float(total(credits.filter(account__owner=alice), "credit"))
+    )
+
+
+def test_spend_rollups_are_activity_costs_plus_budget_lines(dataset):
+    direct = total(Activity.objects.all(), "cost") + total(BudgetLine.objects.all(), "amount")
+    assert total(rollup("spend")) == pytest.approx(float(direct))  # 5 + 12 + 1000 + 300
+    unallocated = rollup("spend", channel="unallocated").get()
+    assert (unallocated.value, unallocated.playbook_id, unallocated.tier) == (
+        1000,
+        dataset["playbook"].pk,
+        None,
+    )
+
+
+def test_deal_rollups_match_the_deals_per_month(dataset):
+    direct = {
+        row["month"].date(): (row["n"], float(row["amount"]))
+        for row in Opportunity.objects.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    }
+    rolled = {}
+    for row in rollup("opportunities"):
+        n, amount = rolled.get(row.period, (0, 0.0))
+        rolled[row.period] = (n + row.count, amount + row.value)
+    assert rolled == direct
+    assert total(rollup("won")) == 8000
+    assert total(rollup("lost")) == 5000
+    assert total(rollup("open")) == 12000
+    # The won deal took 50 days.
+    assert total(rollup("cycle_days")) == pytest.approx(50)
+
+
+def test_sourced_and_influenced_pipeline(dataset):
+    assert total(rollup("sourced")) == 10000
+    # A marketing touch before creation: the webinar and the email before alice's 10000 deal
+    # (not before her 8000 one, created 100 days ago), the visit before the non-target's 2000.
+    # Bob's deal came before his display ad, and a sales step's call is no marketing touch.
+    assert total(rollup("influenced")) == 10000 + 2000
+
+
+def test_the_funnel_counts_accounts_per_stage_and_tier(dataset):
+    direct = dict(Account.objects.values_list("stage").annotate(n=Count("id")))
+    rolled = {}
+    for row in rollup("accounts", period=None):
+        rolled[row.segment] = rolled.get(row.segment, 0) + row.count
+    assert rolled == direct
+    assert rollup("accounts", tier=0).get().count == 1  # the non-target
+
+
+def test_lead_rollups(dataset):
+    assert total(rollup("leads"), "count") == 2
+    assert total(rollup("leads")) == 1  # followed up
+    # Both leads are decided: one on time, one 20 days without a follow-up.
+    assert (total(rollup("follow_up")), total(rollup("follow_up"), "count")) == (1, 2)
+    hours = rollup("follow_up_hours", segment="total").get()
+    assert (hours.value, hours.count) == (24, 1)
+
+
+def test_holdout_and_lift_snapshots(dataset):
+    holdout = rollup("holdout").get()
+    assert holdout.playbook_id == dataset["playbook"].pk
+    assert holdout.data["enrolled_accounts"] == 1
+    assert holdout.data["enough_data"] is False
+    assert holdout.data["rate_ci_low"] is None
+    lift_rows = {row.segment: row for row in rollup("lift")}
+    assert set(lift_rows) >= {"target", "non_target", "target_vs_non_target"}
+    # Targets: one won, one lost in the last 365 days.
+    assert lift_rows["target"].value == pytest.approx(0.5)
+
+
+def test_a_rep_reads_only_their_own_slice(dataset, alice):
+    mine = MetricRollup.objects.filter(owner=alice)
+    assert set(mine.values_list("metric", flat=True)) >= {"credit", "spend", "won", "leads"}
+    # Medians do not add up, so they are kept per rep without a tier.
+    assert set(mine.exclude(metric="follow_up_hours").values_list("tier", flat=True)) == {1}
+
+
+def test_a_rerun_leaves_the_same_rollups(dataset):
+    def snapshot():
+        return sorted(
+            MetricRollup.objects.values_list(
+                "metric", "period", "model", "kind", "channel", "segment", "value", "count"
+            ),
+            key=repr,
+        )
+
+    first = snapshot()
+    recompute_all(now=NOW)
+    assert snapshot() == first
