@@ -68,3 +68,26 @@ def celery_app():
 @pytest.fixture(scope="session")
 def celery_worker_parameters():
     return {"perform_ping_check": False, "shutdown_timeout": 30}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process, as the embedded default does, whatever the broker.
+
+    For tests of what a user sees once a job has run; tests of the worker use celery_worker.
+    """
+    from abm.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stale_messages():
+    """Drop task messages an earlier run left queued (their run ids would match new rows)."""
+    if settings.REDIS_URL:
+        from abm.celery import app
+
+        app.control.purge()

@@ -39,7 +39,7 @@ def companies():
 
 
 def test_saving_rescores_every_account_and_shows_the_run_done(
-    client, maria, companies, django_capture_on_commit_callbacks
+    client, maria, companies, django_capture_on_commit_callbacks, eager_tasks
 ):
     client.force_login(maria)
 

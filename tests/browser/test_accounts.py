@@ -225,7 +225,7 @@ def test_a_marketer_promotes_from_the_tiering_assistant(
 
 
 def test_a_marketer_edits_the_icp_and_the_progress_bar_reaches_done(
-    page, live_server, login, screenshot, book, console_errors
+    page, live_server, login, screenshot, book, console_errors, eager_tasks
 ):
     login(page, live_server, "maria")
     page.goto(f"{live_server.url}/accounts/icp/")
