@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from abm.lib.channels import ActivityKind, Channel, Direction
 from accounts.models import Contact, JourneyStage
+from metrics.triggers import request_recompute
 from playbooks.models import (
     Activity,
     ActivitySource,
@@ -199,6 +200,7 @@ def task_complete(*, task: Task, by, notes: str = "") -> Activity:
         if task.status != TaskStatus.DONE:
             task.status, task.completed_at, task.completed_by = TaskStatus.DONE, timezone.now(), by
             task.save(update_fields=["status", "completed_at", "completed_by"])
+            request_recompute(reason=f"task #{task.pk} completed")
     return activity
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
 from metrics.models import EngagementScore, MetricRun, RunKind, RunStatus
@@ -126,7 +127,7 @@ def test_a_rep_logs_a_call_and_sees_it_on_the_timeline(
     login(page, live_server, "alice")
     page.goto(f"{live_server.url}/accounts/")
 
-    assert page.get_by_role("heading", name="My accounts").is_visible()
+    expect(page.get_by_role("heading", name="My accounts")).to_be_visible()
     assert row_names(page) == ["Acme Robotics", "Brightline Health", "Cobalt Logistics"]
     assert "Delta Fintech" not in page.content()
     screenshot(page, "accounts_rep_list")
@@ -141,9 +142,9 @@ def test_a_rep_logs_a_call_and_sees_it_on_the_timeline(
     page.get_by_role("button", name="Log it").click()
     page.wait_for_load_state("domcontentloaded")
 
-    assert page.get_by_text("Call – connected logged on Acme Robotics.").is_visible()
+    expect(page.get_by_text("Call – connected logged on Acme Robotics.")).to_be_visible()
     activities = page.get_by_test_id("activities-table")
-    assert activities.get_by_text("Dana wants the rollout plan by Friday.").is_visible()
+    expect(activities.get_by_text("Dana wants the rollout plan by Friday.")).to_be_visible()
     page.wait_for_function("document.querySelector('#timeline')?.data?.length > 0")
     traces = page.evaluate("document.querySelector('#timeline').data.map(t => t.name)")
     assert len(traces) >= before
@@ -161,7 +162,7 @@ def test_a_quick_log_with_a_future_date_shows_the_error_inline(page, live_server
     page.get_by_label("When").fill(ahead)
     page.get_by_role("button", name="Log it").click()
 
-    assert page.get_by_text("more than a day ahead").is_visible()
+    expect(page.get_by_text("more than a day ahead")).to_be_visible()
     assert page.get_by_label("When").get_attribute("aria-invalid") == "true"
 
 
@@ -187,10 +188,10 @@ def test_a_marketer_filters_the_list_and_bulk_sets_a_tier(
     page.get_by_role("button", name="Set tier").click()
     page.wait_for_load_state("domcontentloaded")
 
-    assert page.get_by_text("2 accounts updated: now in Tier 2.").is_visible()
+    expect(page.get_by_text("2 accounts updated: now in Tier 2.")).to_be_visible()
     # Back on the same filter, which now matches nothing: both left "untiered".
     assert "tier=untiered" in page.url
-    assert page.get_by_text("No accounts match these filters").is_visible()
+    expect(page.get_by_text("No accounts match these filters")).to_be_visible()
     assert set(Account.objects.filter(tier=2).values_list("name", flat=True)) == {
         "Brightline Health",
         "Delta Fintech",
@@ -212,14 +213,14 @@ def test_a_marketer_promotes_from_the_tiering_assistant(
         "Cobalt Logistics",
         "Delta Fintech",
     ]
-    assert page.get_by_test_id("tier-matrix").is_visible()
+    expect(page.get_by_test_id("tier-matrix")).to_be_visible()
     screenshot(page, "accounts_tiering")
     page.get_by_label("Select Fjord Analytics").check()
     page.get_by_label("Promote to").select_option("1")
     page.get_by_role("button", name="Promote selected").click()
     page.wait_for_load_state("domcontentloaded")
 
-    assert page.get_by_text("1 account updated: now in Tier 1.").is_visible()
+    expect(page.get_by_text("1 account updated: now in Tier 1.")).to_be_visible()
     assert "Fjord Analytics" not in table.inner_text()
     assert console_errors == []
 
@@ -235,7 +236,7 @@ def test_a_marketer_edits_the_icp_and_the_progress_bar_reaches_done(
     page.get_by_label("Minimum employees").fill("500")
     page.get_by_label("Maximum employees").fill("100")
     page.get_by_role("button", name="Save and re-score").click()
-    assert page.get_by_text("The maximum must be at least the minimum employees.").is_visible()
+    expect(page.get_by_text("The maximum must be at least the minimum employees.")).to_be_visible()
     screenshot(page, "accounts_icp_invalid")
 
     page.get_by_label("Maximum employees").fill("5000")
@@ -302,6 +303,6 @@ def test_select_all_matching_reaches_beyond_the_page(
     page.get_by_role("button", name="Set tier").click()
     page.wait_for_load_state("domcontentloaded")
 
-    assert page.get_by_text("55 accounts updated: now in Tier 3.").is_visible()
+    expect(page.get_by_text("55 accounts updated: now in Tier 3.")).to_be_visible()
     assert Account.objects.filter(tier=3).count() == 55
     assert console_errors == []

@@ -5,6 +5,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import Account
 
@@ -68,8 +69,8 @@ def test_a_rep_creates_a_token_copies_it_and_the_api_call_shows_on_the_account(
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     login(page, live_server, "alice")
     page.get_by_role("link", name="API tokens").click()
-    assert page.get_by_role("heading", name="API tokens", exact=True).is_visible()
-    assert page.get_by_test_id("tokens-empty").is_visible()
+    expect(page.get_by_role("heading", name="API tokens", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("tokens-empty")).to_be_visible()
     screenshot(page, "tokens_empty")
 
     page.get_by_label("Name").fill("Web events")
@@ -77,9 +78,10 @@ def test_a_rep_creates_a_token_copies_it_and_the_api_call_shows_on_the_account(
     page.get_by_role("button", name="Create token").click()
     page.wait_for_load_state("domcontentloaded")
     new_token = page.get_by_test_id("new-token")
-    assert new_token.get_by_text("only time the token is shown").is_visible()
+    expect(new_token.get_by_text("only time the token is shown")).to_be_visible()
     page.get_by_role("button", name="Copy").click()
-    assert page.get_by_role("button", name="Copied").is_visible()
+    # The clipboard write is asynchronous: wait for the button to say so.
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
     token = page.evaluate("navigator.clipboard.readText()")
     assert token == page.get_by_test_id("token-value").input_value()
     assert token.startswith("abm_")
@@ -93,14 +95,13 @@ def test_a_rep_creates_a_token_copies_it_and_the_api_call_shows_on_the_account(
     ]
     page.goto(f"{live_server.url}/accounts/{acme.pk}/")
     activities = page.get_by_test_id("activities-table")
-    assert activities.get_by_text("Attended the Q1 automation webinar").is_visible()
-    assert activities.get_by_text("Webinar attended").is_visible()
-
+    expect(activities.get_by_text("Attended the Q1 automation webinar")).to_be_visible()
+    expect(activities.get_by_text("Webinar attended")).to_be_visible()
     page.goto(f"{live_server.url}/settings/tokens/")
     assert token not in page.content()
     row = page.get_by_test_id("token-row")
-    assert row.get_by_text("Web events").is_visible()
-    assert row.get_by_text("Active").is_visible()
+    expect(row.get_by_text("Web events")).to_be_visible()
+    expect(row.get_by_text("Active")).to_be_visible()
     assert "Never" not in row.inner_text()  # last used was just recorded
     assert console_errors == []
 
@@ -114,7 +115,7 @@ def test_a_revoked_token_stops_working_and_a_blank_name_is_explained(
     page.wait_for_load_state("domcontentloaded")
     name = page.get_by_label("Name")
     assert name.get_attribute("aria-invalid") == "true"
-    assert page.get_by_text("This field is required.").is_visible()
+    expect(page.get_by_text("This field is required.")).to_be_visible()
     screenshot(page, "tokens_form_error")
 
     name.fill("CRM sync")
@@ -126,8 +127,8 @@ def test_a_revoked_token_stops_working_and_a_blank_name_is_explained(
     page.get_by_role("button", name="Revoke CRM sync").click()
     page.wait_for_load_state("domcontentloaded")
 
-    assert page.get_by_text("Revoked “CRM sync”.").is_visible()
-    assert page.get_by_test_id("token-row").get_by_text("Revoked").is_visible()
+    expect(page.get_by_text("Revoked “CRM sync”.")).to_be_visible()
+    expect(page.get_by_test_id("token-row").get_by_text("Revoked")).to_be_visible()
     status, result = send(live_server, token, [webinar("wbn-2")])
     assert status == 401
     assert result["error"]["code"] == "token_revoked"

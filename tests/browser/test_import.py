@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.import_jobs import import_job_create, import_job_execute
 from accounts.models import Account, ImportJob
@@ -52,7 +53,7 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     source.write_text(COMPANIES_CSV, encoding="utf-8")
     login(page, live_server, "maria")
     page.goto(f"{live_server.url}/accounts/import/")
-    assert page.get_by_text("No imports yet").is_visible()
+    expect(page.get_by_text("No imports yet")).to_be_visible()
     screenshot(page, "import_upload_empty")
 
     page.get_by_label("What to import").select_option("accounts")
@@ -61,7 +62,7 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     page.wait_for_load_state("domcontentloaded")
 
     # The mapping preview: format, suggested fields, the bad cell highlighted.
-    assert page.get_by_role("heading", name="Map the columns of crm-accounts.csv").is_visible()
+    expect(page.get_by_role("heading", name="Map the columns of crm-accounts.csv")).to_be_visible()
     assert "delimiter: comma" in page.get_by_test_id("file-format").inner_text()
     assert page.get_by_label("Website").input_value() == "domain"
     assert page.get_by_label("Account Owner").input_value() == "owner"

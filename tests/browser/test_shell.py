@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
 from metrics.models import Goal, GoalMetric, GoalTeam, MetricRun, RunKind, RunStatus
@@ -200,13 +201,13 @@ def test_rep_sees_only_their_accounts_and_gets_404_for_others(
     rows = page.get_by_test_id("accounts-table").locator("tbody tr")
     names = rows.locator("a.cell-main").all_inner_texts()
     assert names == ["Acme Robotics", "Brightline Health", "Cobalt Logistics", "Delta Fintech"]
-    assert page.get_by_role("heading", name="My accounts").is_visible()
+    expect(page.get_by_role("heading", name="My accounts")).to_be_visible()
     screenshot(page, "rep_account_list")
 
     page.get_by_role("link", name="Acme Robotics").click()
-    assert page.get_by_role("heading", name="Acme Robotics", level=1).is_visible()
-    assert page.get_by_test_id("contacts-table").get_by_text("Dana Reyes").is_visible()
-    assert page.get_by_test_id("opportunities-table").get_by_text("$240,000").is_visible()
+    expect(page.get_by_role("heading", name="Acme Robotics", level=1)).to_be_visible()
+    expect(page.get_by_test_id("contacts-table").get_by_text("Dana Reyes")).to_be_visible()
+    expect(page.get_by_test_id("opportunities-table").get_by_text("$240,000")).to_be_visible()
     screenshot(page, "rep_account_detail")
 
     response = page.goto(f"{live_server.url}/accounts/{book['evergreen'].pk}/")
@@ -219,7 +220,7 @@ def test_logout_returns_to_sign_in(page, live_server, login, book):
 
     page.get_by_role("button", name="Log out").click()
 
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto(f"{live_server.url}/accounts/")
     assert page.url.startswith(f"{live_server.url}/login/")
 
@@ -267,7 +268,7 @@ def test_empty_pages_say_what_to_do(page, live_server, login, screenshot, maria)
 
     for path in ["/accounts/", "/playbooks/", "/metrics/"]:
         page.goto(f"{live_server.url}{path}")
-        assert page.locator(".empty-state .btn-primary").is_visible()
+        expect(page.locator(".empty-state .btn-primary")).to_be_visible()
         screenshot(page, "empty" + path.replace("/", "_").rstrip("_"))
 
 
