@@ -11,6 +11,7 @@ from metrics.models import (
     Goal,
     JourneyStageChange,
     MetricRun,
+    RunKind,
 )
 
 
@@ -46,7 +47,10 @@ def attribution_credits_visible_to(user) -> QuerySet[AttributionCredit]:
 
 
 def metric_runs_visible_to(user) -> QuerySet[MetricRun]:
-    # Runs carry only status and progress, never account data.
+    # Metric runs carry only status and progress; import runs name files and rejected rows, so
+    # only the roles that may see every account see them.
     if not user.is_authenticated:
         return MetricRun.objects.none()
-    return MetricRun.objects.all()
+    if user.sees_everything:
+        return MetricRun.objects.all()
+    return MetricRun.objects.exclude(kind=RunKind.IMPORT)

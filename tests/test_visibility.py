@@ -137,3 +137,13 @@ def test_spend_is_hidden_from_reps(alice, maria):
     )
     assert not budget_lines_visible_to(alice).exists()
     assert list(budget_lines_visible_to(maria)) == [line]
+
+
+def test_reps_see_metric_runs_but_not_import_runs(alice, maria):
+    from metrics.models import MetricRun
+    from metrics.visibility import metric_runs_visible_to
+
+    recompute = MetricRun.objects.create(kind="full")
+    upload = MetricRun.objects.create(kind="import")
+    assert set(metric_runs_visible_to(alice)) == {recompute}
+    assert set(metric_runs_visible_to(maria)) == {recompute, upload}
