@@ -41,6 +41,13 @@ class GoalMetric(models.TextChoices):
     MEETINGS_HELD = "meetings_held", "Meetings held"
 
 
+# How a goal metric's values read: money, or a rate stored as a fraction (0.35 = 35 %).
+MONEY_METRICS = frozenset(
+    {GoalMetric.PIPELINE_CREATED, GoalMetric.REVENUE_WON, GoalMetric.AVERAGE_DEAL_SIZE}
+)
+RATE_METRICS = frozenset({GoalMetric.WIN_RATE, GoalMetric.FOLLOW_UP_RATE})
+
+
 class GoalStatus(models.TextChoices):
     ON_TRACK = "on_track", "On track"
     AT_RISK = "at_risk", "At risk"

@@ -12,14 +12,10 @@ from abm.lib.permissions import role_required
 from abm.models import Role
 from accounts.models import CLOSED_STAGES, JourneyStage, OpportunityStage
 from accounts.visibility import accounts_visible_to, opportunities_visible_to
-from metrics.models import GoalMetric, RunKind, RunStatus
+from metrics.models import MONEY_METRICS, RATE_METRICS, RunKind, RunStatus
 from metrics.visibility import goals_visible_to, metric_runs_visible_to
 
 WON_REVENUE_DAYS = 365
-MONEY_METRICS = frozenset(
-    {GoalMetric.PIPELINE_CREATED, GoalMetric.REVENUE_WON, GoalMetric.AVERAGE_DEAL_SIZE}
-)
-RATE_METRICS = frozenset({GoalMetric.WIN_RATE, GoalMetric.FOLLOW_UP_RATE})
 
 
 @login_required

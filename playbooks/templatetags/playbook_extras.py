@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 
 from abm.lib.channels import CHANNEL_COLOURS
 from abm.templatetags.abm_extras import money, percent
-from metrics.views import MONEY_METRICS, RATE_METRICS
+from metrics.models import MONEY_METRICS, RATE_METRICS
 
 register = template.Library()
 
