@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from abm.models import ApiToken, User
+from abm.models import ApiToken, AuditEvent, User
 from abm.tokens import token_create, token_revoke
 
 
@@ -83,3 +83,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
             token_revoke(token=token)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: a trail anyone could edit would prove nothing."""
+
+    list_display = ("at", "actor_label", "action", "object_type", "object_id", "object_label")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_label", "actor_label", "object_id")
+    date_hierarchy = "at"
+    list_select_related = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,11 +1,15 @@
-"""Pieces every API endpoint shares: the per-token throttle."""
+"""Pieces every API endpoint shares: the per-token throttle, pagination, role write rule."""
 
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
-from abm.models import ApiToken
+from abm.api_errors import ApiError
+from abm.models import ApiToken, Role
 
 
 class TokenRateThrottle(ScopedRateThrottle):
@@ -33,3 +37,40 @@ class TokenRateThrottle(ScopedRateThrottle):
         else:
             ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiPagination(PageNumberPagination):
+    """`?page=` and `?page_size=` (at most 500), with the total count for progress bars."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A page number that is not a page is a bad parameter (400), not a missing resource.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as error:
+            raise ApiError(
+                code="invalid_page",
+                message=f"{error.detail} Pages are numbered from 1.",
+                fields={self.page_query_param: [str(error.detail)]},
+            ) from None
+
+
+class RoleWritePermission(BasePermission):
+    """Reads for every signed-in role the scoping lets through; writes only for `write_roles`.
+
+    Which rows a user may read or change is the scoping function's job (a rep's querysets hold
+    only their accounts); this decides whether their role may write this resource at all.
+    """
+
+    write_roles: tuple[str, ...] = (Role.MARKETER, Role.ADMIN)
+    message = "Your role may read this resource but not change it."
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        roles = getattr(view, "write_roles", self.write_roles)
+        return request.user.is_superuser or request.user.role in roles

@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "task": "metrics.recompute_all",
         "schedule": crontab(hour=2, minute=0),
     },
+    # The outbox: runs the broker never got (it was down, or restarted and lost them).
+    "metrics-sweep-unsent-runs": {
+        "task": "metrics.sweep_unsent_runs",
+        "schedule": 60.0,
+    },
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",
         "schedule": crontab(minute="*/15"),

@@ -60,3 +60,35 @@ class ApiToken(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, and when, for the changes a director is accountable for (abm/audit.py).
+
+    The object is named by type, id and a label copied at the time, not by a foreign key: the
+    trail outlives a deleted goal or step and stays readable without joining every table.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    # Null for changes the system made on its own (a scheduled job); SET_NULL keeps the history
+    # of a deleted user, whose name stays in actor_label.
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=255, blank=True)
+    # {field: [old, new]} for changes; other facts (counts, ids) for events that change no field.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"

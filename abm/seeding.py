@@ -31,6 +31,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 
 from abm.lib.channels import OUTBOUND_KINDS, ActivityKind, Channel, Direction
+from abm.lib.db_stats import analyze
 from abm.models import Role, User
 from accounts.models import (
     ICP,
@@ -613,6 +614,8 @@ def seed_demo(
         lines = _budget_lines(rng=rng, programmes=programmes, clock=clock)
         phase("budget lines", lines)
         _reset_sequences()
+    # After the commit: a million fresh rows the planner has not counted yet.
+    analyze()
 
     return SeedResult(
         accounts=len(acc.ids),

@@ -1,5 +1,6 @@
 """One settings module, driven by environment variables (see .env.example)."""
 
+import datetime as dt
 import importlib.util
 import re
 from pathlib import Path
@@ -31,7 +32,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "abm",
     "accounts",
     "playbooks",
@@ -43,11 +48,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on GET responses and 304 for If-None-Match: cheap revalidation for API clients.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "abm.lib.security_headers.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "abm.urls"
@@ -88,7 +98,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["abm.lib.login_lockout.LockoutBackend"]
+# A working day: a session left open on a shared machine ends by the next morning.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 12)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Our JavaScript reads the CSRF token from the page (<meta name="csrf-token">, the forms' hidden
+# field), never from the cookie, so scripts need not see the cookie at all.
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Sign-in lock-out (django-axes, abm/lib/login_lockout.py): per username + IP address.
+AXES_ENABLED = envbool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# Failures are kept as rows (admin: Axes -> Access failures) instead of several log lines per
+# sign-in, successful ones included, that axes writes when verbose.
+AXES_VERBOSE = envbool("AXES_VERBOSE", False)
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client address is REMOTE_ADDR unless a proxy we run in front says otherwise: trusting
+# X-Forwarded-For from anyone would let an attacker pick a fresh "IP" for every guess.
+AXES_IPWARE_PROXY_COUNT = envint("AXES_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
@@ -127,14 +163,31 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# abm/lib/security_headers.py: scripts only from our static files (no inline code, no CDN).
+ABM_CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    # Inline style attributes: plotly and the progress bars set widths and colours in style="".
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    # ReDoc builds its search index in a worker created from a blob: URL.
+    "worker-src": ["'self'", "blob:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+ABM_CSP_REPORT_ONLY = envbool("ABM_CSP_REPORT_ONLY", False)
 
 # --- API: personal tokens (abm/tokens.py) or the session with CSRF; JSON in, JSON out, errors in
 # one shape (abm/api_errors.py).
 ABM_API_INGEST_RATE = envstr("ABM_API_INGEST_RATE", "120/min")
-if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", ABM_API_INGEST_RATE):
-    raise ImproperlyConfigured(
-        f"ABM_API_INGEST_RATE={ABM_API_INGEST_RATE!r} is not a rate such as 120/min or 5000/hour"
-    )
+ABM_API_RATE = envstr("ABM_API_RATE", "1200/min")
+for _name, _rate in (("ABM_API_INGEST_RATE", ABM_API_INGEST_RATE), ("ABM_API_RATE", ABM_API_RATE)):
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate such as 120/min or 5000/hour")
 REST_FRAMEWORK = {
     # The token class comes first so that a call without credentials is a 401 (it names the
     # WWW-Authenticate scheme), not a 403.
@@ -143,12 +196,51 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "abm.api.ApiPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "abm.api_errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"ingestion": ABM_API_INGEST_RATE},
+    "DEFAULT_THROTTLE_RATES": {"ingestion": ABM_API_INGEST_RATE, "api": ABM_API_RATE},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Keystone ABM API",
+    "DESCRIPTION": (
+        "Accounts, contacts, opportunities, leads, activities, playbooks, enrolments, tasks, "
+        "goals, spend and the metrics computed from them. Every list and object is scoped like "
+        "the pages: a sales rep sees only their own accounts and what hangs off them. "
+        "Authenticate with a personal token (`Authorization: Bearer <token>`, created under "
+        "API tokens) or the browser session (send the CSRF token on writes). Errors are JSON: "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "abm.api_schema.add_error_responses",
+    ],
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JourneyStageEnum": "accounts.models.JourneyStage",
+        "OpportunityStageEnum": "accounts.models.OpportunityStage",
+        "TierEnum": "accounts.models.Tier",
+        "BuyingRoleEnum": "accounts.models.BuyingRole",
+        "SeniorityEnum": "accounts.models.Seniority",
+        "ChannelEnum": "abm.lib.channels.Channel",
+        "ActivityKindEnum": "abm.lib.channels.ActivityKind",
+        "RunKindEnum": "metrics.models.RunKind",
+        "ConversionKindEnum": "metrics.models.ConversionKind",
+    },
 }
 # Throttle counters must be shared by every web process, so they live in Redis when there is one;
 # the embedded default (one process) keeps them in memory.
@@ -190,6 +282,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # Lock-outs are warnings and stay in the log; every successful sign-in need not be.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Domain settings (DOMAIN.md): every default is here, never a literal buried in code.
@@ -233,6 +327,9 @@ ABM_HOLDOUT_SHARE = envfloat("ABM_HOLDOUT_SHARE", 0.10)
 ABM_LIFT_MIN_GROUP = envint("ABM_LIFT_MIN_GROUP", 30)
 ABM_FOLLOW_UP_SLA_HOURS = envint("ABM_FOLLOW_UP_SLA_HOURS", 48)
 ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
+# Goal status: on_track at >= this share of expected-by-now, at_risk from the next, off_track below.
+ABM_GOAL_ON_TRACK_SHARE = envfloat("ABM_GOAL_ON_TRACK_SHARE", 0.9)
+ABM_GOAL_AT_RISK_SHARE = envfloat("ABM_GOAL_AT_RISK_SHARE", 0.7)
 ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from abm import views
+from abm import audit_views, views
 from abm.api_errors import api_not_found
 
 urlpatterns = [
@@ -10,9 +10,12 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", views.health, name="health"),
+    # Pages without our <link rel="icon"> (Django admin, the API docs) make browsers ask here.
+    path("favicon.ico", views.favicon),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
-    path("api/", include("playbooks.api_urls")),
+    path("settings/audit/", audit_views.audit_log, name="audit"),
+    path("api/", include("abm.api_urls")),
     re_path(r"^api/", api_not_found),
     path("accounts/", include("accounts.urls")),
     path("playbooks/", include("playbooks.urls")),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -20,6 +21,11 @@ def home(request):
     if request.user.role == Role.DIRECTOR:
         return redirect("metrics:dashboards")
     return redirect("accounts:list")
+
+
+def favicon(request):
+    # The hashed name is looked up per request: at import time the manifest may not exist yet.
+    return redirect(static("img/favicon.svg"))
 
 
 def health(request):

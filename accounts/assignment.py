@@ -8,8 +8,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from abm.audit import AuditAction, AuditTarget, audit_record_many
 from abm.lib.permissions import user_role
-from abm.models import Role
+from abm.models import Role, User
 from accounts.models import Account, OwnershipChange
 
 # DOMAIN.md: directors own account assignment; marketers plan the accounts; admins do anything.
@@ -67,9 +68,9 @@ def account_assign(*, accounts: QuerySet[Account] | Iterable[Account], owner, by
             Account.objects.select_for_update()
             .filter(pk__in=ids)
             .order_by("pk")
-            .values_list("pk", "owner_id")
+            .values_list("pk", "owner_id", "name")
         )
-        moving = [(pk, previous) for pk, previous in current if previous != owner_id]
+        moving = [(pk, previous) for pk, previous, _ in current if previous != owner_id]
         for start in range(0, len(moving), _BATCH):
             batch = [pk for pk, _ in moving[start : start + _BATCH]]
             # update() skips auto_now, so updated_at is set by hand.
@@ -86,5 +87,23 @@ def account_assign(*, accounts: QuerySet[Account] | Iterable[Account], owner, by
                 for pk, previous in moving
             ],
             batch_size=_BATCH,
+        )
+        names = dict(
+            User.objects.filter(pk__in={previous for _, previous in moving} - {None}).values_list(
+                "pk", "username"
+            )
+        )
+        new_name = owner.get_username() if owner else None
+        account_names = {pk: name for pk, _, name in current}
+        audit_record_many(
+            actor=by,
+            action=AuditAction.ACCOUNT_OWNER_CHANGED,
+            items=(
+                (
+                    AuditTarget("account", pk, account_names[pk]),
+                    {"owner": [names.get(previous), new_name]},
+                )
+                for pk, previous in moving
+            ),
         )
     return AssignResult(changed=len(moving), unchanged=len(current) - len(moving))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from abm.audit import AuditAction, audit_diff, audit_record
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts.models import ICP, Account
@@ -39,7 +40,9 @@ def icp_save(*, criteria: IcpCriteria, by) -> tuple[ICP, MetricRun]:
         icp = ICP.objects.select_for_update().filter(is_active=True).first()
         if icp is None:
             icp = ICP(name=DEFAULT_NAME, is_active=True)
-        for name, value in asdict(criteria).items():
+        fields = asdict(criteria)
+        before = {} if icp.pk is None else {name: getattr(icp, name) for name in fields}
+        for name, value in fields.items():
             if name in ("industries", "countries"):
                 value = list(value)
             elif name.startswith("revenue_") and name != "revenue_weight" and value is not None:
@@ -49,6 +52,13 @@ def icp_save(*, criteria: IcpCriteria, by) -> tuple[ICP, MetricRun]:
             setattr(icp, name, value)
         icp.updated_by = by
         icp.save()
+        # Every save is recorded, a save without changes too: it re-scores every account.
+        audit_record(
+            actor=by,
+            action=AuditAction.ICP_SAVED,
+            obj=icp,
+            changes=audit_diff(before, {name: getattr(icp, name) for name in fields}),
+        )
         run = icp_rescore_enqueue(by=by)
     return icp, run
 

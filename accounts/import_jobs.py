@@ -17,15 +17,20 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from abm.audit import AuditAction, audit_record
 from abm.lib.csv_safety import write_csv
+from abm.lib.db_stats import analyze
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts import importing
 from accounts.import_upsert import upsert_rows
 from accounts.importing import ImportRefused, Preview, Reject
-from accounts.models import ImportJob, ImportKind
+from accounts.models import Account, Contact, ImportJob, ImportKind, Lead, Opportunity
 from metrics.models import MetricRun, RunKind
 from metrics.runs import execute_run, run_enqueue, run_progress
+
+# A large import changes the table enough for the planner's row counts to mislead it.
+ANALYZE_AFTER_ROWS = 10_000
 
 IMPORT_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
 _COPY_CHUNK = 1024 * 1024
@@ -161,6 +166,12 @@ def _prepare(job: ImportJob, by, mapping: dict[str, str] | None) -> None:
     # Refuse now, while someone is there to read why, rather than in a worker.
     job.mapping = importing.check_mapping(job.kind, job.headers, job.mapping)
     job.save(update_fields=["mapping"])
+    audit_record(
+        actor=by,
+        action=AuditAction.IMPORT_STARTED,
+        obj=job,
+        changes={"kind": job.kind, "file": job.original_name, "bytes": job.size},
+    )
 
 
 def import_file(
@@ -204,6 +215,8 @@ def import_job_execute(*, run: MetricRun) -> dict:
         )
 
     counts, rejected = upsert_rows(kind=job.kind, rows=parsed.rows, by=by, progress=saved)
+    if counts.created >= ANALYZE_AFTER_ROWS:
+        analyze(_imported_model(job.kind))
     rejects = sorted(parsed.rejects + rejected, key=lambda reject: reject.line)
     counts.rejected += len(parsed.rejects)
     rejects_path = _write_rejects(job, parsed.table.headers, rejects)
@@ -213,6 +226,12 @@ def import_job_execute(*, run: MetricRun) -> dict:
             rejects=[{"line": r.line, "reason": r.reason, "values": r.cells} for r in rejects],
             rejects_path=rejects_path,
             finished_at=timezone.now(),
+        )
+        audit_record(
+            actor=by,
+            action=AuditAction.IMPORT_FINISHED,
+            obj=job,
+            changes={"kind": job.kind, "file": job.original_name, **counts.as_dict()},
         )
         if job.kind == ImportKind.ACCOUNTS and (counts.created or counts.updated):
             from accounts.rescoring import icp_rescore_enqueue
@@ -230,6 +249,18 @@ def import_job_execute(*, run: MetricRun) -> dict:
         **counts.as_dict(),
         "rejects_path": rejects_path,
     }
+
+
+def _imported_model(kind: str):
+    from playbooks.models import Activity
+
+    return {
+        ImportKind.ACCOUNTS: Account,
+        ImportKind.CONTACTS: Contact,
+        ImportKind.OPPORTUNITIES: Opportunity,
+        ImportKind.LEADS: Lead,
+        ImportKind.ACTIVITIES: Activity,
+    }[kind]
 
 
 def import_rejects_csv(*, headers: list[str], rejects: list[Reject]) -> bytes:

@@ -2,28 +2,34 @@ from celery import shared_task
 
 from metrics.runs import TRANSIENT_ERRORS, execute_run
 
+# ignore_result: the outcome is on the MetricRun row (see metrics/tasks.py).
+
 
 @shared_task(
+    bind=True,
     name="accounts.rescore_fit",
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     max_retries=5,
+    ignore_result=True,
 )
-def rescore_fit(run_id: int) -> dict | None:
+def rescore_fit(self, run_id: int) -> dict | None:
     """Idempotent by its MetricRun row and by overwriting every score."""
     from accounts.rescoring import icp_rescore
 
-    return execute_run(run_id, lambda run: icp_rescore(run=run))
+    return execute_run(run_id, lambda run: icp_rescore(run=run), task_id=self.request.id)
 
 
 @shared_task(
+    bind=True,
     name="accounts.import_csv",
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     max_retries=5,
+    ignore_result=True,
 )
-def import_csv(run_id: int) -> dict | None:
+def import_csv(self, run_id: int) -> dict | None:
     """Idempotent by its MetricRun row and by natural keys: a re-run finds every row written."""
     from accounts.import_jobs import import_job_execute
 
-    return execute_run(run_id, lambda run: import_job_execute(run=run))
+    return execute_run(run_id, lambda run: import_job_execute(run=run), task_id=self.request.id)

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from abm.audit import AuditAction, AuditTarget, audit_record_many
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts.models import Account, JourneyStage, Tier
@@ -13,6 +15,7 @@ from accounts.models import Account, JourneyStage, Tier
 # DOMAIN.md: marketers change accounts and tiers; directors are read-only there.
 TIER_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
 TIERING_CANDIDATES = 50
+_BATCH = 2_000
 NO_STAGE_LABEL = "No stage"
 
 
@@ -28,8 +31,22 @@ def accounts_set_tier(*, accounts: QuerySet[Account], tier: int | None, by) -> i
         raise ValueError(f"unknown tier {tier!r}")
     changing = Account.objects.filter(pk__in=accounts.order_by().values("pk"))
     changing = changing.exclude(tier__isnull=True) if tier is None else changing.exclude(tier=tier)
-    # Journey stages follow at the next metrics recompute ("targeted" needs a tier).
-    return changing.update(tier=tier, updated_at=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, so the old tier in the audit trail is the one this update replaced.
+        rows = list(changing.select_for_update().order_by("pk").values_list("pk", "name", "tier"))
+        for start in range(0, len(rows), _BATCH):
+            batch = [pk for pk, _, _ in rows[start : start + _BATCH]]
+            # Journey stages follow at the next metrics recompute ("targeted" needs a tier).
+            Account.objects.filter(pk__in=batch).update(tier=tier, updated_at=now)
+        audit_record_many(
+            actor=by,
+            action=AuditAction.ACCOUNT_TIER_CHANGED,
+            items=(
+                (AuditTarget("account", pk, name), {"tier": [old, tier]}) for pk, name, old in rows
+            ),
+        )
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import import_views, views
+from accounts import activity_views, import_views, opportunity_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("export.csv", views.account_export, name="export"),
     path("export/contacts.csv", views.contacts_export, name="export_contacts"),
     path("export/opportunities.csv", views.opportunities_export, name="export_opportunities"),
+    path("opportunities/", opportunity_views.opportunity_list, name="opportunities"),
+    path("opportunities.csv", opportunity_views.opportunity_list_csv, name="opportunities_csv"),
+    path("activities/", activity_views.activity_list, name="activities"),
+    path("activities.csv", activity_views.activity_list_csv, name="activities_csv"),
     path("icp/", views.icp_edit, name="icp"),
     path("tiering/", views.tiering, name="tiering"),
     path("runs/<int:pk>/", views.run_status, name="run_status"),

@@ -353,6 +353,13 @@ class MetricRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The outbox of metrics/run_sending.py: the task to send, and whether the broker took it.
+    task = models.CharField(max_length=100, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    last_send_error = models.TextField(blank=True)
+    # The Celery message that claimed the run: only it (redelivered or retried) may start it over.
+    task_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

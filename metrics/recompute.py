@@ -30,8 +30,10 @@ from django.db.models import Min, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from abm.lib.db_stats import analyze
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
+from metrics.goal_tracking import update_goal_progress
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
@@ -179,8 +181,11 @@ def recompute_all(
                 credits_written = write_credits(credits, rewrite=rewrite_credits)
             with watch.phase("write rollups"):
                 _replace(MetricRollup.objects.all(), rollup)
+                update_goal_progress(now=now.to_pydatetime())  # after this run's stage changes
             watch.start("commit")
         watch.stop("commit")
+        with watch.phase("analyze"):
+            analyze(MetricRollup, AttributionCredit)
     return {
         "accounts": len(data.accounts),
         "activities": len(data.activities),

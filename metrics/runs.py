@@ -1,7 +1,8 @@
 """MetricRun status rows: what a background job is doing, shown as a progress bar.
 
 The row is also the idempotency mechanism of a job: a re-delivered task finds its run already
-done and does nothing, or finds it running (its worker died) and starts it over.
+done and does nothing, or finds it running under its own message (its worker died, or it is a
+retry) and starts it over; a second message for the run (metrics/run_sending.py) does nothing.
 """
 
 from collections.abc import Callable
@@ -11,20 +12,41 @@ from django.db.models import Q
 from django.utils import timezone
 
 from metrics.models import MetricRun, RunKind, RunStatus
+from metrics.run_sending import run_send
 
 
 def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None = None) -> MetricRun:
-    """Record a queued run and send its task once the surrounding transaction commits."""
-    run = MetricRun.objects.create(kind=kind, requested_by=requested_by, params=params or {})
-    transaction.on_commit(lambda: task.delay(run.pk))
+    """Record a queued run and send its task once the surrounding transaction commits.
+
+    A broker that is down does not fail the caller: the run waits, unsent, for the sweeper
+    (metrics/run_sending.py).
+    """
+    run = MetricRun.objects.create(
+        kind=kind, requested_by=requested_by, params=params or {}, task=task.name
+    )
+    transaction.on_commit(lambda: run_send(run, task=task))
     return run
 
 
-def run_claim(run_id: int) -> MetricRun | None:
-    """Mark the run running; None when it already finished (a duplicate delivery)."""
-    claimed = MetricRun.objects.filter(
-        Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING), pk=run_id
-    ).update(status=RunStatus.RUNNING, started_at=timezone.now(), percent=0, error="")
+def run_claim(run_id: int, *, task_id: str | None = None) -> MetricRun | None:
+    """Mark the run running; None when it already finished (a duplicate delivery).
+
+    With a ``task_id`` (the Celery message), a running run is started over only by the message
+    that claimed it: its redelivery after its worker died, or its retry. Another message for the
+    same run (the sweeper re-sent it while the first was still queued) does nothing.
+    """
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING)
+    if task_id:
+        claimable = Q(status=RunStatus.QUEUED) | Q(
+            status=RunStatus.RUNNING, task_id__in=("", task_id)
+        )
+    claimed = MetricRun.objects.filter(claimable, pk=run_id).update(
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        percent=0,
+        error="",
+        task_id=task_id or "",
+    )
     if not claimed:
         return None
     return MetricRun.objects.get(pk=run_id)
@@ -62,9 +84,11 @@ def latest_run(*, kind: RunKind | None = None) -> MetricRun | None:
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
-def execute_run(run_id: int, body: Callable[[MetricRun], dict]) -> dict | None:
+def execute_run(
+    run_id: int, body: Callable[[MetricRun], dict], *, task_id: str | None = None
+) -> dict | None:
     """Run `body` for a claimed run and record its outcome; a finished run is not run again."""
-    run = run_claim(run_id)
+    run = run_claim(run_id, task_id=task_id)
     if run is None:
         return None
     try:

@@ -14,8 +14,9 @@ preferably last. A burst of changes makes one run, not one per change:
   claim (queued -> running) waits for those locks: a change that relied on a queued run is
   committed before that run loads anything.
 - Once the run is running, the next request queues a new run, for the changes it may have missed.
-- A queued run that never started (its message was lost with the broker) stops blocking after
-  the broker's visibility timeout plus the debounce: it is marked failed and a new run is queued.
+- A run the broker never got (it was down, or lost the message) is sent again by the sweeper
+  (metrics/run_sending.py). One still queued after the broker's visibility timeout plus the
+  debounce stops blocking: it is marked failed and a new run is queued.
 
 The run is the full computation (metrics/recompute.py), which takes seconds; what makes it
 incremental is when it runs, not what it reads.
@@ -30,6 +31,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from metrics.models import MetricRun, RunKind, RunStatus
+from metrics.run_sending import run_send
+
+_TASK = "metrics.recompute_incremental"
 
 
 def debounce_seconds() -> int:
@@ -50,10 +54,12 @@ def request_recompute(*, reason: str) -> MetricRun | None:
             )
         try:
             with transaction.atomic():  # a savepoint: the insert may lose a race
-                run = MetricRun.objects.create(kind=RunKind.INCREMENTAL, params={"reason": reason})
+                run = MetricRun.objects.create(
+                    kind=RunKind.INCREMENTAL, params={"reason": reason}, task=_TASK
+                )
         except IntegrityError:
             continue  # another transaction queued one first: lock that one and rely on it
-        transaction.on_commit(lambda run_id=run.pk: _send(run_id))
+        transaction.on_commit(lambda run=run: _send(run))
         return run
     return None
 
@@ -75,7 +81,8 @@ def _stale_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=visibility + debounce_seconds())
 
 
-def _send(run_id: int) -> None:
+def _send(run: MetricRun) -> None:
     from metrics.tasks import recompute_incremental_task
 
-    recompute_incremental_task.apply_async((run_id,), countdown=debounce_seconds())
+    # A broker that is down leaves the run unsent for the sweeper (metrics/run_sending.py).
+    run_send(run, task=recompute_incremental_task, countdown=debounce_seconds())

@@ -1,10 +1,19 @@
 from django.urls import path
 
-from metrics import views
+from metrics import dashboard_views, goal_views, views
 
 app_name = "metrics"
 urlpatterns = [
-    path("", views.dashboard, name="dashboards"),
-    path("goals/", views.goal_list, name="goals"),
+    path("", dashboard_views.dashboard_home, name="dashboards"),
+    path("director/", dashboard_views.director, name="director"),
+    path("marketer/", dashboard_views.marketer, name="marketer"),
+    path("sales/", dashboard_views.sales, name="sales"),
+    path("goals/", goal_views.goal_list, name="goals"),
+    path("goals/new/", goal_views.goal_create, name="goal_create"),
+    path("goals/check/", goal_views.goal_check, name="goal_check"),
+    path("goals/<int:pk>/", goal_views.goal_detail, name="goal_detail"),
+    path("goals/<int:pk>/edit/", goal_views.goal_edit, name="goal_edit"),
+    path("goals/<int:pk>/parts/new/", goal_views.goal_create_part, name="goal_create_part"),
+    path("goals/<int:pk>/delete/", goal_views.goal_delete_view, name="goal_delete"),
     path("recompute/", views.recompute, name="recompute"),
 ]

@@ -10,6 +10,7 @@ from metrics.models import (
     EngagementScore,
     Goal,
     JourneyStageChange,
+    MetricRollup,
     MetricRun,
     RunKind,
 )
@@ -54,3 +55,13 @@ def metric_runs_visible_to(user) -> QuerySet[MetricRun]:
     if user.sees_everything:
         return MetricRun.objects.all()
     return MetricRun.objects.exclude(kind=RunKind.IMPORT)
+
+
+def rollups_visible_to(user) -> QuerySet[MetricRollup]:
+    # A rep's dashboards read only the rows of their own accounts; rows tied to no account
+    # (budget lines, lift and holdout snapshots) are for the roles that see every account.
+    if not user.is_authenticated:
+        return MetricRollup.objects.none()
+    if user.sees_everything:
+        return MetricRollup.objects.all()
+    return MetricRollup.objects.filter(owner=user)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from abm.audit import AuditAction, AuditTarget, audit_diff, audit_record
 from abm.lib.channels import Channel
 from accounts.models import JourneyStage
 from playbooks.models import (
@@ -65,6 +66,21 @@ def _check_editable(playbook: Playbook) -> None:
 
 def _touch(playbook: Playbook) -> None:
     Playbook.objects.filter(pk=playbook.pk).update(updated_at=timezone.now())
+
+
+# --- Audit trail: stages and steps are named with their playbook, so the trail reads on its own.
+
+
+def _stage_target(stage: Stage, playbook: Playbook) -> AuditTarget:
+    return AuditTarget("stage", stage.pk, f"{playbook.name} › {stage.name}")
+
+
+def _step_target(step: Step, stage: Stage, playbook: Playbook) -> AuditTarget:
+    return AuditTarget("step", step.pk, f"{playbook.name} › {stage.name} › {step}")
+
+
+def _step_fields(step: Step) -> dict:
+    return {name: getattr(step, name) for name in sorted(STEP_FIELDS)}
 
 
 def playbook_create(
@@ -167,15 +183,31 @@ def stage_add(*, playbook: Playbook, by, name: str = "", exit_stage: str = "") -
         stage.full_clean()
         stage.save()
         _touch(playbook)
+        audit_record(
+            actor=by,
+            action=AuditAction.PLAYBOOK_STAGE_ADDED,
+            obj=_stage_target(stage, playbook),
+            changes=audit_diff({}, {"name": stage.name, "exit_stage": stage.exit_stage}),
+        )
     return stage
 
 
 def stage_update(*, stage: Stage, by, name: str, exit_stage: str) -> Stage:
     _check_editable(stage.playbook)
+    # From the database: a bound form may already have changed the instance.
+    before = Stage.objects.filter(pk=stage.pk).values("name", "exit_stage").first() or {}
     stage.name, stage.exit_stage = name.strip(), exit_stage
     stage.full_clean()
-    stage.save(update_fields=["name", "exit_stage"])
-    _touch(stage.playbook)
+    with transaction.atomic():
+        stage.save(update_fields=["name", "exit_stage"])
+        _touch(stage.playbook)
+        if changes := audit_diff(before, {"name": stage.name, "exit_stage": stage.exit_stage}):
+            audit_record(
+                actor=by,
+                action=AuditAction.PLAYBOOK_STAGE_CHANGED,
+                obj=_stage_target(stage, stage.playbook),
+                changes=changes,
+            )
     return stage
 
 
@@ -184,10 +216,19 @@ def stage_move(*, stage: Stage, by, direction: str) -> Stage:
     with transaction.atomic():
         playbook = _locked_playbook(stage.playbook_id)
         stages = list(playbook.stages.order_by("order", "id"))
+        before = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
         _swap(stages, stage.pk, direction)
         Stage.objects.bulk_update(_renumber(stages), ["order"])
         _touch(playbook)
-    return next(s for s in stages if s.pk == stage.pk)
+        moved = next(s for s in stages if s.pk == stage.pk)
+        if moved.order != before:  # renumbered 0..n-1, so order is the position
+            audit_record(
+                actor=by,
+                action=AuditAction.PLAYBOOK_STAGE_MOVED,
+                obj=_stage_target(moved, playbook),
+                changes={"order": [before, moved.order]},
+            )
+    return moved
 
 
 def stage_remove(*, stage: Stage, by) -> None:
@@ -201,7 +242,15 @@ def stage_remove(*, stage: Stage, by) -> None:
                 "now: unenrol them or let them move on before removing the stage.",
                 code="stage_in_use",
             )
+        target = _stage_target(stage, playbook)
+        steps = stage.steps.count()
         stage.delete()
+        audit_record(
+            actor=by,
+            action=AuditAction.PLAYBOOK_STAGE_REMOVED,
+            obj=target,
+            changes={"name": [stage.name, None], "steps": [steps, 0]},
+        )
         Stage.objects.bulk_update(
             _renumber(list(playbook.stages.order_by("order", "id"))), ["order"]
         )
@@ -252,6 +301,12 @@ def step_add(*, stage: Stage, by, **fields) -> Step:
         _validate_step(step)
         step.save()
         _touch(stage.playbook)
+        audit_record(
+            actor=by,
+            action=AuditAction.PLAYBOOK_STEP_ADDED,
+            obj=_step_target(step, stage, stage.playbook),
+            changes=audit_diff({}, _step_fields(step)),
+        )
     return step
 
 
@@ -261,11 +316,21 @@ def step_update(*, step: Step, by, **fields) -> Step:
     if unknown:
         raise TypeError(f"not step fields: {', '.join(sorted(unknown))}")
     _check_editable(step.stage.playbook)
+    # From the database: a bound form may already have changed the instance.
+    before = Step.objects.filter(pk=step.pk).values(*fields).first() or {}
     for name, value in fields.items():
         setattr(step, name, value)
     _validate_step(step)
-    step.save(update_fields=list(fields))
-    _touch(step.stage.playbook)
+    with transaction.atomic():
+        step.save(update_fields=list(fields))
+        _touch(step.stage.playbook)
+        if changes := audit_diff(before, fields):
+            audit_record(
+                actor=by,
+                action=AuditAction.PLAYBOOK_STEP_CHANGED,
+                obj=_step_target(step, step.stage, step.stage.playbook),
+                changes=changes,
+            )
     return step
 
 
@@ -285,10 +350,19 @@ def step_move(*, step: Step, by, direction: str) -> Step:
     with transaction.atomic():
         playbook = _locked_playbook(step.stage.playbook_id)
         steps = list(Step.objects.filter(stage_id=step.stage_id).order_by("order", "id"))
+        before = next(i for i, s in enumerate(steps) if s.pk == step.pk)
         _swap(steps, step.pk, direction)
         Step.objects.bulk_update(_renumber(steps), ["order"])
         _touch(playbook)
-    return next(s for s in steps if s.pk == step.pk)
+        moved = next(s for s in steps if s.pk == step.pk)
+        if moved.order != before:  # renumbered 0..n-1, so order is the position
+            audit_record(
+                actor=by,
+                action=AuditAction.PLAYBOOK_STEP_MOVED,
+                obj=_step_target(moved, step.stage, playbook),
+                changes={"order": [before, moved.order]},
+            )
+    return moved
 
 
 def step_remove(*, step: Step, by) -> None:
@@ -296,7 +370,15 @@ def step_remove(*, step: Step, by) -> None:
     with transaction.atomic():
         playbook = _locked_playbook(step.stage.playbook_id)
         stage_id = step.stage_id
+        target = _step_target(step, step.stage, playbook)
+        removed = _step_fields(step)
         step.delete()
+        audit_record(
+            actor=by,
+            action=AuditAction.PLAYBOOK_STEP_REMOVED,
+            obj=target,
+            changes=audit_diff(removed, dict.fromkeys(removed)),
+        )
         Step.objects.bulk_update(
             _renumber(list(Step.objects.filter(stage_id=stage_id).order_by("order", "id"))),
             ["order"],

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from abm.audit import AuditAction, audit_record
 from abm.lib.permissions import user_role
 from abm.models import Role
 from playbooks.models import (
@@ -59,7 +60,8 @@ def activation_problems(playbook: Playbook, *, stages: list[Stage] | None = None
     return problems
 
 
-def _transition(playbook: Playbook, to: str) -> Playbook:
+@transaction.atomic
+def _transition(playbook: Playbook, to: str, *, by) -> Playbook:
     current = playbook.status
     if to not in TRANSITIONS[current]:
         raise ValidationError(
@@ -77,6 +79,12 @@ def _transition(playbook: Playbook, to: str) -> Playbook:
             code="stale",
         )
     playbook.status, playbook.updated_at = to, now
+    audit_record(
+        actor=by,
+        action=AuditAction.PLAYBOOK_STATUS_CHANGED,
+        obj=playbook,
+        changes={"status": [current, to]},
+    )
     return playbook
 
 
@@ -86,7 +94,7 @@ def playbook_activate(*, playbook: Playbook, by) -> Playbook:
         raise ValidationError(problems, code="incomplete")
     with transaction.atomic():
         first_start = playbook.status == DRAFT
-        _transition(playbook, ACTIVE)
+        _transition(playbook, ACTIVE, by=by)
         if first_start:
             # Accounts enrolled while the playbook was a draft start the clock now: step days count
             # from activation, not from a date on which nothing could be sent.
@@ -98,12 +106,12 @@ def playbook_activate(*, playbook: Playbook, by) -> Playbook:
 
 def playbook_pause(*, playbook: Playbook, by) -> Playbook:
     """Stop creating tasks; enrolments and open tasks stay as they are."""
-    return _transition(playbook, PAUSED)
+    return _transition(playbook, PAUSED, by=by)
 
 
 def playbook_archive(*, playbook: Playbook, by) -> Playbook:
     """Retire the playbook for good: no more tasks, read-only, still counted in the metrics."""
-    return _transition(playbook, ARCHIVED)
+    return _transition(playbook, ARCHIVED, by=by)
 
 
 def playbook_clone(*, playbook: Playbook, by, name: str | None = None) -> Playbook:

@@ -49,6 +49,22 @@ def money(value) -> str:
 
 
 @register.filter
+def money_short(value) -> str:
+    """Money for a tile: 1234567 -> "$1.23M", 5270000000 -> "$5.27B", 48500 -> "$48.5K"."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY
+    sign = MINUS if number < 0 else ""
+    number = abs(number)
+    for size, suffix in ((Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K")):
+        if number >= size:
+            scaled = (number / size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            text = f"{scaled:.3g}" if scaled < 100 else f"{scaled:.0f}"
+            return f"{sign}${text}{suffix}"
+    return sign + money(number)
+
+
+@register.filter
 def percent(value) -> str:
     """A fraction as a percentage with one decimal: 0.1234 -> "12.3%"; None -> "—"."""
     number = _decimal(value)

@@ -88,3 +88,12 @@ def login():
 def screenshot():
     """save_screenshot(page, name) for extra shots along the way."""
     return save_screenshot
+
+
+@pytest.fixture
+def console_errors(page):
+    """Console errors and uncaught exceptions of the page, for a test to assert there are none."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors

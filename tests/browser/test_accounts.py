@@ -109,14 +109,6 @@ def book(alice, bob, maria):
     return accounts
 
 
-@pytest.fixture
-def console_errors(page):
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def row_names(page) -> list[str]:
     return page.get_by_test_id("accounts-table").locator("tbody a.cell-main").all_inner_texts()
 
@@ -133,7 +125,9 @@ def test_a_rep_logs_a_call_and_sees_it_on_the_timeline(
     screenshot(page, "accounts_rep_list")
 
     page.get_by_role("link", name="Acme Robotics").click()
-    page.wait_for_function("document.querySelector('#timeline')?.data?.length > 0")
+    # Drawn once plotly has added its svg: wait_for_function evaluates a string in the page,
+    # which the Content-Security-Policy (no 'unsafe-eval') refuses.
+    expect(page.locator("#timeline .main-svg").first).to_be_attached()
     before = page.evaluate("document.querySelector('#timeline').data.length")
     page.get_by_label("What happened").select_option("call_connected")
     page.get_by_label("Contact", exact=True).select_option(label="Dana Reyes · Decision maker")
@@ -145,7 +139,9 @@ def test_a_rep_logs_a_call_and_sees_it_on_the_timeline(
     expect(page.get_by_text("Call – connected logged on Acme Robotics.")).to_be_visible()
     activities = page.get_by_test_id("activities-table")
     expect(activities.get_by_text("Dana wants the rollout plan by Friday.")).to_be_visible()
-    page.wait_for_function("document.querySelector('#timeline')?.data?.length > 0")
+    # Drawn once plotly has added its svg: wait_for_function evaluates a string in the page,
+    # which the Content-Security-Policy (no 'unsafe-eval') refuses.
+    expect(page.locator("#timeline .main-svg").first).to_be_attached()
     traces = page.evaluate("document.querySelector('#timeline').data.map(t => t.name)")
     assert len(traces) >= before
     assert "Phone" in traces
@@ -263,7 +259,7 @@ def test_the_progress_bar_follows_a_running_job(page, live_server, login, maria,
     MetricRun.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, phase="scoring 6 accounts", percent=40
     )
-    page.wait_for_function("document.querySelector('[data-run-percent]').textContent === '40%'")
+    expect(page.locator("[data-run-percent]")).to_have_text("40%")
     assert progress.locator("[data-run-phase]").inner_text() == "scoring 6 accounts"
 
     MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100, phase="done")

@@ -24,14 +24,6 @@ def _own_throttle_cache(settings, request):
 
 
 @pytest.fixture
-def console_errors(page):
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-@pytest.fixture
 def acme(alice):
     return Account.objects.create(
         name="Acme Robotics", domain="acmerobotics.com", external_id="001A", tier=1, owner=alice

@@ -38,14 +38,6 @@ def in_process_tasks(monkeypatch):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
 
 
-@pytest.fixture
-def console_errors(page):
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     page, live_server, login, screenshot, maria, alice, tmp_path, console_errors
 ):
@@ -169,7 +161,7 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     screenshot(page, "import_queued")
 
     MetricRun.objects.filter(pk=run.pk).update(status="running", phase="saving 5 rows", percent=40)
-    page.wait_for_function("document.querySelector('[data-run-percent]').textContent === '40%'")
+    expect(page.locator("[data-run-percent]")).to_have_text("40%")
     assert progress.locator("[data-run-phase]").inner_text() == "saving 5 rows"
     MetricRun.objects.filter(pk=run.pk).update(status="queued", percent=0)
     execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))

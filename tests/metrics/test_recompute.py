@@ -193,6 +193,7 @@ def test_it_reports_the_time_of_every_phase(dataset):
         "write credits",
         "write rollups",
         "commit",
+        "analyze",
     ]
     assert all(seconds >= 0 for seconds in result["seconds"].values())
 

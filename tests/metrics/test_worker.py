@@ -100,13 +100,13 @@ def test_a_run_whose_worker_died_is_delivered_again_and_completes(celery_worker)
     # As a worker killed mid-run leaves it: claimed, half-way, never finished.
     MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, percent=45)
 
-    recompute_all_task.delay(run.pk).get(timeout=120)
+    recompute_all_task.delay(run.pk)  # the run row, not Celery's result store, has the outcome
 
-    run.refresh_from_db()
+    run = _wait_for(run)
     assert (run.status, run.percent) == (RunStatus.DONE, 100)
     assert AttributionCredit.objects.count() == run.result["credit_rows"]
     # A duplicate delivery of a finished run does nothing.
-    assert recompute_all_task.delay(run.pk).get(timeout=60) is None
+    assert recompute_all_task.apply(args=[run.pk]).get() is None
 
 
 @pytest.mark.worker

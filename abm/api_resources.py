@@ -1,0 +1,195 @@
+"""Building blocks of the resource endpoints: scoped relations, constraint checks, the viewset base.
+
+Every resource viewset reads through its model's scoping function (``scope``), so another rep's
+object is a 404 and a write pointing at an object the caller may not see is a 400 naming it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator
+from django.db import IntegrityError, transaction
+from django_filters.fields import IsoDateTimeField
+from rest_framework import serializers, viewsets
+
+from abm.api import RoleWritePermission, TokenRateThrottle
+from abm.api_errors import ApiError
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key by id, limited to what the requesting user may see.
+
+    ``scope(user)`` is the model's scoping function; an id outside it reads as "no such object
+    you can see", never as a hint that it exists.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "There is no {noun} {pk_value} that you can see.",
+        "incorrect_type": "Expected the id of a {noun} (a number), got {data_type}.",
+    }
+
+    def __init__(self, *, scope: Callable, noun: str, **kwargs):
+        self.scope = scope
+        self.noun = noun
+        kwargs.setdefault("queryset", None)
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return self.scope(user) if user is not None else None
+
+    def fail(self, key, **kwargs):
+        kwargs.setdefault("noun", self.noun)
+        super().fail(key, **kwargs)
+
+
+# The largest id a bigint column holds; a bigger number would fail in the database, not here.
+MAX_ID = 2**63 - 1
+
+
+class IdParam(django_filters.NumberFilter):
+    """An object's id as a query parameter: a whole number from 1 to MAX_ID, else a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+    def get_max_validator(self):
+        return MaxValueValidator(MAX_ID)
+
+
+class _UtcDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        # In UTC before it reaches the database: PostgreSQL refuses offsets past +-15:59, which
+        # ISO 8601 allows, and a time near year 1 or 9999 may not exist in UTC at all.
+        try:
+            return parsed.astimezone(dt.UTC) if parsed is not None and parsed.tzinfo else parsed
+        except OverflowError:
+            raise forms.ValidationError("This date-time is out of range.") from None
+
+
+class DateTimeParam(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time query parameter, compared in UTC; anything else is a 400."""
+
+    field_class = _UtcDateTimeField
+
+
+class BooleanParam(django_filters.TypedChoiceFilter):
+    """A true/false query parameter where anything else is a 400: django-filter's BooleanFilter
+    reads an unknown value as "not given" and quietly returns everything."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [(v, v) for v in ("true", "false", "1", "0")])
+        kwargs.setdefault("coerce", lambda value: value in ("true", "1"))
+        super().__init__(**kwargs)
+
+
+class ConstraintCheckedSerializer(serializers.ModelSerializer):
+    """Runs the model's database constraints (checks and uniques) as validation, so a row the
+    database would refuse is a 400 with the constraint's message instead of an IntegrityError."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        # A copy, so a refused change leaves the object being edited untouched.
+        instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.validate_constraints()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(_messages(error)) from None
+        return attrs
+
+
+class ScopedViewSet(viewsets.ModelViewSet):
+    """``scope(user)`` gives the rows the user may see; lists, objects and writes all use it."""
+
+    scope: Callable = None
+    throttle_classes = [TokenRateThrottle]
+    throttle_scope = "api"
+    permission_classes = [RoleWritePermission]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return self.scope(self.request.user)
+
+    def perform_create(self, serializer):
+        _saving(lambda: serializer.save())
+
+    def perform_update(self, serializer):
+        _saving(lambda: serializer.save())
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """ScopedViewSet's reads alone: for rows that other services write (activities, tasks, runs);
+    a subclass adds the mixins or actions of the writes it does offer."""
+
+    scope: Callable = None
+    throttle_classes = [TokenRateThrottle]
+    throttle_scope = "api"
+    permission_classes = [RoleWritePermission]
+
+    def get_queryset(self):
+        return self.scope(self.request.user)
+
+    def perform_create(self, serializer):
+        _saving(lambda: serializer.save())
+
+
+def _saving(save: Callable) -> None:
+    # The constraint check above runs before the write; a concurrent writer can still win the
+    # race, and that is a conflict for the client to retry, not a server error.
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError:
+        raise ApiError(
+            code="conflict",
+            message="This change conflicts with a record saved at the same time; reload and retry.",
+            status_code=409,
+        ) from None
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Around a service call: its Django ValidationError becomes our 400, per field.
+
+    Services speak Django's ValidationError so the pages, the API and the tasks share their
+    rules; this is the one place the API turns them into its error shape.
+    """
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise service_error(error) from None
+
+
+def service_error(error: DjangoValidationError) -> ApiError:
+    fields = _messages(error)
+    messages = [message for problems in fields.values() for message in problems]
+    if len(messages) == 1 or list(fields) == ["non_field_errors"]:
+        message = " ".join(messages)
+    else:
+        message = "Some fields are not valid."
+    # A rule's own code ("locked", "transition") when it gave one, for clients to branch on.
+    code = next((e.code for e in getattr(error, "error_list", []) if e.code), "invalid")
+    return ApiError(code=code, message=message, fields=fields)
+
+
+def _messages(error: DjangoValidationError):
+    if hasattr(error, "error_dict"):
+        return {
+            (name if name != "__all__" else "non_field_errors"): messages
+            for name, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": list(error.messages)}

@@ -1,0 +1,331 @@
+"""API representations of accounts, contacts, opportunities (with stage history) and leads."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
+from abm.lib.permissions import user_role
+from abm.models import Role
+from accounts.assignment import AssignmentError, account_assign, can_assign, owner_check
+from accounts.filtering import sales_reps
+from accounts.importing import CellError, parse_domain
+from accounts.models import (
+    CLOSED_STAGES,
+    Account,
+    Contact,
+    JourneyStage,
+    Lead,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageChange,
+)
+from accounts.tiering import accounts_set_tier, can_set_tier
+from accounts.visibility import accounts_visible_to, contacts_visible_to
+
+ACCOUNT_EXAMPLE = {
+    "id": 42,
+    "name": "Acme Robotics",
+    "domain": "acme.com",
+    "industry": "Manufacturing",
+    "employees": 1200,
+    "annual_revenue": "250000000.00",
+    "country": "Germany",
+    "tier": 1,
+    "owner": 7,
+    "stage": "engaged",
+    "fit_score": 82.5,
+    "engagement_score": 64.2,
+    "spike": True,
+    "external_id": "0015g00000XyZ12",
+    "created_at": "2026-01-12T09:30:00Z",
+    "updated_at": "2026-11-20T16:02:11Z",
+}
+
+
+@extend_schema_serializer(examples=[OpenApiExample("A tier 1 account", value=ACCOUNT_EXAMPLE)])
+class AccountSerializer(ConstraintCheckedSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=sales_reps(),
+        allow_null=True,
+        required=False,
+        help_text="Id of the sales rep who owns the account (null: unassigned).",
+    )
+    stage = serializers.ChoiceField(
+        choices=JourneyStage.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Journey stage from the last metrics run; blank until one has run.",
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "industry",
+            "employees",
+            "annual_revenue",
+            "country",
+            "tier",
+            "owner",
+            "stage",
+            "fit_score",
+            "engagement_score",
+            "spike",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "stage",
+            "fit_score",
+            "engagement_score",
+            "spike",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_domain(self, value: str) -> str:
+        # Stored the way imports store it, so the API and a CSV upsert find the same account.
+        try:
+            return parse_domain(value, "domain")
+        except CellError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        changed = {
+            name
+            for name, value in attrs.items()
+            if self.instance is None or getattr(self.instance, name) != value
+        }
+        if "owner" in changed and not can_assign(user):
+            raise serializers.ValidationError(
+                {"owner": ["Sales reps cannot reassign accounts; ask a marketer or director."]}
+            )
+        if "tier" in changed and not can_set_tier(user):
+            raise serializers.ValidationError({"tier": ["Only marketers and admins set tiers."]})
+        if user_role(user) == Role.DIRECTOR and changed - {"owner"}:
+            raise serializers.ValidationError(
+                {
+                    name: ["Directors may reassign accounts but not edit them."]
+                    for name in sorted(changed - {"owner"})
+                }
+            )
+        if "owner" in changed:
+            try:
+                owner_check(attrs["owner"])
+            except AssignmentError as error:
+                raise serializers.ValidationError({"owner": list(error.messages)}) from None
+        return super().validate(attrs)
+
+    def create(self, validated_data):
+        owner = validated_data.pop("owner", None)
+        account = super().create(validated_data)
+        if owner is not None:
+            self._assign(account, owner)
+        return account
+
+    def update(self, instance, validated_data):
+        owner_given = "owner" in validated_data
+        owner = validated_data.pop("owner", None)
+        tier_given = "tier" in validated_data
+        tier = validated_data.pop("tier", None)
+        instance = super().update(instance, validated_data)
+        by = self.context["request"].user
+        if owner_given and owner != instance.owner:
+            self._assign(instance, owner)
+        if tier_given and tier != instance.tier:
+            accounts_set_tier(accounts=Account.objects.filter(pk=instance.pk), tier=tier, by=by)
+        instance.refresh_from_db()
+        return instance
+
+    def _assign(self, account, owner):
+        # The service writes the ownership history and checks who may assign.
+        account_assign(accounts=[account], owner=owner, by=self.context["request"].user)
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A champion at an account",
+            value={
+                "id": 311,
+                "account": 42,
+                "first_name": "Ada",
+                "last_name": "Ng",
+                "email": "ada.ng@acme.com",
+                "title": "VP Operations",
+                "seniority": "vp",
+                "buying_role": "champion",
+                "external_id": None,
+                "created_at": "2026-03-02T10:00:00Z",
+            },
+        )
+    ]
+)
+class ContactSerializer(ConstraintCheckedSerializer):
+    account = ScopedRelatedField(scope=accounts_visible_to, noun="account")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "first_name",
+            "last_name",
+            "email",
+            "title",
+            "seniority",
+            "buying_role",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpportunityStageChange
+        fields = ["from_stage", "to_stage", "changed_at"]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An opportunity in negotiation",
+            value={
+                "id": 901,
+                "account": 42,
+                "name": "Acme platform",
+                "amount": "120000.00",
+                "stage": "negotiation",
+                "created_at": "2026-08-01T09:00:00Z",
+                "close_date": "2026-12-15",
+                "closed_at": None,
+                "source": "marketing",
+                "external_id": "0065g00000AbC34",
+                "updated_at": "2026-11-18T08:12:00Z",
+                "stage_history": [
+                    {
+                        "from_stage": "",
+                        "to_stage": "qualification",
+                        "changed_at": "2026-08-01T09:00:00Z",
+                    },
+                    {
+                        "from_stage": "qualification",
+                        "to_stage": "negotiation",
+                        "changed_at": "2026-10-30T14:20:00Z",
+                    },
+                ],
+            },
+        )
+    ]
+)
+class OpportunitySerializer(ConstraintCheckedSerializer):
+    account = ScopedRelatedField(scope=accounts_visible_to, noun="account")
+    stage_history = StageChangeSerializer(source="stage_changes", many=True, read_only=True)
+    created_at = serializers.DateTimeField(
+        required=False, help_text="When the opportunity was created; defaults to now."
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "account",
+            "name",
+            "amount",
+            "stage",
+            "created_at",
+            "close_date",
+            "closed_at",
+            "source",
+            "external_id",
+            "updated_at",
+            "stage_history",
+        ]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {"amount": {"min_value": 0}}
+
+    def validate(self, attrs):
+        now = timezone.now()
+        if self.instance is None:
+            attrs.setdefault("created_at", now)
+        stage = attrs.get("stage", getattr(self.instance, "stage", OpportunityStage.QUALIFICATION))
+        closed_at = attrs.get("closed_at", getattr(self.instance, "closed_at", None))
+        if stage in CLOSED_STAGES and closed_at is None:
+            attrs["closed_at"] = now  # closing it now
+        if stage not in CLOSED_STAGES and "closed_at" not in attrs and closed_at is not None:
+            attrs["closed_at"] = None  # reopened
+        return super().validate(attrs)
+
+    def create(self, validated_data):
+        opportunity = super().create(validated_data)
+        self._record(opportunity, "", opportunity.created_at)
+        return opportunity
+
+    def update(self, instance, validated_data):
+        previous = instance.stage
+        opportunity = super().update(instance, validated_data)
+        if opportunity.stage != previous:
+            self._record(opportunity, previous, opportunity.closed_at or timezone.now())
+        return opportunity
+
+    def _record(self, opportunity, from_stage, at):
+        OpportunityStageChange.objects.create(
+            opportunity=opportunity,
+            from_stage=from_stage,
+            to_stage=opportunity.stage,
+            changed_at=at,
+        )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A lead handed to sales",
+            value={
+                "id": 77,
+                "account": 42,
+                "contact": 311,
+                "source_channel": "webinar",
+                "handed_off_at": "2026-11-02T15:00:00Z",
+                "first_follow_up_at": "2026-11-03T09:30:00Z",
+                "status": "working",
+                "external_id": "L-2026-0077",
+            },
+        )
+    ]
+)
+class LeadSerializer(ConstraintCheckedSerializer):
+    account = ScopedRelatedField(scope=accounts_visible_to, noun="account")
+    contact = ScopedRelatedField(
+        scope=contacts_visible_to, noun="contact", allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "source_channel",
+            "handed_off_at",
+            "first_follow_up_at",
+            "status",
+            "external_id",
+        ]
+
+    def validate(self, attrs):
+        account = attrs.get("account", getattr(self.instance, "account", None))
+        contact = attrs.get("contact", getattr(self.instance, "contact", None))
+        if contact is not None and account is not None and contact.account_id != account.pk:
+            raise serializers.ValidationError(
+                {"contact": [f"Contact {contact.pk} works at another account, not {account.pk}."]}
+            )
+        return super().validate(attrs)

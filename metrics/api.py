@@ -1,0 +1,178 @@
+"""Metrics API resources: goals, spend lines, engagement scores and metric runs.
+
+Rows come from metrics/visibility.py, as on the pages; the computed figures (attribution, ROI,
+lift) are read-only reports in metrics/api_reports.py.
+"""
+
+from django.db import transaction
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from abm.api import RoleWritePermission
+from abm.api_resources import ScopedReadOnlyViewSet, ScopedViewSet
+from abm.api_schema import ErrorSerializer
+from abm.models import Role
+from metrics.api_filters import (
+    BudgetLineFilter,
+    EngagementScoreFilter,
+    GoalFilter,
+    MetricRunFilter,
+)
+from metrics.api_serializers import (
+    BudgetLineSerializer,
+    EngagementScoreSerializer,
+    GoalSerializer,
+    MetricRunSerializer,
+)
+from metrics.dashboard_support import RECOMPUTE_ROLES
+from metrics.goal_access import can_edit_goal, can_set_goals
+from metrics.goal_tracking import goal_delete
+from metrics.models import GoalMilestone
+from metrics.triggers import request_recompute
+from metrics.visibility import (
+    budget_lines_visible_to,
+    engagement_scores_visible_to,
+    goals_visible_to,
+    metric_runs_visible_to,
+)
+
+# Spend is entered by marketers and admins; directors read it (as they read the ROI it feeds).
+SPEND_WRITERS = (Role.MARKETER, Role.ADMIN)
+
+
+class GoalWritePermission(RoleWritePermission):
+    """The goal pages' rules (metrics/goal_access.py): directors and admins change any goal,
+    marketers marketing goals, reps none."""
+
+    message = (
+        "Directors and admins change any goal, marketers marketing goals; sales reps read the "
+        "goals that cover their accounts."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.method in ("GET", "HEAD", "OPTIONS") or can_set_goals(request.user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in ("GET", "HEAD", "OPTIONS") or can_edit_goal(request.user, obj)
+
+
+def _goals(user):
+    return goals_visible_to(user).prefetch_related(
+        Prefetch("milestones", queryset=GoalMilestone.objects.order_by("date"))
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The goals you may see (a rep: those they own or that cover their "
+        "accounts), with milestones and progress as of the last recompute."
+    ),
+    retrieve=extend_schema(description="One goal; 404 when you may not see it."),
+    create=extend_schema(
+        description="Set a goal. It must pass the SMART check of the goal form (a 400 names "
+        "the rule and field); its baseline and progress are measured at once."
+    ),
+    update=extend_schema(description="Replace a goal's fields (and milestones when sent)."),
+    partial_update=extend_schema(
+        description="Change some of a goal's fields; the whole goal is checked again."
+    ),
+    destroy=extend_schema(description="Delete a goal and its parts."),
+)
+class GoalViewSet(ScopedViewSet):
+    scope = staticmethod(_goals)
+    serializer_class = GoalSerializer
+    filterset_class = GoalFilter
+    permission_classes = [GoalWritePermission]
+    ordering_fields = ["start_date", "end_date", "name", "created_at", "id"]
+    ordering = ["team", "start_date", "name", "id"]
+
+    def perform_destroy(self, instance):
+        goal_delete(goal=instance, by=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Budget lines: spend not recorded on activities (fees, sponsorships, ad "
+        "budgets). Marketers, directors and admins read them; sales reps see none."
+    ),
+    retrieve=extend_schema(description="One budget line; 404 when you may not see it."),
+    create=extend_schema(description="Add a budget line (marketers and admins)."),
+    update=extend_schema(description="Replace a budget line."),
+    partial_update=extend_schema(description="Change some of a budget line's fields."),
+    destroy=extend_schema(description="Delete a budget line."),
+)
+class BudgetLineViewSet(ScopedViewSet):
+    scope = staticmethod(budget_lines_visible_to)
+    serializer_class = BudgetLineSerializer
+    filterset_class = BudgetLineFilter
+    ordering_fields = ["date", "amount", "id"]
+    ordering = ["-date", "id"]
+    write_roles = SPEND_WRITERS
+
+    # ROI and pipeline ratio read spend from the rollups: each change asks for a recompute in its
+    # own transaction, as other data changes do (metrics/triggers.py).
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        request_recompute(reason=f"budget line #{serializer.instance.pk} added")
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        request_recompute(reason=f"budget line #{serializer.instance.pk} changed")
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        request_recompute(reason=f"budget line #{instance.pk} deleted")
+        instance.delete()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Engagement scores as of the last recompute (a rep: their own accounts), "
+        "with the per-channel breakdown, the spike flag and the touches that count most."
+    ),
+    retrieve=extend_schema(description="The engagement score of one account (by account id)."),
+)
+class EngagementScoreViewSet(ScopedReadOnlyViewSet):
+    scope = staticmethod(engagement_scores_visible_to)
+    serializer_class = EngagementScoreSerializer
+    filterset_class = EngagementScoreFilter
+    ordering_fields = ["score", "engaged_contacts", "account"]
+    ordering = ["-score", "account"]
+    # A score's key is its account: /engagement-scores/<account id>/.
+    lookup_field = "account"
+    lookup_value_regex = r"\d+"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Background jobs (recomputes, re-scores; imports for the roles that see "
+        "every account), newest first, with their progress."
+    ),
+    retrieve=extend_schema(description="One run, for polling its progress."),
+    create=extend_schema(
+        request=None,
+        responses={202: MetricRunSerializer, 403: ErrorSerializer},
+        description="Start a full recompute of every metric (marketers, directors, admins). "
+        "Answers 202 with the queued run; poll it until its status is done or failed.",
+    ),
+)
+class MetricRunViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    scope = staticmethod(metric_runs_visible_to)
+    serializer_class = MetricRunSerializer
+    filterset_class = MetricRunFilter
+    ordering_fields = ["created_at", "finished_at", "id"]
+    ordering = ["-created_at", "-id"]
+    write_roles = RECOMPUTE_ROLES
+
+    def create(self, request, *args, **kwargs):
+        from metrics.recompute import recompute_enqueue  # pandas and numpy: load on first use
+
+        run = recompute_enqueue(by=request.user)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)

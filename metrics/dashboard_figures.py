@@ -1,0 +1,278 @@
+"""Dashboard figures from rollup sums: pure pandas, no ORM, no request.
+
+Inputs are the small frames of ``rollup_reading.rollup_sums`` (columns ``metric``, the grouped
+dimensions, ``value``, ``count``); outputs are plain numbers and rows for tiles, tables and charts.
+Where DOMAIN.md is silent (see README "Metrics"): ROI and lift are None when there is nothing to
+divide by; changes against the previous period are relative (None from a zero base).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from metrics import lift
+
+# (segment, label, rows of the deal rollups it sums)
+SEGMENT_ROWS = (
+    ("target", "Target accounts", lambda f: f["tier"] >= 1),
+    ("non_target", "Non-target accounts", lambda f: f["tier"] == 0),
+    ("tier_1", "Tier 1", lambda f: f["tier"] == 1),
+    ("tier_2", "Tier 2", lambda f: f["tier"] == 2),
+    ("tier_3", "Tier 3", lambda f: f["tier"] == 3),
+    ("engaged", "Targets, engaged", lambda f: (f["tier"] >= 1) & (f["segment"] == "engaged")),
+    (
+        "not_engaged",
+        "Targets, not engaged",
+        lambda f: (f["tier"] >= 1) & (f["segment"] == "not_engaged"),
+    ),
+)
+# Deal rollup metric -> (SUMS column from its value, SUMS column from its count)
+DEAL_COLUMNS = {
+    "opportunities": ("pipeline", "opportunities"),
+    "won": ("revenue", "won"),
+    "lost": (None, "lost"),
+    "open": (None, "open"),
+    "cycle_days": ("cycle_days_sum", None),
+}
+DEAL_METRICS = tuple(DEAL_COLUMNS)
+_NONE_KEY = {"channel": "", "playbook_id": -1}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    format: str = "text"  # text, money, percent, signed_percent, count, days, number
+
+
+@dataclass
+class Table:
+    """A dashboard table; ``rows`` are dicts of column key -> value (plus ``url``)."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)
+
+    def csv_rows(self):
+        for row in self.rows:
+            yield [_plain(row.get(column.key)) for column in self.columns]
+
+
+def total(frame: pd.DataFrame, metric: str, column: str = "value", **where) -> float:
+    rows = frame.loc[frame["metric"] == metric] if len(frame) else frame
+    for key, value in where.items():
+        rows = rows.loc[rows[key] == value]
+    return float(rows[column].sum()) if len(rows) else 0.0
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    if not denominator:
+        return None
+    return numerator / denominator
+
+
+def roi(revenue: float, spend: float) -> float | None:
+    """DOMAIN "Money": (attributed closed-won revenue - spend) / spend."""
+    return None if not spend else (revenue - spend) / spend
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    """Relative change against the previous period; None from a zero or undefined base."""
+    if current is None or previous is None or previous == 0 or _nan(previous) or _nan(current):
+        return None
+    return current / previous - 1
+
+
+def segment_sums(deals: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """``lift.SUMS`` plus ``accounts`` per segment (index ``lift.SEGMENTS``), with the ratios.
+
+    ``deals``: deal rollups by ``metric, tier, segment``; ``accounts``: the ``accounts`` snapshot
+    by ``tier``. Engaged is a month-by-month state, so the engaged rows have no account count.
+    """
+    rows = {}
+    for segment, _label, select in SEGMENT_ROWS:
+        chosen = deals.loc[select(deals)] if len(deals) else deals
+        sums = dict.fromkeys(lift.SUMS, 0.0)
+        for metric, (from_value, from_count) in DEAL_COLUMNS.items():
+            part = chosen.loc[chosen["metric"] == metric] if len(chosen) else chosen
+            if from_value:
+                sums[from_value] += float(part["value"].sum()) if len(part) else 0.0
+            if from_count:
+                sums[from_count] += float(part["count"].sum()) if len(part) else 0.0
+        if segment in ("engaged", "not_engaged") or not len(accounts):
+            sums["accounts"] = math.nan
+        else:
+            sums["accounts"] = float(accounts.loc[select(accounts), "value"].sum())
+        rows[segment] = sums
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.loc[["engaged", "not_engaged"], "accounts"] = math.nan
+    return lift.ratios(frame)
+
+
+def win_rate_lift(sums: pd.DataFrame) -> float | None:
+    value = lift.lift(sums.loc["target", "win_rate"], sums.loc["non_target", "win_rate"])
+    return None if _nan(value) else float(value)
+
+
+def target_table(sums: pd.DataFrame, urls: dict[str, str]) -> Table:
+    table = Table(
+        name="target_vs_non_target",
+        title="Target vs non-target accounts",
+        columns=[
+            Column("segment", "Segment"),
+            Column("accounts", "Accounts", "count"),
+            Column("opportunities", "Opportunities", "count"),
+            Column("win_rate", "Win rate", "percent"),
+            Column("average_deal_size", "Avg deal", "money"),
+            Column("cycle_days", "Sales cycle", "days"),
+            Column("velocity", "Velocity / day", "money"),
+            Column("revenue_per_account", "Rev. / account", "money"),
+        ],
+    )
+    for segment, label, _select in SEGMENT_ROWS:
+        row = sums.loc[segment]
+        table.rows.append(
+            {
+                "segment": label,
+                "key": segment,
+                **{c.key: _clean(row.get(c.key)) for c in table.columns[1:]},
+                "url": urls.get(segment, ""),
+            }
+        )
+    lifts = lift.lift(sums.loc["target"], sums.loc["non_target"])
+    table.rows.append(
+        {
+            "segment": "Lift (target vs non-target)",
+            "key": "lift",
+            "is_lift": True,
+            **{c.key: _clean(lifts.get(c.key)) for c in table.columns[3:]},
+        }
+    )
+    return table
+
+
+def by_channel(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """Per channel: attributed ``pipeline`` and ``revenue`` (credit by kind), ``spend``, ``roi``
+    and ``pipeline_ratio``; biggest pipeline first."""
+    return _by(credit, spend, "channel")
+
+
+def by_playbook(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    return _by(credit, spend, "playbook_id")
+
+
+def _by(credit: pd.DataFrame, spend: pd.DataFrame, key: str) -> pd.DataFrame:
+    # A missing key (no playbook, budget not on a channel) is a row of its own, not dropped.
+    none = _NONE_KEY[key]
+    frame = pd.DataFrame(columns=[key, "pipeline", "revenue", "spend"])
+    if len(credit):
+        keyed = credit.assign(**{key: credit[key].astype(object).fillna(none)})
+        pivot = keyed.pivot_table(index=key, columns="kind", values="value", aggfunc="sum")
+        frame = pivot.reindex(columns=["pipeline", "revenue"]).reset_index()
+    if len(spend):
+        keyed = spend.assign(**{key: spend[key].astype(object).fillna(none)})
+        spent = keyed.groupby(key)["value"].sum().rename("spend").reset_index()
+        frame = frame.drop(columns="spend", errors="ignore").merge(spent, on=key, how="outer")
+    frame = frame.reindex(columns=[key, "pipeline", "revenue", "spend"])
+    frame[key] = frame[key].astype(object).where(frame[key] != none, None)
+    frame[["pipeline", "revenue", "spend"]] = (
+        frame[["pipeline", "revenue", "spend"]].astype(float).fillna(0.0)
+    )
+    frame["roi"] = [roi(r, s) for r, s in zip(frame["revenue"], frame["spend"], strict=True)]
+    frame["pipeline_ratio"] = [
+        ratio(p, s) for p, s in zip(frame["pipeline"], frame["spend"], strict=True)
+    ]
+    return frame.sort_values(["pipeline", "revenue"], ascending=False).reset_index(drop=True)
+
+
+def models_by_channel(credit: pd.DataFrame, models: list[str], channels: list[str]):
+    """``{model: [credit per channel in channels order]}`` for the side-by-side chart."""
+    out = {}
+    for model in models:
+        rows = credit.loc[credit["model"] == model] if len(credit) else credit
+        per = rows.groupby("channel")["value"].sum() if len(rows) else pd.Series(dtype=float)
+        out[model] = [float(per.get(channel, 0.0)) for channel in channels]
+    return out
+
+
+def funnel_rows(accounts: pd.DataFrame, stages: list[tuple[str, str]]) -> list[dict]:
+    """Target accounts per journey stage with the drop-off from the stage before.
+
+    A stage's count is the accounts now at that stage or beyond (an account at "opportunity" has
+    passed "engaged"), so the funnel narrows and drop-off reads as "did not get further".
+    """
+    at = accounts.groupby("segment")["value"].sum() if len(accounts) else pd.Series(dtype=float)
+    counts = [float(at.get(stage, 0.0)) for stage, _ in stages]
+    reached = [sum(counts[i:]) for i in range(len(counts))]
+    rows = []
+    for index, (stage, label) in enumerate(stages):
+        before = reached[index - 1] if index else None
+        rows.append(
+            {
+                "stage": stage,
+                "label": label,
+                "at_stage": int(counts[index]),
+                "reached": int(reached[index]),
+                "drop_off": None if not before else 1 - reached[index] / before,
+            }
+        )
+    return rows
+
+
+def monthly(frame: pd.DataFrame, months: list, *, metric: str) -> list[float | None]:
+    """``value / count`` per month (a rate), None for a month without any count."""
+    rows = frame.loc[frame["metric"] == metric] if len(frame) else frame
+    sums = rows.groupby("period")[["value", "count"]].sum() if len(rows) else None
+    out = []
+    for month in months:
+        if sums is None or month not in sums.index or not sums.loc[month, "count"]:
+            out.append(None)
+        else:
+            out.append(float(sums.loc[month, "value"] / sums.loc[month, "count"]))
+    return out
+
+
+def origin_shares(deals: pd.DataFrame) -> dict:
+    """Sourced vs influenced: pipeline amounts and their shares of all pipeline created."""
+    pipeline = total(deals, "opportunities")
+    sourced = total(deals, "sourced")
+    influenced = total(deals, "influenced")
+    return {
+        "pipeline": pipeline,
+        "sourced": sourced,
+        "influenced": influenced,
+        "sourced_share": ratio(sourced, pipeline),
+        "influenced_share": ratio(influenced, pipeline),
+        "opportunities": total(deals, "opportunities", "count"),
+    }
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with NaN / NA as None (undefined, shown as "—")."""
+    return [{k: _clean_any(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _clean_any(value):
+    if value is None or value is pd.NA or _nan(value):
+        return None
+    return value
+
+
+def _clean(value):
+    if value is None or _nan(value):
+        return None
+    return float(value)
+
+
+def _nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _plain(value):
+    if isinstance(value, float) and not math.isnan(value):
+        return round(value, 4)
+    return "" if value is None or _nan(value) else value

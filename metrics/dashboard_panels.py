@@ -1,0 +1,109 @@
+"""Panels more than one dashboard shows: money by playbook and holdout lift, with their charts.
+
+The director's ROI dashboard and the marketer's playbook dashboard read the same rollups for
+these, so they build the tables (and the charts from the tables) here rather than twice.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.urls import reverse
+
+from abm.lib.channels import Channel
+from metrics import charts
+from metrics import dashboard_figures as fig
+from metrics.dashboard_figures import Column, Table
+from metrics.dashboard_filters import DashboardFilters
+from metrics.drilldown import activities_url, opportunities_url
+
+NO_PLAYBOOK = "No playbook"
+NOT_ENOUGH = "not enough data (under 30 accounts in a group)"
+
+
+def channel_label(key: str) -> str:
+    if key == "unallocated":
+        return "Unallocated budget"
+    try:
+        return Channel(key).label
+    except ValueError:
+        return key
+
+
+def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: dict) -> Table:
+    """``fig.by_playbook`` as a table; each row links to its credited deals and its spend."""
+    table = Table(
+        "by_playbook",
+        "Pipeline and revenue by playbook",
+        [
+            Column("playbook", "Playbook"),
+            Column("pipeline", "Attributed pipeline", "money"),
+            Column("revenue", "Attributed revenue", "money"),
+            Column("spend", "Spend", "money"),
+            Column("roi", "ROI", "percent"),
+            Column("pipeline_ratio", "Pipeline / spend", "number"),
+        ],
+    )
+    for row in fig.records(playbooks):
+        pk = row["playbook_id"]
+        has = pk is not None  # None = touches outside any playbook
+        pk = int(pk) if has else None
+        table.rows.append(
+            {
+                **row,
+                "playbook_id": pk,
+                "playbook": names.get(pk, f"Playbook {pk}") if has else NO_PLAYBOOK,
+                "url": opportunities_url(filters, playbook=pk) if has else "",
+                "revenue_url": opportunities_url(filters, kind="revenue", playbook=pk)
+                if has
+                else "",
+                "spend_url": activities_url(filters, playbook=pk, costed="1") if has else "",
+            }
+        )
+    return table
+
+
+def holdout_table(rows: list[dict], names: dict) -> Table:
+    """The ``holdout`` snapshot rows (``snapshot_rows``), one per playbook."""
+    table = Table(
+        "holdout_lift",
+        "Holdout lift per playbook",
+        [
+            Column("playbook", "Playbook"),
+            Column("enrolled_accounts", "Enrolled", "count"),
+            Column("holdout_accounts", "Holdout", "count"),
+            Column("rate_enrolled", "Opportunity rate, enrolled", "percent"),
+            Column("rate_holdout", "Opportunity rate, holdout", "percent"),
+            Column("rate_diff", "Difference", "percent"),
+            Column("rate_ci", "95 % interval"),
+            Column("rate_p", "p-value", "number"),
+            Column("pipeline_diff", "Pipeline / account, difference", "money"),
+        ],
+    )
+    for row in rows:
+        pk = row.get("playbook_id")
+        enough = row.get("enough_data")
+        low, high = row.get("rate_ci_low"), row.get("rate_ci_high")
+        table.rows.append(
+            {
+                **row,
+                "playbook": names.get(pk, f"Playbook {pk}"),
+                "rate_ci": (
+                    f"{low * 100:+.1f} to {high * 100:+.1f} pts"
+                    if enough and low is not None and high is not None
+                    else NOT_ENOUGH
+                ),
+            }
+        )
+    return table
+
+
+def holdout_chart(table: Table) -> dict:
+    """Each playbook's difference with its interval; a point opens the playbook's enrolments."""
+    rows = table.rows
+    return charts.intervals(
+        [r["playbook"] for r in rows],
+        [r.get("rate_diff") for r in rows],
+        [r.get("rate_ci_low") for r in rows],
+        [r.get("rate_ci_high") for r in rows],
+        [reverse("playbooks:enrolments", args=[r["playbook_id"]]) for r in rows],
+    )

@@ -1,0 +1,57 @@
+"""Links from a dashboard figure to the records behind it, carrying the dashboard's filters.
+
+The lists (accounts/opportunity_views.py, accounts/activity_views.py, the account list) use UTC
+days; a dashboard range is whole UTC months, so the days are the range's first and last.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters
+
+
+def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **params) -> str:
+    """Opportunities created (pipeline) or closed (revenue) in the range, within the filters."""
+    dates = "closed" if kind == "revenue" else "created"
+    query = {
+        f"{dates}_from": filters.first_day.isoformat(),
+        f"{dates}_to": filters.last_day.isoformat(),
+        "tier": filters.tier,
+        "owner": filters.owner,
+    }
+    if kind == "revenue":
+        query["stage"] = "won"
+    # Credit-based figures list the deals credited to their channel / playbook under the model.
+    credited = params.pop("credited", True)
+    if credited and filters.playbook is not None:
+        params.setdefault("playbook", filters.playbook)
+    if credited and ("channel" in params or "playbook" in params):
+        query.update(model=filters.model, kind=kind)
+    query.update(params)
+    return _url("accounts:opportunities", query)
+
+
+def activities_url(filters: DashboardFilters, **params) -> str:
+    query = {
+        "from": filters.first_day.isoformat(),
+        "to": filters.last_day.isoformat(),
+        "tier": filters.tier,
+        "owner": filters.owner,
+        "playbook": filters.playbook,
+    }
+    query.update(params)
+    return _url("accounts:activities", query)
+
+
+def accounts_url(filters: DashboardFilters, **params) -> str:
+    """The account list: it knows tiers 1-3 and "untiered", not "any target"."""
+    tier = {TARGETS: "", NON_TARGET: "untiered"}.get(filters.tier, filters.tier)
+    return _url("accounts:list", {"tier": tier, "owner": filters.owner, **params})
+
+
+def _url(name: str, query: dict) -> str:
+    kept = {k: v for k, v in query.items() if v not in (None, "")}
+    return f"{reverse(name)}?{urlencode(kept)}" if kept else reverse(name)

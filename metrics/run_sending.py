@@ -1,0 +1,91 @@
+"""Send a run's task to the broker without ever losing it: the MetricRun row is the outbox.
+
+``run_enqueue`` (metrics/runs.py) records the run with the name of its task, and after commit
+``run_send`` hands the task to the broker. When the broker is down the request goes on: the run
+stays queued with ``sent_at`` empty and the error kept, and ``sweep_unsent_runs`` (beat, every
+minute) sends it again once Redis is back. It also re-sends runs sent long ago and never claimed:
+a Redis restart without persistence loses every queued message.
+
+A run may so be delivered twice; ``run_claim`` lets one message claim it and makes the other a
+no-op (a finished run, or one running under another message, is left alone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import current_app
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from metrics.models import MetricRun, RunStatus
+
+log = logging.getLogger(__name__)
+
+# What a send raises while the broker (or the Redis result backend) cannot be reached.
+BROKER_DOWN = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError)
+# A run whose send failed, or whose sender died between commit and send, is due after this.
+UNSENT_GRACE = dt.timedelta(seconds=10)
+# Queued runs are normally claimed within seconds; the debounce countdown comes on top.
+RESEND_AFTER = dt.timedelta(minutes=5)
+SWEEP_BATCH = 100
+
+
+def run_send(run: MetricRun, *, task=None, countdown: int | None = None) -> bool:
+    """Hand the run's task to the broker and note it on the row; False when the broker is down."""
+    task = task or current_app.tasks[run.task]
+
+    def send():
+        if countdown is None:
+            task.delay(run.pk)
+        else:
+            task.apply_async((run.pk,), countdown=countdown)
+
+    if task.app.conf.task_always_eager:
+        send()  # embedded mode: the task runs here and now
+        return True
+    try:
+        send()
+    except BROKER_DOWN as exc:
+        log.warning("run %s not sent, the sweeper will send it: %r", run.pk, exc)
+        MetricRun.objects.filter(pk=run.pk).update(
+            send_attempts=F("send_attempts") + 1, last_send_error=repr(exc)[:2000]
+        )
+        return False
+    MetricRun.objects.filter(pk=run.pk).update(
+        sent_at=timezone.now(), send_attempts=F("send_attempts") + 1, last_send_error=""
+    )
+    return True
+
+
+def runs_to_send(*, now: dt.datetime | None = None, unsent_grace=None, resend_after=None):
+    """Queued runs with a task that no broker has, or that none has delivered for a long time."""
+    now = now or timezone.now()
+    unsent_grace = UNSENT_GRACE if unsent_grace is None else unsent_grace
+    if resend_after is None:
+        resend_after = RESEND_AFTER + dt.timedelta(seconds=settings.ABM_RECOMPUTE_DEBOUNCE_SECONDS)
+    return (
+        MetricRun.objects.filter(status=RunStatus.QUEUED)
+        .exclude(task="")
+        .filter(
+            Q(sent_at__isnull=True, created_at__lte=now - unsent_grace)
+            | Q(sent_at__lte=now - resend_after)
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def sweep_unsent_runs(**due) -> dict:
+    """Send what ``runs_to_send`` finds; stops at the first failure (the broker is still down)."""
+    sent: list[int] = []
+    due_runs = list(runs_to_send(**due)[:SWEEP_BATCH])
+    for run in due_runs:
+        if not run_send(run):
+            break
+        sent.append(run.pk)
+    return {"due": len(due_runs), "sent": sent}

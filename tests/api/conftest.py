@@ -1,0 +1,28 @@
+"""What every API test needs: a client signed in as a named user, and its own throttle counters."""
+
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _own_throttle_cache(settings, request):
+    # A fresh counter store per test: user ids repeat between tests once rows are rolled back.
+    settings.CACHES = {
+        **settings.CACHES,
+        "api_throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttle-{request.node.nodeid}",
+        },
+    }
+
+
+@pytest.fixture
+def api():
+    """``api(user)``: a JSON client signed in as ``user``."""
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return client_for

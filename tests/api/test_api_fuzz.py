@@ -1,0 +1,96 @@
+"""Schemathesis against our own OpenAPI schema, in-process through the WSGI app.
+
+Every operation gets generated requests, sent as each role in turn (two reps, a marketer, a
+director, an admin) with their personal tokens: no answer is a 5xx, every answer matches the
+schema (status documented, body conforming), and a rep's answers never carry the other rep's
+account.
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from abm.models import Role
+from abm.tokens import token_create
+from abm.wsgi import application
+from tests.conftest import make_user
+from tests.factories import AccountFactory, ContactFactory, LeadFactory, OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+# The examples are derandomized, so both legs of `make test` would send the same requests: the
+# full run belongs to the PostgreSQL leg, the embedded leg keeps a quick pass.
+EXAMPLES = 5 if "postgres" in os.environ.get("DATABASE_URL", "") else 2
+SECRET_DOMAIN = "bobs-secret-account.com"
+SECRET_NAME = "Bob Only Holdings"
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # The WSGI handler closes "obsolete" connections around each request; inside the test's
+    # transaction that would close it on PostgreSQL. Django's test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle(settings):
+    # Fuzzing sends many requests a second; the throttle is tested elsewhere.
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api": "1000000/min"}
+    rates["ingestion"] = "1000000/min"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    return settings
+
+
+@pytest.fixture
+def world(db):
+    """Two reps' books, a marketer, a director and an admin, each with a token."""
+    users = {
+        "rep": make_user("fuzz_rep", Role.SALES),
+        "other_rep": make_user("fuzz_other", Role.SALES),
+        "marketer": make_user("fuzz_marketer", Role.MARKETER),
+        "director": make_user("fuzz_director", Role.DIRECTOR),
+        "admin": make_user("fuzz_admin", Role.ADMIN, is_superuser=True, is_staff=True),
+    }
+    mine = AccountFactory(name="Rep Visible Co", domain="rep-visible.com", owner=users["rep"])
+    secret = AccountFactory(name=SECRET_NAME, domain=SECRET_DOMAIN, owner=users["other_rep"])
+    for account in (mine, secret):
+        contact = ContactFactory(account=account)
+        OpportunityFactory(account=account)
+        LeadFactory(account=account, contact=contact)
+    tokens = {role: token_create(user=user, name="fuzz")[1] for role, user in users.items()}
+    return {"tokens": tokens, "secret_id": secret.pk}
+
+
+# Read through the app itself (anonymous, no database): the schema is what /api/schema/ serves.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_api_keeps_its_schema_and_its_scopes(case, world):
+    for role, token in world["tokens"].items():
+        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        case.validate_response(response, checks=CHECKS)
+        if role == "rep":
+            body = response.text
+            assert SECRET_DOMAIN not in body, f"{case.method} {case.formatted_path} leaked"
+            assert SECRET_NAME not in body, f"{case.method} {case.formatted_path} leaked"
