@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import activity_views, import_views, opportunity_views, views
+from accounts import activity_views, import_views, lead_views, opportunity_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("opportunities.csv", opportunity_views.opportunity_list_csv, name="opportunities_csv"),
     path("activities/", activity_views.activity_list, name="activities"),
     path("activities.csv", activity_views.activity_list_csv, name="activities_csv"),
+    path("leads/", lead_views.lead_list, name="leads"),
+    path("leads.csv", lead_views.lead_list_csv, name="leads_csv"),
     path("icp/", views.icp_edit, name="icp"),
     path("tiering/", views.tiering, name="tiering"),
     path("runs/<int:pk>/", views.run_status, name="run_status"),

@@ -14,7 +14,7 @@ from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 from metrics.dashboard_panels import channel_label, holdout_chart, holdout_table, playbook_table
-from metrics.drilldown import accounts_url, opportunities_url
+from metrics.drilldown import accounts_url, leads_url, opportunities_url
 from metrics.goal_progress import goal_summaries
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums, snapshot_rows
@@ -300,6 +300,8 @@ def _follow_up_table(follow_up, filters) -> Table:
                 "due": d,
                 "rate": rate,
                 "followed_share": share,
+                "url": leads_url(filters, month=month),
+                "on_time_url": leads_url(filters, month=month, follow_up="on_time"),
             }
         )
     return table
@@ -405,11 +407,16 @@ def _charts(t: dict[str, Table], filters) -> dict:
         "follow_up": charts.lines(
             [r["month"] for r in follow],
             [
-                {"name": "Followed up within SLA", "values": [r["rate"] for r in follow]},
+                {
+                    "name": "Followed up within SLA",
+                    "values": [r["rate"] for r in follow],
+                    "urls": [r["on_time_url"] for r in follow],
+                },
                 {
                     "name": "Followed up at all",
                     "values": [r["followed_share"] for r in follow],
                     "dash": "dot",
+                    "urls": [r["url"] for r in follow],
                 },
             ],
         ),

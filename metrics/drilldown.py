@@ -6,11 +6,12 @@ days; a dashboard range is whole UTC months, so the days are the range's first a
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters
+from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 
 
 def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **params) -> str:
@@ -44,6 +45,20 @@ def activities_url(filters: DashboardFilters, **params) -> str:
     }
     query.update(params)
     return _url("accounts:activities", query)
+
+
+def leads_url(filters: DashboardFilters, *, month=None, **params) -> str:
+    """Leads handed off in the range (or in one month of it), within the filters."""
+    start = month or filters.first_day
+    end = (add_months(month, 1) - dt.timedelta(days=1)) if month else filters.last_day
+    query = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "tier": filters.tier,
+        "owner": filters.owner,
+    }
+    query.update(params)
+    return _url("accounts:leads", query)
 
 
 def accounts_url(filters: DashboardFilters, **params) -> str:

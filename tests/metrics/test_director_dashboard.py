@@ -269,3 +269,19 @@ def test_goal_progress_shows_the_goals_running_in_the_period(client, diana, alic
     assert reverse("metrics:goal_detail", args=[running.pk]) in html
     assert "$50,000 of $200,000" in html
     assert "Off track" in html
+
+
+def test_follow_up_points_drill_down_to_that_months_leads(client, seeded):
+    client.force_login(seeded)
+
+    response = client.get(URL, {"preset": "last_6_months"})
+
+    rows = [r for r in response.context["t"]["follow_up"].rows if r["handed_off"]]
+    assert rows
+    figure = response.context["charts"]["follow_up"]
+    for row in rows:
+        index = response.context["t"]["follow_up"].rows.index(row)
+        assert figure["data"][1]["customdata"][index] == row["url"]
+        assert "follow_up=on_time" in figure["data"][0]["customdata"][index]
+        listed = client.get(row["url"]).context["totals"].count
+        assert listed == row["handed_off"], row["month"]
