@@ -13,8 +13,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from abm.lib.channels import ActivityKind, Channel, Direction
 from accounts.list_filters import (
     TIER_CHOICES,
-    UNASSIGNED,
     Chip,
+    Chips,
     ListFilter,
     OwnerField,
     date_field,
@@ -101,35 +101,21 @@ def activity_totals(activities: QuerySet[Activity]) -> Totals:
 
 
 def activity_chips(flt: ListFilter, names: dict[str, str]) -> list[Chip]:
-    v, chips = flt.values, []
-
-    def add(label: str, *params: str) -> None:
-        chips.append(Chip(label=label, remove_query=flt.without(*params, "page")))
-
-    start, end = v.get("from"), v.get("to")
-    if start and end:
-        add(f"{start:%Y-%m-%d} – {end:%Y-%m-%d}", "from", "to")
-    elif start:
-        add(f"From {start:%Y-%m-%d}", "from")
-    elif end:
-        add(f"Until {end:%Y-%m-%d}", "to")
+    v, chips = flt.values, Chips(flt, names)
+    chips.day_range("", "from", "to")
     if "channel" in v:
-        add(f"Channel: {Channel(v['channel']).label}", "channel")
+        chips.add(f"Channel: {Channel(v['channel']).label}", "channel")
     if "kind" in v:
-        add(f"Kind: {ActivityKind(v['kind']).label}", "kind")
+        chips.add(f"Kind: {ActivityKind(v['kind']).label}", "kind")
     if "direction" in v:
-        add(Direction(v["direction"]).label, "direction")
+        chips.add(Direction(v["direction"]).label, "direction")
     if "playbook" in v:
         playbook = v["playbook"]
         label = "none" if playbook == NO_PLAYBOOK else names.get("playbook", f"#{playbook}")
-        add(f"Playbook: {label}", "playbook")
-    if "tier" in v:
-        add(dict(TIER_CHOICES)[v["tier"]], "tier")
-    if "owner" in v:
-        owner = v["owner"]
-        add("Unassigned" if owner == UNASSIGNED else f"Owner: {names.get('owner', owner)}", "owner")
-    if "account" in v:
-        add(f"Account: {names.get('account', '#' + str(v['account']))}", "account")
+        chips.add(f"Playbook: {label}", "playbook")
+    chips.tier()
+    chips.owner()
+    chips.account()
     if "costed" in v:
-        add("With a cost", "costed")
+        chips.add("With a cost", "costed")
     return chips

@@ -10,8 +10,8 @@ from django.db.models import Count, F, Q, QuerySet
 from abm.lib.channels import Channel
 from accounts.list_filters import (
     TIER_CHOICES,
-    UNASSIGNED,
     Chip,
+    Chips,
     ListFilter,
     OwnerField,
     date_field,
@@ -104,29 +104,15 @@ def lead_totals(leads: QuerySet[Lead]) -> Totals:
 
 
 def lead_chips(flt: ListFilter, names: dict[str, str]) -> list[Chip]:
-    v, chips = flt.values, []
-
-    def add(label: str, *params: str) -> None:
-        chips.append(Chip(label=label, remove_query=flt.without(*params, "page")))
-
-    start, end = v.get("from"), v.get("to")
-    if start and end:
-        add(f"Handed off {start:%Y-%m-%d} – {end:%Y-%m-%d}", "from", "to")
-    elif start:
-        add(f"Handed off from {start:%Y-%m-%d}", "from")
-    elif end:
-        add(f"Handed off until {end:%Y-%m-%d}", "to")
+    v, chips = flt.values, Chips(flt, names)
+    chips.day_range("Handed off", "from", "to")
     if "channel" in v:
-        add(f"Source: {Channel(v['channel']).label}", "channel")
+        chips.add(f"Source: {Channel(v['channel']).label}", "channel")
     if "status" in v:
-        add(f"Status: {LeadStatus(v['status']).label}", "status")
+        chips.add(f"Status: {LeadStatus(v['status']).label}", "status")
     if "follow_up" in v:
-        add(dict(FOLLOW_UP_CHOICES)[v["follow_up"]], "follow_up")
-    if "tier" in v:
-        add(dict(TIER_CHOICES)[v["tier"]], "tier")
-    if "owner" in v:
-        owner = v["owner"]
-        add("Unassigned" if owner == UNASSIGNED else f"Owner: {names.get('owner', owner)}", "owner")
-    if "account" in v:
-        add(f"Account: {names.get('account', '#' + str(v['account']))}", "account")
+        chips.add(dict(FOLLOW_UP_CHOICES)[v["follow_up"]], "follow_up")
+    chips.tier()
+    chips.owner()
+    chips.account()
     return chips

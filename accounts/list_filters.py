@@ -121,6 +121,46 @@ class Chip:
     remove_query: str  # the page's query string without this filter
 
 
+class Chips(list):
+    """The chips of a list's active filters; the ones every list shares are built here."""
+
+    def __init__(self, flt: "ListFilter", names: dict[str, str]):
+        super().__init__()
+        self.flt, self.values, self.names = flt, flt.values, names
+
+    def add(self, label: str, *params: str) -> None:
+        self.append(Chip(label=label, remove_query=self.flt.without(*params, "page")))
+
+    def day_range(self, prefix: str, low: str, high: str) -> None:
+        if low in self.values or high in self.values:
+            self.add(range_label(prefix, self.values.get(low), self.values.get(high)), low, high)
+
+    def tier(self) -> None:
+        if "tier" in self.values:
+            self.add(dict(TIER_CHOICES)[self.values["tier"]], "tier")
+
+    def owner(self) -> None:
+        if "owner" in self.values:
+            owner = self.values["owner"]
+            label = f"Owner: {self.names.get('owner', owner)}"
+            self.add("Unassigned" if owner == UNASSIGNED else label, "owner")
+
+    def account(self) -> None:
+        if "account" in self.values:
+            account = self.values["account"]
+            self.add(f"Account: {self.names.get('account', '#' + str(account))}", "account")
+
+
+def range_label(prefix: str, start: dt.date | None, end: dt.date | None) -> str:
+    if start and end:
+        text = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    elif start:
+        text = f"from {start:%Y-%m-%d}"
+    else:
+        text = f"until {end:%Y-%m-%d}"
+    return f"{prefix} {text}" if prefix else text[0].upper() + text[1:]
+
+
 @dataclass
 class ListFilter:
     """The valid part of a request's parameters, as cleaned values and as canonical strings."""

@@ -34,8 +34,8 @@ from django.db.models import (
 from abm.lib.channels import Channel
 from accounts.list_filters import (
     TIER_CHOICES,
-    UNASSIGNED,
     Chip,
+    Chips,
     ListFilter,
     OwnerField,
     date_field,
@@ -260,45 +260,25 @@ def opportunity_totals(opportunities: QuerySet, *, credit: CreditFilter | None) 
 
 def opportunity_chips(flt: ListFilter, names: dict[str, str]) -> list[Chip]:
     """One removable chip per active filter; `names` labels ids (owner, account, playbook)."""
-    v, chips = flt.values, []
-
-    def add(label: str, *params: str) -> None:
-        chips.append(Chip(label=label, remove_query=flt.without(*params, "page")))
-
-    for prefix, low, high in (
-        ("Created", "created_from", "created_to"),
-        ("Closed", "closed_from", "closed_to"),
-    ):
-        if low in v or high in v:
-            add(_range_label(prefix, v.get(low), v.get(high)), low, high)
-    if "tier" in v:
-        add(dict(TIER_CHOICES)[v["tier"]], "tier")
-    if "owner" in v:
-        owner = v["owner"]
-        add("Unassigned" if owner == UNASSIGNED else f"Owner: {names.get('owner', owner)}", "owner")
+    v, chips = flt.values, Chips(flt, names)
+    chips.day_range("Created", "created_from", "created_to")
+    chips.day_range("Closed", "closed_from", "closed_to")
+    chips.tier()
+    chips.owner()
     if "stage" in v:
-        add(f"Stage: {dict(STAGE_CHOICES)[v['stage']]}", "stage")
+        chips.add(f"Stage: {dict(STAGE_CHOICES)[v['stage']]}", "stage")
     if "source" in v:
-        add(f"Source: {OpportunitySource(v['source']).label}", "source")
-    if "account" in v:
-        add(f"Account: {names.get('account', '#' + str(v['account']))}", "account")
+        chips.add(f"Source: {OpportunitySource(v['source']).label}", "source")
+    chips.account()
     if "channel" in v:
-        add(f"Credited to {Channel(v['channel']).label}", "channel")
+        chips.add(f"Credited to {Channel(v['channel']).label}", "channel")
     if "playbook" in v:
         playbook = v["playbook"]
         label = "no playbook" if playbook == NO_PLAYBOOK else names.get("playbook", f"#{playbook}")
-        add(f"Credited to playbook: {label}", "playbook")
+        chips.add(f"Credited to playbook: {label}", "playbook")
     if "model" in v or "kind" in v:
         credit = credit_filter(flt)
-        add(f"{credit.model_label} model, {credit.kind_label}", "model", "kind")
+        chips.add(f"{credit.model_label} model, {credit.kind_label}", "model", "kind")
     if "origin" in v:
-        add(dict(ORIGIN_CHOICES)[v["origin"]], "origin")
+        chips.add(dict(ORIGIN_CHOICES)[v["origin"]], "origin")
     return chips
-
-
-def _range_label(prefix: str, start: dt.date | None, end: dt.date | None) -> str:
-    if start and end:
-        return f"{prefix} {start:%Y-%m-%d} – {end:%Y-%m-%d}"
-    if start:
-        return f"{prefix} from {start:%Y-%m-%d}"
-    return f"{prefix} until {end:%Y-%m-%d}"
