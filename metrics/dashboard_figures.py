@@ -109,7 +109,6 @@ def segment_sums(deals: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
             sums["accounts"] = float(accounts.loc[select(accounts), "value"].sum())
         rows[segment] = sums
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.loc[["engaged", "not_engaged"], "accounts"] = math.nan
     return lift.ratios(frame)
 
 

@@ -6,6 +6,8 @@ hands small frames to the pure figures and chart builders.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.urls import reverse
 
 from accounts.models import JourneyStage
@@ -246,7 +248,7 @@ def _models_table(credit, filters) -> Table:
 
 
 def _segment_urls(filters) -> dict[str, str]:
-    base = filters.__class__(**{**filters.__dict__, "tier": ""})
+    base = replace(filters, tier="")
     urls = {
         "target": opportunities_url(base, credited=False, tier="targets"),
         "non_target": opportunities_url(base, credited=False, tier="0"),
@@ -389,7 +391,7 @@ def _charts(t: dict[str, Table], filters) -> dict:
                     "values": [r[m] for r in model_rows],
                     "urls": [
                         opportunities_url(
-                            filters.__class__(**{**filters.__dict__, "model": m}),
+                            replace(filters, model=m),
                             channel=r["channel_key"],
                         )
                         for r in model_rows
