@@ -68,6 +68,8 @@ class RunKind(models.TextChoices):
     INCREMENTAL = "incremental", "Incremental recompute"
     ICP_RESCORE = "icp_rescore", "ICP re-score"
     IMPORT = "import", "CSV import"
+    TASKS = "tasks", "Task generation"
+    EXPORT = "export", "CSV export"
 
 
 class BudgetLine(models.Model):
