@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a believable, deterministic demo dataset (see abm/seeding.py)."""
+"""`manage.py seed_demo`: a believable, deterministic demo dataset (see abm/seeding/)."""
 
 from argparse import ArgumentTypeError
 from datetime import UTC, date, datetime, time
