@@ -1,6 +1,7 @@
 """Enrolling accounts in a playbook, with a random holdout group that never gets tasks."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -36,9 +37,17 @@ def holdout_draw(account_ids: list[int], *, share: float, seed: int) -> set[int]
 
 
 def enrol_accounts(
-    *, playbook: Playbook, account_ids: list[int], by=None, seed=None
+    *,
+    playbook: Playbook,
+    account_ids: list[int],
+    by=None,
+    seed=None,
+    now: datetime | None = None,
 ) -> EnrolResult:
-    """Enrol the accounts not enrolled yet; a share of them, drawn with `seed`, becomes holdout."""
+    """Enrol the accounts not enrolled yet; a share of them, drawn with `seed`, becomes holdout.
+
+    `now` (default: the current time) is when they enter the first stage; the demo seeder passes
+    simulated dates."""
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
     with transaction.atomic():
@@ -50,7 +59,7 @@ def enrol_accounts(
         new_ids = sorted(set(account_ids) - already)
         held = holdout_draw(new_ids, share=playbook.holdout_share, seed=seed)
         first_stage = playbook.stages.order_by("order", "id").first()
-        now = timezone.now()
+        now = now or timezone.now()
         rows = [
             Enrolment(
                 account_id=account_id,

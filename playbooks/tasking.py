@@ -171,8 +171,10 @@ def advance_enrolments(*, now: dt.datetime) -> int:
     return moved
 
 
-def task_complete(*, task: Task, by, notes: str = "") -> Activity:
-    """Mark the task done and record what was done on the account's timeline, once."""
+def task_complete(*, task: Task, by, notes: str = "", at: dt.datetime | None = None) -> Activity:
+    """Mark the task done and record what was done on the account's timeline, once; `at`
+    (default: now) is when it was done."""
+    at = at or timezone.now()
     with transaction.atomic():
         task = Task.objects.select_for_update(of=("self",)).select_related("step").get(pk=task.pk)
         # The contact the step spoke to, chosen as when the task was generated (the task keeps only
@@ -191,20 +193,20 @@ def task_complete(*, task: Task, by, notes: str = "") -> Activity:
                 "channel": task.channel,
                 "kind": _COMPLETION_KIND[task.channel],
                 "direction": Direction.OUTBOUND,
-                "occurred_at": timezone.now(),
+                "occurred_at": at,
                 "cost": task.step.unit_cost if task.step else 0,
                 "step": task.step,
                 "notes": notes,
             },
         )
         if task.status != TaskStatus.DONE:
-            task.status, task.completed_at, task.completed_by = TaskStatus.DONE, timezone.now(), by
+            task.status, task.completed_at, task.completed_by = TaskStatus.DONE, at, by
             task.save(update_fields=["status", "completed_at", "completed_by"])
             request_recompute(reason=f"task #{task.pk} completed")
     return activity
 
 
-def task_skip(*, task: Task, by) -> None:
+def task_skip(*, task: Task, by, at: dt.datetime | None = None) -> None:
     Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        status=TaskStatus.SKIPPED, completed_at=timezone.now(), completed_by=by
+        status=TaskStatus.SKIPPED, completed_at=at or timezone.now(), completed_by=by
     )
