@@ -241,7 +241,9 @@ def _responses(
     return result.take(np.flatnonzero(at < clock.now_s))
 
 
-def _write_activities(*, touches: _Touches, acc: _Accounts, clock: _Clock) -> int:
+def _write_activities(
+    *, touches: _Touches, acc: _Accounts, clock: _Clock, prefix: str = "demo"
+) -> int:
     order = np.lexsort((touches.kind, touches.account, touches.at))
     t = touches.take(order)
     size = len(t)
@@ -262,7 +264,7 @@ def _write_activities(*, touches: _Touches, acc: _Accounts, clock: _Clock) -> in
                 "step": t.step,
                 "source": ActivitySource.IMPORT,
                 # Zero-padded so that text order is creation order.
-                "external_id": [f"demo-{n:07d}" for n in range(1, size + 1)],
+                "external_id": [f"{prefix}-{n:07d}" for n in range(1, size + 1)],
                 "duration_minutes": t.duration,
                 "notes": "",
                 "created_at": clock.now_s,

@@ -378,6 +378,9 @@ PLAYBOOKS = (
         "name": "Programmatic: 1:many programme",
         "objective": "Build awareness across tier-3 accounts at a low cost per account.",
         "budget": 60_000,
+        # A large holdout: with about 90 tier-3 accounts at 300 accounts, both groups stay >= 30
+        # and the playbook's lift can be measured (DOMAIN.md "Holdout lift").
+        "holdout_share": 0.4,
         "stages": (
             (
                 _step(Channel.DISPLAY, 0, MKT, "Display awareness", cost=0.25),

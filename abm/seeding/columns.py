@@ -56,6 +56,7 @@ class _Accounts:
     employees: np.ndarray
     contact_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     contact_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    contact_seniority: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 @dataclass
@@ -75,6 +76,7 @@ class _Enrolments:
     enrolled_s: np.ndarray
     holdout: np.ndarray
     holdout_seed: np.ndarray
+    playbook: np.ndarray  # playbook id
 
 
 @dataclass
@@ -107,3 +109,5 @@ class _Touches:
 class _Opportunities:
     account: np.ndarray
     created_s: np.ndarray
+    closed_s: np.ndarray  # -1 while open
+    won: np.ndarray

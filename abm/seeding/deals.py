@@ -168,7 +168,7 @@ def _opportunities(
             "changed_at": moments[which, position],
         },
     )
-    return _Opportunities(account=account, created_s=created)
+    return _Opportunities(account=account, created_s=created, closed_s=closed_at, won=closed & wins)
 
 
 def _leads(

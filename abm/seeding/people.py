@@ -244,6 +244,7 @@ def _contacts(*, rng: np.random.Generator, acc: _Accounts, clock: _Clock) -> int
         TITLES[SENIORITIES[s]][t]
         for s, t in zip(seniority.tolist(), title_pick.tolist(), strict=True)
     ]
+    acc.contact_seniority = seniority
     _insert(
         model=Contact,
         columns={

@@ -1,22 +1,27 @@
-"""The demo playbooks and their enrolments."""
+"""The demo playbooks and the plan of their enrolment waves.
+
+The waves are enrolled by the production service (`enrol_accounts`) during the weekly run
+(`weekly_run`); the holdout of each wave is known in advance because the service draws it with
+`holdout_draw` from a seed we choose here, so the background touches can leave it out.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
 from abm.models import User
-from abm.seeding.bulk_writing import _insert, _next_id
-from abm.seeding.catalogue import CH, DAY, IS_OUTBOUND_KIND, PLAYBOOKS, STAGES
-from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Opportunities, _Programme, _Touches
-from abm.seeding.sampling import _Keyed, _time_of_day, _to_weekday
+from abm.seeding.catalogue import CH, DAY, HOUR, PLAYBOOKS, STAGES
+from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme
+from playbooks.enrolment import holdout_draw
 from playbooks.models import (
-    Enrolment,
-    EnrolmentStageChange,
-    EnrolmentStatus,
     Playbook,
     PlaybookStatus,
     Stage,
     Step,
+    default_holdout_share,
 )
 
 
@@ -30,6 +35,7 @@ def _playbooks(*, marketer: User) -> dict[int, _Programme]:
             owner=marketer,
             status=PlaybookStatus.ACTIVE,
             budget=spec["budget"],
+            holdout_share=spec.get("holdout_share", default_holdout_share()),
         )
         stage_ids, step_ids, channels, weights = [], [], [], []
         for order, ((name, exit_stage, share), steps) in enumerate(
@@ -55,103 +61,65 @@ def _playbooks(*, marketer: User) -> dict[int, _Programme]:
     return programmes
 
 
-# --- enrolments --------------------------------------------------------------------------------
+# --- enrolment waves ----------------------------------------------------------------------------
+
+# Days after the window's start when each wave of a playbook is enrolled, and its share of the
+# playbook's audience: most at launch, the rest (new targets) half-way through the year.
+WAVES = ((14, 0.7), (180, 0.3))
 
 
-def _enrolments(
+@dataclass(frozen=True)
+class Wave:
+    playbook: Playbook
+    account_ids: list[int]
+    seed: int
+    at: datetime
+
+
+def _enrolment_plan(
     *,
     rng: np.random.Generator,
     acc: _Accounts,
     programmes: dict[int, _Programme],
     clock: _Clock,
-) -> _Enrolments:
-    account = np.flatnonzero(acc.group > 0)
-    size = len(account)
-    # Most accounts were enrolled when the programmes started, the rest along the year.
-    early = rng.random(size) < 0.6
-    day = np.where(
-        early,
-        rng.integers(clock.first_day, clock.first_day + 30, size),
-        rng.integers(clock.first_day + 30, clock.last_day - 60, size),
-    )
-    enrolled_s = _to_weekday(rng=rng, days=day, low=clock.first_day, high=clock.last_day) * DAY
-    enrolled_s += _time_of_day(rng=rng, size=size, business=True)
-
-    tier = acc.group[account]
-    holdout = np.zeros(size, dtype=bool)
-    holdout_seed = np.zeros(size, dtype=np.int64)
+) -> tuple[_Enrolments, list[Wave]]:
+    """Who is enrolled in which wave, and the holdout that `enrol_accounts` will draw for it."""
+    parts, waves = [], []
     for number, programme in sorted(programmes.items()):
-        members = np.flatnonzero(tier == number)  # in account-id order
-        draw_seed = int(rng.integers(0, 2**31))
-        share = programme.playbook.holdout_share
-        chosen = np.random.default_rng(draw_seed).permutation(len(members))
-        holdout[members[chosen[: round(share * len(members))]]] = True
-        holdout_seed[members] = draw_seed
-    return _Enrolments(
-        ids=_next_id(Enrolment) + np.arange(size, dtype=np.int64),
-        account=account,
-        tier=tier,
-        enrolled_s=enrolled_s,
-        holdout=holdout,
-        holdout_seed=holdout_seed,
+        members = np.flatnonzero(acc.group == number)
+        order = rng.permutation(len(members))
+        bounds = np.round(np.cumsum([share for _, share in WAVES]) * len(members)).astype(int)
+        start = 0
+        for (day, _), end in zip(WAVES, bounds, strict=True):
+            wave = np.sort(members[order[start:end]])
+            start = end
+            if not len(wave):
+                continue
+            seed = int(rng.integers(0, 2**31 - 1))
+            at_s = (clock.first_day + day) * DAY + 9 * HOUR
+            ids = acc.ids[wave]
+            held = holdout_draw(ids.tolist(), share=programme.playbook.holdout_share, seed=seed)
+            parts.append(
+                (
+                    wave,
+                    np.full(len(wave), number),
+                    np.full(len(wave), at_s),
+                    np.isin(ids, list(held)),
+                    np.full(len(wave), seed),
+                    np.full(len(wave), programme.playbook.pk),
+                )
+            )
+            waves.append(
+                Wave(programme.playbook, ids.tolist(), seed, datetime.fromtimestamp(at_s, UTC))
+            )
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    enrol = _Enrolments(
+        ids=np.zeros(len(columns[0]), dtype=np.int64),
+        account=columns[0].astype(np.int64),
+        tier=columns[1].astype(np.int64),
+        enrolled_s=columns[2].astype(np.int64),
+        holdout=columns[3].astype(bool),
+        holdout_seed=columns[4].astype(np.int64),
+        playbook=columns[5].astype(np.int64),
     )
-
-
-def _write_enrolments(
-    *,
-    enrol: _Enrolments,
-    acc: _Accounts,
-    touches: _Touches,
-    opps: _Opportunities,
-    programmes: dict[int, _Programme],
-    marketer: User,
-    clock: _Clock,
-) -> None:
-    """Place each enrolment in the stage its account's history leads to (exit rules of STAGES).
-
-    Find exits when the account is aware (first answer after enrolment), Nurture at mqa
-    (approximated by the eighth answer), Convert at its first opportunity. Holdout accounts get no
-    playbook work, so they stay in Find.
-    """
-    inbound = ~IS_OUTBOUND_KIND[touches.kind]
-    answers = _Keyed(touches.account[inbound], touches.at[inbound])
-    created = _Keyed(opps.account, opps.created_s)
-    never = np.iinfo(np.int64).max
-    entered = np.full((len(enrol.ids), len(STAGES)), never, dtype=np.int64)
-    entered[:, 0] = enrol.enrolled_s
-    entered[:, 1] = answers.nth_after(enrol.account, enrol.enrolled_s, nth=1, missing=never)
-    entered[:, 2] = answers.nth_after(enrol.account, enrol.enrolled_s, nth=8, missing=never)
-    entered[:, 3] = created.nth_after(enrol.account, enrol.enrolled_s, nth=1, missing=never)
-    entered[enrol.holdout, 1:] = never
-    # A later stage reached means the earlier ones were passed, at the latest then.
-    entered = np.minimum.accumulate(entered[:, ::-1], axis=1)[:, ::-1]
-    reached = entered < never
-    current = reached.sum(axis=1) - 1
-
-    stage_ids = np.array([programmes[t].stage_ids for t in sorted(programmes)])
-    playbook_ids = np.array([programmes[t].playbook.pk for t in sorted(programmes)])
-    row = enrol.tier - 1
-    _insert(
-        model=Enrolment,
-        columns={
-            "id": enrol.ids,
-            "account": acc.ids[enrol.account],
-            "playbook": playbook_ids[row],
-            "current_stage": stage_ids[row, current],
-            "entered_stage_at": entered[np.arange(len(current)), current],
-            "status": np.where(enrol.holdout, EnrolmentStatus.HOLDOUT, EnrolmentStatus.ACTIVE),
-            "holdout_seed": enrol.holdout_seed,
-            "enrolled_at": enrol.enrolled_s,
-            "enrolled_by": marketer.pk,
-        },
-    )
-    which, stage = np.nonzero(reached)
-    _insert(
-        model=EnrolmentStageChange,
-        columns={
-            "id": _next_id(EnrolmentStageChange) + np.arange(len(which), dtype=np.int64),
-            "enrolment": enrol.ids[which],
-            "stage": stage_ids[row[which], stage],
-            "entered_at": entered[which, stage],
-        },
-    )
+    return enrol, waves

@@ -18,8 +18,9 @@ from abm.seeding.catalogue import DEMO_PASSWORD, DEMO_USERS, DOMAIN_APPS
 from abm.seeding.columns import SeedRefused, SeedResult, _Clock, _Touches
 from abm.seeding.deals import _leads, _opportunities
 from abm.seeding.people import _accounts, _active_icp, _contacts, _demo_users
-from abm.seeding.playbooks_simulation import _enrolments, _playbooks, _write_enrolments
+from abm.seeding.playbooks_simulation import _enrolment_plan, _playbooks
 from abm.seeding.spend import _budget_lines
+from abm.seeding.weekly_run import run_year
 from accounts.models import (
     Account,
 )
@@ -79,8 +80,8 @@ def seed_demo(
         phase("contacts", contacts)
 
         programmes = _playbooks(marketer=marketer)
-        enrol = _enrolments(rng=rng, acc=acc, programmes=programmes, clock=clock)
-        phase("playbooks and enrolments", len(enrol.ids))
+        enrol, waves = _enrolment_plan(rng=rng, acc=acc, programmes=programmes, clock=clock)
+        phase("playbooks and enrolment plan", len(enrol.account))
 
         touches = _activities(rng=rng, acc=acc, enrol=enrol, programmes=programmes, clock=clock)
         phase("activities generated", len(touches))
@@ -88,18 +89,25 @@ def seed_demo(
         phase("opportunities", len(opps.account))
         follow_ups, leads = _leads(rng=rng, acc=acc, touches=touches, opps=opps, clock=clock)
         phase("leads", leads)
-        _write_enrolments(
-            enrol=enrol,
-            acc=acc,
-            touches=touches,
-            opps=opps,
-            programmes=programmes,
-            marketer=marketer,
-            clock=clock,
-        )
         everything = _Touches.concat([touches, follow_ups])
         activities = _write_activities(touches=everything, acc=acc, clock=clock)
         phase("activities written", activities)
+        # The weekly run writes through the ORM: sequences must be past the ids written so far.
+        _reset_sequences()
+        answers, tasks = run_year(
+            rng=rng,
+            acc=acc,
+            touches=everything,
+            opps=opps,
+            waves=waves,
+            marketer=marketer,
+            clock=clock,
+            progress=progress,
+        )
+        phase("tasks", tasks)
+        activities += _write_activities(touches=answers, acc=acc, clock=clock, prefix="demo-answer")
+        activities += Activity.objects.filter(source="task").count()
+        phase("answers to tasks written", len(answers))
         lines = _budget_lines(rng=rng, programmes=programmes, clock=clock)
         phase("budget lines", lines)
         _reset_sequences()
@@ -109,7 +117,7 @@ def seed_demo(
     return SeedResult(
         accounts=len(acc.ids),
         contacts=contacts,
-        enrolments=len(enrol.ids),
+        enrolments=len(enrol.account),
         activities=activities,
         opportunities=len(opps.account),
         leads=leads,
