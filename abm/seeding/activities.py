@@ -25,6 +25,7 @@ from abm.seeding.catalogue import (
     PLAYBOOK_RESPONSE_BOOST,
     RESPONSE_DELAY,
     RESPONSES,
+    UNREACHED_SHARE,
     WINDOW_DAYS,
 )
 from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme, _Touches
@@ -56,7 +57,11 @@ def _activities(
     first, last = clock.first_day, clock.last_day
 
     # Always-on outbound (newsletters, ads, prospecting), over the whole year.
-    count = rng.poisson(np.asarray(OUTBOUND_PER_YEAR)[acc.group])
+    # Some non-target accounts are not in our marketing database at all: deals there come from
+    # sales and partners alone, so not every opportunity is marketing-influenced.
+    reached = (acc.group > 0) | (rng.random(len(acc.ids)) >= UNREACHED_SHARE)
+    acc.reached = reached
+    count = rng.poisson(np.asarray(OUTBOUND_PER_YEAR)[acc.group] * reached)
     account = np.repeat(np.arange(len(acc.ids)), count)
     channel = _pick_per_group(
         rng=rng, group=acc.group[account], choices=OUTBOUND_CHANNELS, mix=OUTBOUND_MIX
@@ -74,7 +79,7 @@ def _activities(
     parts += [background, _responses(rng=rng, acc=acc, touches=background, boost=1.0, clock=clock)]
 
     # What accounts do unprompted: visits, downloads, events; partly in a burst of research.
-    count = rng.poisson(np.asarray(INBOUND_PER_YEAR)[acc.group] * acc.interest)
+    count = rng.poisson(np.asarray(INBOUND_PER_YEAR)[acc.group] * acc.interest * reached)
     account = np.repeat(np.arange(len(acc.ids)), count)
     channel = _pick_per_group(
         rng=rng, group=acc.group[account], choices=INBOUND_CHANNELS, mix=INBOUND_MIX

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -207,6 +208,8 @@ INBOUND_MIX = (
 )
 # Touches per account and year, per group: background outbound, inbound at interest 1, playbook.
 OUTBOUND_PER_YEAR = (21.0, 170.0, 100.0, 56.0)
+# Share of non-target accounts that marketing never reaches.
+UNREACHED_SHARE = 0.5
 INBOUND_PER_YEAR = (6.5, 34.0, 22.0, 14.0)
 PLAYBOOK_PER_YEAR = (0.0, 130.0, 65.0, 45.0)
 # Playbook touches are targeted, so they are answered more often than background ones.
@@ -234,11 +237,14 @@ OPEN_STAGES = (
     OpportunityStage.NEGOTIATION,
 )
 # Opportunities per account and year, per group, and the candidate moments they are drawn from.
-OPPORTUNITIES_PER_ACCOUNT = (1.2, 4.4, 3.1, 2.4)
+OPPORTUNITIES_PER_ACCOUNT = (0.35, 1.3, 0.95, 0.7)
+UNREACHED_OPPORTUNITIES_PER_ACCOUNT = 0.3
 OPPORTUNITY_CANDIDATES = (4.0, 12.0, 9.0, 7.0)
 # How strongly log(1 + inbound touches of the 90 days before) drives creation (logit scale).
-CREATION_PULL = 1.5
+CREATION_PULL = 1.0
 WIN_RATE = 0.3
+# How strongly the same engagement lifts the chance to win (logit scale).
+WIN_PULL = 0.35
 WIN_TIER_BONUS = (0.0, 0.3, 0.2, 0.1)
 DEAL_SIZE_MEDIAN = (20_000.0, 150_000.0, 70_000.0, 35_000.0)
 CYCLE_DAYS_MEDIAN = (45.0, 110.0, 80.0, 60.0)
@@ -286,10 +292,43 @@ def _step(
     }
 
 
+def _cadence(
+    start: int,
+    every: int,
+    until: int,
+    subjects: Sequence[str],
+    *,
+    buying_role: str = "",
+    role: str = OwnerRole.SALES,
+) -> tuple[dict[str, Any], ...]:
+    """Recurring touches in a stage the account may stay in for months, from `start` every
+    `every` days up to `until`: a rep's calls, emails and messages in turn, or marketing emails."""
+    channels = (
+        (Channel.PHONE, Channel.EMAIL, Channel.LINKEDIN)
+        if role == OwnerRole.SALES
+        else (Channel.EMAIL,)
+    )
+    return tuple(
+        _step(
+            channels[i % len(channels)],
+            day,
+            role,
+            subjects[i % len(subjects)],
+            buying_role=buying_role,
+        )
+        for i, day in enumerate(range(start, until + 1, every))
+    )
+
+
+CHECK_INS = ("Check-in call", "Useful read for {{ account.name }}", "Quick update")
+DEAL_TOUCHES = ("Next steps call", "Proposal follow-up", "Questions on the proposal?")
+CUSTOMER_TOUCHES = ("Account review", "What is new for {{ account.name }}", "Adoption check-in")
+
 MKT, SALES = OwnerRole.MARKETING, OwnerRole.SALES
 DM, CHAMP = BuyingRole.DECISION_MAKER, BuyingRole.CHAMPION
 # Stage name, exit journey stage, and how often the playbook's touches come from that stage.
-STAGES = (("Find", "aware", 0.35), ("Nurture", "mqa", 0.35), ("Convert", "opportunity", 0.2))
+# Convert runs while the deal is open: it exits when the account becomes a customer.
+STAGES = (("Find", "aware", 0.35), ("Nurture", "mqa", 0.35), ("Convert", "customer", 0.2))
 STAGES += (("Retain", "", 0.1),)
 PLAYBOOKS = (
     {
@@ -325,6 +364,8 @@ PLAYBOOKS = (
                     buying_role=CHAMP,
                 ),
                 _step(Channel.WEB_PERSONALISATION, 14, MKT, "{{ account.name }} landing page"),
+                _step(Channel.LINKEDIN, 21, SALES, "The peer study for {{ account.name }}"),
+                _step(Channel.PHONE, 45, SALES, "Check-in call", buying_role=CHAMP),
             ),
             (
                 _step(
@@ -335,10 +376,14 @@ PLAYBOOKS = (
                     buying_role=DM,
                 ),
                 _step(Channel.PHONE, 3, SALES, "Business case call", buying_role=DM),
+                _step(Channel.PHONE, 21, SALES, "Mutual close plan", buying_role=DM),
+                _step(Channel.EMAIL, 45, SALES, "Proposal follow-up", buying_role=DM),
             ),
             (
                 _step(Channel.WEBINAR, 0, MKT, "Customer round-table"),
                 _step(Channel.CONTENT, 30, MKT, "Success plan for {{ account.name }}"),
+                _step(Channel.PHONE, 60, SALES, "Quarterly business review", buying_role=DM),
+                _step(Channel.PHONE, 150, SALES, "Renewal check-in", buying_role=DM),
             ),
         ),
     },
@@ -362,14 +407,18 @@ PLAYBOOKS = (
                     "What {{ account.industry }} leaders do next",
                     buying_role=CHAMP,
                 ),
+                _step(Channel.LINKEDIN, 28, SALES, "Connect on LinkedIn", buying_role=CHAMP),
             ),
             (
                 _step(Channel.SDR_OUTREACH, 0, SALES, "A short call?", buying_role=CHAMP),
                 _step(Channel.PHONE, 5, SALES, "Discovery call", buying_role=DM),
+                _step(Channel.PHONE, 21, SALES, "Proposal walkthrough", buying_role=DM),
+                _step(Channel.PHONE, 50, SALES, "Decision call", buying_role=DM),
             ),
             (
                 _step(Channel.EMAIL, 0, MKT, "Welcome aboard, {{ account.name }}"),
                 _step(Channel.WEBINAR, 30, MKT, "Customer masterclass"),
+                _step(Channel.PHONE, 90, SALES, "Quarterly check-in", buying_role=CHAMP),
             ),
         ),
     },
@@ -390,15 +439,55 @@ PLAYBOOKS = (
                 _step(Channel.EMAIL, 0, MKT, "Ideas for {{ account.name }}"),
                 _step(Channel.CONTENT, 7, MKT, "Buyer's guide"),
                 _step(Channel.WEB_PERSONALISATION, 7, MKT, "{{ account.industry }} landing page"),
+                _step(Channel.SDR_OUTREACH, 30, SALES, "Worth a quick look?"),
             ),
             (
                 _step(Channel.SDR_OUTREACH, 0, SALES, "Worth a conversation?"),
                 _step(Channel.EMAIL, 3, MKT, "Customer stories from {{ account.industry }}"),
+                _step(Channel.PHONE, 14, SALES, "Discovery call"),
+                _step(Channel.PHONE, 35, SALES, "Proposal follow-up"),
             ),
             (
                 _step(Channel.EMAIL, 0, MKT, "Getting started"),
                 _step(Channel.CONTENT, 30, MKT, "Best-practice library"),
+                _step(Channel.PHONE, 120, SALES, "Adoption check-in"),
             ),
         ),
     },
+)
+
+# The reps' recurring touches per tier, for Nurture, Convert and Retain: (start, every, until) in
+# days from stage entry. An account stays in these stages for months, so the work keeps coming.
+REP_CADENCES = {
+    1: ((14, 7, 182), (7, 7, 119), (21, 21, 336)),
+    2: ((21, 10, 181), (10, 7, 115), (30, 30, 330)),
+    3: ((28, 14, 182), (14, 10, 114), (45, 45, 315)),
+}
+# Marketing's monthly follow-ups in Nurture and Retain (the same for every tier).
+MARKETING_CADENCE = (30, 30, 330)
+NURTURE_MAILS = ("This month for {{ account.industry }} teams", "New: {{ account.industry }} brief")
+CUSTOMER_MAILS = ("Product news for {{ account.name }}", "Tips from other customers")
+PLAYBOOKS = tuple(
+    {
+        **spec,
+        "stages": (
+            spec["stages"][0],
+            *(
+                (
+                    *steps,
+                    *_cadence(*timing, subjects, buying_role=role),
+                    *(_cadence(*MARKETING_CADENCE, mails, role=MKT) if mails else ()),
+                )
+                for steps, timing, subjects, role, mails in zip(
+                    spec["stages"][1:],
+                    REP_CADENCES[spec["tier"]],
+                    (CHECK_INS, DEAL_TOUCHES, CUSTOMER_TOUCHES),
+                    (CHAMP, DM, DM),
+                    (NURTURE_MAILS, (), CUSTOMER_MAILS),
+                    strict=True,
+                )
+            ),
+        ),
+    }
+    for spec in PLAYBOOKS
 )

@@ -57,6 +57,7 @@ class _Accounts:
     contact_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     contact_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     contact_seniority: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # by marketing
 
 
 @dataclass

@@ -27,6 +27,8 @@ from abm.seeding.catalogue import (
     OUTBOUND_TOUCHES,
     PRODUCTS,
     SALES_CHANNELS,
+    UNREACHED_OPPORTUNITIES_PER_ACCOUNT,
+    WIN_PULL,
     WIN_RATE,
     WIN_TIER_BONUS,
 )
@@ -75,9 +77,12 @@ def _opportunities(
     engagement = np.log1p(answers.count_before(account, created, seconds=ENGAGEMENT_DAYS * DAY))
     pull = CREATION_PULL * engagement
     chance = np.zeros(size)
-    for g in range(GROUPS):
-        mask = group[account] == g
-        offset = _calibrate(pull[mask], OPPORTUNITIES_PER_ACCOUNT[g] * (group == g).sum())
+    # Accounts marketing never reached are a group of their own: their deals come from sales.
+    calibration = np.where(acc.reached, group, GROUPS)
+    rates = (*OPPORTUNITIES_PER_ACCOUNT, UNREACHED_OPPORTUNITIES_PER_ACCOUNT)
+    for g, rate in enumerate(rates):
+        mask = calibration[account] == g
+        offset = _calibrate(pull[mask], rate * (calibration == g).sum())
         chance[mask] = _sigmoid(offset + pull[mask])
     keep = np.flatnonzero(rng.random(size) < chance)
     account, created, engagement = account[keep], created[keep], engagement[keep]
@@ -86,7 +91,7 @@ def _opportunities(
     size = len(account)
     tier_group = group[account]
 
-    bonus = np.asarray(WIN_TIER_BONUS)[tier_group] + engagement
+    bonus = np.asarray(WIN_TIER_BONUS)[tier_group] + WIN_PULL * engagement
     wins = rng.random(size) < _sigmoid(_calibrate(bonus, WIN_RATE * size) + bonus)
     # Lost deals drop out after qualification .. negotiation; won ones pass all four.
     lost_after = rng.choice(4, size=size, p=[0.35, 0.3, 0.2, 0.15])

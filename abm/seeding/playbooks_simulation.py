@@ -17,6 +17,7 @@ from abm.seeding.catalogue import CH, DAY, HOUR, PLAYBOOKS, STAGES
 from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme
 from playbooks.enrolment import holdout_draw
 from playbooks.models import (
+    OwnerRole,
     Playbook,
     PlaybookStatus,
     Stage,
@@ -50,7 +51,9 @@ def _playbooks(*, marketer: User) -> dict[int, _Programme]:
             )
             step_ids += [s.pk for s in created]
             channels += [CH[s.channel] for s in created]
-            weights += [share / len(created)] * len(created)
+            # Imported programme touches come from the marketing platforms; sales work is tasks.
+            marketing = [step.owner_role == OwnerRole.MARKETING for step in created]
+            weights += [share * m / max(sum(marketing), 1) for m in marketing]
         programmes[spec["tier"]] = _Programme(
             playbook=playbook,
             stage_ids=stage_ids,
@@ -64,8 +67,8 @@ def _playbooks(*, marketer: User) -> dict[int, _Programme]:
 # --- enrolment waves ----------------------------------------------------------------------------
 
 # Days after the window's start when each wave of a playbook is enrolled, and its share of the
-# playbook's audience: most at launch, the rest (new targets) half-way through the year.
-WAVES = ((14, 0.7), (180, 0.3))
+# playbook's audience: half at launch, the rest (new targets) month by month.
+WAVES = ((14, 0.5), *((44 + 30 * month, 0.5 / 11) for month in range(11)))
 
 
 @dataclass(frozen=True)

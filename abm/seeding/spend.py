@@ -25,7 +25,7 @@ def _budget_lines(
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     lines = []
     for _, programme in sorted(programmes.items()):
-        monthly = float(programme.playbook.budget) * 0.45 / 12
+        monthly = float(programme.playbook.budget) * 0.35 / 12
         for month in months:
             amount = round(monthly * float(rng.lognormal(0, 0.15)), 2)
             lines.append(

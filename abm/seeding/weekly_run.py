@@ -37,14 +37,17 @@ from metrics import engagement, stages
 from metrics.models import JourneyStageChange
 from metrics.recompute import engagement_params
 from playbooks.enrolment import enrol_accounts
-from playbooks.models import Task, TaskStatus
+from playbooks.models import OwnerRole, Task, TaskStatus
 from playbooks.tasking import run_playbooks
 
 WEEK = 7 * DAY
-# What becomes of a task: done on time, done late, skipped; the rest is still open.
+# What becomes of a task: done on time, done late, skipped; the rest is forgotten (left open,
+# then skipped at the monthly review if still open a few weeks after it was due).
 TASK_OUTCOMES = (0.82, 0.08, 0.07)
-ON_TIME_HOURS = 20.0  # median delay from due to done
+# Median hours from due to done, for marketing and for sales tasks (reps batch their calls).
+ON_TIME_HOURS = {OwnerRole.MARKETING: 48.0, OwnerRole.SALES: 96.0}
 LATE_DAYS = 9.0  # median delay of a late task
+REVIEW_DAYS = 21
 
 
 def run_year(
@@ -103,28 +106,25 @@ def _settle(*, rng: np.random.Generator, tasks: list[Task], clock: _Clock) -> li
     if not tasks:
         return []
     due = np.array([int(t.due_at.timestamp()) for t in tasks], dtype=np.int64)
+    hours = np.array([ON_TIME_HOURS[t.owner_role] for t in tasks])
     u = rng.random(len(tasks))
     on_time, late, skipped = np.cumsum(TASK_OUTCOMES)
     delay = np.where(
         u < on_time,
-        rng.lognormal(np.log(ON_TIME_HOURS * HOUR), 0.7, len(tasks)),
+        rng.lognormal(np.log(hours * HOUR), 0.8),
         rng.lognormal(np.log(LATE_DAYS * DAY), 0.5, len(tasks)),
-    ).astype(np.int64)
+    )
+    delay = np.where(u < skipped, delay, REVIEW_DAYS * DAY).astype(np.int64)
     at = due + np.maximum(delay, 10 * 60)
-    in_time = at < clock.now_s
-    completing = [
-        (t, datetime.fromtimestamp(int(a), UTC))
-        for t, a, v, ok in zip(tasks, at.tolist(), u.tolist(), in_time.tolist(), strict=True)
-        if v < late and ok
-    ]
-    skipping = [
-        (t, datetime.fromtimestamp(int(a), UTC))
-        for t, a, v, ok in zip(tasks, at.tolist(), u.tolist(), in_time.tolist(), strict=True)
-        if late <= v < skipped and ok
-    ]
-    for task, at_moment in skipping:
+    completing, skipping = [], []
+    for task, moment, draw in zip(tasks, at.tolist(), u.tolist(), strict=True):
+        if moment >= clock.now_s:
+            continue  # still open today
+        when = datetime.fromtimestamp(moment, UTC)
+        (completing if draw < late else skipping).append((task, when))
+    for task, when in skipping:
         Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-            status=TaskStatus.SKIPPED, completed_at=at_moment, completed_by=task.assignee_id
+            status=TaskStatus.SKIPPED, completed_at=when, completed_by=task.assignee_id
         )
     return complete_tasks(completing)
 
