@@ -23,8 +23,9 @@ from accounts.models import (
     OpportunityStage,
     OpportunityStageChange,
 )
-from metrics.models import BudgetLine
-from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook
+from metrics.models import BudgetLine, JourneyStageChange
+from playbooks.enrolment import holdout_draw
+from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook, Task
 
 TODAY = "2025-06-01"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -40,7 +41,8 @@ KINDS_BY_CHANNEL = {
     "webinar": {"webinar_attended"},
     "phone": {"call_attempt", "call_connected", "meeting"},
     "sdr_outreach": {"email_sent", "call_attempt", "meeting"},
-    "content": {"content_download", "web_visit", "intent_signal"},
+    # A content step's task records the email that sent it (playbooks/tasking.py).
+    "content": {"content_download", "web_visit", "intent_signal", "email_sent"},
     "web_personalisation": {"web_visit", "form_fill"},
 }
 
@@ -83,6 +85,13 @@ def fingerprint() -> str:
         ),
         BudgetLine.objects.order_by("date", "channel", "playbook__name").values_list(
             "playbook__name", "channel", "date", "amount"
+        ),
+        Task.objects.order_by("account__domain", "step__stage__order", "step__order").values_list(
+            "account__domain", "step__subject", "assignee__username", "subject", "due_at",
+            "status", "completed_at",
+        ),
+        JourneyStageChange.objects.order_by("account__domain", "changed_at").values_list(
+            "account__domain", "from_stage", "to_stage", "changed_at"
         ),
     ]  # fmt: skip
     return hashlib.sha256(repr([list(p) for p in parts]).encode()).hexdigest()
@@ -225,7 +234,8 @@ def test_every_channel_has_activities_of_sensible_kinds():
         Q(kind__in=OUTBOUND_KINDS, direction=Direction.INBOUND)
         | (~Q(kind__in=OUTBOUND_KINDS) & Q(direction=Direction.OUTBOUND))
     ).exclude(channel__in=["phone", "sdr_outreach"], kind__in=["call_attempt", "email_sent"])
-    assert not wrong_direction.exists()
+    # Task completions are recorded by the service as outbound whatever their kind.
+    assert not wrong_direction.exclude(source="task").exists()
 
 
 @pytest.mark.django_db
@@ -235,7 +245,7 @@ def test_activities_happen_in_the_last_twelve_months_only():
 
     assert not activities.filter(occurred_at__gte=NOW).exists()
     assert not activities.filter(occurred_at__lt=YEAR_AGO).exists()
-    assert set(activities.values_list("source", flat=True).distinct()) == {"import"}
+    assert set(activities.values_list("source", flat=True).distinct()) == {"import", "task"}
 
 
 @pytest.mark.django_db
@@ -300,16 +310,20 @@ def test_leads_are_followed_up_after_hand_off_with_a_sales_touch():
 
 
 @pytest.mark.django_db
-def test_a_share_of_each_playbook_is_held_out_reproducibly_from_the_stored_seed():
+def test_each_enrolment_wave_holds_out_a_share_reproducibly_from_its_stored_seed():
     seed(accounts=300)
 
     for playbook in Playbook.objects.filter(is_starter=False):
-        enrolments = list(playbook.enrolments.order_by("account_id"))
-        holdout = {e.account_id for e in enrolments if e.status == EnrolmentStatus.HOLDOUT}
-        assert len(holdout) == round(playbook.holdout_share * len(enrolments))
-        (seed_value,) = {e.holdout_seed for e in enrolments}
-        draw = np.random.default_rng(seed_value).permutation(len(enrolments))[: len(holdout)]
-        assert {enrolments[i].account_id for i in draw} == holdout
+        enrolments = list(playbook.enrolments.all())
+        waves = {e.holdout_seed for e in enrolments}
+        assert len(waves) > 1
+        for wave in waves:
+            members = [e for e in enrolments if e.holdout_seed == wave]
+            holdout = {e.account_id for e in members if e.status == EnrolmentStatus.HOLDOUT}
+            (enrolled_at,) = {e.enrolled_at for e in members}
+            assert holdout == holdout_draw(
+                [e.account_id for e in members], share=playbook.holdout_share, seed=wave
+            )
         assert not playbook.enrolments.filter(
             Q(current_stage=None) | Q(entered_stage_at=None)
         ).exists()
