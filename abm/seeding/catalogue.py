@@ -19,6 +19,8 @@ from playbooks.models import (
 )
 
 DEMO_PASSWORD = "demo1234"
+# The number of accounts the budgets and contracts below are sized for (`make run` seeds it).
+DEFAULT_ACCOUNTS = 300
 DOMAIN_APPS = ("accounts", "playbooks", "metrics")
 
 DAY = 86_400
@@ -244,7 +246,7 @@ OPPORTUNITY_CANDIDATES = (4.0, 12.0, 9.0, 7.0)
 CREATION_PULL = 1.0
 WIN_RATE = 0.3
 # How strongly the same engagement lifts the chance to win (logit scale).
-WIN_PULL = 0.35
+WIN_PULL = 0.2
 WIN_TIER_BONUS = (0.0, 0.3, 0.2, 0.1)
 DEAL_SIZE_MEDIAN = (20_000.0, 150_000.0, 70_000.0, 35_000.0)
 CYCLE_DAYS_MEDIAN = (45.0, 110.0, 80.0, 60.0)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from abm.models import User
-from abm.seeding.catalogue import CH, DAY, HOUR, PLAYBOOKS, STAGES
+from abm.seeding.catalogue import CH, DAY, DEFAULT_ACCOUNTS, HOUR, PLAYBOOKS, STAGES
 from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme
 from playbooks.enrolment import holdout_draw
 from playbooks.models import (
@@ -26,7 +26,9 @@ from playbooks.models import (
 )
 
 
-def _playbooks(*, marketer: User) -> dict[int, _Programme]:
+def _playbooks(*, marketer: User, accounts: int) -> dict[int, _Programme]:
+    # Budgets in PLAYBOOKS are for the default 300 accounts; a bigger book costs more to run.
+    scale = accounts / DEFAULT_ACCOUNTS
     programmes = {}
     for spec in PLAYBOOKS:
         playbook = Playbook.objects.create(
@@ -35,7 +37,7 @@ def _playbooks(*, marketer: User) -> dict[int, _Programme]:
             audience_tiers=[spec["tier"]],
             owner=marketer,
             status=PlaybookStatus.ACTIVE,
-            budget=spec["budget"],
+            budget=round(spec["budget"] * scale, -2),
             holdout_share=spec.get("holdout_share", default_holdout_share()),
         )
         stage_ids, step_ids, channels, weights = [], [], [], []

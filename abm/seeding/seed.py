@@ -79,7 +79,7 @@ def seed_demo(
         contacts = _contacts(rng=rng, acc=acc, clock=clock)
         phase("contacts", contacts)
 
-        programmes = _playbooks(marketer=marketer)
+        programmes = _playbooks(marketer=marketer, accounts=accounts)
         enrol, waves = _enrolment_plan(rng=rng, acc=acc, programmes=programmes, clock=clock)
         phase("playbooks and enrolment plan", len(enrol.account))
 

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import numpy as np
 
 from abm.lib.channels import Channel
-from abm.seeding.catalogue import WINDOW_DAYS
+from abm.seeding.catalogue import PLAYBOOKS, WINDOW_DAYS
 from abm.seeding.columns import _Clock, _Programme
 from metrics.models import BudgetLine
+
+BASE_BUDGET = sum(spec["budget"] for spec in PLAYBOOKS)
 
 
 def _budget_lines(
@@ -42,9 +44,11 @@ def _budget_lines(
         (Channel.DISPLAY, 1, 2_500.0, "Intent data and programmatic platform"),
         (Channel.WEBINAR, 3, 1_500.0, "Webinar platform licence"),
     )
+    # Contracts grow with the book of accounts, as the playbook budgets do.
+    scale = float(sum(p.playbook.budget for p in programmes.values())) / BASE_BUDGET
     for channel, every, typical, description in per_channel:
         for month in months[::every]:
-            amount = round(typical * float(rng.lognormal(0, 0.2)), 2)
+            amount = round(typical * scale * float(rng.lognormal(0, 0.2)), 2)
             lines.append(
                 BudgetLine(channel=channel, date=month, amount=amount, description=description)
             )
