@@ -44,7 +44,7 @@ from playbooks.api_serializers import (
 from playbooks.enrolment import enrol_accounts, enrol_audience, unenrol
 from playbooks.ingestion import activities_ingest, ingest_allowed, json_type
 from playbooks.models import EnrolmentStatus, PlaybookStatus, Stage, Step, TaskStatus
-from playbooks.tasking import task_complete, task_skip
+from playbooks.task_completion import TaskNotOpen, task_complete, task_skip
 from playbooks.visibility import (
     activities_visible_to,
     enrolments_visible_to,
@@ -504,9 +504,12 @@ class TaskViewSet(ScopedReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         if task.status == TaskStatus.SKIPPED:
             raise ApiError(code="skipped", message="This task was skipped; it cannot be completed.")
-        activity = task_complete(
-            task=task, by=request.user, notes=body.validated_data.get("notes", "").strip()
-        )
+        try:
+            activity = task_complete(
+                task=task, by=request.user, notes=body.validated_data.get("notes", "").strip()
+            )
+        except TaskNotOpen as error:  # skipped by someone else since the check above
+            raise ApiError(code="skipped", message=" ".join(error.messages)) from error
         task.refresh_from_db()
         return Response(
             TaskCompletedSerializer(

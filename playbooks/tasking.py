@@ -1,4 +1,4 @@
-"""Turning playbook steps into dated tasks, advancing enrolments, and completing tasks."""
+"""Turning playbook steps into dated tasks and advancing enrolments (closing them: task_completion)."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,12 +7,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from abm.lib.channels import ActivityKind, Channel, Direction
-from accounts.models import Contact, JourneyStage
-from metrics.triggers import request_recompute
+from accounts.models import JourneyStage
 from playbooks.models import (
-    Activity,
-    ActivitySource,
     Enrolment,
     EnrolmentStageChange,
     EnrolmentStatus,
@@ -21,24 +17,9 @@ from playbooks.models import (
     Stage,
     Step,
     Task,
-    TaskStatus,
 )
 from playbooks.templating import merge_values, render
 
-# What doing a step's task records on the account's timeline.
-_COMPLETION_KIND = {
-    Channel.EMAIL: ActivityKind.EMAIL_SENT,
-    Channel.LINKEDIN: ActivityKind.LINKEDIN_MESSAGE,
-    Channel.PAID_SOCIAL: ActivityKind.AD_IMPRESSION,
-    Channel.DISPLAY: ActivityKind.AD_IMPRESSION,
-    Channel.DIRECT_MAIL: ActivityKind.DIRECT_MAIL_SENT,
-    Channel.EVENT: ActivityKind.EVENT_ATTENDED,
-    Channel.WEBINAR: ActivityKind.WEBINAR_ATTENDED,
-    Channel.PHONE: ActivityKind.CALL_ATTEMPT,
-    Channel.SDR_OUTREACH: ActivityKind.EMAIL_SENT,
-    Channel.CONTENT: ActivityKind.EMAIL_SENT,
-    Channel.WEB_PERSONALISATION: ActivityKind.WEB_VISIT,
-}
 _JOURNEY_ORDER = {stage: i for i, stage in enumerate(JourneyStage.values)}
 
 
@@ -169,42 +150,3 @@ def advance_enrolments(*, now: dt.datetime) -> int:
                 )
         moved += 1
     return moved
-
-
-def task_complete(*, task: Task, by, notes: str = "") -> Activity:
-    """Mark the task done and record what was done on the account's timeline, once."""
-    with transaction.atomic():
-        task = Task.objects.select_for_update(of=("self",)).select_related("step").get(pk=task.pk)
-        # The contact the step spoke to, chosen as when the task was generated (the task keeps only
-        # the rendered text), so the timeline names the person and their seniority weighs in.
-        contact = (
-            _target_contact(list(Contact.objects.filter(account_id=task.account_id)), task.step)
-            if task.step
-            else None
-        )
-        activity, _ = Activity.objects.get_or_create(
-            source=ActivitySource.TASK,
-            external_id=f"task-{task.pk}",
-            defaults={
-                "account_id": task.account_id,
-                "contact": contact,
-                "channel": task.channel,
-                "kind": _COMPLETION_KIND[task.channel],
-                "direction": Direction.OUTBOUND,
-                "occurred_at": timezone.now(),
-                "cost": task.step.unit_cost if task.step else 0,
-                "step": task.step,
-                "notes": notes,
-            },
-        )
-        if task.status != TaskStatus.DONE:
-            task.status, task.completed_at, task.completed_by = TaskStatus.DONE, timezone.now(), by
-            task.save(update_fields=["status", "completed_at", "completed_by"])
-            request_recompute(reason=f"task #{task.pk} completed")
-    return activity
-
-
-def task_skip(*, task: Task, by) -> None:
-    Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        status=TaskStatus.SKIPPED, completed_at=timezone.now(), completed_by=by
-    )

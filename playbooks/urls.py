@@ -1,14 +1,15 @@
 from django.urls import path
 
-from playbooks import views
+from playbooks import task_views, views
 
 app_name = "playbooks"
 urlpatterns = [
     path("", views.playbook_list, name="list"),
     path("new/", views.playbook_new, name="new"),
-    path("tasks/", views.task_list, name="tasks"),
-    path("tasks/<int:pk>/complete/", views.task_complete_view, name="task_complete"),
-    path("tasks/<int:pk>/skip/", views.task_skip_view, name="task_skip"),
+    path("tasks/", task_views.task_list, name="tasks"),
+    path("tasks/bulk/", task_views.task_bulk, name="task_bulk"),
+    path("tasks/<int:pk>/complete/", task_views.task_complete_view, name="task_complete"),
+    path("tasks/<int:pk>/skip/", task_views.task_skip_view, name="task_skip"),
     path("<int:pk>/", views.playbook_detail, name="detail"),
     path("<int:pk>/details/", views.playbook_details, name="details"),
     path("<int:pk>/audience/", views.playbook_audience, name="audience"),

@@ -1,11 +1,9 @@
-"""Playbook pages: the list, the builder (htmx), cadence, enrolments, and "My tasks".
+"""Playbook pages: the list, the builder (htmx), cadence and enrolments (My tasks: task_views.py).
 
 Thin views: each finds its rows through the scoping functions in playbooks/visibility.py, calls one
 service, and answers an htmx request with a partial or a plain request with a redirect, so every
 form also works without JavaScript.
 """
-
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,7 +38,6 @@ from playbooks.forms import (
     PlaybookDetailsForm,
     StageForm,
     StepForm,
-    TaskCompleteForm,
 )
 from playbooks.models import (
     EnrolmentStatus,
@@ -49,23 +46,18 @@ from playbooks.models import (
     PlaybookStatus,
     Stage,
     Step,
-    TaskStatus,
 )
 from playbooks.previewing import message_preview
-from playbooks.tasking import task_complete, task_skip
 from playbooks.templating import MERGE_FIELDS
 from playbooks.visibility import (
     enrolments_visible_to,
     playbooks_visible_to,
     stages_visible_to,
     steps_visible_to,
-    tasks_visible_to,
 )
 
 PLAYBOOKS_PER_PAGE = 50
 ENROLMENTS_PER_PAGE = 50
-TASKS_PER_GROUP = 100
-DUE_SOON_DAYS = 7
 PREVIEW_ACCOUNTS = 50
 # Who changes playbooks and enrolments (DOMAIN.md): directors and reps only read them.
 EDIT_ROLES = (Role.MARKETER, Role.ADMIN)
@@ -765,124 +757,4 @@ def enrolment_unenrol(request, pk: int, enrolment_pk: int):
         request,
         "playbooks/_enrolment_row.html",
         {"enrolment": enrolment, "playbook": enrolment.playbook, "may_enrol": True},
-    )
-
-
-# --- My tasks ----------------------------------------------------------------------------------
-
-
-def _open_tasks(user):
-    """Open tasks on the user's list: reps and marketers work their own queue; directors and
-    admins oversee everyone's."""
-    tasks = tasks_visible_to(user).filter(status=TaskStatus.OPEN)
-    mine_only = user_role(user) in (Role.SALES, Role.MARKETER)
-    if mine_only:
-        tasks = tasks.filter(assignee=user)
-    return tasks, mine_only
-
-
-def _due_groups(now) -> list[tuple[str, str, Q]]:
-    # Overdue means due before today: a step that came due this morning is today's work.
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    soon = now + timedelta(days=DUE_SOON_DAYS)
-    return [
-        ("overdue", "Overdue", Q(due_at__lt=today)),
-        ("this_week", "Due this week", Q(due_at__gte=today, due_at__lt=soon)),
-        ("later", "Later", Q(due_at__gte=soon)),
-    ]
-
-
-def _task_counts(tasks, groups) -> list[dict]:
-    counts = tasks.aggregate(**{key: Count("pk", filter=cond) for key, _, cond in groups})
-    return [{"key": key, "label": label, "count": counts[key]} for key, label, _ in groups]
-
-
-@login_required
-def task_list(request):
-    user = request.user
-    tasks, mine_only = _open_tasks(user)
-    now = timezone.now()
-    groups = _due_groups(now)
-    sections = _task_counts(tasks, groups)
-    rows = tasks.select_related("account", "step__stage", "assignee", "enrolment__playbook")
-    for section, (_, _, cond) in zip(sections, groups, strict=True):
-        section["tasks"] = (
-            list(rows.filter(cond).order_by("due_at", "id")[:TASKS_PER_GROUP])
-            if section["count"]
-            else []
-        )
-    return render(
-        request,
-        "playbooks/tasks.html",
-        {
-            "sections": sections,
-            "total": sum(section["count"] for section in sections),
-            "mine_only": mine_only,
-            "limit": TASKS_PER_GROUP,
-            "soon_days": DUE_SOON_DAYS,
-            "today": timezone.localdate(now),
-            "may_act": _may_act_on_tasks(user),
-        },
-    )
-
-
-def _may_act_on_tasks(user) -> bool:
-    return user_role(user) in (Role.SALES, Role.MARKETER, Role.ADMIN)
-
-
-def _actionable_task(user, pk: int):
-    """The user's own task (an admin may act on anyone's); any other task is a 404."""
-    tasks = tasks_visible_to(user).select_related("account", "step", "enrolment__playbook")
-    if user_role(user) != Role.ADMIN:
-        tasks = tasks.filter(assignee=user)
-    return get_object_or_404(tasks, pk=pk)
-
-
-@require_POST
-@login_required
-def task_complete_view(request, pk: int):
-    user = request.user
-    task = _actionable_task(user, pk)
-    form = TaskCompleteForm(request.POST)
-    notes = form.cleaned_data["notes"].strip() if form.is_valid() else ""
-    if task.status == TaskStatus.SKIPPED:
-        return _task_done(request, task, error="This task was skipped; it cannot be completed.")
-    activity = task_complete(task=task, by=user, notes=notes)
-    task.refresh_from_db(fields=["status", "completed_at"])
-    return _task_done(request, task, activity=activity)
-
-
-@require_POST
-@login_required
-def task_skip_view(request, pk: int):
-    user = request.user
-    task = _actionable_task(user, pk)
-    task_skip(task=task, by=user)
-    task.refresh_from_db(fields=["status", "completed_at"])
-    return _task_done(request, task)
-
-
-def _task_done(request, task, *, activity=None, error=None):
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        elif task.status == TaskStatus.DONE:
-            messages.success(request, f"Done: logged on {task.account.name}'s timeline.")
-        else:
-            messages.info(request, "Task skipped.")
-        return redirect("playbooks:tasks")
-    # The counts on the page move too: one aggregate, swapped in out of band.
-    tasks, _ = _open_tasks(request.user)
-    sections = _task_counts(tasks, _due_groups(timezone.now()))
-    return render(
-        request,
-        "playbooks/_task_done.html",
-        {
-            "task": task,
-            "activity": activity,
-            "error": error,
-            "sections": sections,
-            "limit": TASKS_PER_GROUP,
-        },
-        status=422 if error else 200,
     )

@@ -5,7 +5,8 @@ import pytest
 
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import Activity, Enrolment, EnrolmentStageChange, Task
-from playbooks.tasking import advance_enrolments, generate_due_tasks, task_complete
+from playbooks.task_completion import task_complete
+from playbooks.tasking import advance_enrolments, generate_due_tasks
 from tests.factories import (
     AccountFactory,
     ContactFactory,
