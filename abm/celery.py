@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from abm.lib.env import envfloat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
 
 app = Celery("abm")
@@ -28,7 +30,8 @@ app.conf.beat_schedule = {
     # The outbox: runs the broker never got (it was down, or restarted and lost them).
     "metrics-sweep-unsent-runs": {
         "task": "metrics.sweep_unsent_runs",
-        "schedule": 60.0,
+        # Read here, not from Django settings: this module is imported while settings load.
+        "schedule": envfloat("ABM_SWEEP_SECONDS", 60.0),
     },
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",

@@ -85,6 +85,24 @@ def eager_tasks():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _tasks_in_process_on_the_sqlite_leg():
+    """Without REDIS_URL the suite runs tasks in-process and sends nothing to var/broker/.
+
+    The application itself never runs tasks eagerly: tests/test_embedded_stack.py starts the
+    default mode's real worker and beat. The Redis leg keeps its broker and its worker tests.
+    """
+    if settings.REDIS_URL:
+        yield
+        return
+    from abm.celery import app
+
+    before = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = True, "memory://"
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_stale_messages():
     """Drop task messages an earlier run left queued (their run ids would match new rows)."""
     if settings.REDIS_URL:
