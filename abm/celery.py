@@ -5,7 +5,10 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from abm.lib import file_broker
 from abm.lib.env import envfloat
+
+file_broker.register()  # before any connection: CELERY_BROKER_URL may be abmfs://
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
 

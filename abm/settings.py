@@ -266,9 +266,9 @@ ABM_API_BATCH_MAX_ITEMS = envint("ABM_API_BATCH_MAX_ITEMS", 10_000)
 ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
 # --- Celery: a real worker and one beat in every mode (`make run` starts both, abm/supervisor.py).
-# With REDIS_URL the broker is Redis (the full stack). Without it, kombu's filesystem transport:
-# one file per message under var/broker/, so the default needs no server and queued jobs survive
-# a restart. Tasks never run inside a request; only the test suite turns eager execution on.
+# With REDIS_URL the broker is Redis (the full stack). Without it, kombu's filesystem transport
+# (abm/lib/file_broker.py): one file per message under var/broker/, so the default needs no
+# server and queued jobs survive a restart. Tasks never run inside a request; only the test suite turns eager execution on.
 REDIS_URL = envstr("REDIS_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -286,7 +286,7 @@ else:
     ABM_BROKER_DIR = Path(envstr("ABM_BROKER_DIR") or VAR_DIR / "broker")
     for _folder in ("queue", "control"):
         (ABM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://localhost/"
+    CELERY_BROKER_URL = "abmfs://localhost/"  # abm/lib/file_broker.py
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(ABM_BROKER_DIR / "queue"),
         "data_folder_out": str(ABM_BROKER_DIR / "queue"),

@@ -97,5 +97,5 @@ def test_without_redis_the_broker_is_a_folder_under_var(monkeypatch, tmp_path):
         text=True,
         check=True,
     )
-    assert result.stdout.split()[-6:] == ["filesystem://localhost/", "1", "False", *["True"] * 3]
+    assert result.stdout.split()[-6:] == ["abmfs://localhost/", "1", "False", *["True"] * 3]
     assert (tmp_path / "broker" / "queue").is_dir()
