@@ -144,17 +144,8 @@ class Stack:
             time.sleep(every)
 
     def process_tree(self) -> set[int]:
-        """The supervisor and every process below it, read from /proc."""
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and (stat := _stat(int(entry.name))):
-                children.setdefault(stat[1], []).append(int(entry.name))
-        tree, todo = set(), [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            tree.add(pid)
-            todo.extend(children.get(pid, []))
-        return tree
+        """The supervisor and every process below it."""
+        return descendants(self.process.pid)
 
     def interrupt(self, timeout: float = 40) -> int:
         """Ctrl-C: SIGINT to the supervisor; its exit code."""
@@ -173,6 +164,20 @@ class Stack:
             for pid in alive(tree):
                 os.kill(pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+def descendants(root: int) -> set[int]:
+    """The process and every process below it, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))):
+            children.setdefault(stat[1], []).append(int(entry.name))
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo.extend(children.get(pid, []))
+    return tree
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
