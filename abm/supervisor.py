@@ -102,20 +102,12 @@ class Supervisor:
         _become_subreaper()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        for child in self.children:
-            child.process = subprocess.Popen(
-                child.argv,
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            child.reader = threading.Thread(target=self._pump, args=(child,), daemon=True)
-            child.reader.start()
-            self.say("serve", f"started {child.name} (pid {child.pid})")
+        try:
+            for child in self.children:
+                self._start(child)
+        except OSError:
+            self.stop()  # the ones already started
+            raise
         died = None
         while self._stop_signal is None and died is None:
             time.sleep(POLL_SECONDS)
@@ -127,6 +119,20 @@ class Supervisor:
             self.say("serve", f"{signal.Signals(self._stop_signal).name}: stopping")
         self.stop()
         return 1 if died is not None else 0
+
+    def _start(self, child: Child) -> None:
+        child.process = subprocess.Popen(
+            child.argv,
+            cwd=self.cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own session and process group
+        )
+        child.reader = threading.Thread(target=self._pump, args=(child,), daemon=True)
+        child.reader.start()
+        self.say("serve", f"started {child.name} (pid {child.pid})")
 
     def _on_signal(self, signum, _frame) -> None:
         self._signals_seen += 1
