@@ -5,6 +5,11 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from abm.lib import file_broker
+from abm.lib.env import envfloat
+
+file_broker.register()  # before any connection: CELERY_BROKER_URL may be abmfs://
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
 
 app = Celery("abm")
@@ -28,7 +33,8 @@ app.conf.beat_schedule = {
     # The outbox: runs the broker never got (it was down, or restarted and lost them).
     "metrics-sweep-unsent-runs": {
         "task": "metrics.sweep_unsent_runs",
-        "schedule": 60.0,
+        # Read here, not from Django settings: this module is imported while settings load.
+        "schedule": envfloat("ABM_SWEEP_SECONDS", 60.0),
     },
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",

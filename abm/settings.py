@@ -265,15 +265,39 @@ ABM_API_TOKEN_TOUCH_SECONDS = envint("ABM_API_TOKEN_TOUCH_SECONDS", 60)
 ABM_API_BATCH_MAX_ITEMS = envint("ABM_API_BATCH_MAX_ITEMS", 10_000)
 ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
-# --- Celery: REDIS_URL unset runs every task in-process, so a newcomer needs only Python.
+# --- Celery: a real worker and one beat in every mode (`make run` starts both, abm/supervisor.py).
+# With REDIS_URL the broker is Redis (the full stack). Without it, kombu's filesystem transport
+# (abm/lib/file_broker.py): one file per message under var/broker/, so the default needs no
+# server and queued jobs survive a restart. Tasks never run inside a request; only the test suite turns eager execution on.
 REDIS_URL = envstr("REDIS_URL")
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Runs keep their outcome on their MetricRun row; nothing waits on a Celery result.
 CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_BEAT_SCHEDULE_FILENAME = envstr("ABM_BEAT_SCHEDULE_FILE") or str(
+    VAR_DIR / "celerybeat-schedule"
+)
 # Time limits stay below the broker's visibility timeout so Redis never re-delivers a task that is
 # still running on a healthy worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    ABM_BROKER_DIR = Path(envstr("ABM_BROKER_DIR") or VAR_DIR / "broker")
+    for _folder in ("queue", "control"):
+        (ABM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "abmfs://localhost/"  # abm/lib/file_broker.py
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(ABM_BROKER_DIR / "queue"),
+        "data_folder_out": str(ABM_BROKER_DIR / "queue"),
+        "control_folder": str(ABM_BROKER_DIR / "control"),
+        # The worker lists the folder this often: a queued job starts within that time.
+        "polling_interval": envfloat("ABM_BROKER_POLL_SECONDS", 0.25),
+    }
+    # No broadcast messages on this broker: `celery inspect` / `control` need Redis.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# One writer at a time on SQLite (no waits on its write lock); PostgreSQL takes two tasks at once.
+CELERY_WORKER_CONCURRENCY = 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1500)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1800)
 
