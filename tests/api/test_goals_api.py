@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.goal_smart import period_label
 from metrics.models import Goal, GoalMilestone
 from tests.api.api_calls import error_of, ids
 from tests.factories import GoalFactory
+from tests.metrics.goal_books import END, START, win_rate_book
 
 URL = "/api/goals/"
 # Goals must end after today (Timely): they are set for next year.
@@ -201,3 +203,34 @@ def test_the_goal_list_takes_flat_queries(api, diana, count, django_assert_max_n
 
     assert len(ids(response)) == count
     assert all(len(row["milestones"]) == 1 for row in response.json()["results"])
+
+
+# --- The stricter SMART rules of issue #14, as the form applies them -------------------------
+
+
+def test_a_goal_for_a_past_quarter_is_a_400_on_the_end_date(api, diana):
+    body = goal_body(diana, start_date="2025-01-01", end_date="2025-03-31")
+
+    error = error_of(api(diana).post(URL, body, format="json"), 400)
+
+    assert any("a report, not a goal" in m for m in error["fields"]["end_date"]), error
+
+
+def test_a_win_rate_below_the_baseline_is_a_400_on_the_target(api, diana):
+    win_rate_book()
+    body = goal_body(
+        diana,
+        metric="win_rate",
+        target="0.35",
+        start_date=START.isoformat(),
+        end_date=END.isoformat(),
+    )
+
+    error = error_of(api(diana).post(URL, body, format="json"), 400)
+
+    assert error["fields"]["target"] == [
+        "Attainable: A target of 35.0% is no improvement on the baseline, 70.0% in "
+        f"{period_label(START - dt.timedelta(days=90), START - dt.timedelta(days=1))}: win rate "
+        "should rise. Set a target above the baseline."
+    ]
+    assert not Goal.objects.exists()
