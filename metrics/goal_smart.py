@@ -224,7 +224,11 @@ def _attainable(label, metric, known, target, baseline, record, start, end, pace
             label,
             WARNING,
             f"Nothing to compare with: the baseline ({period}) is "
-            f"{format_value(baseline, metric)}, so the target's pace cannot be checked.",
+            f"{format_value(baseline, metric)}, so the target's pace cannot be checked."
+            if baseline is not None
+            else f"Nothing to compare with: {period} has no "
+            f"{GoalMetric(metric).label.lower()} to measure, so the target's pace cannot be "
+            "checked.",
             "target",
         )
     within = ""

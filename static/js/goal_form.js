@@ -71,33 +71,44 @@
       old.remove();
     }
     const submitted = "submitted" in form.dataset || Boolean(form.dataset.goal);
+    const reasons = {};
     for (const check of checks) {
-      if (!check.field || (check.level !== "error" && check.level !== "warning")) {
+      if (check.field && (check.level === "error" || check.level === "warning")) {
+        (reasons[check.field] ||= []).push(check);
+      }
+    }
+    for (const field of new Set([...Object.keys(RELATED), ...Object.keys(reasons)])) {
+      const errors = document.getElementById(`id_${field}_error`);
+      if (!errors) {
         continue;
       }
-      const related = RELATED[check.field] || [check.field];
-      if (!submitted && !related.some((name) => touched.has(name))) {
+      const used = (RELATED[field] || [field]).some((name) => touched.has(name));
+      // The server's reasons from the last submit stand until that part of the form changes.
+      if (errors.children.length && !used) {
         continue;
       }
-      const errors = document.getElementById(`id_${check.field}_error`);
-      const text = `${check.label}: ${check.message}`;
-      // The server said it already, beside the field, when the form came back.
-      if (!errors || errors.textContent.includes(text)) {
+      if (used) {
+        errors.replaceChildren();
+        errors.closest(".has-error")?.classList.remove("has-error");
+      }
+      if (!used && !submitted) {
         continue;
       }
-      const reason = document.createElement("p");
-      reason.className = `field-check is-${check.level}${check.strong ? " is-strong" : ""}`;
-      reason.id = `id_${check.field}_check_${check.rule}`;
-      reason.dataset.liveCheck = check.rule;
-      reason.setAttribute("data-testid", `reason-${check.rule}`);
-      reason.textContent = text;
-      errors.after(reason);
-      const input = form.elements.namedItem(check.field);
-      if (input && input.setAttribute) {
-        const described = (input.getAttribute("aria-describedby") || "")
-          .split(" ")
-          .filter((id) => id && !id.startsWith(`id_${check.field}_check_`));
-        input.setAttribute("aria-describedby", [...described, reason.id].join(" "));
+      for (const check of reasons[field] || []) {
+        const reason = document.createElement("p");
+        reason.className = `field-check is-${check.level}${check.strong ? " is-strong" : ""}`;
+        reason.id = `id_${field}_check_${check.rule}`;
+        reason.dataset.liveCheck = check.rule;
+        reason.setAttribute("data-testid", `reason-${check.rule}`);
+        reason.textContent = `${check.label}: ${check.message}`;
+        errors.after(reason);
+        const input = form.elements.namedItem(field);
+        if (input && input.setAttribute) {
+          const described = (input.getAttribute("aria-describedby") || "")
+            .split(" ")
+            .filter((id) => id && !id.startsWith(`id_${field}_check_`));
+          input.setAttribute("aria-describedby", [...described, reason.id].join(" "));
+        }
       }
     }
   }
