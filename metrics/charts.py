@@ -147,16 +147,18 @@ def intervals(
     ]
     plus = [None if e is None else _number(h) - e for e, h in zip(est, highs, strict=True)]
     minus = [None if e is None else e - _number(lo) for e, lo in zip(est, lows, strict=True)]
+    categories = [wrap(label) for label in labels]
     annotations = [
         {
-            "x": label,
+            "x": category,
             "y": 0,
-            "text": note,
+            # "not enough data<br>(12 enrolled / 3 holdout)": narrow enough to sit side by side
+            "text": note.replace(" (", "<br>(", 1),
             "showarrow": False,
-            "yshift": 14,
+            "yshift": 22,
             "font": {"size": 11, "color": "#566072"},
         }
-        for label, note in zip(labels, notes, strict=True)
+        for category, note in zip(categories, notes, strict=True)
         if note
     ]
     return {
@@ -165,7 +167,7 @@ def intervals(
                 "type": "scatter",
                 "mode": "markers",
                 "name": "Enrolled − holdout",
-                "x": list(labels),
+                "x": categories,
                 "y": est,
                 "error_y": {
                     "type": "data",

@@ -79,7 +79,7 @@ def test_the_chart_and_table_show_a_difference_only_with_30_per_group(
     rows, chart = panels(build(user, parse_filters(QueryDict(""), user=user)))
     trace = chart["data"][0]
     points = dict(zip(trace["x"], trace["y"], strict=True))
-    notes = {a["x"]: a["text"] for a in chart["layout"].get("annotations", [])}
+    notes = {a["x"]: a["text"].replace("<br>", " ") for a in chart["layout"]["annotations"]}
 
     for name, playbook in playbooks.items():
         enrolled, holdout = counts(playbook)
