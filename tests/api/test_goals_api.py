@@ -9,7 +9,7 @@ from metrics.goal_smart import period_label
 from metrics.models import Goal, GoalMilestone
 from tests.api.api_calls import error_of, ids
 from tests.factories import GoalFactory
-from tests.metrics.goal_books import END, START, win_rate_book
+from tests.metrics.goal_books import END, START, playbook_book, win_rate_book
 
 URL = "/api/goals/"
 # Goals must end after today (Timely): they are set for next year.
@@ -234,3 +234,23 @@ def test_a_win_rate_below_the_baseline_is_a_400_on_the_target(api, diana):
         "should rise. Set a target above the baseline."
     ]
     assert not Goal.objects.exists()
+
+
+def test_a_target_beyond_the_record_is_saved_with_its_warning_in_the_answer(api, diana):
+    playbook = playbook_book()
+    body = goal_body(
+        diana,
+        scope_tiers=[],
+        scope_playbook=playbook.pk,
+        target="500000000",
+        start_date=START.isoformat(),
+        end_date=END.isoformat(),
+    )
+
+    response = api(diana).post(URL, body, format="json")
+
+    assert response.status_code == 201, response.content
+    (attainable,) = [w for w in response.json()["smart_warnings"] if w.startswith("Attainable")]
+    assert "the best equal period on record ($120,000" in attainable
+    read = api(diana).get(f"{URL}{response.json()['id']}/").json()
+    assert read["smart_warnings"] == []
