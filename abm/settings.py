@@ -342,6 +342,8 @@ ABM_ENGAGEMENT_WINDOW_DAYS = envint("ABM_ENGAGEMENT_WINDOW_DAYS", 90)
 ABM_ENGAGEMENT_HALF_LIFE_DAYS = envfloat("ABM_ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
 ABM_DAILY_POINTS_CAP = envfloat("ABM_DAILY_POINTS_CAP", 20.0)
 ABM_SPIKE_RATIO = envfloat("ABM_SPIKE_RATIO", 2.0)
+# A spike also needs this many points in the last 7 days: a doubling of a near-zero base is noise.
+ABM_SPIKE_MIN_POINTS = envfloat("ABM_SPIKE_MIN_POINTS", 10.0)
 ABM_ENGAGED_SCORE = envfloat("ABM_ENGAGED_SCORE", 10.0)
 ABM_MQA_SCORE = envfloat("ABM_MQA_SCORE", 50.0)
 ABM_MQA_MIN_ENGAGED_CONTACTS = envint("ABM_MQA_MIN_ENGAGED_CONTACTS", 2)
@@ -351,6 +353,8 @@ ABM_HOLDOUT_SHARE = envfloat("ABM_HOLDOUT_SHARE", 0.10)
 ABM_LIFT_MIN_GROUP = envint("ABM_LIFT_MIN_GROUP", 30)
 ABM_FOLLOW_UP_SLA_HOURS = envint("ABM_FOLLOW_UP_SLA_HOURS", 48)
 ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
+# Attainable warns above the best of this many previous equal periods that the data cover.
+ABM_GOAL_RECORD_PERIODS = envint("ABM_GOAL_RECORD_PERIODS", 8)
 # Goal status: on_track at >= this share of expected-by-now, at_risk from the next, off_track below.
 ABM_GOAL_ON_TRACK_SHARE = envfloat("ABM_GOAL_ON_TRACK_SHARE", 0.9)
 ABM_GOAL_AT_RISK_SHARE = envfloat("ABM_GOAL_AT_RISK_SHARE", 0.7)

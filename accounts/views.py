@@ -427,7 +427,7 @@ def tiering(request):
         candidates.select_related("owner").order_by("-fit_score", "name", "id")[:TIERING_CANDIDATES]
     )
     for account in candidates:
-        account.fit_rows = fit_rows(account.fit_breakdown)
+        account.fit_rows = fit_rows(account.fit_breakdown, account.fit_score)
     shown = TieringFilterForm({k: v for k, v in form.cleaned_data.items() if v}, choices=choices)
     return render(
         request,

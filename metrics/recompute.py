@@ -330,7 +330,11 @@ def load_first_mqa() -> pd.DataFrame:
 
 def _scores(data: Inputs, now: pd.Timestamp) -> pd.DataFrame:
     scores = engagement.score_accounts(
-        data.activities, now, spike_ratio=settings.ABM_SPIKE_RATIO, **engagement_params()
+        data.activities,
+        now,
+        spike_ratio=settings.ABM_SPIKE_RATIO,
+        spike_min_points=settings.ABM_SPIKE_MIN_POINTS,
+        **engagement_params(),
     )
     scores = data.accounts[["account_id"]].merge(scores, on="account_id", how="left")
     scores["score"] = scores["score"].fillna(0.0)
