@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
 
@@ -30,9 +31,10 @@ app.conf.beat_schedule = {
         "task": "metrics.sweep_unsent_runs",
         "schedule": 60.0,
     },
+    # Steps whose due date arrives later; enrolment, activation and stage entry queue their own.
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",
-        "schedule": crontab(minute="*/15"),
+        "schedule": 60.0 * settings.ABM_TASK_GENERATION_MINUTES,
     },
 }
 
