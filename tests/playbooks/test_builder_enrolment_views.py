@@ -38,13 +38,12 @@ def test_add_step_shows_a_form_and_stores_nothing(client, maria, draft):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'id="new-step-{stage.pk}"' in html and "not saved yet" in html
+    assert f'id="new-step-{stage.pk}"' in html
+    assert "not saved yet" in html
     assert not Step.objects.filter(stage__playbook=draft).exists()
 
 
-def test_an_incomplete_new_step_answers_with_inline_errors_and_stores_nothing(
-    client, maria, draft
-):
+def test_an_incomplete_new_step_answers_with_inline_errors_and_stores_nothing(client, maria, draft):
     stage = draft.stages.get(name="Find")
     client.force_login(maria)
 
@@ -136,7 +135,8 @@ def test_enrolling_creates_the_tasks_due_now_and_repeats_the_warning(
     assert Task.objects.filter(assignee=alice).count() == 7  # one held out
     run = MetricRun.objects.filter(kind=RunKind.TASKS).first()  # the newest
     assert run.result["created"] == 7
-    assert 'data-testid="run-progress"' in html and "Open My tasks" in html
+    assert 'data-testid="run-progress"' in html
+    assert "Open My tasks" in html
     client.force_login(alice)
     tasks_page = client.get(url("tasks")).content.decode()
     assert len(set(re.findall(r"Call Co \d", tasks_page))) == 7

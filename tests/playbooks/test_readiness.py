@@ -109,9 +109,7 @@ def test_a_plan_every_account_can_enter_has_no_warning(playbook, maria):
     ("journey", "stage"),
     [("", 0), ("targeted", 0), ("aware", 1), ("engaged", 1), ("mqa", 2), ("opportunity", 2)],
 )
-def test_an_account_enters_the_first_stage_whose_exit_it_has_not_reached(
-    playbook, journey, stage
-):
+def test_an_account_enters_the_first_stage_whose_exit_it_has_not_reached(playbook, journey, stage):
     assert entry_index(_stages(playbook), journey) == stage
 
 
@@ -134,11 +132,13 @@ def test_the_holdout_plan_names_the_smallest_share_reaching_30_in_both_groups(
 
     assert (plan.enrolled, plan.held_out) == (enrolled, held)
     if suggested is None:
-        assert plan.enough and plan.warning == ""
+        assert plan.enough
+        assert plan.warning == ""
         return
     assert plan.suggested_share == suggested
     held_then = round(suggested * accounts)
-    assert held_then >= 30 and accounts - held_then >= 30
+    assert held_then >= 30
+    assert accounts - held_then >= 30
     assert f"A holdout share of {suggested:.0%}" in plan.warning
 
 
