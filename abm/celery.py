@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 from abm.lib import file_broker
 from abm.lib.env import envfloat
@@ -36,9 +37,10 @@ app.conf.beat_schedule = {
         # Read here, not from Django settings: this module is imported while settings load.
         "schedule": envfloat("ABM_SWEEP_SECONDS", 60.0),
     },
+    # Steps whose due date arrives later; enrolment, activation and stage entry queue their own.
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",
-        "schedule": crontab(minute="*/15"),
+        "schedule": 60.0 * settings.ABM_TASK_GENERATION_MINUTES,
     },
 }
 

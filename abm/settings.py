@@ -351,6 +351,9 @@ ABM_ATTRIBUTION_WINDOW_DAYS = envint("ABM_ATTRIBUTION_WINDOW_DAYS", 180)
 ABM_TIME_DECAY_HALF_LIFE_DAYS = envfloat("ABM_TIME_DECAY_HALF_LIFE_DAYS", 7.0)
 ABM_HOLDOUT_SHARE = envfloat("ABM_HOLDOUT_SHARE", 0.10)
 ABM_LIFT_MIN_GROUP = envint("ABM_LIFT_MIN_GROUP", 30)
+# Beat creates tasks whose due date arrives later every this many minutes; a task created later
+# than one interval after its nominal due date is due when created (README "Metrics", Tasks).
+ABM_TASK_GENERATION_MINUTES = envint("ABM_TASK_GENERATION_MINUTES", 15)
 ABM_FOLLOW_UP_SLA_HOURS = envint("ABM_FOLLOW_UP_SLA_HOURS", 48)
 ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
 # Attainable warns above the best of this many previous equal periods that the data cover.

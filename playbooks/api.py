@@ -310,13 +310,22 @@ class PlaybookViewSet(ScopedViewSet):
         description='Enrol accounts: {"accounts": [ids]} (each one you may see; 400 naming '
         'those you may not) or {"audience": true} (every account of the audience you may see). '
         "Accounts enrolled already are counted, not enrolled twice; a share drawn at random "
-        "becomes the holdout.",
+        "becomes the holdout. `warning` says when either group stays below 30 accounts (no "
+        "holdout lift can be measured) and which holdout share would reach it; the tasks due now "
+        "are created by the background job `tasks_run`.",
         examples=[
             OpenApiExample("Two accounts", value={"accounts": [42, 43]}, request_only=True),
             OpenApiExample("The audience", value={"audience": True}, request_only=True),
             OpenApiExample(
                 "Enrolled",
-                value={"enrolled": 18, "holdout": 2, "already": 3, "seed": 1234567},
+                value={
+                    "enrolled": 18,
+                    "holdout": 2,
+                    "already": 3,
+                    "seed": 1234567,
+                    "warning": "Enrolling 20 accounts leaves 18 enrolled and 2 held out: ...",
+                    "tasks_run": 812,
+                },
                 response_only=True,
             ),
         ],
