@@ -519,7 +519,8 @@ def test_a_bulk_request_reads_the_same_queries_for_20_tasks_as_for_200(client, a
     assert len(few) == len(many) <= 14
     assert Activity.objects.count() == 210
     # One recompute per request, however many tasks it closed.
-    assert list(MetricRun.objects.order_by("pk").values_list("kind", "params")) == [
+    recomputes = MetricRun.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
+    assert list(recomputes.values_list("kind", "params")) == [
         (RunKind.INCREMENTAL, {"reason": "20 tasks completed"}),
         (RunKind.INCREMENTAL, {"reason": "190 tasks completed"}),
     ]
