@@ -34,6 +34,11 @@ app.conf.beat_schedule = {
         "task": "playbooks.generate_due_tasks",
         "schedule": crontab(minute="*/15"),
     },
+    # Large CSV exports are kept a day (ABM_EXPORT_MAX_AGE_HOURS), then deleted.
+    "accounts-delete-old-exports": {
+        "task": "accounts.delete_old_exports",
+        "schedule": crontab(minute=17),
+    },
 }
 
 app.autodiscover_tasks()
