@@ -43,6 +43,7 @@ from accounts.visibility import (
     accounts_visible_to,
     contacts_visible_to,
 )
+from metrics.figures_status import figures_status
 from metrics.models import RunKind, RunStatus
 from metrics.visibility import metric_runs_visible_to
 from playbooks.enrolment import enrol_accounts
@@ -261,6 +262,7 @@ def _render_detail(request, account: Account, *, log_form=None, assign_form=None
             "log_form": log_form if may_log else None,
             "assign_form": assign_form if may_assign else None,
             "activity_limit": profile["activity_page"].paginator.per_page,
+            "figures": figures_status(user),
         },
     )
 
