@@ -127,3 +127,12 @@ def test_recompute_now_from_htmx_answers_with_the_status_line(
     assert "Queued: figures update in a few seconds" in response.content.decode()
     assert "HX-Refresh" not in response
     assert MetricRun.objects.filter(kind=RunKind.FULL, status=RunStatus.QUEUED).count() == 1
+
+
+def test_an_update_of_another_day_says_the_day(client, maria):
+    done = run(RunStatus.DONE, finished_minutes_ago=3 * 24 * 60)
+    client.force_login(maria)
+
+    status = status_html(client.get(reverse("metrics:director")))
+
+    assert f"Figures updated on {timezone.localtime(done.finished_at):%b} " in status
