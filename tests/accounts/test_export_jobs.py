@@ -14,7 +14,9 @@ from tests.factories import ContactFactory, LeadFactory, OpportunityFactory
 
 
 @pytest.fixture(autouse=True)
-def _exports_in_tmp(settings, tmp_path):
+def _exports_in_tmp(settings, tmp_path, eager_tasks):
+    # Eager: these tests look at what a user sees once the job ran (tests/metrics/test_worker.py
+    # has the real worker).
     settings.ABM_EXPORT_DIR = tmp_path / "exports"
 
 
