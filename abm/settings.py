@@ -362,6 +362,11 @@ ABM_GOAL_RECORD_PERIODS = envint("ABM_GOAL_RECORD_PERIODS", 8)
 ABM_GOAL_ON_TRACK_SHARE = envfloat("ABM_GOAL_ON_TRACK_SHARE", 0.9)
 ABM_GOAL_AT_RISK_SHARE = envfloat("ABM_GOAL_AT_RISK_SHARE", 0.7)
 ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# An export with more rows runs in the worker and is downloaded from its progress page; the file
+# stays in a private folder (outside static and media) for ABM_EXPORT_MAX_AGE_HOURS.
+ABM_EXPORT_INLINE_MAX_ROWS = envint("ABM_EXPORT_INLINE_MAX_ROWS", 10_000)
+ABM_EXPORT_DIR = Path(envstr("ABM_EXPORT_DIR", str(VAR_DIR / "exports")))
+ABM_EXPORT_MAX_AGE_HOURS = envint("ABM_EXPORT_MAX_AGE_HOURS", 24)
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)
