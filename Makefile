@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
-#   make run   - virtualenv, install, migrate, demo data (if the database is empty), serve :8000
+#   make run   - virtualenv, install, migrate, demo data (if the database is empty), then the web
+#                server on :8000, a Celery worker and beat (manage.py serve; Ctrl-C stops all three)
 #   make test  - lint, migrations check, the suite on SQLite, and again on PostgreSQL + Redis
 #                when DATABASE_URL / REDIS_URL are set (CI sets them)
 PYTHON ?= python3
@@ -25,8 +26,9 @@ run: $(STAMP)
 	@echo ""
 	@echo "Keystone ABM at http://127.0.0.1:8000  (demo logins, password demo1234):"
 	@echo "  marketer  director  rep1 rep2 rep3 rep4 (sales reps)  admin"
+	@echo "Web server, worker and beat run until Ctrl-C."
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py serve 127.0.0.1:8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,8 +42,10 @@ test: lint
 		$(BIN)/pytest; \
 	fi
 
+# One process each, for the full stack (REDIS_URL set); `make run` starts both itself.
+# Concurrency comes from settings: 1 on SQLite, 2 on PostgreSQL.
 worker: $(STAMP)
-	$(BIN)/celery -A abm worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A abm worker --loglevel=INFO
 
 beat: $(STAMP)
 	$(BIN)/celery -A abm beat --loglevel=INFO

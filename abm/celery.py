@@ -4,6 +4,12 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
+
+from abm.lib import file_broker
+from abm.lib.env import envfloat
+
+file_broker.register()  # before any connection: CELERY_BROKER_URL may be abmfs://
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
 
@@ -28,11 +34,18 @@ app.conf.beat_schedule = {
     # The outbox: runs the broker never got (it was down, or restarted and lost them).
     "metrics-sweep-unsent-runs": {
         "task": "metrics.sweep_unsent_runs",
-        "schedule": 60.0,
+        # Read here, not from Django settings: this module is imported while settings load.
+        "schedule": envfloat("ABM_SWEEP_SECONDS", 60.0),
     },
+    # Steps whose due date arrives later; enrolment, activation and stage entry queue their own.
     "playbooks-generate-due-tasks": {
         "task": "playbooks.generate_due_tasks",
-        "schedule": crontab(minute="*/15"),
+        "schedule": 60.0 * settings.ABM_TASK_GENERATION_MINUTES,
+    },
+    # Large CSV exports are kept a day (ABM_EXPORT_MAX_AGE_HOURS), then deleted.
+    "accounts-delete-old-exports": {
+        "task": "accounts.delete_old_exports",
+        "schedule": crontab(minute=17),
     },
 }
 

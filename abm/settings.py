@@ -265,15 +265,39 @@ ABM_API_TOKEN_TOUCH_SECONDS = envint("ABM_API_TOKEN_TOUCH_SECONDS", 60)
 ABM_API_BATCH_MAX_ITEMS = envint("ABM_API_BATCH_MAX_ITEMS", 10_000)
 ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
-# --- Celery: REDIS_URL unset runs every task in-process, so a newcomer needs only Python.
+# --- Celery: a real worker and one beat in every mode (`make run` starts both, abm/supervisor.py).
+# With REDIS_URL the broker is Redis (the full stack). Without it, kombu's filesystem transport
+# (abm/lib/file_broker.py): one file per message under var/broker/, so the default needs no
+# server and queued jobs survive a restart. Tasks never run inside a request; only the test suite turns eager execution on.
 REDIS_URL = envstr("REDIS_URL")
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Runs keep their outcome on their MetricRun row; nothing waits on a Celery result.
 CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_BEAT_SCHEDULE_FILENAME = envstr("ABM_BEAT_SCHEDULE_FILE") or str(
+    VAR_DIR / "celerybeat-schedule"
+)
 # Time limits stay below the broker's visibility timeout so Redis never re-delivers a task that is
 # still running on a healthy worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    ABM_BROKER_DIR = Path(envstr("ABM_BROKER_DIR") or VAR_DIR / "broker")
+    for _folder in ("queue", "control"):
+        (ABM_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "abmfs://localhost/"  # abm/lib/file_broker.py
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(ABM_BROKER_DIR / "queue"),
+        "data_folder_out": str(ABM_BROKER_DIR / "queue"),
+        "control_folder": str(ABM_BROKER_DIR / "control"),
+        # The worker lists the folder this often: a queued job starts within that time.
+        "polling_interval": envfloat("ABM_BROKER_POLL_SECONDS", 0.25),
+    }
+    # No broadcast messages on this broker: `celery inspect` / `control` need Redis.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# One writer at a time on SQLite (no waits on its write lock); PostgreSQL takes two tasks at once.
+CELERY_WORKER_CONCURRENCY = 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1500)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1800)
 
@@ -318,6 +342,8 @@ ABM_ENGAGEMENT_WINDOW_DAYS = envint("ABM_ENGAGEMENT_WINDOW_DAYS", 90)
 ABM_ENGAGEMENT_HALF_LIFE_DAYS = envfloat("ABM_ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
 ABM_DAILY_POINTS_CAP = envfloat("ABM_DAILY_POINTS_CAP", 20.0)
 ABM_SPIKE_RATIO = envfloat("ABM_SPIKE_RATIO", 2.0)
+# A spike also needs this many points in the last 7 days: a doubling of a near-zero base is noise.
+ABM_SPIKE_MIN_POINTS = envfloat("ABM_SPIKE_MIN_POINTS", 10.0)
 ABM_ENGAGED_SCORE = envfloat("ABM_ENGAGED_SCORE", 10.0)
 ABM_MQA_SCORE = envfloat("ABM_MQA_SCORE", 50.0)
 ABM_MQA_MIN_ENGAGED_CONTACTS = envint("ABM_MQA_MIN_ENGAGED_CONTACTS", 2)
@@ -325,12 +351,22 @@ ABM_ATTRIBUTION_WINDOW_DAYS = envint("ABM_ATTRIBUTION_WINDOW_DAYS", 180)
 ABM_TIME_DECAY_HALF_LIFE_DAYS = envfloat("ABM_TIME_DECAY_HALF_LIFE_DAYS", 7.0)
 ABM_HOLDOUT_SHARE = envfloat("ABM_HOLDOUT_SHARE", 0.10)
 ABM_LIFT_MIN_GROUP = envint("ABM_LIFT_MIN_GROUP", 30)
+# Beat creates tasks whose due date arrives later every this many minutes; a task created later
+# than one interval after its nominal due date is due when created (README "Metrics", Tasks).
+ABM_TASK_GENERATION_MINUTES = envint("ABM_TASK_GENERATION_MINUTES", 15)
 ABM_FOLLOW_UP_SLA_HOURS = envint("ABM_FOLLOW_UP_SLA_HOURS", 48)
 ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
+# Attainable warns above the best of this many previous equal periods that the data cover.
+ABM_GOAL_RECORD_PERIODS = envint("ABM_GOAL_RECORD_PERIODS", 8)
 # Goal status: on_track at >= this share of expected-by-now, at_risk from the next, off_track below.
 ABM_GOAL_ON_TRACK_SHARE = envfloat("ABM_GOAL_ON_TRACK_SHARE", 0.9)
 ABM_GOAL_AT_RISK_SHARE = envfloat("ABM_GOAL_AT_RISK_SHARE", 0.7)
 ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# An export with more rows runs in the worker and is downloaded from its progress page; the file
+# stays in a private folder (outside static and media) for ABM_EXPORT_MAX_AGE_HOURS.
+ABM_EXPORT_INLINE_MAX_ROWS = envint("ABM_EXPORT_INLINE_MAX_ROWS", 10_000)
+ABM_EXPORT_DIR = Path(envstr("ABM_EXPORT_DIR", str(VAR_DIR / "exports")))
+ABM_EXPORT_MAX_AGE_HOURS = envint("ABM_EXPORT_MAX_AGE_HOURS", 24)
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)

@@ -9,32 +9,11 @@ from accounts.activity_filtering import (
     activity_totals,
     filter_activities,
 )
-from accounts.exporting import csv_response
+from accounts.export_jobs import export_or_queue
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from playbooks.models import Activity
 from playbooks.visibility import activities_visible_to
 
-# header -> values_list lookup
-CSV_COLUMNS = {
-    "id": "id",
-    "occurred_at": "occurred_at",
-    "account_id": "account_id",
-    "account": "account__name",
-    "account_domain": "account__domain",
-    "tier": "account__tier",
-    "owner": "account__owner__username",
-    "contact_email": "contact__email",
-    "kind": "kind",
-    "channel": "channel",
-    "direction": "direction",
-    "playbook_id": "step__stage__playbook_id",
-    "playbook": "step__stage__playbook__name",
-    "stage": "step__stage__name",
-    "step_id": "step_id",
-    "cost": "cost",
-    "source": "source",
-    "external_id": "external_id",
-}
 SORT_COLUMNS = {"occurred": ("occurred", "-occurred"), "cost": (None, "-cost")}
 
 
@@ -74,7 +53,4 @@ def activity_list(request):
 
 @login_required
 def activity_list_csv(request):
-    flt = activity_filter(request.GET)
-    activities = filter_activities(activities_visible_to(request.user), flt)
-    rows = activities.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2_000)
-    return csv_response("activities.csv", list(CSV_COLUMNS), rows)
+    return export_or_queue(request, "activity_list")

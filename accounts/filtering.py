@@ -14,6 +14,7 @@ from django.http import QueryDict
 
 from abm.models import Role, User
 from accounts.models import Account, JourneyStage, Tier
+from accounts.visibility import accounts_visible_to
 
 UNTIERED = "untiered"
 UNASSIGNED = "unassigned"
@@ -265,6 +266,17 @@ def account_filter(
     return AccountFilter(
         values=values, sort=sort, default_sort=default_sort, problems=problems, form=shown
     )
+
+
+def accounts_filtered(user, data: QueryDict):
+    """The visible accounts narrowed and sorted by `data`: the list, its exports and export jobs."""
+    visible = accounts_visible_to(user)
+    sees_all = user.sees_everything
+    choices = filter_choices(visible, with_owners=sees_all)
+    flt = account_filter(
+        data, choices=choices, with_owner=sees_all, default_sort=DEFAULT_SORT[sees_all]
+    )
+    return flt, flt.apply(visible), choices
 
 
 def _param(value) -> str:

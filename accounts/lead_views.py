@@ -3,25 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.exporting import csv_response
+from accounts.export_jobs import export_or_queue
 from accounts.lead_filtering import filter_leads, lead_chips, lead_filter, lead_totals, sla
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from accounts.visibility import leads_visible_to
-
-# header -> values_list lookup
-CSV_COLUMNS = {
-    "id": "id",
-    "handed_off_at": "handed_off_at",
-    "first_follow_up_at": "first_follow_up_at",
-    "status": "status",
-    "source_channel": "source_channel",
-    "account_id": "account_id",
-    "account": "account__name",
-    "tier": "account__tier",
-    "owner": "account__owner__username",
-    "contact_email": "contact__email",
-    "external_id": "external_id",
-}
 
 
 @login_required
@@ -65,7 +50,4 @@ def lead_list(request):
 
 @login_required
 def lead_list_csv(request):
-    flt = lead_filter(request.GET)
-    leads = filter_leads(leads_visible_to(request.user), flt)
-    rows = leads.values_list(*CSV_COLUMNS.values()).iterator(chunk_size=2_000)
-    return csv_response("leads.csv", list(CSV_COLUMNS), rows)
+    return export_or_queue(request, "lead_list")

@@ -181,7 +181,7 @@ def account_profile(*, account: Account, user, now: dt.datetime, activity_page=N
         "engagement": engagement,
         "why_hot": hot,
         "by_channel": by_channel,
-        "fit_rows": fit_rows(account.fit_breakdown),
+        "fit_rows": fit_rows(account.fit_breakdown, account.fit_score),
         "timeline": account_timeline(
             account=account, user=user, now=now, opportunities=opportunities
         ),

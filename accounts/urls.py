@@ -1,6 +1,13 @@
 from django.urls import path
 
-from accounts import activity_views, import_views, lead_views, opportunity_views, views
+from accounts import (
+    activity_views,
+    export_views,
+    import_views,
+    lead_views,
+    opportunity_views,
+    views,
+)
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +16,8 @@ urlpatterns = [
     path("export.csv", views.account_export, name="export"),
     path("export/contacts.csv", views.contacts_export, name="export_contacts"),
     path("export/opportunities.csv", views.opportunities_export, name="export_opportunities"),
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("opportunities/", opportunity_views.opportunity_list, name="opportunities"),
     path("opportunities.csv", opportunity_views.opportunity_list_csv, name="opportunities_csv"),
     path("activities/", activity_views.activity_list, name="activities"),

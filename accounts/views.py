@@ -1,5 +1,3 @@
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,10 +12,9 @@ from django.views.decorators.http import require_POST
 from abm.lib.permissions import role_required, user_role
 from abm.models import Role
 from accounts.assignment import AssignmentError, account_assign, can_assign
-from accounts.exporting import accounts_csv, contacts_csv, opportunities_csv
+from accounts.export_jobs import export_or_queue
 from accounts.filtering import (
-    DEFAULT_SORT,
-    account_filter,
+    accounts_filtered,
     display_name,
     filter_choices,
     sales_reps,
@@ -45,8 +42,8 @@ from accounts.tiering import (
 from accounts.visibility import (
     accounts_visible_to,
     contacts_visible_to,
-    opportunities_visible_to,
 )
+from metrics.figures_status import figures_status
 from metrics.models import RunKind, RunStatus
 from metrics.visibility import metric_runs_visible_to
 from playbooks.enrolment import enrol_accounts
@@ -62,13 +59,7 @@ PLANNING_ROLES = (Role.MARKETER, Role.ADMIN)
 
 def _filtered(user, data: QueryDict):
     """The visible accounts narrowed and sorted by `data`, with the filter that did it."""
-    visible = accounts_visible_to(user)
-    sees_all = user.sees_everything
-    choices = filter_choices(visible, with_owners=sees_all)
-    flt = account_filter(
-        data, choices=choices, with_owner=sees_all, default_sort=DEFAULT_SORT[sees_all]
-    )
-    return flt, flt.apply(visible), choices
+    return accounts_filtered(user, data)
 
 
 def _page(paginator: Paginator, raw: str | None):
@@ -213,45 +204,29 @@ def _back_url(request, form: BulkActionForm) -> str:
 
 @login_required
 def account_export(request):
-    _, accounts, _ = _filtered(request.user, request.GET)
-    return accounts_csv(accounts)
+    return export_or_queue(request, "accounts")
 
 
 @login_required
 def contacts_export(request):
-    _, accounts, _ = _filtered(request.user, request.GET)
-    contacts = contacts_visible_to(request.user).filter(
-        account__in=accounts.order_by().values("pk")
-    )
-    return contacts_csv(contacts)
+    return export_or_queue(request, "contacts")
 
 
 @login_required
 def opportunities_export(request):
-    _, accounts, _ = _filtered(request.user, request.GET)
-    opportunities = opportunities_visible_to(request.user).filter(
-        account__in=accounts.order_by().values("pk")
-    )
-    return opportunities_csv(opportunities)
+    return export_or_queue(request, "opportunities")
 
 
 @login_required
 def account_contacts_export(request, pk: int):
     account = _visible_account(request.user, pk)
-    contacts = contacts_visible_to(request.user).filter(account=account)
-    return contacts_csv(contacts, filename=_filename(account, "contacts"))
+    return export_or_queue(request, "contacts", account=account.pk)
 
 
 @login_required
 def account_opportunities_export(request, pk: int):
     account = _visible_account(request.user, pk)
-    opportunities = opportunities_visible_to(request.user).filter(account=account)
-    return opportunities_csv(opportunities, filename=_filename(account, "opportunities"))
-
-
-def _filename(account: Account, what: str) -> str:
-    # Domains are lower-case already; anything else is dropped so the header stays well-formed.
-    return f"{re.sub(r'[^a-z0-9.-]+', '-', account.domain).strip('-.') or account.pk}-{what}.csv"
+    return export_or_queue(request, "opportunities", account=account.pk)
 
 
 # --- One account ------------------------------------------------------------------------------
@@ -287,6 +262,7 @@ def _render_detail(request, account: Account, *, log_form=None, assign_form=None
             "log_form": log_form if may_log else None,
             "assign_form": assign_form if may_assign else None,
             "activity_limit": profile["activity_page"].paginator.per_page,
+            "figures": figures_status(user),
         },
     )
 
@@ -427,7 +403,7 @@ def tiering(request):
         candidates.select_related("owner").order_by("-fit_score", "name", "id")[:TIERING_CANDIDATES]
     )
     for account in candidates:
-        account.fit_rows = fit_rows(account.fit_breakdown)
+        account.fit_rows = fit_rows(account.fit_breakdown, account.fit_score)
     shown = TieringFilterForm({k: v for k, v in form.cleaned_data.items() if v}, choices=choices)
     return render(
         request,

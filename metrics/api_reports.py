@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -555,7 +556,12 @@ HoldoutRowSerializer = _serializer(
         "enrolled_accounts": serializers.IntegerField(),
         "holdout_accounts": serializers.IntegerField(),
         "enough_data": serializers.BooleanField(
-            help_text="false below 30 accounts in a group: no interval and no p-value then."
+            help_text="false below 30 accounts in a group: then no difference, no interval and "
+            "no p-value (null), only each group's own rate and pipeline per account."
+        ),
+        "note": serializers.CharField(
+            allow_null=True,
+            help_text='"not enough data (n enrolled / m holdout)" when enough_data is false.',
         ),
         **_measures(HOLDOUT_MEASURES),
     },
@@ -584,10 +590,10 @@ class HoldoutSerializer(serializers.Serializer):
                         "enrolled_accounts": 180,
                         "holdout_accounts": 20,
                         "enough_data": False,
+                        "note": "not enough data (180 enrolled / 20 holdout)",
                         **dict.fromkeys(HOLDOUT_MEASURES, None),
                         "rate_enrolled": 0.21,
                         "rate_holdout": 0.1,
-                        "rate_diff": 0.11,
                     }
                 ]
             },
@@ -598,7 +604,10 @@ class HoldoutSerializer(serializers.Serializer):
 class HoldoutLiftApi(_ReportView):
     def get(self, request):
         filters, user = self.filters(request), request.user
-        rows = snapshot_rows(user, metric="holdout", filters=filters)
+        rows = [
+            lift.without_bare_estimates(row, settings.ABM_LIFT_MIN_GROUP)
+            for row in snapshot_rows(user, metric="holdout", filters=filters)
+        ]
         names = _playbook_names(user, [row["playbook_id"] for row in rows])
         body = {
             "rows": [

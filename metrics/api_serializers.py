@@ -8,7 +8,7 @@ units throughout the API: a rate is a fraction (0.35 = 35 %), where the page typ
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
@@ -64,6 +64,7 @@ GOAL_EXAMPLE = {
     "computed_at": "2026-09-01T02:00:00Z",
     "created_by": 3,
     "created_at": "2026-06-20T10:00:00Z",
+    "smart_warnings": [],
 }
 
 
@@ -115,11 +116,17 @@ class GoalSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Replaces every milestone when sent; left out, they stay as they are.",
     )
+    smart_warnings = serializers.SerializerMethodField(
+        help_text="On the answer to a create or update: the SMART warnings the goal was saved "
+        "with (Attainable beyond 3x the baseline pace or the best equal period on record, "
+        "Relevant without a playbook or tier scope), as the goal form shows them; [] on reads."
+    )
 
     class Meta:
         model = Goal
         fields = list(GOAL_EXAMPLE)
         read_only_fields = [
+            "smart_warnings",
             "baseline",
             "current_value",
             "expected_value",
@@ -159,6 +166,13 @@ class GoalSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_form_errors(form, formset))
         self._form, self._formset = form, formset
         return attrs
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_smart_warnings(self, goal) -> list[str]:
+        form = getattr(self, "_form", None)
+        if form is None:
+            return []
+        return [f"{check.label}: {check.message}" for check in form.warnings()]
 
     def _check_parent(self, user, goal: Goal, parent: Goal) -> None:
         if not can_edit_goal(user, parent):

@@ -132,19 +132,42 @@ def intervals(
     highs: Sequence[float | None],
     urls: Sequence[str],
     *,
+    notes: Sequence[str | None] | None = None,
     y: str = "percent",
 ) -> dict:
-    """Point estimates with their confidence interval as error bars (holdout lift)."""
-    est = [_number(v) for v in estimates]
-    plus = [None if h is None or e is None else h - e for e, h in zip(est, highs, strict=True)]
-    minus = [None if lo is None or e is None else e - lo for e, lo in zip(est, lows, strict=True)]
+    """Point estimates with their confidence interval as error bars (holdout lift).
+
+    A category with a note (``notes``, e.g. "not enough data (12 enrolled / 3 holdout)") gets
+    no point at all, only the note written at zero: never a bare estimate without its interval.
+    A point without both ends of its interval is left out the same way."""
+    notes = list(notes) if notes is not None else [None] * len(labels)
+    est = [
+        None if note or _number(lo) is None or _number(hi) is None else _number(e)
+        for e, lo, hi, note in zip(estimates, lows, highs, notes, strict=True)
+    ]
+    plus = [None if e is None else _number(h) - e for e, h in zip(est, highs, strict=True)]
+    minus = [None if e is None else e - _number(lo) for e, lo in zip(est, lows, strict=True)]
+    categories = [wrap(label) for label in labels]
+    annotations = [
+        {
+            "x": category,
+            "y": 0,
+            # "not enough data<br>(12 enrolled / 3 holdout)": narrow enough to sit side by side
+            "text": note.replace(" (", "<br>(", 1),
+            "showarrow": False,
+            "yshift": 22,
+            "font": {"size": 11, "color": "#566072"},
+        }
+        for category, note in zip(categories, notes, strict=True)
+        if note
+    ]
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": "Enrolled − holdout",
-                "x": list(labels),
+                "x": categories,
                 "y": est,
                 "error_y": {
                     "type": "data",
@@ -162,6 +185,7 @@ def intervals(
             y=y,
             height=280,
             legend=False,
+            annotations=annotations,
             shapes=[
                 {
                     "type": "line",

@@ -7,17 +7,17 @@ these, so they build the tables (and the charts from the tables) here rather tha
 from __future__ import annotations
 
 import pandas as pd
+from django.conf import settings
 from django.urls import reverse
 
 from abm.lib.channels import Channel
-from metrics import charts
+from metrics import charts, lift
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
 from metrics.drilldown import activities_url, opportunities_url
 
 NO_PLAYBOOK = "No playbook"
-NOT_ENOUGH = "not enough data (under 30 accounts in a group)"
 
 
 def channel_label(key: str) -> str:
@@ -80,17 +80,19 @@ def holdout_table(rows: list[dict], names: dict) -> Table:
         ],
     )
     for row in rows:
+        # Under the minimum per group: no difference, interval or p-value, but the note.
+        row = lift.without_bare_estimates(row, settings.ABM_LIFT_MIN_GROUP)
         pk = row.get("playbook_id")
-        enough = row.get("enough_data")
         low, high = row.get("rate_ci_low"), row.get("rate_ci_high")
         table.rows.append(
             {
                 **row,
                 "playbook": names.get(pk, f"Playbook {pk}"),
-                "rate_ci": (
+                "rate_ci": row["note"]
+                or (
                     f"{low * 100:+.1f} to {high * 100:+.1f} pts"
-                    if enough and low is not None and high is not None
-                    else NOT_ENOUGH
+                    if low is not None and high is not None
+                    else "—"
                 ),
             }
         )
@@ -98,7 +100,8 @@ def holdout_table(rows: list[dict], names: dict) -> Table:
 
 
 def holdout_chart(table: Table) -> dict:
-    """Each playbook's difference with its interval; a point opens the playbook's enrolments."""
+    """Each playbook's difference with its interval; a point opens the playbook's enrolments.
+    A playbook with a group under the minimum gets no point, only its "not enough data" note."""
     rows = table.rows
     return charts.intervals(
         [r["playbook"] for r in rows],
@@ -106,4 +109,5 @@ def holdout_chart(table: Table) -> dict:
         [r.get("rate_ci_low") for r in rows],
         [r.get("rate_ci_high") for r in rows],
         [reverse("playbooks:enrolments", args=[r["playbook_id"]]) for r in rows],
+        notes=[r.get("note") for r in rows],
     )

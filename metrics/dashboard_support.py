@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.http import HttpResponseBadRequest
 
 from abm.models import Role
 from accounts.exporting import csv_response
 from metrics.dashboard_figures import Table
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.visibility import metric_runs_visible_to
+from metrics.figures_status import figures_status
 
 RECOMPUTE_ROLES = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
-METRIC_KINDS = (RunKind.FULL, RunKind.INCREMENTAL)
 
 
-def run_context(user, requested) -> dict:
-    """The last finished metrics run ("data as of") and the one under way (progress bar)."""
-    runs = metric_runs_visible_to(user).filter(kind__in=METRIC_KINDS)
-    last_run = (
-        runs.filter(status=RunStatus.DONE)
-        .exclude(finished_at=None)
-        .order_by("-finished_at")
-        .first()
-    )
-    active = Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-    if (run_id := _int(requested)) is not None:
-        active |= Q(pk=run_id)
-    current_run: MetricRun | None = runs.filter(active).order_by("-created_at").first()
+def run_context(user) -> dict:
+    """The last finished metrics run ("data as of") and the one under way (#metrics-status)."""
+    figures = figures_status(user)
     return {
-        "last_run": last_run,
-        "current_run": current_run,
+        "last_run": figures.last_done,
+        "figures": figures,
         "can_recompute": user.role in RECOMPUTE_ROLES or user.is_superuser,
     }
 
@@ -49,10 +36,3 @@ def export_response(request, tables: list[Table], *, prefix: str):
         )
     header = [column.label for column in table.columns]
     return csv_response(f"{prefix}-{table.name}.csv", header, table.csv_rows())
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -60,7 +60,7 @@ def _dashboard(request, build, template: str, *, export_prefix: str):
         template,
         {
             **context,
-            **run_context(request.user, request.GET.get("run")),
+            **run_context(request.user),
             **_filter_context(request, filters, show_model=True),
         },
     )

@@ -23,8 +23,9 @@ Decisions where DOMAIN.md is silent:
   (``w * m > 0``); with a ``direction`` column only ``inbound`` rows count (what we sent engages
   nobody).
 - Spike: undecayed capped points of ``(t - 7d, t]`` against the weekly average of the 4 weeks
-  ``(t - 35d, t - 7d]``; a spike when ``last7 > 0 and last7 >= spike_ratio * average``, so a first
-  burst after silence is a spike and silence never is.
+  ``(t - 35d, t - 7d]``; a spike when ``last7 >= spike_min_points and last7 >= spike_ratio *
+  average`` (DOMAIN: >= 2x and >= 10 points), so a burst after silence is a spike when it is big
+  enough, a doubling of a near-zero base (two ad impressions) never is, and silence never is.
 - Top activities: the ``top_n`` with the most decayed points (> 0), ties to the most recent, then
   the higher activity_id; each a dict ``activity_id, kind, channel, points``.
 - History: the score on date d is the score at the last instant of d (23:59:59.999999999 UTC), so
@@ -57,6 +58,7 @@ def score_accounts(
     half_life_days: float = 30.0,
     daily_cap: float = 20.0,
     spike_ratio: float = 2.0,
+    spike_min_points: float = 10.0,
     top_n: int = 3,
 ) -> pd.DataFrame:
     """Score, by_channel, engaged_contacts, spike and top_activities per account at ``as_of``."""
@@ -86,7 +88,10 @@ def score_accounts(
             "score": _sum_by(account, decayed, accounts),
             "by_channel": _by_channel(acts, decayed, accounts),
             "engaged_contacts": engaged.reindex(accounts, fill_value=0).to_numpy(dtype=np.int64),
-            "spike": (recent > 0) & (recent >= spike_ratio * baseline),
+            # > 0 as well, so a floor set to 0 still never calls silence a spike.
+            "spike": (recent > 0)
+            & (recent >= spike_min_points)
+            & (recent >= spike_ratio * baseline),
             "top_activities": _top_activities(acts, ts, decayed, accounts, top_n),
         }
     )

@@ -11,11 +11,13 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from abm.models import Role
 from metrics.goal_access import goal_teams_for
-from metrics.goal_progress import ADDITIVE_METRICS, CUMULATIVE_METRICS, format_value
-from metrics.goal_smart import ERROR, smart_check
+from metrics.goal_progress import ADDITIVE_METRICS, CUMULATIVE_METRICS, Scope, format_value
+from metrics.goal_smart import ERROR, WARNING, Check, smart_check
+from metrics.goal_tracking import measure_record
 from metrics.models import RATE_METRICS, Goal, GoalMetric, GoalTeam
 from playbooks.visibility import playbooks_visible_to
 
@@ -120,26 +122,46 @@ class GoalForm(forms.ModelForm):
         if self.parent is not None and not self.instance.pk and not self.is_bound:
             self.initial.update(_child_initial(self.parent))
 
+    # The SMART checks of the last clean(); the page shows the warnings beside their fields.
+    checks: list[Check] = []
+
     def clean(self):
         data = super().clean()
         metric = data.get("metric")
         if data.get("target") is not None:
             data["target"] = data["target"] / unit_scale(metric)
         playbook, scope_owner = data.get("scope_playbook"), data.get("scope_owner")
-        checks = smart_check(
+        tiers = tuple(data.get("scope_tiers") or ())
+        start, end = data.get("start_date"), data.get("end_date")
+        record = None
+        if metric in GoalMetric.values and start and end and start < end:
+            # Over every account, as goal_save measures the baseline it stores.
+            record = measure_record(
+                metric=metric,
+                scope=Scope(
+                    tiers=tiers,
+                    playbook_id=playbook.pk if playbook else None,
+                    owner_id=scope_owner.pk if scope_owner else None,
+                ),
+                start=start,
+                end=end,
+            )
+        self.checks = smart_check(
             name=data.get("name") or "",
             metric=metric,
             target=None if data.get("target") is None else float(data["target"]),
             has_owner=data.get("owner") is not None,
-            tiers=tuple(data.get("scope_tiers") or ()),
+            tiers=tiers,
             playbook=playbook.name if playbook else None,
             scope_owner=_person(scope_owner) if scope_owner else None,
-            start=data.get("start_date"),
-            end=data.get("end_date"),
-            baseline=None,  # only errors stop a save; the live check shows the warnings
+            start=start,
+            end=end,
+            baseline=None if record is None else record.baseline,
+            record=record,
             pace_limit=settings.ABM_GOAL_ATTAINABLE_PACE,
+            today=None if self._dates_kept(start, end) else timezone.now().date(),
         )
-        for check in checks:
+        for check in self.checks:
             if check.level == ERROR and not self.has_error(check.field or "__all__"):
                 self.add_error(check.field, f"{check.label}: {check.message}")
         if self.parent is not None:
@@ -147,6 +169,15 @@ class GoalForm(forms.ModelForm):
         self._clean_against_parts(data)
         data["scope_tiers"] = sorted(set(data.get("scope_tiers") or []))
         return data
+
+    def _dates_kept(self, start, end) -> bool:
+        """An ended goal may still be renamed or handed over: Timely's "end after today" holds
+        when a goal is set and when its dates change."""
+        goal = self.instance
+        return goal.pk is not None and (goal.start_date, goal.end_date) == (start, end)
+
+    def warnings(self) -> list[Check]:
+        return [check for check in self.checks if check.level == WARNING]
 
     def _clean_against_parent(self, data) -> None:
         parent = self.parent

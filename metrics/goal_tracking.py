@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from abm.audit import AuditAction, audit_diff, audit_record
-from accounts.models import Account
+from accounts.models import Account, Lead, Opportunity
 from metrics.goal_loading import load_goal_data
 from metrics.goal_progress import (
     RISK_STATUSES,
@@ -28,7 +28,9 @@ from metrics.goal_progress import (
     previous_period,
     scope_accounts,
 )
-from metrics.models import Goal, GoalMilestone
+from metrics.goal_record import Record, equal_periods, goal_record
+from metrics.models import EngagementHistory, Goal, GoalMetric, GoalMilestone, JourneyStageChange
+from playbooks.models import Activity
 
 _FIELDS = ("current_value", "expected_value", "status", "notified_status", "computed_at")
 # What a person sets on a goal, for the audit trail (baseline and progress are computed).
@@ -95,6 +97,56 @@ def measure_baseline(
         playbook_ids=None if scope.playbook_id is None else [scope.playbook_id],
     )
     return baseline_value(data, metric=metric, scope=scope, start=start, end=end)
+
+
+# Where each metric's events are stored, and the column that dates them.
+_EVENT_SOURCES = {
+    GoalMetric.MQA_ACCOUNTS: (JourneyStageChange, "changed_at"),
+    GoalMetric.ENGAGED_ACCOUNTS: (EngagementHistory, "date"),
+    GoalMetric.MEETINGS_HELD: (Activity, "occurred_at"),
+    GoalMetric.FOLLOW_UP_RATE: (Lead, "handed_off_at"),
+}
+
+
+def metric_data_start(metric: str) -> dt.date | None:
+    """The UTC day of the first stored event the metric counts (deals for the deal metrics):
+    the data cover a period that starts on or after it. None when nothing is stored."""
+    model, column = _EVENT_SOURCES.get(metric, (Opportunity, "created_at"))
+    first = model.objects.order_by().aggregate(first=Min(column))["first"]
+    if isinstance(first, dt.datetime):
+        return first.astimezone(dt.UTC).date()
+    return first
+
+
+def measure_record(
+    *,
+    metric: str,
+    scope: Scope,
+    start: dt.date,
+    end: dt.date,
+    accounts: QuerySet[Account] | None = None,
+) -> Record:
+    """The baseline and the best of the previous equal periods on record (``goal_record``)."""
+    periods = equal_periods(start, end, settings.ABM_GOAL_RECORD_PERIODS)
+    data_start = metric_data_start(metric)
+    covered = [p for p in periods if data_start is not None and p[0] >= data_start]
+    since = (covered or periods[:1])[-1][0]
+    until = timezone.make_aware(dt.datetime.combine(periods[0][1], dt.time.max), dt.UTC)
+    data = load_goal_data(
+        since=since,
+        until=until,
+        accounts=accounts,
+        playbook_ids=None if scope.playbook_id is None else [scope.playbook_id],
+    )
+    return goal_record(
+        data,
+        metric=metric,
+        scope=scope,
+        start=start,
+        end=end,
+        data_start=data_start,
+        count=settings.ABM_GOAL_RECORD_PERIODS,
+    )
 
 
 @transaction.atomic

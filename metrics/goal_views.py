@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
@@ -30,8 +29,8 @@ from metrics.goal_progress import (
     previous_period,
     value_unit,
 )
-from metrics.goal_smart import ERROR, OK, RULES, describe_scope, smart_check
-from metrics.goal_tracking import goal_delete, goal_save, goal_series, measure_baseline
+from metrics.goal_smart import ERROR, OK, RULES, describe_scope, period_label, smart_check
+from metrics.goal_tracking import goal_delete, goal_save, goal_series, measure_record
 from metrics.models import Goal, GoalMetric, GoalTeam
 from metrics.visibility import goals_visible_to
 from playbooks.visibility import playbooks_visible_to
@@ -59,22 +58,6 @@ def _percent_of_target(goal: Goal) -> int | None:
     if goal.current_value is None or not goal.target:
         return None
     return round(max(0.0, min(100.0, float(goal.current_value) / float(goal.target) * 100)))
-
-
-def period_label(start: dt.date, end: dt.date) -> str:
-    """ "Q3 2026", "March 2026", "2026", else the dates."""
-    last_day = calendar.monthrange(end.year, end.month)[1]
-    if start.day == 1 and end.day == last_day and start.year == end.year:
-        months = end.month - start.month + 1
-        if months == 12:
-            return str(start.year)
-        if months == 3 and start.month % 3 == 1:
-            return f"Q{start.month // 3 + 1} {start.year}"
-        if months == 1:
-            return f"{start:%B %Y}"
-    if start.year == end.year:
-        return f"{start:%b %-d} – {end:%b %-d, %Y}"
-    return f"{start:%b %-d, %Y} – {end:%b %-d, %Y}"
 
 
 # --- List ---------------------------------------------------------------------------------------
@@ -196,6 +179,7 @@ def _stored_checks(goal: Goal):
         end=goal.end_date,
         baseline=None if goal.baseline is None else float(goal.baseline),
         pace_limit=settings.ABM_GOAL_ATTAINABLE_PACE,
+        today=None,  # its dates were checked when they were set; an ended goal is a report
     )
 
 
@@ -246,6 +230,8 @@ def _goal_form_page(request, *, goal: Goal, parent: Goal | None, initial: dict |
                 request,
                 f"“{goal.name}” {'created' if creating else 'saved'}; progress is measured.",
             )
+            for check in form.warnings():
+                messages.warning(request, f"{check.label}: {check.message}")
             return redirect("metrics:goal_detail", pk=goal.pk)
     return render(
         request,
@@ -303,16 +289,17 @@ def goal_check(request):
         playbook_id=params["playbook"].pk if params["playbook"] else None,
         owner_id=params["scope_owner"].pk if params["scope_owner"] else None,
     )
-    baseline = None
+    record = None
     dates_ok = start is not None and end is not None and start < end
     if known and dates_ok:
-        baseline = measure_baseline(
+        record = measure_record(
             metric=metric,
             scope=scope,
             start=start,
             end=end,
             accounts=None if user.sees_everything else accounts_visible_to(user),
         )
+    baseline = None if record is None else record.baseline
     target = params["target"]
     if target is not None:
         target = float(target / unit_scale(metric))
@@ -327,7 +314,9 @@ def goal_check(request):
         start=start,
         end=end,
         baseline=baseline,
+        record=record,
         pace_limit=settings.ABM_GOAL_ATTAINABLE_PACE,
+        today=_today_unless_kept(params["goal"], start, end),
     )
     previous = previous_period(start, end) if dates_ok else None
     return JsonResponse(
@@ -345,8 +334,24 @@ def goal_check(request):
                 "label": period_label(*previous),
             },
             "unit": value_unit(metric) if known else None,
+            "best_on_record": None
+            if record is None or record.best is None
+            else {
+                "value": record.best,
+                "display": format_value(record.best, metric),
+                "label": period_label(record.best_start, record.best_end),
+                "periods": record.periods,
+            },
         }
     )
+
+
+def _today_unless_kept(goal: Goal | None, start, end) -> dt.date | None:
+    """As the form does: an existing goal whose dates are unchanged is not checked against
+    today (it may have ended and still be renamed)."""
+    if goal is not None and (goal.start_date, goal.end_date) == (start, end):
+        return None
+    return timezone.now().date()
 
 
 def _check_params(query, user) -> dict:
@@ -373,6 +378,7 @@ def _check_params(query, user) -> dict:
         is not None,
         "start": _date_param(query, "start_date"),
         "end": _date_param(query, "end_date"),
+        "goal": _object_param(query, "goal", goals_visible_to(user)),
     }
 
 

@@ -27,7 +27,8 @@ Decisions where DOMAIN.md is silent:
   interval); p-value from the same resamples shifted to the null of no difference,
   ``p = (1 + #{|d*_b - d| >= |d|}) / (resamples + 1)``, two-sided.
 - Below ``min_group`` accounts in either group the result says ``enough_data = False`` and
-  carries no CI and no p-value (the point estimates stay, for context).
+  carries no difference, no CI and no p-value (DOMAIN: no bare point estimate); each group's own
+  rate and pipeline per account stay, beside its account count, for context.
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def holdout_lift(
         row = {"playbook_id": playbook_id, "enrolled_accounts": n1, "holdout_accounts": n2}
         for name, result in (("rate", rate), ("pipeline", pipeline)):
             if not enough:
-                result = {**result, "ci_low": math.nan, "ci_high": math.nan, "p": math.nan}
+                result = {**result, **dict.fromkeys(("diff", "ci_low", "ci_high", "p"), math.nan)}
             row.update({f"{name}_{key}": value for key, value in result.items()})
         row["enough_data"] = enough
         rows.append(row)
@@ -254,6 +255,30 @@ def holdout_lift(
             f"{name}_{k}" for k in ("enrolled", "holdout", "diff", "ci_low", "ci_high", "p")
         ]
     return pd.DataFrame(rows, columns=columns)
+
+
+_ESTIMATES = tuple(
+    f"{name}_{key}" for name in ("rate", "pipeline") for key in ("diff", "ci_low", "ci_high", "p")
+)
+
+
+def not_enough_note(enrolled: int, holdout: int, min_group: int) -> str | None:
+    """What a holdout row says instead of a difference when a group is under ``min_group``."""
+    if enrolled >= min_group and holdout >= min_group:
+        return None
+    return f"not enough data ({enrolled:,} enrolled / {holdout:,} holdout)"
+
+
+def without_bare_estimates(row: dict, min_group: int) -> dict:
+    """A holdout row with its difference, interval and p-value blanked when a group is under
+    ``min_group``, decided from the row's own counts (so rows stored before the rule, or under
+    another minimum, obey it too), plus ``enough_data`` and ``note``."""
+    note = not_enough_note(
+        int(row.get("enrolled_accounts") or 0), int(row.get("holdout_accounts") or 0), min_group
+    )
+    if note is None:
+        return {**row, "enough_data": True, "note": None}
+    return {**row, **dict.fromkeys(_ESTIMATES), "enough_data": False, "note": note}
 
 
 def two_proportions(x1: int, n1: int, x2: int, n2: int, z: float = 1.959963984540054) -> dict:

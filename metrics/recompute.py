@@ -48,6 +48,7 @@ from metrics.models import (
 from metrics.runs import run_enqueue, run_progress
 from metrics.writing import insert_rows, replace_rows
 from playbooks.models import Activity, Step
+from playbooks.task_generation import tasks_enqueue
 
 _DAY = pd.Timedelta(days=1)
 # pg_advisory_lock key: "abm recompute".
@@ -184,6 +185,9 @@ def recompute_all(
                 update_goal_progress(now=now.to_pydatetime())  # after this run's stage changes
             watch.start("commit")
         watch.stop("commit")
+        if len(changes):
+            # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
+            tasks_enqueue(reason=f"{len(changes):,} journey stage changes")
         with watch.phase("analyze"):
             analyze(MetricRollup, AttributionCredit)
     return {
@@ -330,7 +334,11 @@ def load_first_mqa() -> pd.DataFrame:
 
 def _scores(data: Inputs, now: pd.Timestamp) -> pd.DataFrame:
     scores = engagement.score_accounts(
-        data.activities, now, spike_ratio=settings.ABM_SPIKE_RATIO, **engagement_params()
+        data.activities,
+        now,
+        spike_ratio=settings.ABM_SPIKE_RATIO,
+        spike_min_points=settings.ABM_SPIKE_MIN_POINTS,
+        **engagement_params(),
     )
     scores = data.accounts[["account_id"]].merge(scores, on="account_id", how="left")
     scores["score"] = scores["score"].fillna(0.0)

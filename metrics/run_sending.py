@@ -3,7 +3,7 @@
 ``run_enqueue`` (metrics/runs.py) records the run with the name of its task, and after commit
 ``run_send`` hands the task to the broker. When the broker is down the request goes on: the run
 stays queued with ``sent_at`` empty and the error kept, and ``sweep_unsent_runs`` (beat, every
-minute) sends it again once Redis is back. It also re-sends runs sent long ago and never claimed:
+minute) sends it again once the broker is back. It also re-sends runs sent long ago and never claimed:
 a Redis restart without persistence loses every queued message.
 
 A run may so be delivered twice; ``run_claim`` lets one message claim it and makes the other a
@@ -19,6 +19,7 @@ from celery import current_app
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -27,8 +28,9 @@ from metrics.models import MetricRun, RunStatus
 
 log = logging.getLogger(__name__)
 
-# What a send raises while the broker (or the Redis result backend) cannot be reached.
-BROKER_DOWN = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError)
+# What a send raises while the broker (or the Redis result backend) cannot be reached; the
+# filesystem broker raises ChannelError when its folder cannot be written.
+BROKER_DOWN = (BrokerError, ChannelError, RedisConnectionError, RedisTimeoutError, ConnectionError)
 # A run whose send failed, or whose sender died between commit and send, is due after this.
 UNSENT_GRACE = dt.timedelta(seconds=10)
 # Queued runs are normally claimed within seconds; the debounce countdown comes on top.
@@ -47,7 +49,7 @@ def run_send(run: MetricRun, *, task=None, countdown: int | None = None) -> bool
             task.apply_async((run.pk,), countdown=countdown)
 
     if task.app.conf.task_always_eager:
-        send()  # embedded mode: the task runs here and now
+        send()  # the test suite's eager mode: the task runs here and now
         return True
     try:
         send()

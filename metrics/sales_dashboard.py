@@ -39,7 +39,7 @@ from metrics.drilldown import accounts_url, opportunities_url
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums
 from playbooks.models import OwnerRole, TaskStatus
-from playbooks.views import DUE_SOON_DAYS
+from playbooks.task_filtering import DUE_SOON_DAYS
 from playbooks.visibility import tasks_visible_to
 
 PRIORITY_ROWS = 15

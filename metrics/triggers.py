@@ -5,8 +5,8 @@ imports finished, ICP edits) call ``request_recompute(reason=...)`` inside their
 preferably last. A burst of changes makes one run, not one per change:
 
 - The first request queues a ``MetricRun`` of kind incremental and, once its transaction
-  commits, sends the task with a countdown of ``ABM_RECOMPUTE_DEBOUNCE_SECONDS``; without a
-  broker (eager mode) the task runs right after the commit.
+  commits, sends the task with a countdown of ``ABM_RECOMPUTE_DEBOUNCE_SECONDS`` (the worker
+  holds it until then); in the test suite's eager mode the task runs right after the commit.
 - While that run is still queued, every request does nothing: the run has not loaded data yet,
   so it will see their changes. A partial unique index allows one queued incremental run, so two
   transactions asking at once still queue one (the second insert fails and does nothing).

@@ -16,4 +16,5 @@ urlpatterns = [
     path("goals/<int:pk>/parts/new/", goal_views.goal_create_part, name="goal_create_part"),
     path("goals/<int:pk>/delete/", goal_views.goal_delete_view, name="goal_delete"),
     path("recompute/", views.recompute, name="recompute"),
+    path("status/", views.status, name="status"),
 ]

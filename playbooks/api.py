@@ -44,7 +44,7 @@ from playbooks.api_serializers import (
 from playbooks.enrolment import enrol_accounts, enrol_audience, unenrol
 from playbooks.ingestion import activities_ingest, ingest_allowed, json_type
 from playbooks.models import EnrolmentStatus, PlaybookStatus, Stage, Step, TaskStatus
-from playbooks.tasking import task_complete, task_skip
+from playbooks.task_completion import TaskNotOpen, task_complete, task_skip
 from playbooks.visibility import (
     activities_visible_to,
     enrolments_visible_to,
@@ -310,13 +310,22 @@ class PlaybookViewSet(ScopedViewSet):
         description='Enrol accounts: {"accounts": [ids]} (each one you may see; 400 naming '
         'those you may not) or {"audience": true} (every account of the audience you may see). '
         "Accounts enrolled already are counted, not enrolled twice; a share drawn at random "
-        "becomes the holdout.",
+        "becomes the holdout. `warning` says when either group stays below 30 accounts (no "
+        "holdout lift can be measured) and which holdout share would reach it; the tasks due now "
+        "are created by the background job `tasks_run`.",
         examples=[
             OpenApiExample("Two accounts", value={"accounts": [42, 43]}, request_only=True),
             OpenApiExample("The audience", value={"audience": True}, request_only=True),
             OpenApiExample(
                 "Enrolled",
-                value={"enrolled": 18, "holdout": 2, "already": 3, "seed": 1234567},
+                value={
+                    "enrolled": 18,
+                    "holdout": 2,
+                    "already": 3,
+                    "seed": 1234567,
+                    "warning": "Enrolling 20 accounts leaves 18 enrolled and 2 held out: ...",
+                    "tasks_run": 812,
+                },
                 response_only=True,
             ),
         ],
@@ -504,9 +513,12 @@ class TaskViewSet(ScopedReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         if task.status == TaskStatus.SKIPPED:
             raise ApiError(code="skipped", message="This task was skipped; it cannot be completed.")
-        activity = task_complete(
-            task=task, by=request.user, notes=body.validated_data.get("notes", "").strip()
-        )
+        try:
+            activity = task_complete(
+                task=task, by=request.user, notes=body.validated_data.get("notes", "").strip()
+            )
+        except TaskNotOpen as error:  # skipped by someone else since the check above
+            raise ApiError(code="skipped", message=" ".join(error.messages)) from error
         task.refresh_from_db()
         return Response(
             TaskCompletedSerializer(

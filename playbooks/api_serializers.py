@@ -314,6 +314,15 @@ class EnrolResultSerializer(serializers.Serializer):
     holdout = serializers.IntegerField(help_text="Newly enrolled accounts held out as control.")
     already = serializers.IntegerField(help_text="Accounts that were enrolled before.")
     seed = serializers.IntegerField(help_text="Seed of this holdout draw, to reproduce it.")
+    warning = serializers.CharField(
+        help_text="Empty, or why holdout lift cannot be measured with these groups (fewer than "
+        "30 accounts enrolled or held out) and which holdout share would reach it."
+    )
+    tasks_run = serializers.IntegerField(
+        source="run_id",
+        allow_null=True,
+        help_text="The background job creating the tasks due now (GET /api/metric-runs/{id}/), or null.",
+    )
 
 
 @extend_schema_serializer(

@@ -29,7 +29,7 @@ from playbooks.templating import template_errors
 DEFAULT_STAGES = (
     ("Find", JourneyStage.AWARE),
     ("Nurture", JourneyStage.MQA),
-    ("Convert", JourneyStage.OPPORTUNITY),
+    ("Convert", JourneyStage.CUSTOMER),  # only customers enter Retain
     ("Retain", ""),
 )
 # A step added after others lands this many days after the latest one (a typical cadence gap).
@@ -278,6 +278,19 @@ def step_validation_errors(fields: dict) -> dict[str, list[str]]:
     return errors
 
 
+def new_step_defaults(stage: Stage) -> dict:
+    """A new step's starting values: an email by marketing a few days after the stage's last."""
+    siblings = stage.steps.aggregate(n=Max("order"), last_day=Max("day_offset"))
+    return {
+        "order": 0 if siblings["n"] is None else siblings["n"] + 1,
+        "channel": Channel.EMAIL,
+        "owner_role": OwnerRole.MARKETING,
+        "day_offset": 0
+        if siblings["last_day"] is None
+        else siblings["last_day"] + NEW_STEP_GAP_DAYS,
+    }
+
+
 def step_add(*, stage: Stage, by, **fields) -> Step:
     """Append a step to the stage; unset fields get sensible defaults (an email a few days on)."""
     unknown = set(fields) - STEP_FIELDS
@@ -285,19 +298,7 @@ def step_add(*, stage: Stage, by, **fields) -> Step:
         raise TypeError(f"not step fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         _locked_playbook(stage.playbook_id)
-        siblings = stage.steps.aggregate(n=Max("order"), last_day=Max("day_offset"))
-        defaults = {
-            "channel": Channel.EMAIL,
-            "owner_role": OwnerRole.MARKETING,
-            "day_offset": 0
-            if siblings["last_day"] is None
-            else siblings["last_day"] + NEW_STEP_GAP_DAYS,
-        }
-        step = Step(
-            stage=stage,
-            order=0 if siblings["n"] is None else siblings["n"] + 1,
-            **{**defaults, **fields},
-        )
+        step = Step(stage=stage, **{**new_step_defaults(stage), **fields})
         _validate_step(step)
         step.save()
         _touch(stage.playbook)

@@ -9,6 +9,7 @@ from accounts.models import BuyingRole, JourneyStage, Seniority, Tier
 from playbooks.audience import parse_saved_filter
 from playbooks.lifecycle import OWNER_ROLES
 from playbooks.models import Playbook, Stage, Step
+from playbooks.readiness import step_gaps
 from playbooks.templating import template_errors
 
 HOLDOUT_MAX_PERCENT = 50
@@ -167,6 +168,18 @@ class StepForm(forms.ModelForm):
 
     def clean_body(self) -> str:
         return _valid_template(self.cleaned_data["body"])
+
+    def clean(self):
+        cleaned = super().clean()
+        gaps = step_gaps(
+            channel=cleaned.get("channel", ""),
+            subject=cleaned.get("subject", ""),
+            body=cleaned.get("body", ""),
+        )
+        for field, gap in gaps.items():
+            if field not in self.errors:
+                self.add_error(field, gap[0].upper() + gap[1:] + ".")
+        return cleaned
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -19,7 +19,8 @@ from playbooks.models import (
     Stage,
     Step,
 )
-from playbooks.templating import template_errors
+from playbooks.readiness import incomplete_steps
+from playbooks.task_generation import tasks_enqueue
 
 DRAFT, ACTIVE, PAUSED, ARCHIVED = (
     PlaybookStatus.DRAFT,
@@ -49,15 +50,7 @@ def activation_problems(playbook: Playbook, *, stages: list[Stage] | None = None
         stages = list(playbook.stages.order_by("order", "id").prefetch_related("steps"))
     if not any(stage.steps.all() for stage in stages):
         problems.append("Add at least one step to a stage: an active playbook must create tasks.")
-    for stage in stages:
-        for number, step in enumerate(stage.steps.all(), start=1):
-            for field in ("subject", "body"):
-                for error in template_errors(getattr(step, field)):
-                    problems.append(
-                        f"{stage.name}, step {number} ({step.get_channel_display()}, "
-                        f"day {step.day_offset}) {field}: {error}"
-                    )
-    return problems
+    return problems + incomplete_steps(stages)
 
 
 @transaction.atomic
@@ -101,6 +94,9 @@ def playbook_activate(*, playbook: Playbook, by) -> Playbook:
             Enrolment.objects.filter(playbook=playbook, status=EnrolmentStatus.ACTIVE).update(
                 entered_stage_at=playbook.updated_at
             )
+        # The tasks due now (day-0 steps; on resume, steps that came due while paused) are
+        # created by the worker once this commits, not by the next beat.
+        tasks_enqueue(playbook=playbook, by=by, reason="activated")
     return playbook
 
 

@@ -26,7 +26,9 @@ def _step(channel, day, role, subject, body, *, buying_role="", seniority="", co
     }
 
 
-STAGES = (("Find", "aware"), ("Nurture", "mqa"), ("Convert", "opportunity"), ("Retain", ""))
+# Convert exits when the deal is won: an open opportunity is still being converted, and only a
+# customer enters Retain (its steps welcome customers).
+STAGES = (("Find", "aware"), ("Nurture", "mqa"), ("Convert", "customer"), ("Retain", ""))
 
 STARTER_PLAYBOOKS = (
     {

@@ -1,18 +1,14 @@
-"""Turning playbook steps into dated tasks, advancing enrolments, and completing tasks."""
+"""Turning playbook steps into dated tasks and advancing enrolments (closing them: task_completion)."""
 
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from abm.lib.channels import ActivityKind, Channel, Direction
-from accounts.models import Contact, JourneyStage
-from metrics.triggers import request_recompute
 from playbooks.models import (
-    Activity,
-    ActivitySource,
     Enrolment,
     EnrolmentStageChange,
     EnrolmentStatus,
@@ -21,25 +17,9 @@ from playbooks.models import (
     Stage,
     Step,
     Task,
-    TaskStatus,
 )
+from playbooks.readiness import entry_index
 from playbooks.templating import merge_values, render
-
-# What doing a step's task records on the account's timeline.
-_COMPLETION_KIND = {
-    Channel.EMAIL: ActivityKind.EMAIL_SENT,
-    Channel.LINKEDIN: ActivityKind.LINKEDIN_MESSAGE,
-    Channel.PAID_SOCIAL: ActivityKind.AD_IMPRESSION,
-    Channel.DISPLAY: ActivityKind.AD_IMPRESSION,
-    Channel.DIRECT_MAIL: ActivityKind.DIRECT_MAIL_SENT,
-    Channel.EVENT: ActivityKind.EVENT_ATTENDED,
-    Channel.WEBINAR: ActivityKind.WEBINAR_ATTENDED,
-    Channel.PHONE: ActivityKind.CALL_ATTEMPT,
-    Channel.SDR_OUTREACH: ActivityKind.EMAIL_SENT,
-    Channel.CONTENT: ActivityKind.EMAIL_SENT,
-    Channel.WEB_PERSONALISATION: ActivityKind.WEB_VISIT,
-}
-_JOURNEY_ORDER = {stage: i for i, stage in enumerate(JourneyStage.values)}
 
 
 @dataclass(frozen=True)
@@ -48,24 +28,47 @@ class TaskRunResult:
     advanced: int
 
 
-def run_playbooks(*, now: dt.datetime | None = None) -> TaskRunResult:
-    """Advance enrolments whose account reached the stage's exit, then create due tasks."""
+def run_playbooks(
+    *, now: dt.datetime | None = None, playbook_id: int | None = None
+) -> TaskRunResult:
+    """Advance enrolments whose account reached the stage's exit, then create due tasks.
+
+    `playbook_id` limits both to one playbook (the job queued when it is activated or enrolled).
+    """
     now = now or timezone.now()
-    advanced = advance_enrolments(now=now)
-    created = generate_due_tasks(now=now)
+    advanced = advance_enrolments(now=now, playbook_id=playbook_id)
+    created = generate_due_tasks(now=now, playbook_id=playbook_id)
     return TaskRunResult(created=created, advanced=advanced)
 
 
-def _running_enrolments():
-    return Enrolment.objects.filter(
+def _running_enrolments(playbook_id: int | None = None):
+    enrolments = Enrolment.objects.filter(
         status=EnrolmentStatus.ACTIVE, playbook__status=PlaybookStatus.ACTIVE
     )
+    return enrolments if playbook_id is None else enrolments.filter(playbook_id=playbook_id)
 
 
-def generate_due_tasks(*, now: dt.datetime) -> int:
-    """One task per (enrolment, step) once due; the unique key makes re-runs create nothing."""
+def catch_up_grace() -> dt.timedelta:
+    """How late a task may be created and keep its nominal due date: one generation interval."""
+    return dt.timedelta(minutes=settings.ABM_TASK_GENERATION_MINUTES)
+
+
+def due_at_for(nominal: dt.datetime, *, now: dt.datetime) -> dt.datetime:
+    """The catch-up rule: a step created within one generation interval of its nominal date
+    keeps it; one that would be born overdue by more (the playbook was paused, the run was
+    late) is due when it is created."""
+    return nominal if nominal >= now - catch_up_grace() else now
+
+
+def generate_due_tasks(*, now: dt.datetime, playbook_id: int | None = None) -> int:
+    """One task per (enrolment, step) once due; the unique key makes re-runs create nothing.
+
+    Only the steps of the stage the enrolment is in: a stage the account has not entered
+    creates nothing, and one it left creates nothing more.
+    """
+    running = _running_enrolments(playbook_id)
     due_steps = (
-        Step.objects.filter(stage__in=_running_enrolments().values("current_stage"))
+        Step.objects.filter(stage__in=running.values("current_stage"))
         .select_related("stage__playbook__owner")
         .order_by("stage_id", "order", "id")
     )
@@ -73,20 +76,16 @@ def generate_due_tasks(*, now: dt.datetime) -> int:
     for step in due_steps:
         steps_by_stage.setdefault(step.stage_id, []).append(step)
     existing = set(
-        Task.objects.filter(enrolment__in=_running_enrolments()).values_list(
-            "enrolment_id", "step_id"
-        )
+        Task.objects.filter(enrolment__in=running).values_list("enrolment_id", "step_id")
     )
-    enrolments = (
-        _running_enrolments().select_related("account__owner").prefetch_related("account__contacts")
-    )
+    enrolments = running.select_related("account__owner").prefetch_related("account__contacts")
     tasks = []
     for enrolment in enrolments.iterator(chunk_size=2_000):
         for step in steps_by_stage.get(enrolment.current_stage_id, []):
-            due_at = enrolment.entered_stage_at + dt.timedelta(days=step.day_offset)
-            if due_at > now or (enrolment.pk, step.pk) in existing:
+            nominal = enrolment.entered_stage_at + dt.timedelta(days=step.day_offset)
+            if nominal > now or (enrolment.pk, step.pk) in existing:
                 continue
-            tasks.append(_task_for(enrolment, step, due_at))
+            tasks.append(_task_for(enrolment, step, due_at_for(nominal, now=now)))
     # ignore_conflicts: a concurrent beat run that got there first is not an error.
     Task.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=2_000)
     return len(tasks)
@@ -133,28 +132,23 @@ def target_contact(contacts: list, *, buying_role: str = "", seniority: str = ""
     return None
 
 
-def advance_enrolments(*, now: dt.datetime) -> int:
-    """Move each enrolment past every stage whose exit journey stage its account has reached."""
+def advance_enrolments(*, now: dt.datetime, playbook_id: int | None = None) -> int:
+    """Move each enrolment to the stage its account is in now (playbooks.readiness.entry_index):
+    past every stage whose exit journey stage the account has reached, never backwards."""
+    active = Stage.objects.filter(playbook__status=PlaybookStatus.ACTIVE)
+    if playbook_id is not None:
+        active = active.filter(playbook_id=playbook_id)
     stages_by_playbook: dict[int, list[Stage]] = {}
-    for stage in Stage.objects.filter(playbook__status=PlaybookStatus.ACTIVE).order_by(
-        "playbook_id", "order", "id"
-    ):
+    for stage in active.order_by("playbook_id", "order", "id"):
         stages_by_playbook.setdefault(stage.playbook_id, []).append(stage)
     moved = 0
-    enrolments = _running_enrolments().annotate(account_stage=F("account__stage"))
+    enrolments = _running_enrolments(playbook_id).annotate(account_stage=F("account__stage"))
     for enrolment in enrolments.iterator(chunk_size=2_000):
         stages = stages_by_playbook.get(enrolment.playbook_id, [])
-        reached = _JOURNEY_ORDER.get(enrolment.account_stage, -1)
         index = next((i for i, s in enumerate(stages) if s.pk == enrolment.current_stage_id), None)
         if index is None:
             continue
-        target = index
-        while (
-            target < len(stages)
-            and stages[target].exit_stage
-            and _JOURNEY_ORDER[stages[target].exit_stage] <= reached
-        ):
-            target += 1
+        target = max(index, entry_index(stages, enrolment.account_stage))
         if target == index:
             continue
         with transaction.atomic():
@@ -169,44 +163,3 @@ def advance_enrolments(*, now: dt.datetime) -> int:
                 )
         moved += 1
     return moved
-
-
-def task_complete(*, task: Task, by, notes: str = "", at: dt.datetime | None = None) -> Activity:
-    """Mark the task done and record what was done on the account's timeline, once; `at`
-    (default: now) is when it was done."""
-    at = at or timezone.now()
-    with transaction.atomic():
-        task = Task.objects.select_for_update(of=("self",)).select_related("step").get(pk=task.pk)
-        # The contact the step spoke to, chosen as when the task was generated (the task keeps only
-        # the rendered text), so the timeline names the person and their seniority weighs in.
-        contact = (
-            _target_contact(list(Contact.objects.filter(account_id=task.account_id)), task.step)
-            if task.step
-            else None
-        )
-        activity, _ = Activity.objects.get_or_create(
-            source=ActivitySource.TASK,
-            external_id=f"task-{task.pk}",
-            defaults={
-                "account_id": task.account_id,
-                "contact": contact,
-                "channel": task.channel,
-                "kind": _COMPLETION_KIND[task.channel],
-                "direction": Direction.OUTBOUND,
-                "occurred_at": at,
-                "cost": task.step.unit_cost if task.step else 0,
-                "step": task.step,
-                "notes": notes,
-            },
-        )
-        if task.status != TaskStatus.DONE:
-            task.status, task.completed_at, task.completed_by = TaskStatus.DONE, at, by
-            task.save(update_fields=["status", "completed_at", "completed_by"])
-            request_recompute(reason=f"task #{task.pk} completed")
-    return activity
-
-
-def task_skip(*, task: Task, by, at: dt.datetime | None = None) -> None:
-    Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        status=TaskStatus.SKIPPED, completed_at=at or timezone.now(), completed_by=by
-    )

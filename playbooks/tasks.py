@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from metrics.runs import TRANSIENT_ERRORS, execute_run
+
 
 @shared_task(name="playbooks.generate_due_tasks")
 def generate_due_tasks() -> dict:
@@ -8,3 +10,19 @@ def generate_due_tasks() -> dict:
 
     result = run_playbooks()
     return {"created": result.created, "advanced": result.advanced}
+
+
+@shared_task(
+    bind=True,
+    name="playbooks.generate_tasks",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def generate_tasks(self, run_id: int) -> dict | None:
+    """The tasks due now for an activation, enrolment or stage entry (playbooks/task_generation.py).
+    Idempotent by its MetricRun row and by the (enrolment, step) unique key on tasks."""
+    from playbooks.task_generation import tasks_generate
+
+    return execute_run(run_id, lambda run: tasks_generate(run=run), task_id=self.request.id)

@@ -84,6 +84,53 @@ def eager_tasks():
     app.conf.task_always_eager = before
 
 
+@pytest.fixture(scope="session")
+def stack_template(tmp_path_factory):
+    """A migrated SQLite file that each embedded stack starts from (tests/embedded_stack.py)."""
+    from tests.embedded_stack import migrated_database
+
+    return migrated_database(tmp_path_factory.mktemp("stack-template"))
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(stack_template, tmp_path_factory):
+    """The default mode as `make run` starts it (web, worker, beat, filesystem broker) on a
+    seeded demo of 40 accounts; `.url` is its base URL. Shared by the session's tests.
+
+    Recomputes wait 2 s for more changes (30 s by default) so tests see their effect soon.
+    """
+    from tests.embedded_stack import Stack
+
+    stack = Stack(
+        tmp_path_factory.mktemp("embedded-stack"),
+        stack_template,
+        ABM_RECOMPUTE_DEBOUNCE_SECONDS="2",
+    )
+    stack.manage("seed_demo", "--accounts", "40")
+    try:
+        yield stack.start()
+    finally:
+        stack.kill()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_in_process_on_the_sqlite_leg():
+    """Without REDIS_URL the suite runs tasks in-process and sends nothing to var/broker/.
+
+    The application itself never runs tasks eagerly: tests/test_embedded_stack.py starts the
+    default mode's real worker and beat. The Redis leg keeps its broker and its worker tests.
+    """
+    if settings.REDIS_URL:
+        yield
+        return
+    from abm.celery import app
+
+    before = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = True, "memory://"
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = before
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_stale_messages():
     """Drop task messages an earlier run left queued (their run ids would match new rows)."""

@@ -19,7 +19,7 @@ from abm.seeding.task_completion import complete_tasks
 from accounts.models import Account, JourneyStage, Opportunity, OpportunityStage
 from metrics.models import BudgetLine, JourneyStageChange
 from playbooks.models import Activity, Enrolment, EnrolmentStatus, Task, TaskStatus
-from playbooks.tasking import task_complete
+from playbooks.task_completion import task_complete
 
 TODAY = "2025-06-01"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

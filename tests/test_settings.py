@@ -76,5 +76,26 @@ def test_every_scheduled_job_names_a_registered_task():
         assert entry["task"] in app.tasks
 
 
-def test_tasks_run_in_process_without_redis():
-    assert settings.CELERY_TASK_ALWAYS_EAGER is (not settings.REDIS_URL)
+def test_tasks_never_run_in_process_outside_the_test_suite():
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
+
+
+def test_without_redis_the_broker_is_a_folder_under_var(monkeypatch, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    code = (
+        "from django.conf import settings as s; from pathlib import Path; "
+        "o = s.CELERY_BROKER_TRANSPORT_OPTIONS; "
+        "print(s.CELERY_BROKER_URL, s.CELERY_WORKER_CONCURRENCY, s.CELERY_TASK_ALWAYS_EAGER, "
+        "Path(o['data_folder_in']).is_dir(), o['data_folder_in'] == o['data_folder_out'], "
+        "o['polling_interval'] <= 0.5)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env={**env, "ABM_BROKER_DIR": str(tmp_path / "broker")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split()[-6:] == ["abmfs://localhost/", "1", "False", *["True"] * 3]
+    assert (tmp_path / "broker" / "queue").is_dir()

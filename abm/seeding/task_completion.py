@@ -14,7 +14,8 @@ from django.db import connection
 from abm.lib.channels import Direction
 from accounts.models import Contact
 from playbooks.models import Activity, ActivitySource, Task, TaskStatus
-from playbooks.tasking import _COMPLETION_KIND, target_contact
+from playbooks.task_completion import COMPLETION_KIND
+from playbooks.tasking import target_contact
 
 
 def complete_tasks(done: list[tuple[Task, datetime]]) -> list[Activity]:
@@ -43,7 +44,7 @@ def complete_tasks(done: list[tuple[Task, datetime]]) -> list[Activity]:
                 account_id=task.account_id,
                 contact=contact,
                 channel=task.channel,
-                kind=_COMPLETION_KIND[task.channel],
+                kind=COMPLETION_KIND[task.channel],
                 direction=Direction.OUTBOUND,
                 occurred_at=at,
                 cost=step.unit_cost if step else 0,

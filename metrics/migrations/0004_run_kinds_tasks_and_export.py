@@ -5,24 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0003_metric_run_outbox_and_claiming_task'),
+        ("metrics", "0003_metric_run_outbox_and_claiming_task"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='metricrun',
-            name='metric_run_kind_valid',
+            model_name="metricrun",
+            name="metric_run_kind_valid",
         ),
         migrations.AlterField(
-            model_name='metricrun',
-            name='kind',
-            field=models.CharField(choices=[('full', 'Full recompute'), ('incremental', 'Incremental recompute'), ('icp_rescore', 'ICP re-score'), ('import', 'CSV import'), ('tasks', 'Task generation'), ('export', 'CSV export')], max_length=16),
+            model_name="metricrun",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("full", "Full recompute"),
+                    ("incremental", "Incremental recompute"),
+                    ("icp_rescore", "ICP re-score"),
+                    ("import", "CSV import"),
+                    ("tasks", "Task generation"),
+                    ("export", "CSV export"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='metricrun',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['full', 'incremental', 'icp_rescore', 'import', 'tasks', 'export'])), name='metric_run_kind_valid'),
+            model_name="metricrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        ["full", "incremental", "icp_rescore", "import", "tasks", "export"],
+                    )
+                ),
+                name="metric_run_kind_valid",
+            ),
         ),
     ]

@@ -1,6 +1,8 @@
 // The goal form's live SMART check: sends what the form holds to /metrics/goals/check/ (debounced)
-// and shows each rule, the previous period's baseline and the target's unit. Also adds milestone
-// rows from the formset's empty form. The server validates again on submit.
+// and shows each rule, the previous period's baseline and the target's unit. A failing or warning
+// rule is also said beside the field it concerns, once the person has worked on that part of the
+// form (or submitted it). Also adds milestone rows from the formset's empty form. The server
+// validates again on submit.
 (() => {
   const DEBOUNCE_MS = 350;
   const FIELDS = [
@@ -13,6 +15,16 @@
     "start_date",
     "end_date",
   ];
+  // A reason shows beside its field once any field of the same part of the form was used.
+  const RELATED = {
+    name: ["name"],
+    metric: ["metric"],
+    target: ["target", "metric"],
+    owner: ["owner"],
+    scope_tiers: ["scope_tiers", "scope_playbook", "scope_owner"],
+    start_date: ["start_date", "end_date"],
+    end_date: ["start_date", "end_date"],
+  };
   const LEVEL_TEXT = { ok: "passes", warning: "warning", error: "fails", pending: "pending" };
   const SUMMARY = {
     smart: ["chip-on_track", "SMART"],
@@ -27,6 +39,9 @@
 
   function query(form) {
     const params = new URLSearchParams();
+    if (form.dataset.goal) {
+      params.append("goal", form.dataset.goal);
+    }
     for (const name of FIELDS) {
       const field = form.elements.namedItem(name);
       if (field && field.value) {
@@ -48,6 +63,53 @@
     const helpText = form.querySelector("[data-unit-help]");
     if (helpText) {
       helpText.textContent = help;
+    }
+  }
+
+  function showInline(form, checks, touched) {
+    for (const old of form.querySelectorAll("[data-live-check]")) {
+      old.remove();
+    }
+    const submitted = "submitted" in form.dataset || Boolean(form.dataset.goal);
+    const reasons = {};
+    for (const check of checks) {
+      if (check.field && (check.level === "error" || check.level === "warning")) {
+        (reasons[check.field] ||= []).push(check);
+      }
+    }
+    for (const field of new Set([...Object.keys(RELATED), ...Object.keys(reasons)])) {
+      const errors = document.getElementById(`id_${field}_error`);
+      if (!errors) {
+        continue;
+      }
+      const used = (RELATED[field] || [field]).some((name) => touched.has(name));
+      // The server's reasons from the last submit stand until that part of the form changes.
+      if (errors.children.length && !used) {
+        continue;
+      }
+      if (used) {
+        errors.replaceChildren();
+        errors.closest(".has-error")?.classList.remove("has-error");
+      }
+      if (!used && !submitted) {
+        continue;
+      }
+      for (const check of reasons[field] || []) {
+        const reason = document.createElement("p");
+        reason.className = `field-check is-${check.level}${check.strong ? " is-strong" : ""}`;
+        reason.id = `id_${field}_check_${check.rule}`;
+        reason.dataset.liveCheck = check.rule;
+        reason.setAttribute("data-testid", `reason-${check.rule}`);
+        reason.textContent = `${check.label}: ${check.message}`;
+        errors.after(reason);
+        const input = form.elements.namedItem(field);
+        if (input && input.setAttribute) {
+          const described = (input.getAttribute("aria-describedby") || "")
+            .split(" ")
+            .filter((id) => id && !id.startsWith(`id_${field}_check_`));
+          input.setAttribute("aria-describedby", [...described, reason.id].join(" "));
+        }
+      }
     }
   }
 
@@ -91,6 +153,7 @@
     const problem = panel.querySelector("[data-check-error]");
     let timer = null;
     let controller = null;
+    const touched = new Set();
 
     const check = async () => {
       controller?.abort();
@@ -109,6 +172,7 @@
         }
         problem.hidden = true;
         render(panel, body);
+        showInline(form, body.checks, touched);
       } catch (error) {
         if (error.name !== "AbortError") {
           problem.textContent = "The check could not run; the goal is checked again when saved.";
@@ -116,7 +180,10 @@
         }
       }
     };
-    const schedule = () => {
+    const schedule = (event) => {
+      if (event?.target?.name) {
+        touched.add(event.target.name);
+      }
       showUnit(form, units);
       clearTimeout(timer);
       timer = setTimeout(check, DEBOUNCE_MS);

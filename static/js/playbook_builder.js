@@ -48,3 +48,13 @@ document.addEventListener("input", (event) => {
     event.target.removeAttribute("aria-invalid");
   }
 });
+
+// Cancel on a new step's form: the step was never saved, so the form just goes away.
+document.addEventListener("click", (event) => {
+  const cancel = event.target.closest("[data-cancel-new-step]");
+  if (!cancel) {
+    return;
+  }
+  event.preventDefault();
+  cancel.closest("tr")?.remove();
+});

@@ -1,6 +1,7 @@
 """The account page: what it shows, and to whom."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -165,3 +166,25 @@ def test_an_empty_account_says_what_to_do_in_each_section(client, maria):
     assert "No opportunities yet" in html
     assert "No activity recorded yet" in html
     assert 'id="timeline"' not in html
+
+
+def test_the_fit_rows_add_up_to_the_fit_shown(client, alice):
+    # 37.5 + 37.5 + 18 = 93: rounded one by one the rows used to read 38 + 38 + 18 = 94.
+    acme = account(
+        alice,
+        "Acme",
+        fit_score=93.0,
+        fit_breakdown=[
+            {"criterion": "industry", "weight": 3, "match": 1.0, "value": "Software"},
+            {"criterion": "country", "weight": 3, "match": 1.0, "value": "Germany"},
+            {"criterion": "employees", "weight": 2, "match": 0.72, "value": 700},
+        ],
+    )
+    client.force_login(alice)
+
+    html = page(client, acme).content.decode()
+
+    shown = re.findall(r'data-testid="fit-contribution">\+(\d+)<', html)
+    assert [int(n) for n in shown] == [38, 37, 18]
+    assert '<span class="meta">93 / 100</span>' in html
+    assert "of 37.5" not in html

@@ -44,7 +44,7 @@ def var_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def in_process_tasks(request, monkeypatch):
-    """Tasks run here, as without REDIS_URL, even on the leg with a broker (but a real worker)."""
+    """Tasks run here, as on the SQLite leg, even on the leg with a broker (but a real worker)."""
     if request.node.get_closest_marker("worker"):
         return
     for task in (import_csv, rescore_fit):

@@ -35,7 +35,7 @@ def var_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def in_process_tasks(monkeypatch):
-    """Tasks run here, as without REDIS_URL, even on the leg with a broker."""
+    """Tasks run here, as on the SQLite leg, even on the leg with a broker."""
     for task in (import_csv, rescore_fit):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
 

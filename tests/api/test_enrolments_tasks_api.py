@@ -26,8 +26,12 @@ def running_playbook(maria, name="Land") -> Playbook:
     """Active, no holdout, a sales call and a marketing email due on entering the first stage."""
     playbook = building.playbook_create(name=name, by=maria, holdout_share=0)
     stage = playbook.stages.order_by("order").first()
-    building.step_add(stage=stage, by=maria, channel="phone", owner_role="sales", day_offset=0)
-    building.step_add(stage=stage, by=maria, channel="email", owner_role="marketing", day_offset=0)
+    building.step_add(
+        stage=stage, by=maria, channel="phone", owner_role="sales", day_offset=0, subject="Call"
+    )
+    building.step_add(
+        stage=stage, by=maria, channel="email", owner_role="marketing", day_offset=0, subject="Hi"
+    )
     return lifecycle.playbook_activate(playbook=playbook, by=maria)
 
 

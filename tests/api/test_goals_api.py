@@ -5,11 +5,15 @@ from decimal import Decimal
 
 import pytest
 
+from metrics.goal_smart import period_label
 from metrics.models import Goal, GoalMilestone
 from tests.api.api_calls import error_of, ids
 from tests.factories import GoalFactory
+from tests.metrics.goal_books import END, START, playbook_book, win_rate_book
 
 URL = "/api/goals/"
+# Goals must end after today (Timely): they are set for next year.
+Y = dt.datetime.now(tz=dt.UTC).year + 1
 
 
 def goal_body(owner, **fields) -> dict:
@@ -20,8 +24,8 @@ def goal_body(owner, **fields) -> dict:
         "metric": "pipeline_created",
         "scope_tiers": [1],
         "target": "2000000",
-        "start_date": "2026-01-01",
-        "end_date": "2026-03-31",
+        "start_date": f"{Y}-01-01",
+        "end_date": f"{Y}-03-31",
         **fields,
     }
 
@@ -31,8 +35,8 @@ def test_a_director_sets_a_goal_with_milestones(api, diana):
         diana,
         team="sales",
         milestones=[
-            {"date": "2026-02-28", "value": "1200000"},
-            {"date": "2026-01-31", "value": "500000"},
+            {"date": f"{Y}-02-28", "value": "1200000"},
+            {"date": f"{Y}-01-31", "value": "500000"},
         ],
         current_value="99",  # read-only: the recompute writes it
     )
@@ -42,12 +46,12 @@ def test_a_director_sets_a_goal_with_milestones(api, diana):
     assert response.status_code == 201, response.content
     goal = Goal.objects.get(pk=response.json()["id"])
     assert (goal.team, goal.created_by, goal.target) == ("sales", diana, Decimal("2000000"))
-    assert goal.status
+    assert goal.status == ""  # measured at once, and blank until its period starts
     assert goal.computed_at is not None
     assert goal.current_value == Decimal("0")
     assert response.json()["milestones"] == [
-        {"date": "2026-01-31", "value": "500000.0000"},
-        {"date": "2026-02-28", "value": "1200000.0000"},
+        {"date": f"{Y}-01-31", "value": "500000.0000"},
+        {"date": f"{Y}-02-28", "value": "1200000.0000"},
     ]
 
 
@@ -60,12 +64,12 @@ def test_a_director_sets_a_goal_with_milestones(api, diana):
         ({"target": "0"}, "target", "above zero"),
         ({"metric": "win_rate", "target": "1.5"}, "target", "at most 100%"),
         ({"metric": None}, "metric", "choose a metric"),
-        ({"milestones": [{"date": "2026-05-01", "value": "1"}]}, "milestones", "outside"),
+        ({"milestones": [{"date": f"{Y}-05-01", "value": "1"}]}, "milestones", "outside"),
         (
             {
                 "milestones": [
-                    {"date": "2026-01-31", "value": "9"},
-                    {"date": "2026-02-28", "value": "1"},
+                    {"date": f"{Y}-01-31", "value": "9"},
+                    {"date": f"{Y}-02-28", "value": "1"},
                 ]
             },
             "milestones",
@@ -90,7 +94,7 @@ def test_a_rate_is_a_fraction(api, diana):
             diana,
             metric="win_rate",
             target="0.35",
-            milestones=[{"date": "2026-02-01", "value": "0.2"}],
+            milestones=[{"date": f"{Y}-02-01", "value": "0.2"}],
         ),
         format="json",
     )
@@ -127,14 +131,14 @@ def test_a_rep_reads_the_goals_that_cover_their_accounts(api, alice, bob, diana)
 
 def test_a_patch_keeps_the_milestones_unless_sent(api, diana):
     client = api(diana)
-    body = goal_body(diana, milestones=[{"date": "2026-01-31", "value": "500000"}])
+    body = goal_body(diana, milestones=[{"date": f"{Y}-01-31", "value": "500000"}])
     pk = client.post(URL, body, format="json").json()["id"]
 
     renamed = client.patch(f"{URL}{pk}/", {"name": "$2.5M pipeline"}, format="json")
     cleared = client.patch(f"{URL}{pk}/", {"milestones": []}, format="json")
 
     assert renamed.status_code == 200, renamed.content
-    assert renamed.json()["milestones"] == [{"date": "2026-01-31", "value": "500000.0000"}]
+    assert renamed.json()["milestones"] == [{"date": f"{Y}-01-31", "value": "500000.0000"}]
     assert cleared.json()["milestones"] == []
     assert Goal.objects.get().name == "$2.5M pipeline"
 
@@ -199,3 +203,54 @@ def test_the_goal_list_takes_flat_queries(api, diana, count, django_assert_max_n
 
     assert len(ids(response)) == count
     assert all(len(row["milestones"]) == 1 for row in response.json()["results"])
+
+
+# --- The stricter SMART rules of issue #14, as the form applies them -------------------------
+
+
+def test_a_goal_for_a_past_quarter_is_a_400_on_the_end_date(api, diana):
+    body = goal_body(diana, start_date="2025-01-01", end_date="2025-03-31")
+
+    error = error_of(api(diana).post(URL, body, format="json"), 400)
+
+    assert any("a report, not a goal" in m for m in error["fields"]["end_date"]), error
+
+
+def test_a_win_rate_below_the_baseline_is_a_400_on_the_target(api, diana):
+    win_rate_book()
+    body = goal_body(
+        diana,
+        metric="win_rate",
+        target="0.35",
+        start_date=START.isoformat(),
+        end_date=END.isoformat(),
+    )
+
+    error = error_of(api(diana).post(URL, body, format="json"), 400)
+
+    assert error["fields"]["target"] == [
+        "Attainable: A target of 35.0% is no improvement on the baseline, 70.0% in "
+        f"{period_label(START - dt.timedelta(days=90), START - dt.timedelta(days=1))}: win rate "
+        "should rise. Set a target above the baseline."
+    ]
+    assert not Goal.objects.exists()
+
+
+def test_a_target_beyond_the_record_is_saved_with_its_warning_in_the_answer(api, diana):
+    playbook = playbook_book()
+    body = goal_body(
+        diana,
+        scope_tiers=[],
+        scope_playbook=playbook.pk,
+        target="500000000",
+        start_date=START.isoformat(),
+        end_date=END.isoformat(),
+    )
+
+    response = api(diana).post(URL, body, format="json")
+
+    assert response.status_code == 201, response.content
+    (attainable,) = [w for w in response.json()["smart_warnings"] if w.startswith("Attainable")]
+    assert "the best equal period on record ($120,000" in attainable
+    read = api(diana).get(f"{URL}{response.json()['id']}/").json()
+    assert read["smart_warnings"] == []

@@ -30,7 +30,7 @@ def test_director_reads_roi_filters_drills_down_and_exports(
 
     expect(page).to_have_url(re.compile(r"/metrics/director/$"))
     expect(page.get_by_role("heading", name="ROI dashboard")).to_be_visible()
-    expect(page.get_by_test_id("data-as-of")).to_contain_text("Data as of")
+    expect(page.get_by_test_id("data-as-of")).to_contain_text("Figures updated")
     for chart in CHARTS:
         expect(page.locator(f"#{chart} .main-svg").first).to_be_attached()
         assert _traces(page, chart) > 0, chart

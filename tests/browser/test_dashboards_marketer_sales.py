@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 from abm.models import User
 from accounts.models import Account
 from playbooks.models import Task
-from playbooks.tasking import run_playbooks, task_complete, task_skip
+from playbooks.task_completion import task_complete, task_skip
+from playbooks.tasking import run_playbooks
 
 pytestmark = pytest.mark.browser
 MARKETER_CHARTS = ("stages", "trend", "tasks", "money", "roi", "holdout")

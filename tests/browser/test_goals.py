@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from accounts.models import Account, Opportunity
 from metrics.models import Goal
 from metrics.recompute import recompute_all
+from tests.metrics.goal_books import playbook_book, win_rate_book
 
 pytestmark = pytest.mark.browser
 
@@ -118,4 +119,50 @@ def test_a_task_like_goal_is_refused_inline_with_the_difference_explained(
     expect(page.get_by_test_id("smart-timely")).to_have_class("smart-item is-error")
     screenshot(page, "goal_form_errors")
     assert not Goal.objects.exists()
+    assert console_errors == []
+
+
+def test_the_stricter_smart_rules_say_why_beside_the_field(
+    page, live_server, login, screenshot, diana, console_errors
+):
+    win_rate_book()  # 70 % won in the previous period
+    playbook_book()  # 8 accounts, best period on record $120,000
+    login(page, live_server, "diana")
+    page.goto(f"{live_server.url}/metrics/goals/new/")
+    form = page.get_by_test_id("goal-form")
+    form.get_by_label("Goal", exact=True).fill("Tier 1 win rate")
+    form.get_by_label("Outcome metric").select_option("win_rate")
+    form.get_by_label("Team").select_option("sales")
+    form.get_by_label("Owner").select_option(label="Diana (Director)")
+    form.get_by_label("Tier 1 (1:1)").check()
+    form.get_by_label("Start date").fill(START.isoformat())
+    form.get_by_label("End date").fill(END.isoformat())
+    form.get_by_label("Target").fill("35")
+
+    reason = form.locator("#id_target_check_attainable")
+    expect(reason).to_contain_text("A target of 35.0% is no improvement on the baseline, 70.0%")
+    expect(reason).to_have_class("field-check is-error")
+
+    form.get_by_label("Start date").fill("2025-01-01")
+    form.get_by_label("End date").fill("2025-03-31")
+    expect(form.locator("#id_end_date_check_timely")).to_contain_text("a report, not a goal")
+    screenshot(page, "goal_form_live_reasons")
+
+    form.get_by_role("button", name="Create goal").click()
+    expect(form.locator("#id_end_date_error")).to_contain_text("a report, not a goal")
+    assert not Goal.objects.exists()
+
+    form.get_by_label("Start date").fill(START.isoformat())
+    form.get_by_label("End date").fill(END.isoformat())
+    form.get_by_label("Outcome metric").select_option("pipeline_created")
+    form.get_by_label("Tier 1 (1:1)").uncheck()
+    form.get_by_label("Playbook").select_option(label="Eight accounts")
+    form.get_by_label("Target").fill("500000000")
+    warning = form.locator("#id_target_check_attainable")
+    expect(warning).to_contain_text("the best equal period on record ($120,000")
+    expect(warning).to_have_class("field-check is-warning is-strong")
+    expect(page.get_by_test_id("smart-check").get_by_text("SMART, with warnings")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    warning.scroll_into_view_if_needed()
+    screenshot(page, "goal_form_record_warning_390")
     assert console_errors == []

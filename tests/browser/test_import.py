@@ -33,7 +33,7 @@ def var_dir(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def in_process_tasks(monkeypatch):
-    """The live server runs tasks in-process, as without REDIS_URL, even on the broker leg."""
+    """The live server runs tasks in-process, as the SQLite leg does, even on the broker leg."""
     for task in (import_csv, rescore_fit):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Account, Contact
-from playbooks.models import Activity, Playbook, Task
+from playbooks.models import Activity, Playbook, Step, Task
 from playbooks.tasking import generate_due_tasks
 
 pytestmark = pytest.mark.browser
@@ -30,8 +30,9 @@ def _account(owner, name, tier, industry="Manufacturing", **extra) -> Account:
 
 @pytest.fixture
 def book(alice, bob, maria):
-    acme = _account(alice, "Acme Robotics", 1, stage="engaged", engagement_score=24.5)
-    brightline = _account(alice, "Brightline Health", 1, industry="Healthcare", stage="aware")
+    # Targeted: both enter Find, the first stage (a later journey stage would skip it).
+    acme = _account(alice, "Acme Robotics", 1, stage="targeted", engagement_score=24.5)
+    brightline = _account(alice, "Brightline Health", 1, industry="Healthcare", stage="targeted")
     _account(bob, "Cobalt Logistics", 2, industry="Logistics")
     for first, last, title, seniority, role in [
         ("Dana", "Reyes", "Chief Operating Officer", "c_level", "decision_maker"),
@@ -120,15 +121,15 @@ def _shot(screenshot, page, name: str) -> None:
 
 def _add_step(page, stage_index, channel, day, role, subject, body):
     page.get_by_test_id("stage").nth(stage_index).get_by_test_id("add-step").click()
-    form = page.get_by_test_id("step-form")
+    form = page.get_by_test_id("new-step-form")
     expect(form).to_be_visible()
     form.get_by_label("Channel").select_option(channel)
     form.get_by_label("Day", exact=True).fill(day)
     form.get_by_label("Done by").select_option(role)
     form.get_by_label("Subject").fill(subject)
     form.get_by_label("Body").fill(body)
-    form.get_by_role("button", name="Save step").click()
-    expect(page.get_by_test_id("step-form")).to_have_count(0)
+    form.get_by_role("button", name="Add step").click()
+    expect(page.get_by_test_id("new-step-form")).to_have_count(0)
 
 
 def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
@@ -173,7 +174,7 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
     # Steps: two per stage; the first body gets a merge field from the picker.
     first_stage, channel, day, role, subject, _ = STEPS[0]
     page.get_by_test_id("stage").nth(first_stage).get_by_test_id("add-step").click()
-    form = page.get_by_test_id("step-form")
+    form = page.get_by_test_id("new-step-form")
     form.get_by_label("Channel").select_option(channel)
     form.get_by_label("Day", exact=True).fill(day)
     form.get_by_label("Done by").select_option(role)
@@ -188,9 +189,10 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
         "Hi {{ contact.first_name }}, open with the benchmark for {{ account.name }}"
     )
     expect(form.get_by_test_id("preview")).to_contain_text("Unknown merge field")
-    form.get_by_role("button", name="Save step").click()
-    form = page.get_by_test_id("step-form")
+    form.get_by_role("button", name="Add step").click()
+    form = page.get_by_test_id("new-step-form")
     expect(form.locator(".has-error .field-error")).to_contain_text("Unknown merge field")
+    assert not Step.objects.filter(stage__playbook__name="Tier 1 expansion").exists()
     form.get_by_label("Subject").fill(subject)
     form.get_by_test_id("preview-account").select_option(label="Acme Robotics")
     expect(form.get_by_test_id("preview-subject")).to_have_text("Call Dana at Acme Robotics")
@@ -198,8 +200,8 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
         "Hi Dana, open with the benchmark for Acme Robotics"
     )
     _shot(screenshot, page, "playbook_step_preview")
-    form.get_by_role("button", name="Save step").click()
-    expect(page.get_by_test_id("step-form")).to_have_count(0)
+    form.get_by_role("button", name="Add step").click()
+    expect(page.get_by_test_id("new-step-form")).to_have_count(0)
     for step in STEPS[1:]:
         _add_step(page, *step)
     expect(page.get_by_test_id("step")).to_have_count(6)
@@ -236,16 +238,19 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
     expect(page.get_by_test_id("playbook-status")).to_have_text("Active")
 
     page.get_by_role("link", name=re.compile("^Enrolments")).click()
+    expect(page.get_by_test_id("holdout-warning")).to_contain_text("No holdout share can give")
     page.get_by_role("button", name="Enrol 2 matching accounts").click()
     expect(page.get_by_test_id("enrolled-count")).to_have_text("2")
     expect(page.get_by_test_id("enrolment")).to_have_count(2)
+    # Enrolling queued the task job (eager on this leg); its progress says when it is done.
+    expect(page.get_by_test_id("run-progress")).to_contain_text("Open My tasks")
     _shot(screenshot, page, "playbook_enrolments")
 
-    # The beat runs: the day-0 sales call becomes alice's task at each account.
+    # No beat, no other step: the day-0 sales call is already alice's task at each account.
     playbook = Playbook.objects.get(name="Tier 1 expansion")
     assert playbook.status == "active"
-    assert generate_due_tasks(now=timezone.now()) == 2
     assert set(Task.objects.values_list("assignee__username", flat=True)) == {"alice"}
+    assert generate_due_tasks(now=timezone.now()) == 0
 
     page.get_by_role("button", name="Log out").click()
     login(page, live_server, "alice")
@@ -295,3 +300,39 @@ def test_a_starter_reads_as_a_plan_and_clones_into_an_editable_draft(
     expect(page.get_by_test_id("audience-count")).to_have_text("2")
     copy = Playbook.objects.get(is_starter=False)
     assert copy.stages.count() == 4
+
+
+def test_add_step_is_a_form_that_saves_nothing_until_it_is_valid(
+    page, live_server, login, screenshot, maria, console_errors
+):
+    from playbooks.building import playbook_create
+
+    playbook = playbook_create(name="Blank check", by=maria, audience_tiers=[1])
+    login(page, live_server, "maria")
+    page.goto(f"{live_server.url}/playbooks/{playbook.pk}/")
+    find = page.get_by_test_id("stage").first
+
+    find.get_by_test_id("add-step").click()
+    form = page.get_by_test_id("new-step-form")
+    expect(form).to_be_visible()
+    form.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_test_id("new-step-form")).to_have_count(0)
+
+    find.get_by_test_id("add-step").click()
+    form = page.get_by_test_id("new-step-form")
+    form.get_by_role("button", name="Add step").click()
+    form = page.get_by_test_id("new-step-form")
+    expect(form).to_contain_text("No subject: it is the title of every task")
+    expect(form).to_contain_text("No body: an Email step needs the message to send")
+    expect(page.get_by_test_id("step")).to_have_count(0)
+    assert not Step.objects.filter(stage__playbook=playbook).exists()
+    _shot(screenshot, page, "playbook_new_step_errors")
+
+    form.get_by_label("Subject").fill("Hello {{ account.name }}")
+    form.get_by_label("Body").fill("Welcome.")
+    form.get_by_role("button", name="Add step").click()
+    expect(page.get_by_test_id("new-step-form")).to_have_count(0)
+    expect(page.get_by_test_id("step")).to_have_count(1)
+    expect(page.get_by_test_id("readiness")).to_contain_text("Ready to activate")
+    assert Step.objects.filter(stage__playbook=playbook).count() == 1
+    assert [e for e in console_errors if "422" not in e] == []

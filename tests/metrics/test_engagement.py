@@ -155,7 +155,35 @@ def test_spike_compares_last_week_with_the_four_weeks_before(rows, spike_ratio, 
         *[(kind, NOW - days * DAY, 1 if s else None, s) for kind, days, s in rows],
     )
 
-    result = score_accounts(frame, NOW, **SETTINGS, spike_ratio=spike_ratio)
+    # The ratio alone: the floor is tested below.
+    result = score_accounts(frame, NOW, **SETTINGS, spike_ratio=spike_ratio, spike_min_points=0)
+
+    assert bool(result.loc[0, "spike"]) is spike
+
+
+@pytest.mark.parametrize(
+    ("rows", "spike"),
+    [
+        # The case: a spike on engagement 0.1 (one ad impression after silence).
+        ([("ad_impression", 1)], False),
+        # 9 points after silence are more than 2x nothing, and still below the floor.
+        ([("email_reply", 1), ("email_open", 2)], False),
+        # Exactly 10 points in the last 7 days: a spike.
+        ([("form_fill", 1)], True),
+        # 10 points, but not 2x the weekly average of 20 (80 over the 4 weeks before): none.
+        (
+            [("form_fill", 1), ("meeting", 10), ("meeting", 12), ("meeting", 14), ("meeting", 16)],
+            False,
+        ),
+    ],
+)
+def test_a_spike_needs_ten_points_in_the_last_week(rows, spike):
+    frame = activities(
+        ("email_sent", NOW - 200 * DAY, None, None),  # keeps the account in the frame
+        *[(kind, NOW - days * DAY, None, None) for kind, days in rows],
+    )
+
+    result = score_accounts(frame, NOW, **SETTINGS, spike_ratio=2.0, spike_min_points=10.0)
 
     assert bool(result.loc[0, "spike"]) is spike
 

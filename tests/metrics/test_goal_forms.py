@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from metrics.goal_forms import GoalForm, MilestoneFormSet
 from metrics.goal_smart import TASK_EXPLANATION, is_task_like, smart_check
@@ -11,6 +12,8 @@ from metrics.models import Goal
 from tests.factories import GoalFactory, PlaybookFactory
 
 Q1 = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+# The form checks that a goal ends after today: its goals are set for next year's first quarter.
+NEXT_Q1 = (dt.date(timezone.now().year + 1, 1, 1), dt.date(timezone.now().year + 1, 3, 31))
 GOOD = {
     "name": "Tier 1 pipeline in Q1",
     "metric": "pipeline_created",
@@ -23,6 +26,7 @@ GOOD = {
     "end": Q1[1],
     "baseline": 200_000.0,
     "pace_limit": 3.0,
+    "today": dt.date(2025, 12, 1),
 }
 
 
@@ -101,8 +105,8 @@ def test_attainable_warns_with_the_number_above_three_times_the_baseline_pace():
     result = check("attainable", baseline=100_000.0)
 
     assert result.level == "warning"
-    assert "4.1x the baseline pace ($100,000 in Oct 1, 2025 – Dec 31, 2025)" in result.message
-    assert "more than 3x" in result.message
+    assert "4.1x the baseline pace ($100,000 in Q4 2025)" in result.message
+    assert "more than the 3x that is attainable" in result.message
 
 
 def test_attainable_passes_at_two_times_and_compares_rates_directly():
@@ -143,6 +147,9 @@ def test_timely_needs_a_start_before_the_end(start, end, words):
     assert words in result.message
 
 
+NEXT = {"start_date": NEXT_Q1[0], "end_date": NEXT_Q1[1]}
+
+
 # --- The form -------------------------------------------------------------------------------------
 
 
@@ -153,8 +160,8 @@ def form_data(user, **changes) -> dict:
         "owner": user.pk,
         "metric": "pipeline_created",
         "scope_tiers": ["1"],
-        "start_date": "2026-01-01",
-        "end_date": "2026-03-31",
+        "start_date": NEXT_Q1[0].isoformat(),
+        "end_date": NEXT_Q1[1].isoformat(),
         "target": "400000",
     }
     data.update(changes)
@@ -174,7 +181,7 @@ def test_the_form_accepts_a_smart_goal(diana):
         ({"name": "Write three blog posts"}, "name"),
         ({"scope_tiers": []}, "scope_tiers"),
         ({"owner": None}, "owner"),
-        ({"end_date": "2025-12-31"}, "end_date"),
+        ({"end_date": (NEXT_Q1[0] - dt.timedelta(days=1)).isoformat()}, "end_date"),
         ({"target": "0"}, "target"),
         ({"metric": "blog_posts"}, "metric"),
     ],
@@ -257,8 +264,8 @@ def test_milestones_that_make_no_sense_are_refused(rows, words):
 
 
 def test_parts_must_not_add_up_to_more_than_the_parent(diana):
-    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1, 2], target=400_000)
-    GoalFactory(owner=diana, team="sales", parent=parent, scope_tiers=[1], target=300_000)
+    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1, 2], target=400_000, **NEXT)
+    GoalFactory(owner=diana, team="sales", parent=parent, scope_tiers=[1], target=300_000, **NEXT)
 
     too_much = GoalForm(
         form_data(diana, scope_tiers=["2"], target="150000"),
@@ -279,10 +286,15 @@ def test_parts_must_not_add_up_to_more_than_the_parent(diana):
 
 
 def test_a_part_keeps_the_parents_metric_period_and_scope(diana):
-    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1], target=400_000)
+    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1], target=400_000, **NEXT)
 
     form = GoalForm(
-        form_data(diana, metric="revenue_won", scope_tiers=["2"], end_date="2026-04-30"),
+        form_data(
+            diana,
+            metric="revenue_won",
+            scope_tiers=["2"],
+            end_date=(NEXT_Q1[1] + dt.timedelta(days=30)).isoformat(),
+        ),
         instance=Goal(parent=parent),
         user=diana,
         parent=parent,
@@ -293,8 +305,8 @@ def test_a_part_keeps_the_parents_metric_period_and_scope(diana):
 
 
 def test_a_parent_cannot_drop_below_what_its_parts_add_up_to(diana):
-    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1, 2], target=400_000)
-    GoalFactory(owner=diana, team="sales", parent=parent, scope_tiers=[1], target=300_000)
+    parent = GoalFactory(owner=diana, team="sales", scope_tiers=[1, 2], target=400_000, **NEXT)
+    GoalFactory(owner=diana, team="sales", parent=parent, scope_tiers=[1], target=300_000, **NEXT)
 
     form = GoalForm(
         form_data(diana, scope_tiers=["1", "2"], target="250000"), instance=parent, user=diana

@@ -21,7 +21,7 @@ from metrics.models import AttributionCredit, BudgetLine, EngagementHistory
 from metrics.recompute import recompute_all
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import Activity, Enrolment, Task
-from playbooks.tasking import task_complete, task_skip
+from playbooks.task_completion import task_complete, task_skip
 from tests.conftest import make_user
 from tests.factories import (
     AccountFactory,

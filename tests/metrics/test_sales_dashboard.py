@@ -19,7 +19,7 @@ from metrics.models import AttributionCredit
 from metrics.recompute import recompute_all
 from metrics.sales_dashboard import PRIORITY_ROWS, sales_context
 from playbooks.models import Task
-from playbooks.tasking import task_complete
+from playbooks.task_completion import task_complete
 from tests.conftest import make_user
 from tests.factories import (
     AccountFactory,

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.logging_activity import activity_log
 from metrics.models import EngagementScore, MetricRun, RunKind, RunStatus
-from playbooks.tasking import task_complete
+from playbooks.task_completion import task_complete
 from tests.factories import AccountFactory, ContactFactory, TaskFactory
 
 

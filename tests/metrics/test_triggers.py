@@ -115,7 +115,7 @@ def test_a_full_run_in_the_queue_does_not_absorb_an_incremental_request(
         assert request_recompute(reason="import") is not None
 
 
-@pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="eager mode is the no-broker mode")
+@pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="the SQLite leg runs tasks eagerly")
 @pytest.mark.django_db
 def test_without_a_broker_the_run_happens_right_after_the_commit(
     django_capture_on_commit_callbacks,

@@ -43,7 +43,7 @@ def test_a_new_playbook_is_a_draft_with_the_four_default_stages(playbook, maria,
     assert [(s.name, s.exit_stage, s.order) for s in stages] == [
         (name, exit_stage, order) for order, (name, exit_stage) in enumerate(DEFAULT_STAGES)
     ]
-    assert [s.exit_stage for s in stages] == ["aware", "mqa", "opportunity", ""]
+    assert [s.exit_stage for s in stages] == ["aware", "mqa", "customer", ""]
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,13 @@ def test_cloning_copies_the_plan_but_not_the_enrolments_or_goal(ready, maria, ro
     ready.goal = GoalFactory(owner=maria)
     ready.budget, ready.holdout_share = 12_000, 0.2
     ready.save()
-    step_add(stage=ready.stages.get(name="Convert"), by=maria, channel="phone", day_offset=4)
+    step_add(
+        stage=ready.stages.get(name="Convert"),
+        by=maria,
+        channel="phone",
+        day_offset=4,
+        subject="Call",
+    )
     enrol_accounts(playbook=ready, account_ids=[AccountFactory().pk], seed=1)
     playbook_activate(playbook=ready, by=maria)
 

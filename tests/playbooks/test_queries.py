@@ -37,16 +37,18 @@ def build(size: int, *, marketer, rep) -> int:
 
 
 # Session and user, then per page: list = count + page; tasks = one aggregate + one query per due
-# group; detail = playbook, stages, steps, enrolment counts, audience count, readiness needs none
-# more, the forms' owners, goals and industries; cadence = playbook, stages, steps, counts;
-# enrolments = playbook, counts, audience count and not-yet-enrolled count, page count and rows;
+# group; detail = playbook, stages, steps, enrolment counts, audience count, readiness (enrolled
+# accounts per stage), the forms' owners, goals and industries, and for editors the holdout plan
+# (not-yet-enrolled count, group sizes); cadence = playbook, stages, steps, counts;
+# enrolments = playbook, counts, audience count and not-yet-enrolled count, page count and rows,
+# the latest task-generation run;
 # new = starters, their stages and steps.
 BOUNDS = {
     "playbooks:list": 4,
     "playbooks:tasks": 6,
-    "playbooks:detail": 10,
+    "playbooks:detail": 13,
     "playbooks:cadence": 6,
-    "playbooks:enrolments": 8,
+    "playbooks:enrolments": 9,
     "playbooks:new": 5,
 }
 NEEDS_PK = {"playbooks:detail", "playbooks:cadence", "playbooks:enrolments"}
