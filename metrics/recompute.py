@@ -113,9 +113,11 @@ def recompute_all(
     run: MetricRun | None = None,
     now: dt.datetime | None = None,
     rewrite_credits: bool = False,
+    queue_tasks: bool = True,
 ) -> dict:
     """Recompute everything as of ``now``; ``rewrite_credits`` rewrites every credit row
-    instead of those whose digest changed."""
+    instead of those whose digest changed. ``queue_tasks=False`` leaves out the task job that
+    stage changes queue (the demo seeder, computing as of a simulated day, runs its cadence)."""
     now = pd.Timestamp(now or timezone.now()).tz_convert("UTC")
     watch = Stopwatch()
     # Percents follow each phase's share of the time on 10 000 accounts (see the benchmark).
@@ -185,7 +187,7 @@ def recompute_all(
                 update_goal_progress(now=now.to_pydatetime())  # after this run's stage changes
             watch.start("commit")
         watch.stop("commit")
-        if len(changes):
+        if queue_tasks and len(changes):
             # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
             tasks_enqueue(reason=f"{len(changes):,} journey stage changes")
         with watch.phase("analyze"):

@@ -68,12 +68,14 @@ def enrol_accounts(
     by=None,
     seed=None,
     now: dt.datetime | None = None,
+    queue_tasks: bool = True,
 ) -> EnrolResult:
     """Enrol the accounts not enrolled yet; a share of them, drawn with `seed`, becomes holdout.
 
     Each account starts in the stage it is in by the exit rules (playbooks.readiness.entry_index),
     not always the first: an account that already has a deal skips Find and Nurture. The tasks
-    due now are created by a background job queued after the commit.
+    due now are created by a background job queued after the commit; `queue_tasks=False` is for
+    the demo seeder, which enrols at simulated dates and runs the cadence itself.
     """
     if seed is None:
         seed = int(np.random.default_rng().integers(0, 2**31 - 1))
@@ -116,7 +118,7 @@ def enrol_accounts(
             batch_size=2_000,
         )
         run = None
-        if len(new_ids) > len(held) and playbook.status == PlaybookStatus.ACTIVE:
+        if queue_tasks and len(new_ids) > len(held) and playbook.status == PlaybookStatus.ACTIVE:
             run = tasks_enqueue(playbook=playbook, by=by, reason="enrolled")
     return EnrolResult(
         enrolled=len(new_ids) - len(held),

@@ -79,6 +79,7 @@ def run_year(
                 by=marketer,
                 seed=wave.seed,
                 now=wave.at,
+                queue_tasks=False,
             )
         stage_now = _write_stages(frame, tier, opps, acc, stage_now, end_s, now)
         before = Task.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

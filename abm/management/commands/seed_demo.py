@@ -95,7 +95,9 @@ class Command(BaseCommand):
         started = perf_counter()
         # Recorded as a run, so the dashboards say what time the figures are as of.
         run_id = MetricRun.objects.create(kind=RunKind.FULL).pk
-        result = execute_run(run_id, lambda run: recompute_all(run=run, now=as_of))
+        result = execute_run(
+            run_id, lambda run: recompute_all(run=run, now=as_of, queue_tasks=False)
+        )
         if verbose:
             self.stdout.write(
                 f"computed metrics: {result['stage_changes']:,} journey stages, "
