@@ -331,6 +331,10 @@ ABM_GOAL_ATTAINABLE_PACE = envfloat("ABM_GOAL_ATTAINABLE_PACE", 3.0)
 ABM_GOAL_ON_TRACK_SHARE = envfloat("ABM_GOAL_ON_TRACK_SHARE", 0.9)
 ABM_GOAL_AT_RISK_SHARE = envfloat("ABM_GOAL_AT_RISK_SHARE", 0.7)
 ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Every stored amount is in this currency; imports convert others by the ExchangeRate table.
+ABM_REPORTING_CURRENCY = envstr("ABM_REPORTING_CURRENCY") or "USD"
+if not re.fullmatch(r"[A-Z]{3}", ABM_REPORTING_CURRENCY):
+    raise ImproperlyConfigured("ABM_REPORTING_CURRENCY must be an ISO 4217 code such as USD")
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)
