@@ -458,5 +458,3 @@ def date_parser(order: str) -> Callable[[str, str], dt.date]:
         return day
 
     return parse
-
-

@@ -529,7 +529,7 @@ def clean_rows(
         if spec.date:
             order = date_order(r.cells[index] for r in table.records if index < len(r.cells))
             parse = datetime_parser(order, tz) if spec.date == "datetime" else date_parser(order)
-        columns.append((index, name, _remembering(parse)))
+        columns.append((index, name, header, _remembering(parse)))
     rows: list[Row] = []
     rejects: list[Reject] = list(table.unreadable)
     for record in table.records:
@@ -546,12 +546,13 @@ def clean_rows(
             continue
         values: dict[str, Any] = {}
         errors: list[str] = []
-        for index, name, parse in columns:
+        for index, name, header, parse in columns:
             raw = cells[index].strip() if index < len(cells) else ""
             if not raw:
                 continue
             try:
-                values[name] = parse(raw, name)
+                # Reasons speak the file's own words: "Annual Revenue '£75.2m' ...".
+                values[name] = parse(raw, header)
             except CellError as exc:
                 errors.append(str(exc))
         if errors:

@@ -389,9 +389,7 @@ class ExchangeRate(models.Model):
         ordering = ["currency", "-date"]
         constraints = [
             models.UniqueConstraint(fields=["currency", "date"], name="exchange_rate_once_a_day"),
-            models.CheckConstraint(
-                condition=Q(usd_per_unit__gt=0), name="exchange_rate_positive"
-            ),
+            models.CheckConstraint(condition=Q(usd_per_unit__gt=0), name="exchange_rate_positive"),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_code"
             ),

@@ -33,3 +33,20 @@ def import_csv(self, run_id: int) -> dict | None:
     from accounts.import_jobs import import_job_execute
 
     return execute_run(run_id, lambda run: import_job_execute(run=run), task_id=self.request.id)
+
+
+@shared_task(
+    bind=True,
+    name="accounts.import_check",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def import_check(self, run_id: int) -> dict | None:
+    """Idempotent by its MetricRun row; it writes nothing but the run's result."""
+    from accounts.import_jobs import import_job_check_execute
+
+    return execute_run(
+        run_id, lambda run: import_job_check_execute(run=run), task_id=self.request.id
+    )

@@ -5,49 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('metrics', '0004_run_kinds_tasks_and_export'),
+        ("accounts", "0002_initial"),
+        ("metrics", "0004_run_kinds_tasks_and_export"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='annual_revenue_currency',
+            model_name="account",
+            name="annual_revenue_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AddField(
-            model_name='account',
-            name='annual_revenue_original',
+            model_name="account",
+            name="annual_revenue_original",
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='check_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='metrics.metricrun'),
+            model_name="importjob",
+            name="check_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="metrics.metricrun",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='amount_currency',
+            model_name="opportunity",
+            name="amount_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='amount_original',
+            model_name="opportunity",
+            name="amount_original",
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
         ),
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(help_text='ISO 4217 code, such as EUR or SEK.', max_length=3)),
-                ('date', models.DateField(help_text='The rate holds from this day until the next rate.')),
-                ('usd_per_unit', models.DecimalField(decimal_places=10, help_text='What one unit of the currency is worth in US dollars (EUR: about 1.08).', max_digits=20, verbose_name='USD per unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(help_text="ISO 4217 code, such as EUR or SEK.", max_length=3),
+                ),
+                (
+                    "date",
+                    models.DateField(help_text="The rate holds from this day until the next rate."),
+                ),
+                (
+                    "usd_per_unit",
+                    models.DecimalField(
+                        decimal_places=10,
+                        help_text="What one unit of the currency is worth in US dollars (EUR: about 1.08).",
+                        max_digits=20,
+                        verbose_name="USD per unit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['currency', '-date'],
-                'constraints': [models.UniqueConstraint(fields=('currency', 'date'), name='exchange_rate_once_a_day'), models.CheckConstraint(condition=models.Q(('usd_per_unit__gt', 0)), name='exchange_rate_positive'), models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='exchange_rate_currency_code')],
+                "ordering": ["currency", "-date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("currency", "date"), name="exchange_rate_once_a_day"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("usd_per_unit__gt", 0)), name="exchange_rate_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                        name="exchange_rate_currency_code",
+                    ),
+                ],
             },
         ),
     ]

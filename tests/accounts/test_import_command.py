@@ -118,7 +118,7 @@ def test_an_enqueued_import_runs_after_commit_and_reports_counts_and_rejects(
     assert job.rejects == [
         {
             "line": 3,
-            "reason": "annual_revenue '-5' must not be negative",
+            "reason": "AnnualRevenue '-5' must not be negative",
             "values": ["002B", '=HYPERLINK("http://evil")', "evil.com", "-5", "T2"],
         }
     ]
@@ -134,7 +134,7 @@ def test_the_rejects_csv_keeps_line_reason_and_original_columns_with_formulas_es
         ["line", "reason", "Id", "Account Name", "Website", "AnnualRevenue", "Tier"],
         [
             "3",
-            "annual_revenue '-5' must not be negative",
+            "AnnualRevenue '-5' must not be negative",
             "002B",
             '\'=HYPERLINK("http://evil")',
             "evil.com",
@@ -330,7 +330,7 @@ def test_the_command_prints_counts_the_first_rejects_and_the_rejects_file(root, 
     assert output.splitlines() == [
         f"accounts import #{job.pk} of companies.csv (utf-8, delimiter ';'): "
         "2 created, 0 updated, 0 unchanged, 1 rejected",
-        "  line 3: annual_revenue '-5' must not be negative",
+        "  line 3: AnnualRevenue '-5' must not be negative",
         f"rejected rows: {import_job_rejects_file(job)}",
     ]
     assert import_job_rejects_file(job).exists()
