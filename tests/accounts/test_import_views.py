@@ -464,7 +464,7 @@ def test_rejects_csv_has_line_reason_and_escaped_cells(client, maria, alice, com
         ["4", "unknown Owner 'nobody'", "003", "Gamma", "gamma.io", "100", "nobody"],
         [
             "6",
-            "duplicate of line 2 (same external_id '001')",
+            "duplicate of line 2 (same Id '001')",
             "001",
             "Acme",
             "acme.com",
