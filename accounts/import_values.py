@@ -94,7 +94,7 @@ def read_decimal(text: str, *, lone_dot_is_decimal: bool = False) -> Decimal | N
     if dots and commas:
         decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
         grouping = "," if decimal_mark == "." else "."
-        if text.count(decimal_mark) > 1:
+        if text.count(decimal_mark) > 1 or not _grouped(text.split(decimal_mark)[0], grouping):
             return None
         text = text.replace(grouping, "").replace(decimal_mark, ".")
     elif dots or commas:
@@ -105,11 +105,19 @@ def read_decimal(text: str, *, lone_dot_is_decimal: bool = False) -> Decimal | N
         )
         if mark == "." and lone_dot_is_decimal and text.count(mark) == 1:
             grouped = False
+        if text.count(mark) > 1 and not _grouped(text, mark):
+            return None  # "1.2.3" groups nothing
         text = text.replace(mark, "") if grouped else text.replace(mark, ".")
     try:
         return Decimal(text)
     except InvalidOperation:
         return None
+
+
+def _grouped(whole: str, mark: str) -> bool:
+    """Thousands groups: 1 to 3 digits, then groups of exactly three ("1,234,567")."""
+    first, *rest = whole.split(mark)
+    return 1 <= len(first) <= 3 and all(len(group) == 3 for group in rest)
 
 
 def split_sign(text: str) -> tuple[bool, str]:

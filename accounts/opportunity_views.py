@@ -38,6 +38,8 @@ CSV_COLUMNS = {
 ROW_FIELDS = (
     "name",
     "amount",
+    "amount_original",
+    "amount_currency",
     "stage",
     "source",
     "created_at",
