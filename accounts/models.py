@@ -127,7 +127,8 @@ class Account(models.Model):
     annual_revenue_original = models.DecimalField(
         max_digits=18, decimal_places=2, null=True, blank=True
     )
-    annual_revenue_currency = models.CharField(max_length=3, blank=True)
+    # db_default: loaders writing raw SQL (the demo seeding) leave these columns out.
+    annual_revenue_currency = models.CharField(max_length=3, blank=True, db_default="")
     country = models.CharField(max_length=64, blank=True)
     tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     owner = models.ForeignKey(
@@ -251,7 +252,7 @@ class Opportunity(models.Model):
     name = models.CharField(max_length=200)
     amount = models.DecimalField(max_digits=14, decimal_places=2)  # in the reporting currency
     amount_original = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
-    amount_currency = models.CharField(max_length=3, blank=True)
+    amount_currency = models.CharField(max_length=3, blank=True, db_default="")
     stage = models.CharField(
         max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.QUALIFICATION
     )
