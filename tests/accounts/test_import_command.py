@@ -35,6 +35,9 @@ ACCOUNTS_CSV = (
     "003C;Beta;beta.io;;3\n"
 )
 
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
+
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path) -> Path:
@@ -292,7 +295,7 @@ def test_only_marketers_and_admins_may_import(user, request, maria):
 
 
 @pytest.mark.parametrize("user", ["maria", "root"])
-def test_marketers_and_admins_may_import(user, request, tmp_path):
+def test_marketers_and_admins_may_import(user, request, tmp_path, db):
     by = request.getfixturevalue(user)
 
     job = import_file(kind="accounts", path=write(tmp_path, ACCOUNTS_CSV), by=by)

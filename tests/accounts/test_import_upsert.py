@@ -14,6 +14,9 @@ from tests.factories import AccountFactory, ActivityFactory, ContactFactory, Opp
 
 UTC = dt.UTC
 
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
+
 
 def run_import(kind: str, text: str, *, by, mapping=None, batch_size=None, progress=None):
     """(counts as a dict, {line: reason}) the way the job computes them."""

@@ -26,6 +26,9 @@ ACCOUNTS_CSV = (
 )
 SELECTED = {"Id": "external_id", "Account Name": "name", "Website": "domain"}
 
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
+
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path) -> Path:
