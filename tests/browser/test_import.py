@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.import_jobs import import_job_create, import_job_execute
 from accounts.models import Account, ImportJob
-from accounts.tasks import import_csv, rescore_fit
+from accounts.tasks import import_check, import_csv, rescore_fit
 from metrics.models import MetricRun, RunKind
 from metrics.runs import execute_run
 
@@ -34,7 +34,7 @@ def var_dir(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def in_process_tasks(monkeypatch):
     """The live server runs tasks in-process, as without REDIS_URL, even on the broker leg."""
-    for task in (import_csv, rescore_fit):
+    for task in (import_csv, import_check, rescore_fit):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
 
 
@@ -59,9 +59,13 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     assert page.get_by_label("Website").input_value() == "domain"
     assert page.get_by_label("Account Owner").input_value() == "owner"
     assert page.get_by_label("Industry", exact=True).input_value() == "industry"
-    bad_cell = page.get_by_test_id("preview-rows").locator("td.cell-error")
-    assert bad_cell.inner_text() == "-5"
-    assert "must not be negative" in bad_cell.get_attribute("title")
+    bad_cells = page.get_by_test_id("preview-rows").locator("td.cell-error")
+    assert bad_cells.all_inner_texts() == ["-5", "nobody"]
+    assert bad_cells.first.get_attribute("title") == "Annual Revenue '-5' must not be negative"
+    # The whole file was checked with the run's rules: the count the run will reach.
+    check = page.get_by_test_id("import-check")
+    expect(check).to_contain_text("5 rows")
+    expect(check).to_contain_text("3 will be rejected")
     screenshot(page, "import_mapping_preview")
 
     # Unmapping every key first shows what is missing, inline, without losing the choices.
@@ -90,7 +94,7 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     assert counts.locator("[data-count=rejected]").inner_text() == "3"
     rejects = page.get_by_test_id("import-rejects")
     assert rejects.locator("tbody tr td.num").all_inner_texts() == ["3", "4", "6"]
-    assert "unknown owner 'nobody'" in rejects.inner_text()
+    assert "unknown Account Owner 'nobody'" in rejects.inner_text()
     screenshot(page, "import_result")
 
     with page.expect_download() as downloading:
@@ -101,9 +105,9 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0][:3] == ["line", "reason", "Account ID"]
     assert [(row[0], row[1]) for row in rows[1:]] == [
-        ("3", "annual_revenue '-5' must not be negative"),
-        ("4", "unknown owner 'nobody'"),
-        ("6", "duplicate of line 2 (same external_id 'A-001')"),
+        ("3", "Annual Revenue '-5' must not be negative"),
+        ("4", "unknown Account Owner 'nobody'"),
+        ("6", "duplicate of line 2 (same Account ID 'A-001')"),
     ]
     assert rows[1][3] == '\'=HYPERLINK("http://evil.example","Click")'
     assert set(Account.objects.values_list("domain", flat=True)) == {
