@@ -174,3 +174,29 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     page.get_by_test_id("import-counts").wait_for()
     assert page.get_by_test_id("import-counts").locator("[data-count=rejected]").inner_text() == "3"
     assert console_errors == []
+
+
+def test_an_account_imported_in_kronor_shows_the_original_beside_dollars(
+    page, live_server, login, screenshot, maria, tmp_path, console_errors
+):
+    job = import_job_create(
+        kind="accounts",
+        upload=io.BytesIO(
+            b"Account Name,Website,Annual Revenue\nNordic,nordic.se,SEK 310 000 000\n"
+        ),
+        name="nordic.csv",
+        by=maria,
+    )
+    run = MetricRun.objects.create(kind=RunKind.IMPORT, params={"import_job": job.pk})
+    execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
+    nordic = Account.objects.get(domain="nordic.se")
+    login(page, live_server, "maria")
+    page.set_viewport_size({"width": 390, "height": 900})
+
+    page.goto(f"{live_server.url}/accounts/{nordic.pk}/")
+
+    revenue = page.get_by_test_id("annual-revenue")
+    expect(revenue).to_contain_text("SEK 310,000,000 (≈ $")
+    assert nordic.annual_revenue < 50_000_000  # converted, not read as dollars
+    screenshot(page, "account_revenue_in_kronor_390")
+    assert console_errors == []
