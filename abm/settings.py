@@ -367,6 +367,11 @@ ABM_IMPORT_MAX_BYTES = envint("ABM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 ABM_EXPORT_INLINE_MAX_ROWS = envint("ABM_EXPORT_INLINE_MAX_ROWS", 10_000)
 ABM_EXPORT_DIR = Path(envstr("ABM_EXPORT_DIR", str(VAR_DIR / "exports")))
 ABM_EXPORT_MAX_AGE_HOURS = envint("ABM_EXPORT_MAX_AGE_HOURS", 24)
+
+# Every stored amount is in this currency; imports convert others by the ExchangeRate table.
+ABM_REPORTING_CURRENCY = envstr("ABM_REPORTING_CURRENCY") or "USD"
+if not re.fullmatch(r"[A-Z]{3}", ABM_REPORTING_CURRENCY):
+    raise ImproperlyConfigured("ABM_REPORTING_CURRENCY must be an ISO 4217 code such as USD")
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)

@@ -4,6 +4,7 @@ from accounts.models import (
     ICP,
     Account,
     Contact,
+    ExchangeRate,
     ImportJob,
     Lead,
     Opportunity,
@@ -156,3 +157,14 @@ class ImportJobAdmin(admin.ModelAdmin):
     raw_id_fields = ("run",)
     list_select_related = ("uploaded_by",)
     readonly_fields = ("uploaded_at", "finished_at")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Rates the imports convert by; a new rate applies to amounts dated on or after it."""
+
+    list_display = ("currency", "date", "usd_per_unit")
+    list_filter = ("currency",)
+    date_hierarchy = "date"
+    search_fields = ("currency",)
+    ordering = ("currency", "-date")

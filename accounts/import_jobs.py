@@ -1,8 +1,12 @@
-"""CSV imports as jobs: store the upload, preview and map it, run it as a MetricRun.
+"""CSV imports as jobs: store the upload, preview and map it, check it, run it as a MetricRun.
 
 The upload is kept under var/imports/ with an ImportJob row (kind, mapping, counts, rejects); each
 run is a MetricRun, so the page shows a progress bar and a re-delivered task does nothing twice.
 Used alike by the upload pages, `manage.py import_csv` and the `accounts.import_csv` task.
+
+The check of the mapping page reads the whole file through the run's own path (`import_read`,
+then `upsert_rows` with dry_run), so the rows it says will be rejected are the rows the run
+rejects; only a database refusal at write time (a race with another import) can add to them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from abm.lib.db_stats import analyze
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts import importing
-from accounts.import_upsert import upsert_rows
+from accounts.import_upsert import Counts, upsert_rows
 from accounts.importing import ImportRefused, Preview, Reject
 from accounts.models import Account, Contact, ImportJob, ImportKind, Lead, Opportunity
 from metrics.models import MetricRun, RunKind
@@ -31,6 +35,8 @@ from metrics.runs import execute_run, run_enqueue, run_progress
 
 # A large import changes the table enough for the planner's row counts to mislead it.
 ANALYZE_AFTER_ROWS = 10_000
+# The check keeps this many of its rejects (the first lines) for the mapping page.
+CHECK_KEPT_REJECTS = 200
 
 IMPORT_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
 _COPY_CHUNK = 1024 * 1024
@@ -112,6 +118,80 @@ def _copy(upload: BinaryIO, target: Path, *, limit: int) -> int:
                 break  # check_size explains; no need to store the rest
             out.write(chunk)
     return written
+
+
+def import_labels(mapping: dict[str, str]) -> dict[str, str]:
+    """field -> the file's header, so reasons speak the file's words."""
+    return {field: header for header, field in mapping.items()}
+
+
+def import_read(
+    *, kind: str, data: bytes, mapping: dict[str, str], by, dry_run: bool, progress=None
+) -> tuple[Counts, list[Reject], importing.Parsed]:
+    """Every row of the file through the same rules: read and validate, then find, plan and
+    (unless `dry_run`) write. Counts include the rows refused while reading."""
+    parsed = importing.parse(data, kind, tz=timezone.get_default_timezone(), mapping=mapping)
+    if progress is not None and parsed.rows:
+        progress(0, len(parsed.rows))
+    counts, rejected = upsert_rows(
+        kind=kind,
+        rows=parsed.rows,
+        by=by,
+        progress=progress,
+        labels=import_labels(parsed.mapping),
+        dry_run=dry_run,
+    )
+    counts.rejected += len(parsed.rejects)
+    rejects = sorted(parsed.rejects + rejected, key=lambda reject: reject.line)
+    return counts, rejects, parsed
+
+
+def import_job_check_enqueue(
+    *, job: ImportJob, by, mapping: dict[str, str] | None = None
+) -> MetricRun:
+    """Queue the whole-file check of a mapping; ImportRefused when the mapping cannot work."""
+    from accounts.tasks import import_check
+
+    _check_allowed(by)
+    chosen = importing.check_mapping(
+        job.kind, job.headers, job.mapping if mapping is None else mapping
+    )
+    run = run_enqueue(
+        kind=RunKind.IMPORT,
+        task=import_check,
+        requested_by=by,
+        params={"import_job": job.pk, "check": True, "mapping": chosen},
+    )
+    ImportJob.objects.filter(pk=job.pk).update(check_run=run)
+    job.check_run = run
+    return run
+
+
+def import_job_check_execute(*, run: MetricRun) -> dict:
+    """The check's body: what the run would count, with nothing written."""
+    job = ImportJob.objects.select_related("uploaded_by").get(pk=run.params["import_job"])
+    run_progress(run, phase="reading the file", percent=5)
+
+    def checked(done: int, total: int) -> None:
+        run_progress(
+            run, phase=f"checked {done:,} of {total:,} rows", percent=10 + 85 * done // total
+        )
+
+    counts, rejects, _ = import_read(
+        kind=job.kind,
+        data=_read(job),
+        mapping=run.params["mapping"],
+        by=job.uploaded_by or run.requested_by,
+        dry_run=True,
+        progress=checked,
+    )
+    return {
+        "import_job": job.pk,
+        "check": True,
+        "rows": counts.created + counts.updated + counts.unchanged + counts.rejected,
+        **counts.as_dict(),
+        "rejects": [{"line": r.line, "reason": r.reason} for r in rejects[:CHECK_KEPT_REJECTS]],
+    }
 
 
 def import_job_preview(
@@ -203,22 +283,16 @@ def import_job_execute(*, run: MetricRun) -> dict:
     job = ImportJob.objects.select_related("uploaded_by").get(pk=run.params["import_job"])
     by = job.uploaded_by or run.requested_by
     run_progress(run, phase="reading the file", percent=2)
-    parsed = importing.parse(
-        _read(job), job.kind, tz=timezone.get_default_timezone(), mapping=job.mapping
-    )
-    total = len(parsed.rows)
-    run_progress(run, phase=f"saving {total:,} rows", percent=10)
 
     def saved(done: int, total: int) -> None:
-        run_progress(
-            run, phase=f"saved {done:,} of {total:,} rows", percent=10 + 85 * done // total
-        )
+        phase = f"saved {done:,} of {total:,} rows" if done else f"saving {total:,} rows"
+        run_progress(run, phase=phase, percent=10 + 85 * done // total)
 
-    counts, rejected = upsert_rows(kind=job.kind, rows=parsed.rows, by=by, progress=saved)
+    counts, rejects, parsed = import_read(
+        kind=job.kind, data=_read(job), mapping=job.mapping, by=by, dry_run=False, progress=saved
+    )
     if counts.created >= ANALYZE_AFTER_ROWS:
         analyze(_imported_model(job.kind))
-    rejects = sorted(parsed.rejects + rejected, key=lambda reject: reject.line)
-    counts.rejected += len(parsed.rejects)
     rejects_path = _write_rejects(job, parsed.table.headers, rejects)
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from abm.lib.permissions import role_required
 from accounts.import_jobs import (
     IMPORT_ROLES,
+    import_job_check_enqueue,
     import_job_create,
     import_job_enqueue,
     import_job_preview,
@@ -103,6 +104,7 @@ def import_upload(request):
             except ImportRefused as refused:
                 form.add_error("file", str(refused))
             else:
+                _check(job, request.user, None)
                 return redirect("accounts:import_job", pk=job.pk)
     else:
         kind = request.GET.get("kind")
@@ -146,7 +148,9 @@ def _with_status(job: ImportJob) -> ImportJob:
 
 
 def _job(pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.select_related("uploaded_by", "run"), pk=pk)
+    return get_object_or_404(
+        ImportJob.objects.select_related("uploaded_by", "run", "check_run"), pk=pk
+    )
 
 
 def _busy(job: ImportJob) -> bool:
@@ -179,8 +183,18 @@ def import_job_detail(request, pk: int):
                 request, job, editing=True, mapping=mapping, mapping_error=str(refused)
             )
         return redirect("accounts:import_job", pk=job.pk)
-    # "Update preview": read the rows again with the chosen columns; nothing is saved.
+    # "Update preview": read the rows again with the chosen columns and check the whole file
+    # with them; nothing is saved.
+    _check(job, request.user, mapping)
     return _render_job(request, job, editing=True, mapping=mapping)
+
+
+def _check(job: ImportJob, by, mapping: dict[str, str] | None) -> None:
+    """Queue the whole-file check; a mapping that cannot work is explained by the page itself."""
+    try:
+        import_job_check_enqueue(job=job, by=by, mapping=mapping)
+    except ImportRefused:
+        pass
 
 
 def _posted_mapping(job: ImportJob, data: QueryDict) -> dict[str, str]:
@@ -242,25 +256,43 @@ def _mapping_context(job: ImportJob, mapping: dict[str, str] | None) -> dict:
                 "samples": samples,
             }
         )
+    check = job.check_run
+    if check is not None and check.params.get("mapping") != mapped:
+        check = None  # checked with other columns: "Update preview" checks these
+    checked = check is not None and check.status == RunStatus.DONE
+    rows = preview.rows
+    if checked:
+        # The check ran the run's rules on every row: its reasons are the ones that count.
+        reasons = {reject["line"]: reject["reason"] for reject in check.result["rejects"]}
+        rows = [{**row, "errors": reasons.get(row["line"], "")} for row in rows]
     return {
         "columns": columns,
         "choices": [(field, _field_label(field)) for field in fields],
         "missing": preview.missing,
         "needed": missing_columns(job.kind, {}),
-        "preview_rows": [_preview_row(row, preview.headers, mapped) for row in preview.rows],
-        "preview_problems": sum(1 for row in preview.rows if row["errors"]),
+        "preview_rows": [_preview_row(row, preview.headers, mapped) for row in rows],
+        "preview_problems": sum(1 for row in rows if row["errors"]),
         "preview_headers": [(header, header in mapped) for header in preview.headers],
+        "check": check,
+        "checked": check.result if checked else None,
     }
 
 
 def _preview_row(row: dict, headers: list[str], mapped: dict[str, str]) -> dict:
     """The row's cells, each with the problem found in it (a row-wide problem marks no cell)."""
-    by_field = {field: header for header, field in mapped.items()}
     problems: dict[int, str] = {}
     for problem in filter(None, row["errors"].split("; ")):
-        field = next((f for f in by_field if problem.startswith(f + " ")), None)
-        if field is not None:
-            index = headers.index(by_field[field])
+        # Reasons start with the column's header ("Annual Revenue '£x' ...", "unknown Tier ...").
+        header = next(
+            (
+                h
+                for h in sorted(mapped, key=len, reverse=True)
+                if problem.removeprefix("unknown ").startswith(h + " ")
+            ),
+            None,
+        )
+        if header is not None:
+            index = headers.index(header)
             problems[index] = f"{problems[index]}; {problem}" if index in problems else problem
     cells = row["cells"]
     return {

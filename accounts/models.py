@@ -122,7 +122,13 @@ class Account(models.Model):
     domain = models.CharField(max_length=253, unique=True)
     industry = models.CharField(max_length=100, blank=True)
     employees = models.PositiveIntegerField(null=True, blank=True)
+    # In the reporting currency; an import in another currency keeps what the file said.
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    annual_revenue_original = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    # db_default: loaders writing raw SQL (the demo seeding) leave these columns out.
+    annual_revenue_currency = models.CharField(max_length=3, blank=True, db_default="")
     country = models.CharField(max_length=64, blank=True)
     tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     owner = models.ForeignKey(
@@ -244,7 +250,9 @@ class Contact(models.Model):
 class Opportunity(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
     name = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)  # in the reporting currency
+    amount_original = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    amount_currency = models.CharField(max_length=3, blank=True, db_default="")
     stage = models.CharField(
         max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.QUALIFICATION
     )
@@ -365,6 +373,36 @@ class Lead(models.Model):
         return f"Lead {self.pk} ({self.get_source_channel_display()})"
 
 
+class ExchangeRate(models.Model):
+    """What one unit of a currency was worth in US dollars from `date` on (DOMAIN.md "Money in
+    imports"); an amount uses the latest rate on or before its own date."""
+
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, such as EUR or SEK.")
+    date = models.DateField(help_text="The rate holds from this day until the next rate.")
+    usd_per_unit = models.DecimalField(
+        "USD per unit",
+        max_digits=20,
+        decimal_places=10,
+        help_text="What one unit of the currency is worth in US dollars (EUR: about 1.08).",
+    )
+
+    class Meta:
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="exchange_rate_once_a_day"),
+            models.CheckConstraint(condition=Q(usd_per_unit__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="exchange_rate_currency_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.date.isoformat()}: {self.usd_per_unit} USD"
+
+    def clean(self) -> None:
+        self.currency = (self.currency or "").strip().upper()
+
+
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     CONTACTS = "contacts", "Contacts"
@@ -390,6 +428,10 @@ class ImportJob(models.Model):
     # header -> field; headers left out are ignored.
     mapping = models.JSONField(default=dict)
     run = models.ForeignKey(
+        "metrics.MetricRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The whole-file check of the mapping page: the run's own rules, nothing written.
+    check_run = models.ForeignKey(
         "metrics.MetricRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.PositiveIntegerField(default=0)

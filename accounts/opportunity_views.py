@@ -21,6 +21,8 @@ CENT = Decimal("0.01")
 ROW_FIELDS = (
     "name",
     "amount",
+    "amount_original",
+    "amount_currency",
     "stage",
     "source",
     "created_at",

@@ -57,3 +57,20 @@ def delete_old_exports() -> list[str]:
     from accounts.export_jobs import export_files_delete_old
 
     return export_files_delete_old()
+
+
+@shared_task(
+    bind=True,
+    name="accounts.import_check",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def import_check(self, run_id: int) -> dict | None:
+    """Idempotent by its MetricRun row; it writes nothing but the run's result."""
+    from accounts.import_jobs import import_job_check_execute
+
+    return execute_run(
+        run_id, lambda run: import_job_check_execute(run=run), task_id=self.request.id
+    )

@@ -1,5 +1,7 @@
 """Named users for every permission test: two reps, a marketer, a director and an admin."""
 
+import importlib
+
 import pytest
 from django.conf import settings
 
@@ -47,6 +49,21 @@ def diana(db) -> User:
 @pytest.fixture
 def root(db) -> User:
     return make_user("root", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def exchange_rates(request) -> None:
+    """The rates accounts' data migration seeds: a transactional test's flush empties the table."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return  # a test without the database
+    from django.apps import apps
+
+    importlib.import_module("accounts.migrations.0004_seed_exchange_rates").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,18 @@
   const FINISHED = new Set(["done", "failed"]);
 
   document.addEventListener("DOMContentLoaded", () => {
-    const progress = document.querySelector("[data-reload-when-finished]");
-    if (!progress || FINISHED.has(progress.dataset.status)) {
-      return;
-    }
-    const observer = new MutationObserver(() => {
+    // The import run and the whole-file check of the mapping page both reload it when they finish.
+    document.querySelectorAll("[data-reload-when-finished]").forEach((progress) => {
       if (FINISHED.has(progress.dataset.status)) {
-        observer.disconnect();
-        window.location.reload();
+        return;
       }
+      const observer = new MutationObserver(() => {
+        if (FINISHED.has(progress.dataset.status)) {
+          observer.disconnect();
+          window.location.reload();
+        }
+      });
+      observer.observe(progress, { attributes: true, attributeFilter: ["data-status"] });
     });
-    observer.observe(progress, { attributes: true, attributeFilter: ["data-status"] });
   });
 })();

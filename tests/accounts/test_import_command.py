@@ -35,6 +35,9 @@ ACCOUNTS_CSV = (
     "003C;Beta;beta.io;;3\n"
 )
 
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
+
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path) -> Path:
@@ -118,7 +121,7 @@ def test_an_enqueued_import_runs_after_commit_and_reports_counts_and_rejects(
     assert job.rejects == [
         {
             "line": 3,
-            "reason": "annual_revenue '-5' must not be negative",
+            "reason": "AnnualRevenue '-5' must not be negative",
             "values": ["002B", '=HYPERLINK("http://evil")', "evil.com", "-5", "T2"],
         }
     ]
@@ -134,7 +137,7 @@ def test_the_rejects_csv_keeps_line_reason_and_original_columns_with_formulas_es
         ["line", "reason", "Id", "Account Name", "Website", "AnnualRevenue", "Tier"],
         [
             "3",
-            "annual_revenue '-5' must not be negative",
+            "AnnualRevenue '-5' must not be negative",
             "002B",
             '\'=HYPERLINK("http://evil")',
             "evil.com",
@@ -292,7 +295,7 @@ def test_only_marketers_and_admins_may_import(user, request, maria):
 
 
 @pytest.mark.parametrize("user", ["maria", "root"])
-def test_marketers_and_admins_may_import(user, request, tmp_path):
+def test_marketers_and_admins_may_import(user, request, tmp_path, db):
     by = request.getfixturevalue(user)
 
     job = import_file(kind="accounts", path=write(tmp_path, ACCOUNTS_CSV), by=by)
@@ -330,7 +333,7 @@ def test_the_command_prints_counts_the_first_rejects_and_the_rejects_file(root, 
     assert output.splitlines() == [
         f"accounts import #{job.pk} of companies.csv (utf-8, delimiter ';'): "
         "2 created, 0 updated, 0 unchanged, 1 rejected",
-        "  line 3: annual_revenue '-5' must not be negative",
+        "  line 3: AnnualRevenue '-5' must not be negative",
         f"rejected rows: {import_job_rejects_file(job)}",
     ]
     assert import_job_rejects_file(job).exists()

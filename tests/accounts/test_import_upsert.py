@@ -6,19 +6,28 @@ from decimal import Decimal
 import pytest
 
 from accounts import import_upsert, importing
+from accounts.import_jobs import import_labels
 from accounts.import_upsert import upsert_rows
-from accounts.models import Account, Contact, Lead, Opportunity, OwnershipChange
+from accounts.models import Account, Contact, ExchangeRate, Lead, Opportunity, OwnershipChange
 from playbooks.models import Activity
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
 UTC = dt.UTC
+
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
 
 
 def run_import(kind: str, text: str, *, by, mapping=None, batch_size=None, progress=None):
     """(counts as a dict, {line: reason}) the way the job computes them."""
     parsed = importing.parse(text.encode(), kind, tz=UTC, mapping=mapping)
     counts, rejects = upsert_rows(
-        kind=kind, rows=parsed.rows, by=by, batch_size=batch_size, progress=progress
+        kind=kind,
+        rows=parsed.rows,
+        by=by,
+        batch_size=batch_size,
+        progress=progress,
+        labels=import_labels(parsed.mapping),
     )
     counts.rejected += len(parsed.rejects)
     reasons = {reject.line: reject.reason for reject in parsed.rejects + rejects}
@@ -108,8 +117,8 @@ def test_keys_pointing_at_two_accounts_are_rejected(maria):
     assert result == (
         counts(rejected=2),
         {
-            2: "domain 'two.com' belongs to another account (Two)",
-            3: "the account with domain 'one.com' has external_id '001A', not '003C'",
+            2: "Website 'two.com' belongs to another account (Two)",
+            3: "the account with Website 'one.com' has Id '001A', not '003C'",
         },
     )
 
@@ -172,7 +181,7 @@ def test_a_new_account_needs_a_name_and_a_domain(maria):
     assert result == (
         counts(rejected=2),
         {
-            2: "name and domain are required to create an account",
+            2: "name and Website are required to create an account",
             3: "name is required to create an account",
         },
     )
@@ -293,11 +302,12 @@ def test_opportunities_upsert_by_external_id_with_their_stage_history(maria):
         "marketing",
     )
     assert (platform.closed_at, platform.close_date) == (None, dt.date(2025, 6, 30))
-    assert (expansion.stage, expansion.amount, expansion.source) == (
-        "closed_won",
-        Decimal("1234.50"),
-        "partner",
-    )
+    # "1.234,50 €" converts at the EUR rate in force when the deal was created (2025-02-01).
+    eur = ExchangeRate.objects.filter(currency="EUR", date__lte=dt.date(2025, 2, 1)).first()
+    assert (expansion.stage, expansion.source) == ("closed_won", "partner")
+    assert (expansion.amount_original, expansion.amount_currency) == (Decimal("1234.50"), "EUR")
+    assert expansion.amount == (Decimal("1234.50") * eur.usd_per_unit).quantize(Decimal("0.01"))
+    assert (platform.amount_original, platform.amount_currency) == (None, "")
     assert expansion.closed_at == dt.datetime(2025, 3, 15, tzinfo=UTC)
     # Created and closed the same day: it closed no earlier than it was created.
     assert lost.closed_at == lost.created_at == dt.datetime(2025, 2, 1, 14, tzinfo=UTC)
@@ -382,7 +392,7 @@ def test_leads_link_their_contact_and_refuse_a_follow_up_before_the_hand_off(mar
     assert result == (
         counts(created=1, rejected=2),
         {
-            3: "first_follow_up_at 2025-02-28T00:00:00+00:00 is before "
+            3: "First Follow Up 2025-02-28T00:00:00+00:00 is before "
             "handed_off_at 2025-03-01T10:00:00+00:00",
             4: "unknown contact 'ghost@acme.com' at this account",
         },

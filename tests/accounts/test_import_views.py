@@ -26,6 +26,9 @@ ACCOUNTS_CSV = (
 )
 SELECTED = {"Id": "external_id", "Account Name": "name", "Website": "domain"}
 
+# Their files hold amounts in euros.
+pytestmark = pytest.mark.usefixtures("exchange_rates")
+
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path) -> Path:
@@ -242,16 +245,16 @@ def test_the_preview_highlights_the_cell_with_the_problem(client, maria):
     response = client.get(job_url(job))
 
     line3 = response.context["preview_rows"][1]
-    assert line3["errors"] == "annual_revenue '-5' must not be negative"
+    assert line3["errors"] == "AnnualRevenue '-5' must not be negative"
     assert [cell["problem"] for cell in line3["cells"]] == [
         "",
         "",
         "",
-        "annual_revenue '-5' must not be negative",
+        "AnnualRevenue '-5' must not be negative",
         "",
     ]
     assert (
-        '<td class="cell-error" title="annual_revenue &#x27;-5&#x27; must not be negative">-5</td>'
+        '<td class="cell-error" title="AnnualRevenue &#x27;-5&#x27; must not be negative">-5</td>'
         in response.content.decode()
     )
 
@@ -454,17 +457,17 @@ def test_rejects_csv_has_line_reason_and_escaped_cells(client, maria, alice, com
         ["line", "reason", "Id", "Account Name", "Website", "AnnualRevenue", "Owner"],
         [
             "3",
-            "annual_revenue '-5' must not be negative",
+            "AnnualRevenue '-5' must not be negative",
             "002",
             '\'=HYPERLINK("http://evil")',
             "evil.com",
             "'-5",
             "alice",
         ],
-        ["4", "unknown owner 'nobody'", "003", "Gamma", "gamma.io", "100", "nobody"],
+        ["4", "unknown Owner 'nobody'", "003", "Gamma", "gamma.io", "100", "nobody"],
         [
             "6",
-            "duplicate of line 2 (same external_id '001')",
+            "duplicate of line 2 (same Id '001')",
             "001",
             "Acme",
             "acme.com",

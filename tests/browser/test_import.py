@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.import_jobs import import_job_create, import_job_execute
 from accounts.models import Account, ImportJob
-from accounts.tasks import import_csv, rescore_fit
+from accounts.tasks import import_check, import_csv, rescore_fit
 from metrics.models import MetricRun, RunKind
 from metrics.runs import execute_run
 
@@ -33,8 +33,8 @@ def var_dir(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def in_process_tasks(monkeypatch):
-    """The live server runs tasks in-process, as the SQLite leg does, even on the broker leg."""
-    for task in (import_csv, rescore_fit):
+    """The live server runs tasks in-process, as without REDIS_URL, even on the broker leg."""
+    for task in (import_csv, import_check, rescore_fit):
         monkeypatch.setattr(task, "delay", lambda *args, task=task: task.apply(args=args))
 
 
@@ -59,9 +59,13 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     assert page.get_by_label("Website").input_value() == "domain"
     assert page.get_by_label("Account Owner").input_value() == "owner"
     assert page.get_by_label("Industry", exact=True).input_value() == "industry"
-    bad_cell = page.get_by_test_id("preview-rows").locator("td.cell-error")
-    assert bad_cell.inner_text() == "-5"
-    assert "must not be negative" in bad_cell.get_attribute("title")
+    bad_cells = page.get_by_test_id("preview-rows").locator("td.cell-error")
+    assert bad_cells.all_inner_texts() == ["-5", "nobody"]
+    assert bad_cells.first.get_attribute("title") == "Annual Revenue '-5' must not be negative"
+    # The whole file was checked with the run's rules: the count the run will reach.
+    check = page.get_by_test_id("import-check")
+    expect(check).to_contain_text("5 rows")
+    expect(check).to_contain_text("3 will be rejected")
     screenshot(page, "import_mapping_preview")
 
     # Unmapping every key first shows what is missing, inline, without losing the choices.
@@ -90,7 +94,7 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     assert counts.locator("[data-count=rejected]").inner_text() == "3"
     rejects = page.get_by_test_id("import-rejects")
     assert rejects.locator("tbody tr td.num").all_inner_texts() == ["3", "4", "6"]
-    assert "unknown owner 'nobody'" in rejects.inner_text()
+    assert "unknown Account Owner 'nobody'" in rejects.inner_text()
     screenshot(page, "import_result")
 
     with page.expect_download() as downloading:
@@ -101,9 +105,9 @@ def test_a_marketer_imports_accounts_and_downloads_the_rejects(
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0][:3] == ["line", "reason", "Account ID"]
     assert [(row[0], row[1]) for row in rows[1:]] == [
-        ("3", "annual_revenue '-5' must not be negative"),
-        ("4", "unknown owner 'nobody'"),
-        ("6", "duplicate of line 2 (same external_id 'A-001')"),
+        ("3", "Annual Revenue '-5' must not be negative"),
+        ("4", "unknown Account Owner 'nobody'"),
+        ("6", "duplicate of line 2 (same Account ID 'A-001')"),
     ]
     assert rows[1][3] == '\'=HYPERLINK("http://evil.example","Click")'
     assert set(Account.objects.values_list("domain", flat=True)) == {
@@ -169,4 +173,30 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     # import_job.js reloads the page once the run is done, and the counts appear.
     page.get_by_test_id("import-counts").wait_for()
     assert page.get_by_test_id("import-counts").locator("[data-count=rejected]").inner_text() == "3"
+    assert console_errors == []
+
+
+def test_an_account_imported_in_kronor_shows_the_original_beside_dollars(
+    page, live_server, login, screenshot, maria, tmp_path, console_errors
+):
+    job = import_job_create(
+        kind="accounts",
+        upload=io.BytesIO(
+            b"Account Name,Website,Annual Revenue\nNordic,nordic.se,SEK 310 000 000\n"
+        ),
+        name="nordic.csv",
+        by=maria,
+    )
+    run = MetricRun.objects.create(kind=RunKind.IMPORT, params={"import_job": job.pk})
+    execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
+    nordic = Account.objects.get(domain="nordic.se")
+    login(page, live_server, "maria")
+    page.set_viewport_size({"width": 390, "height": 900})
+
+    page.goto(f"{live_server.url}/accounts/{nordic.pk}/")
+
+    revenue = page.get_by_test_id("annual-revenue")
+    expect(revenue).to_contain_text("SEK 310,000,000 (≈ $")
+    assert nordic.annual_revenue < 50_000_000  # converted, not read as dollars
+    screenshot(page, "account_revenue_in_kronor_390")
     assert console_errors == []
