@@ -75,17 +75,29 @@ def generate_due_tasks(*, now: dt.datetime, playbook_id: int | None = None) -> i
     steps_by_stage: dict[int, list[Step]] = {}
     for step in due_steps:
         steps_by_stage.setdefault(step.stage_id, []).append(step)
+    step_ids = [step.pk for steps in steps_by_stage.values() for step in steps]
     existing = set(
-        Task.objects.filter(enrolment__in=running).values_list("enrolment_id", "step_id")
+        Task.objects.filter(enrolment__in=running, step__in=step_ids).values_list(
+            "enrolment_id", "step_id"
+        )
     )
-    enrolments = running.select_related("account__owner").prefetch_related("account__contacts")
+    # Which (enrolment, step) pairs are due is decided on bare columns; only the enrolments with
+    # something due are loaded with their account and contacts, so a run costs what it creates.
+    due: dict[int, list[tuple[Step, dt.datetime]]] = {}
+    for pk, stage_id, entered in running.values_list("pk", "current_stage_id", "entered_stage_at"):
+        for step in steps_by_stage.get(stage_id, []):
+            nominal = entered + dt.timedelta(days=step.day_offset)
+            if nominal <= now and (pk, step.pk) not in existing:
+                due.setdefault(pk, []).append((step, due_at_for(nominal, now=now)))
+    enrolments = (
+        Enrolment.objects.filter(pk__in=list(due))
+        .select_related("account__owner")
+        .prefetch_related("account__contacts")
+        .order_by("pk")
+    )
     tasks = []
     for enrolment in enrolments.iterator(chunk_size=2_000):
-        for step in steps_by_stage.get(enrolment.current_stage_id, []):
-            nominal = enrolment.entered_stage_at + dt.timedelta(days=step.day_offset)
-            if nominal > now or (enrolment.pk, step.pk) in existing:
-                continue
-            tasks.append(_task_for(enrolment, step, due_at_for(nominal, now=now)))
+        tasks.extend(_task_for(enrolment, step, due_at) for step, due_at in due[enrolment.pk])
     # ignore_conflicts: a concurrent beat run that got there first is not an error.
     Task.objects.bulk_create(tasks, ignore_conflicts=True, batch_size=2_000)
     return len(tasks)

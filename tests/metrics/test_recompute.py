@@ -201,7 +201,7 @@ def test_it_reports_the_time_of_every_phase(dataset):
 def test_the_command_recomputes_as_a_recorded_run_and_prints_the_phases(dataset):
     out = io.StringIO()
     call_command("recompute_metrics", "--now", "2026-06-30T12:00:00", stdout=out)
-    run = MetricRun.objects.get()
+    run = MetricRun.objects.get(kind=RunKind.FULL)
     assert (run.kind, run.status, run.percent) == (RunKind.FULL, RunStatus.DONE, 100)
     assert run.result["as_of"] == NOW.isoformat()
     assert "attribution" in out.getvalue()
