@@ -19,7 +19,7 @@ from metrics.dashboard_panels import channel_label, holdout_chart, holdout_table
 from metrics.drilldown import accounts_url, leads_url, opportunities_url
 from metrics.goal_progress import goal_summaries
 from metrics.models import AttributionModel
-from metrics.rollup_reading import rollup_sums, snapshot_rows
+from metrics.rollup_reading import data_first_day, rollup_sums, snapshot_rows
 from metrics.visibility import goals_visible_to
 from playbooks.models import Playbook
 
@@ -61,6 +61,12 @@ def director_context(user, filters: DashboardFilters) -> dict:
     sums = fig.segment_sums(deals, accounts)
     prev_sums = fig.segment_sums(prev_deals, accounts)
     tiles = _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums)
+    first_day = data_first_day()
+    if first_day is None or first_day > previous.first_day:
+        # The data begin inside (or after) the previous period: a change would compare with
+        # months that have no records, so none is shown.
+        for tile in tiles:
+            tile["change"], tile["no_comparable_period"] = None, True
     channels = fig.by_channel(chosen, spend)
     playbooks = fig.by_playbook(chosen, spend)
     names = dict(Playbook.objects.values_list("pk", "name"))

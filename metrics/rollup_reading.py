@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from django.db.models import Sum
+from django.db.models import Min, Sum
 
+from accounts.models import Opportunity
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters
 from metrics.visibility import rollups_visible_to
+from playbooks.models import Activity
 
 # The rollups that carry a playbook; the playbook filter narrows only these.
 PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout"})
@@ -91,3 +93,14 @@ def snapshot_rows(user, *, metric: str, filters: DashboardFilters) -> list[dict]
             "segment", "playbook_id", "data"
         )
     ]
+
+
+def data_first_day() -> dt.date | None:
+    """The day the workspace's records begin (first activity or deal), whoever reads: a change
+    against a previous period is shown only when the data cover all of it (DOMAIN.md)."""
+    firsts = [
+        Activity.objects.aggregate(first=Min("occurred_at"))["first"],
+        Opportunity.objects.aggregate(first=Min("created_at"))["first"],
+    ]
+    firsts = [first for first in firsts if first is not None]
+    return min(firsts).date() if firsts else None

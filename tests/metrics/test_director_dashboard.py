@@ -285,3 +285,27 @@ def test_follow_up_points_drill_down_to_that_months_leads(client, seeded):
         assert "follow_up=on_time" in figure["data"][0]["customdata"][index]
         listed = client.get(row["url"]).context["totals"].count
         assert listed == row["handed_off"], row["month"]
+
+
+def test_changes_show_only_against_a_previous_period_the_data_cover(client, seeded):
+    """The demo's year of data does not cover the 12 months before the last 12; 3 months do."""
+    client.force_login(seeded)
+    first_activity = Activity.objects.order_by("occurred_at").values_list("occurred_at", flat=True)
+    first_deal = Opportunity.objects.order_by("created_at").values_list("created_at", flat=True)
+    data_start = min(first_activity[0], first_deal[0]).date()
+
+    seen = set()
+    for preset in ("last_12_months", "last_3_months"):
+        response = client.get(URL, {"preset": preset})
+        previous = response.context["filters"].previous
+        covered = data_start <= previous.first_day
+        seen.add(covered)
+        tiles = response.context["tiles"]
+        texts = [t.get("no_comparable_period", False) for t in tiles]
+        assert texts == [not covered] * len(tiles), (preset, data_start, previous.first_day)
+        if covered:
+            assert any(t["change"] is not None for t in tiles)
+        else:
+            assert all(t["change"] is None for t in tiles)
+            assert b"no comparable period" in response.content
+    assert seen == {True, False}  # a year of data: 3 months have a previous period, 12 do not
