@@ -4,6 +4,7 @@
 #   make test  - lint, migrations check, the suite on SQLite, and again on PostgreSQL + Redis
 #                when DATABASE_URL / REDIS_URL are set (CI sets them)
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -24,11 +25,11 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --accounts $${ACCOUNTS:-300}
 	@echo ""
-	@echo "Keystone ABM at http://127.0.0.1:8000  (demo logins, password demo1234):"
+	@echo "Keystone ABM at http://127.0.0.1:$(PORT)  (demo logins, password demo1234):"
 	@echo "  marketer  director  rep1 rep2 rep3 rep4 (sales reps)  admin"
 	@echo "Web server, worker and beat run until Ctrl-C."
 	@echo ""
-	$(BIN)/python manage.py serve 127.0.0.1:8000
+	$(BIN)/python manage.py serve 127.0.0.1:$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
