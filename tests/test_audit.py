@@ -25,7 +25,9 @@ from tests.factories import AccountFactory, GoalFactory
 
 pytestmark = pytest.mark.django_db
 
-START, END = dt.date(2026, 4, 1), dt.date(2026, 6, 30)
+# Goals must end in the future (SMART "Timely"): the second quarter of next year.
+NEXT_YEAR = dt.datetime.now(tz=dt.UTC).year + 1
+START, END = dt.date(NEXT_YEAR, 4, 1), dt.date(NEXT_YEAR, 6, 30)
 
 
 def events(action: str) -> list[AuditEvent]:

@@ -123,7 +123,8 @@ def test_enrolled_accounts_get_their_tasks_from_the_worker_with_no_other_step(
     expect(page.get_by_test_id("playbook-status")).to_have_text("Active")
 
     page.get_by_role("link", name=re.compile("^Enrolments")).click()
-    page.get_by_role("button", name=re.compile(r"^Enrol \d+ matching account")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile(r"^Enrol \d+ matching account")).click()
     began = time.monotonic()
     expect(page.get_by_test_id("enrolment").first).to_be_visible()
     (playbook_id,) = embedded_stack.query(
@@ -136,12 +137,15 @@ def test_enrolled_accounts_get_their_tasks_from_the_worker_with_no_other_step(
     assert active > 0, "the demo has tier 1 accounts to enrol"
     # The worker, not the request, creates the tasks; the page says when they are there.
     expect(page.get_by_test_id("run-progress")).to_contain_text("Open My tasks", timeout=60_000)
-    tasks = embedded_stack.query(
-        """SELECT count(*), count(DISTINCT t.enrolment_id), min(t.due_at) FROM playbooks_task t
-           JOIN playbooks_enrolment e ON e.id = t.enrolment_id WHERE e.playbook_id = ?""",
-        (playbook_id,),
-    )[0]
-    assert tasks[1] == active, f"{tasks[1]} of {active} enrolled accounts got a task"
+    count_tasks = """SELECT count(*), count(DISTINCT t.enrolment_id) FROM playbooks_task t
+        JOIN playbooks_enrolment e ON e.id = t.enrolment_id WHERE e.playbook_id = ?"""
+    embedded_stack.wait_for(
+        lambda: embedded_stack.query(count_tasks, (playbook_id,))[0][1] == active,
+        60,
+        "a task for every enrolled account",
+        every=0.5,
+    )
+    tasks = embedded_stack.query(count_tasks, (playbook_id,))[0]
     screenshot(page, "embedded_default_enrolled")
 
     page.goto(f"{embedded_stack.url}/playbooks/tasks/?playbook={playbook_id}")

@@ -177,7 +177,15 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
 
 
 def test_an_account_imported_in_kronor_shows_the_original_beside_dollars(
-    page, live_server, login, screenshot, maria, tmp_path, console_errors
+    page,
+    live_server,
+    login,
+    screenshot,
+    maria,
+    tmp_path,
+    console_errors,
+    transactional_db,
+    exchange_rates,
 ):
     job = import_job_create(
         kind="accounts",
