@@ -97,3 +97,27 @@ def console_errors(page):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_request_at_a_time_on_in_memory_sqlite():
+    """On the SQLite leg the live server shares the test's in-memory connection; two requests at
+    once (an htmx refresh beside a form post) would use it from two threads and fail with
+    "database table is locked". A single-threaded server answers them in turn (with
+    Connection: close, so the browser's other connections do not wait on a kept-alive one)."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        # The server thread itself already uses the overridden connections.
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    before = LiveServerThread.server_class
+    LiveServerThread.server_class = OneAtATime
+    yield
+    LiveServerThread.server_class = before

@@ -136,7 +136,9 @@ def test_enrolled_accounts_get_their_tasks_from_the_worker_with_no_other_step(
     )[0]
     assert active > 0, "the demo has tier 1 accounts to enrol"
     # The worker, not the request, creates the tasks; the page says when they are there.
-    expect(page.get_by_test_id("run-progress")).to_contain_text("Open My tasks", timeout=60_000)
+    progress = page.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(progress).to_contain_text("Open My tasks")
     count_tasks = """SELECT count(*), count(DISTINCT t.enrolment_id) FROM playbooks_task t
         JOIN playbooks_enrolment e ON e.id = t.enrolment_id WHERE e.playbook_id = ?"""
     embedded_stack.wait_for(

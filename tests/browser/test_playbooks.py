@@ -133,7 +133,7 @@ def _add_step(page, stage_index, channel, day, role, subject, body):
 
 
 def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
-    page, live_server, login, screenshot, book, alice
+    page, live_server, login, screenshot, book, alice, eager_tasks
 ):
     page.on("dialog", lambda dialog: dialog.accept())
     errors = []
@@ -242,8 +242,10 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
     page.get_by_role("button", name="Enrol 2 matching accounts").click()
     expect(page.get_by_test_id("enrolled-count")).to_have_text("2")
     expect(page.get_by_test_id("enrolment")).to_have_count(2)
-    # Enrolling queued the task job (eager on this leg); its progress says when it is done.
-    expect(page.get_by_test_id("run-progress")).to_contain_text("Open My tasks")
+    # Enrolling queued the task job (in-process here, eager_tasks); its progress says when done.
+    progress = page.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "done")
+    expect(progress).to_contain_text("Open My tasks")
     _shot(screenshot, page, "playbook_enrolments")
 
     # No beat, no other step: the day-0 sales call is already alice's task at each account.
