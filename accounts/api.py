@@ -13,6 +13,7 @@ from accounts.api_serializers import (
     OpportunitySerializer,
 )
 from accounts.models import OpportunityStageChange
+from accounts.records import account_delete, record_delete
 from accounts.visibility import (
     accounts_visible_to,
     contacts_visible_to,
@@ -53,9 +54,19 @@ class AccountViewSet(ScopedViewSet):
             self.write_roles = (Role.MARKETER, Role.ADMIN)
         return super().get_permissions()
 
+    def perform_destroy(self, instance):
+        account_delete(account=instance, by=self.request.user)
+
+
+class _RecordViewSet(ScopedViewSet):
+    """Deletes through the service, which asks metrics to recompute without the record."""
+
+    def perform_destroy(self, instance):
+        record_delete(instance, by=self.request.user)
+
 
 @_described("contact", "contacts", " Reps see the contacts of their own accounts.")
-class ContactViewSet(ScopedViewSet):
+class ContactViewSet(_RecordViewSet):
     scope = staticmethod(contacts_visible_to)
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
@@ -69,7 +80,7 @@ class ContactViewSet(ScopedViewSet):
     "opportunities",
     " Each carries its stage history; a stage change through the API adds to it.",
 )
-class OpportunityViewSet(ScopedViewSet):
+class OpportunityViewSet(_RecordViewSet):
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     ordering_fields = ["created_at", "amount", "closed_at", "updated_at", "id"]
@@ -85,7 +96,7 @@ class OpportunityViewSet(ScopedViewSet):
 
 
 @_described("lead", "leads")
-class LeadViewSet(ScopedViewSet):
+class LeadViewSet(_RecordViewSet):
     scope = staticmethod(leads_visible_to)
     serializer_class = LeadSerializer
     filterset_class = LeadFilter

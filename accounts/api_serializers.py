@@ -9,11 +9,10 @@ from rest_framework import serializers
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
 from abm.lib.permissions import user_role
 from abm.models import Role
-from accounts.assignment import AssignmentError, account_assign, can_assign, owner_check
+from accounts.assignment import AssignmentError, can_assign, owner_check
 from accounts.filtering import sales_reps
 from accounts.importing import CellError, parse_domain
 from accounts.models import (
-    CLOSED_STAGES,
     Account,
     Contact,
     JourneyStage,
@@ -22,7 +21,16 @@ from accounts.models import (
     OpportunityStage,
     OpportunityStageChange,
 )
-from accounts.tiering import accounts_set_tier, can_set_tier
+from accounts.records import (
+    account_create,
+    account_update,
+    opportunity_create,
+    opportunity_update,
+    record_create,
+    record_update,
+)
+from accounts.stage_history import NOT_GIVEN, closed_at_for
+from accounts.tiering import can_set_tier
 from accounts.visibility import accounts_visible_to, contacts_visible_to
 
 ACCOUNT_EXAMPLE = {
@@ -123,30 +131,12 @@ class AccountSerializer(ConstraintCheckedSerializer):
                 raise serializers.ValidationError({"owner": list(error.messages)}) from None
         return super().validate(attrs)
 
+    # Writes go through the services the pages and the import use (accounts/records.py).
     def create(self, validated_data):
-        owner = validated_data.pop("owner", None)
-        account = super().create(validated_data)
-        if owner is not None:
-            self._assign(account, owner)
-        return account
+        return account_create(by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
-        owner_given = "owner" in validated_data
-        owner = validated_data.pop("owner", None)
-        tier_given = "tier" in validated_data
-        tier = validated_data.pop("tier", None)
-        instance = super().update(instance, validated_data)
-        by = self.context["request"].user
-        if owner_given and owner != instance.owner:
-            self._assign(instance, owner)
-        if tier_given and tier != instance.tier:
-            accounts_set_tier(accounts=Account.objects.filter(pk=instance.pk), tier=tier, by=by)
-        instance.refresh_from_db()
-        return instance
-
-    def _assign(self, account, owner):
-        # The service writes the ownership history and checks who may assign.
-        account_assign(accounts=[account], owner=owner, by=self.context["request"].user)
+        return account_update(account=instance, by=self.context["request"].user, **validated_data)
 
 
 @extend_schema_serializer(
@@ -186,6 +176,12 @@ class ContactSerializer(ConstraintCheckedSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+
+    def create(self, validated_data):
+        return record_create(Contact, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return record_update(instance, by=self.context["request"].user, **validated_data)
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
@@ -253,36 +249,28 @@ class OpportunitySerializer(ConstraintCheckedSerializer):
         extra_kwargs = {"amount": {"min_value": 0}}
 
     def validate(self, attrs):
+        # Resolved here so the constraint check sees what the service will store.
         now = timezone.now()
         if self.instance is None:
             attrs.setdefault("created_at", now)
-        stage = attrs.get("stage", getattr(self.instance, "stage", OpportunityStage.QUALIFICATION))
-        closed_at = attrs.get("closed_at", getattr(self.instance, "closed_at", None))
-        if stage in CLOSED_STAGES and closed_at is None:
-            attrs["closed_at"] = now  # closing it now
-        if stage not in CLOSED_STAGES and "closed_at" not in attrs and closed_at is not None:
-            attrs["closed_at"] = None  # reopened
+        if self.instance is None or {"stage", "closed_at"} & set(attrs):
+            stage = attrs.get(
+                "stage", getattr(self.instance, "stage", OpportunityStage.QUALIFICATION)
+            )
+            attrs["closed_at"] = closed_at_for(
+                stage=stage,
+                given=attrs.get("closed_at", NOT_GIVEN),
+                stored=getattr(self.instance, "closed_at", None),
+                now=now,
+            )
         return super().validate(attrs)
 
     def create(self, validated_data):
-        opportunity = super().create(validated_data)
-        self._record(opportunity, "", opportunity.created_at)
-        return opportunity
+        return opportunity_create(by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
-        previous = instance.stage
-        opportunity = super().update(instance, validated_data)
-        if opportunity.stage != previous:
-            self._record(opportunity, previous, opportunity.closed_at or timezone.now())
-        return opportunity
-
-    def _record(self, opportunity, from_stage, at):
-        OpportunityStageChange.objects.create(
-            opportunity=opportunity,
-            from_stage=from_stage,
-            to_stage=opportunity.stage,
-            changed_at=at,
-        )
+        by = self.context["request"].user
+        return opportunity_update(opportunity=instance, by=by, **validated_data)
 
 
 @extend_schema_serializer(
@@ -329,3 +317,9 @@ class LeadSerializer(ConstraintCheckedSerializer):
                 {"contact": [f"Contact {contact.pk} works at another account, not {account.pk}."]}
             )
         return super().validate(attrs)
+
+    def create(self, validated_data):
+        return record_create(Lead, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return record_update(instance, by=self.context["request"].user, **validated_data)

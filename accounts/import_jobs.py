@@ -307,11 +307,7 @@ def import_job_execute(*, run: MetricRun) -> dict:
             obj=job,
             changes={"kind": job.kind, "file": job.original_name, **counts.as_dict()},
         )
-        if job.kind == ImportKind.ACCOUNTS and (counts.created or counts.updated):
-            from accounts.rescoring import icp_rescore_enqueue
-
-            # Fit depends on industry, size, revenue and country: score what was just imported.
-            transaction.on_commit(lambda: icp_rescore_enqueue(by=by))
+        # Accounts were fit-scored as they were written (accounts/fitting.py), as over the API.
         if job.kind != ImportKind.ACCOUNTS and (counts.created or counts.updated):
             from metrics.triggers import request_recompute
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from accounts.fitting import SCORE_FIELDS, fit_apply
 from accounts.import_activities import ActivityWriter
 from accounts.import_refs import (  # noqa: F401 (ContactRefs is reused by the activity API)
     AccountRefs,
@@ -49,6 +50,7 @@ from accounts.models import (
     OpportunityStageChange,
     OwnershipChange,
 )
+from accounts.stage_history import stage_changed_at
 
 BATCH_SIZE = 5_000
 
@@ -148,6 +150,13 @@ class AccountWriter(Writer):
         if "owner_id" in changed:
             plan.history.append(lambda a=account, p=previous_owner: self._owned(a, p))
         self.stage(plan, row, keys, account, changed)
+
+    def write(self, plan: Plan) -> None:
+        # Created and changed accounts are scored with the batch, as the API scores one.
+        fit_apply([*plan.creates, *plan.updates])
+        if plan.updates:
+            plan.update_fields.update(SCORE_FIELDS)
+        super().write(plan)
 
     def _owned(self, account: Account, previous_owner: int | None) -> OwnershipChange:
         return OwnershipChange(
@@ -278,7 +287,12 @@ class OpportunityWriter(Writer):
         if stage != previous_stage:
             # A new deal's history starts when it was created (or closed); a change seen by a
             # re-import happened when it closed, else now.
-            at = opportunity.closed_at or (created_at if not previous_stage else self.now)
+            at = stage_changed_at(
+                previous_stage=previous_stage,
+                closed_at=opportunity.closed_at,
+                created_at=created_at,
+                now=self.now,
+            )
             plan.history.append(
                 lambda o=opportunity, f=previous_stage, t=stage, at=at: OpportunityStageChange(
                     opportunity=o, from_stage=f, to_stage=t, changed_at=at

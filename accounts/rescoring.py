@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
+from accounts.fitting import SCORE_FIELDS, fit_criteria, fit_stored
 from accounts.models import ICP, Account
-from accounts.scoring import IcpCriteria, fit_scores
 from metrics.models import MetricRun, RunKind
 from metrics.runs import run_enqueue, run_progress
 
@@ -21,22 +21,21 @@ def icp_rescore(*, run: MetricRun | None = None) -> dict:
     from metrics.loading import load_accounts
 
     icp = ICP.objects.filter(is_active=True).first()
-    criteria = IcpCriteria.from_icp(icp) if icp else IcpCriteria()
+    criteria = fit_criteria(icp)
     _progress(run, "loading accounts", 5)
     frame = load_accounts()
     _progress(run, f"scoring {len(frame)} accounts", 30)
-    scored = fit_scores(frame, criteria)
     rows = [
-        Account(pk=int(pk), fit_score=round(float(score), 2), fit_breakdown=breakdown)
-        for pk, score, breakdown in zip(
-            frame["account_id"], scored["fit_score"], scored["fit_breakdown"], strict=True
+        Account(pk=int(pk), fit_score=score, fit_breakdown=breakdown)
+        for pk, (score, breakdown) in zip(
+            frame["account_id"], fit_stored(frame, criteria), strict=True
         )
     ]
     _progress(run, "saving scores", 60)
     # One transaction: readers see the old scores or the new ones, never a mix. Progress is
     # reported before it, since writes inside it are invisible to the page polling the run.
     with transaction.atomic():
-        Account.objects.bulk_update(rows, ["fit_score", "fit_breakdown"], batch_size=_BATCH)
+        Account.objects.bulk_update(rows, list(SCORE_FIELDS), batch_size=_BATCH)
     return {"accounts": len(rows), "icp": icp.name if icp else None}
 
 

@@ -22,7 +22,7 @@ from accounts.import_jobs import (
     import_job_run,
 )
 from accounts.importing import ImportRefused
-from accounts.models import Account, ImportJob
+from accounts.models import ICP, Account, ImportJob
 from accounts.tasks import import_csv, rescore_fit
 from metrics.models import MetricRun, RunKind, RunStatus
 from playbooks.models import Activity
@@ -199,32 +199,53 @@ def test_progress_moves_between_batches(maria, monkeypatch):
     ]
 
 
-def test_an_accounts_import_enqueues_the_icp_rescore_after_commit(
+def test_an_accounts_import_fit_scores_what_it_writes_without_a_rescore_job(
     maria, django_capture_on_commit_callbacks
 ):
-    job = upload(maria, ACCOUNTS_CSV)
+    ICP.objects.create(
+        name="Core",
+        is_active=True,
+        industries=["Software"],
+        industries_weight=1,
+        employees_min=200,
+        employees_max=1000,
+        employees_weight=2,
+        revenue_min=2000,
+        revenue_weight=3,
+    )
+    text = (
+        "name,domain,industry,employees,annual_revenue\n"
+        "Acme,acme.com,Software,1500,1500\n"
+        "Beta,beta.io,Retail,300,\n"
+    )
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        import_job_run(job=job, by=maria)
-        assert not MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).exists()
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_run(job=upload(maria, text), by=maria)
 
-    rescore = MetricRun.objects.get(kind=RunKind.ICP_RESCORE)
-    assert rescore.requested_by == maria
+    # Acme: industry 1; 1 500 staff is 500 past 1 000, 0.5 of the way to 2 000; revenue 1 500
+    # is 0.5 of the way from 1 000 up to 2 000. (1 + 2 * 0.5 + 3 * 0.5) / 6 = 58.33 %.
+    acme = Account.objects.get(domain="acme.com")
+    assert acme.fit_score == pytest.approx(58.33)
+    assert acme.fit_breakdown == [
+        {"criterion": "industry", "weight": 1.0, "match": 1.0, "value": "Software"},
+        {"criterion": "employees", "weight": 2.0, "match": 0.5, "value": 1500},
+        {"criterion": "annual_revenue", "weight": 3.0, "match": 0.5, "value": 1500},
+    ]
+    assert Account.objects.get(domain="beta.io").fit_score == pytest.approx(33.33)
+    assert not MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).exists()
 
 
-def test_a_reimport_that_changes_nothing_does_not_rescore(
-    maria, django_capture_on_commit_callbacks
-):
+def test_a_reimport_that_changes_nothing_writes_no_score(maria, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         import_job_run(job=upload(maria, ACCOUNTS_CSV), by=maria)
-    MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).delete()
+    ICP.objects.create(name="Core", is_active=True, countries=["Germany"], countries_weight=1)
+    before = dict(Account.objects.values_list("domain", "updated_at"))
 
     with django_capture_on_commit_callbacks(execute=True):
         run = import_job_run(job=upload(maria, ACCOUNTS_CSV), by=maria)
 
     assert (run.result["unchanged"], run.result["created"]) == (2, 0)
+    assert dict(Account.objects.values_list("domain", "updated_at")) == before
     assert not MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).exists()
 
 
