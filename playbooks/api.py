@@ -43,7 +43,7 @@ from playbooks.api_serializers import (
 )
 from playbooks.enrolment import enrol_accounts, enrol_audience, unenrol
 from playbooks.ingestion import activities_ingest, ingest_allowed, json_type
-from playbooks.models import EnrolmentStatus, PlaybookStatus, Stage, Step, TaskStatus
+from playbooks.models import EnrolmentStatus, Stage, Step, TaskStatus
 from playbooks.task_completion import TaskNotOpen, task_complete, task_skip
 from playbooks.visibility import (
     activities_visible_to,
@@ -250,15 +250,8 @@ class PlaybookViewSet(ScopedViewSet):
     write_roles = EDIT_ROLES
 
     def perform_destroy(self, instance):
-        problem = building.edit_problem(instance)
-        if problem is None and instance.status != PlaybookStatus.DRAFT:
-            problem = (
-                f"Only draft playbooks can be deleted; this one is {instance.status}. "
-                "Archive it instead: its results stay in the metrics."
-            )
-        if problem:
-            raise ApiError(code="not_draft", message=problem)
-        instance.delete()
+        with service_errors():
+            lifecycle.playbook_delete(playbook=instance, by=self.request.user)
 
     def _transition(self, change):
         playbook = self.get_object()

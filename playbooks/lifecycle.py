@@ -11,6 +11,7 @@ from django.utils import timezone
 from abm.audit import AuditAction, audit_record
 from abm.lib.permissions import user_role
 from abm.models import Role
+from playbooks.building import edit_problem
 from playbooks.models import (
     Enrolment,
     EnrolmentStatus,
@@ -152,3 +153,17 @@ def playbook_clone(*, playbook: Playbook, by, name: str | None = None) -> Playbo
 
 def _copy_name(playbook: Playbook) -> str:
     return playbook.name if playbook.is_starter else f"{playbook.name} (copy)"
+
+
+def playbook_delete(*, playbook: Playbook, by) -> None:
+    """Delete a draft with its plan; a playbook that ran is archived instead, so its results
+    stay in the metrics."""
+    problem = edit_problem(playbook)
+    if problem is None and playbook.status != DRAFT:
+        problem = (
+            f"Only draft playbooks can be deleted; this one is {playbook.status}. "
+            "Archive it instead: its results stay in the metrics."
+        )
+    if problem:
+        raise ValidationError(problem, code="not_draft")
+    playbook.delete()
