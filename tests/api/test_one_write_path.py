@@ -13,6 +13,7 @@ from django.urls import reverse
 from abm.models import AuditEvent
 from accounts.import_jobs import import_job_create, import_job_run
 from accounts.models import ICP, Account, Contact, Lead, Opportunity, OwnershipChange
+from accounts.rescoring import icp_rescore
 from metrics.models import MetricRun, RunKind, RunStatus
 from tests.factories import AccountFactory, ContactFactory, LeadFactory
 
@@ -118,6 +119,11 @@ def test_a_created_account_is_fit_scored_and_owned_alike_by_import_and_api(api, 
         assert (account.fit_score, account.fit_breakdown) == (ACME_FIT, ACME_BREAKDOWN)
         assert account.owner == alice
         assert history(account) == [(None, alice.pk, maria.pk)]
+
+    # The bulk re-score after an ICP edit reads the same fields the same way: nothing moves.
+    icp_rescore()
+    fits = Account.objects.values_list("fit_score", "fit_breakdown")
+    assert list(fits) == [(ACME_FIT, ACME_BREAKDOWN)] * 2
 
 
 def test_a_changed_fit_field_rescores_alike_by_import_and_api(api, maria, icp):
