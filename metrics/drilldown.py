@@ -67,6 +67,22 @@ def accounts_url(filters: DashboardFilters, **params) -> str:
     return _url("accounts:list", {"tier": tier, "owner": filters.owner, **params})
 
 
+def reached_accounts_url(filters: DashboardFilters, stage: str) -> str:
+    """Target accounts that reached ``stage`` (or beyond) in the range: a funnel step's accounts
+    (metrics/funnel.py counts the same set). Under the non-target filter the funnel is empty."""
+    if filters.tier == NON_TARGET:
+        return ""
+    query = {
+        "tier": TARGETS if filters.tier in ("", TARGETS) else filters.tier,
+        "owner": filters.owner,
+        "playbook": filters.playbook,
+        "reached": stage,
+        "reached_from": filters.first_day.isoformat(),
+        "reached_to": filters.last_day.isoformat(),
+    }
+    return _url("accounts:list", query)
+
+
 def _url(name: str, query: dict) -> str:
     kept = {k: v for k, v in query.items() if v not in (None, "")}
     return f"{reverse(name)}?{urlencode(kept)}" if kept else reverse(name)
