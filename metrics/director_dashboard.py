@@ -216,13 +216,17 @@ def _channel_table(channels, filters) -> Table:
     )
     for row in fig.records(channels):
         key = row["channel"] or "unallocated"
+        allocated = key != "unallocated"
         table.rows.append(
             {
                 **row,
                 "channel_key": key,
                 "channel": channel_label(key),
-                "url": opportunities_url(filters, channel=key) if row["channel"] else "",
-                "revenue_url": opportunities_url(filters, kind="revenue", channel=key),
+                # Unallocated budget is spend only: no deal is credited to it.
+                "url": opportunities_url(filters, channel=key) if allocated else "",
+                "revenue_url": opportunities_url(filters, kind="revenue", channel=key)
+                if allocated
+                else "",
             }
         )
     return table

@@ -36,6 +36,7 @@ from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters
 from metrics.dashboard_panels import channel_label
 from metrics.drilldown import accounts_url, opportunities_url
+from metrics.lift import ENROLLED_STATUSES
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums
 from playbooks.models import OwnerRole, TaskStatus
@@ -103,7 +104,10 @@ def _accounts(user, filters: DashboardFilters):
     if filters.tier:
         accounts = accounts.filter(_account_tier_q(filters.tier))
     if filters.playbook is not None:
-        accounts = accounts.filter(enrolments__playbook_id=filters.playbook)
+        # Enrolled in it; the holdout is the control group, not in the playbook.
+        accounts = accounts.filter(
+            enrolments__playbook_id=filters.playbook, enrolments__status__in=ENROLLED_STATUSES
+        )
     return accounts
 
 
@@ -332,7 +336,9 @@ def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> lis
             "value": counts["targets"],
             "format": "count",
             "sub": f"of {counts['accounts']:,} account{'s' if counts['accounts'] != 1 else ''}",
-            "url": accounts_url(filters, sort="-priority"),
+            "url": accounts_url(filters, sort="-priority", tier=filters.tier or TARGETS)
+            if filters.tier != NON_TARGET
+            else "",
         },
         {
             "key": "spiking",
