@@ -19,6 +19,7 @@ Where DOMAIN.md is silent (README "Metrics"):
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.db.models import Count, Q, Sum
@@ -79,7 +80,7 @@ def sales_context(user, filters: DashboardFilters, *, now: dt.datetime | None = 
     return {
         "tables": tables,
         "t": t,
-        "tiles": tiles(counts, task_counts, stages, filters),
+        "tiles": tiles(counts, task_counts, stages, filters, mine=mine),
         "charts": {
             "stages": _stage_chart(t["pipeline_by_stage"].rows),
             "channels": _channel_chart(t["attributed_by_channel"].rows),
@@ -322,7 +323,9 @@ def channel_table(rows: list[dict], filters) -> Table:
     return table
 
 
-def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> list[dict]:
+def tiles(
+    counts: dict, task_counts: dict, stages: pd.DataFrame, filters, *, mine: bool = True
+) -> list[dict]:
     is_open = stages["stage"].isin(OPEN_STAGES) if len(stages) else None
     open_pipeline = float(stages.loc[is_open, "amount"].sum()) if len(stages) else 0.0
     open_deals = int(stages.loc[is_open, "deals"].sum()) if len(stages) else 0
@@ -372,9 +375,19 @@ def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> lis
             "value": task_counts["overdue"],
             "format": "count",
             "sub": f"{task_counts['soon']:,} more due within {DUE_SOON_DAYS} days",
-            "url": reverse("playbooks:tasks"),
+            "url": _overdue_url(task_counts, filters) if mine else "",
         },
     ]
+
+
+def _overdue_url(task_counts: dict, filters) -> str:
+    """A rep's overdue tasks on My tasks (their own open tasks, as the tile counts them). My
+    tasks has no tier filter, and a director's tile counts the sales tasks, which My tasks does
+    not separate: no link then."""
+    if filters.tier or not task_counts["overdue"]:
+        return ""
+    query = {"due": "overdue", "playbook": filters.playbook}
+    return f"{reverse('playbooks:tasks')}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def _stage_chart(rows: list[dict]) -> dict:
