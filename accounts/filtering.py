@@ -5,6 +5,7 @@ the page says it was ignored, and every link the page builds (sorting, paginatio
 "select all matching") carries only the valid filters.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
@@ -17,8 +18,12 @@ from accounts.models import Account, JourneyStage, Tier
 from accounts.visibility import accounts_visible_to
 
 UNTIERED = "untiered"
+TARGETS = "targets"
 UNASSIGNED = "unassigned"
 NO_STAGE = "none"
+# Enrolment statuses that put an account in a playbook (the holdout is a control group, not in
+# it): the same as metrics.lift.ENROLLED_STATUSES, which accounts may not import.
+ENROLLED_STATUSES = ("active", "completed", "exited")
 
 # sort key -> order_by; every order ends in "id" so pages never overlap or skip rows.
 SORTS = {
@@ -100,6 +105,40 @@ def display_name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def stages_at_or_beyond(stage: str) -> list[str]:
+    """Journey stages from ``stage`` up: reaching one of them means having passed ``stage``
+    (an account that went from engaged straight to opportunity passed mqa)."""
+    order = list(JourneyStage.values)
+    return order[order.index(stage) :]
+
+
+def reached_q(stage: str, start: dt.date | None, end: dt.date | None) -> Q:
+    """Accounts with a recorded journey stage change into ``stage`` or beyond on the UTC days
+    ``start .. end``: the director's funnel step and the list it opens are this set.
+
+    The stage history is kept by the metrics engine; the list reads it through the reverse
+    relation ``stage_changes`` rather than importing it (accounts sits below metrics)."""
+    changes = Q(stage_changes__to_stage__in=stages_at_or_beyond(stage))
+    if start is not None:
+        changes &= Q(stage_changes__changed_at__gte=_day_start(start))
+    if end is not None:
+        changes &= Q(stage_changes__changed_at__lt=_day_start(end + dt.timedelta(days=1)))
+    return Q(pk__in=Account.objects.filter(changes).values("pk"))
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "use a date as YYYY-MM-DD."},
+    )
+
+
 class AccountFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
     tier = forms.ChoiceField(
@@ -107,7 +146,7 @@ class AccountFilterForm(forms.Form):
         required=False,
         choices=[("", "Any tier")]
         + [(str(value), f"Tier {value}") for value in Tier.values]
-        + [(UNTIERED, "Untiered")],
+        + [(TARGETS, "Any target tier"), (UNTIERED, "Untiered")],
     )
     stage = forms.ChoiceField(
         label="Journey stage",
@@ -122,6 +161,15 @@ class AccountFilterForm(forms.Form):
     engagement_min = forms.FloatField(label="Engagement from", required=False, min_value=0)
     engagement_max = forms.FloatField(label="Engagement to", required=False, min_value=0)
     spike = forms.BooleanField(label="Spiking only", required=False)
+    # Drill-down parameters of the dashboards (kept as hidden fields on the page).
+    reached = forms.ChoiceField(
+        label="Reached stage", required=False, choices=[("", "Any"), *JourneyStage.choices]
+    )
+    reached_from = _date_field("Reached from")
+    reached_to = _date_field("Reached to")
+    playbook = forms.IntegerField(
+        label="Enrolled in playbook", required=False, min_value=1, max_value=2**31 - 1
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_LABELS.items())
 
     def __init__(self, data=None, *, choices: FilterChoices, with_owner: bool, **kwargs):
@@ -158,6 +206,15 @@ class AccountFilterForm(forms.Form):
                 )
                 cleaned.pop(low, None)
                 cleaned.pop(high, None)
+        start, end = cleaned.get("reached_from"), cleaned.get("reached_to")
+        if start is not None and end is not None and start > end:
+            self.add_error(None, f"“Reached from” ({start}) is after “Reached to” ({end}).")
+            cleaned.pop("reached_from", None)
+            cleaned.pop("reached_to", None)
+        if not cleaned.get("reached") and (start is not None or end is not None):
+            self.add_error(None, "“Reached from” and “Reached to” need a reached stage.")
+            cleaned.pop("reached_from", None)
+            cleaned.pop("reached_to", None)
         return cleaned
 
 
@@ -176,16 +233,48 @@ class AccountFilter:
         """True when something narrows the list (sorting does not)."""
         return bool(self.values)
 
+    @property
+    def hidden(self) -> dict:
+        """Drill-down parameters the form does not show, kept when it is submitted."""
+        names = ("reached", "reached_from", "reached_to", "playbook")
+        return {n: _param(self.values[n]) for n in names if n in self.values}
+
+    def description(self, *, playbook_name: str = "") -> str:
+        """What a drill-down list holds, in words: "Target accounts that reached MQA between
+        1 Jan 2026 and 31 Dec 2026" (for the drill-down filters the form does not show)."""
+        v = self.values
+        if not v.get("reached") and not v.get("playbook"):
+            return ""
+        tier = v.get("tier")
+        subject = {"": "Accounts", TARGETS: "Target accounts", UNTIERED: "Non-target accounts"}
+        text = subject.get(tier or "", f"Tier {tier} accounts")
+        if v.get("playbook"):
+            text += f" enrolled in {playbook_name or 'playbook ' + str(v['playbook'])}"
+        if not v.get("reached"):
+            return text
+        text += f" that reached {JourneyStage(v['reached']).label}"
+        if v["reached"] != JourneyStage.values[-1]:
+            text += " or a later stage"
+        start, end = v.get("reached_from"), v.get("reached_to")
+        if start and end:
+            text += f" between {_day(start)} and {_day(end)}"
+        elif start:
+            text += f" on or after {_day(start)}"
+        elif end:
+            text += f" on or before {_day(end)}"
+        return text
+
     def apply(self, accounts: QuerySet[Account]) -> QuerySet[Account]:
         v = self.values
         if q := v.get("q"):
             accounts = accounts.filter(Q(name__icontains=q) | Q(domain__icontains=q))
         if tier := v.get("tier"):
-            accounts = (
-                accounts.filter(tier__isnull=True)
-                if tier == UNTIERED
-                else accounts.filter(tier=int(tier))
-            )
+            if tier == UNTIERED:
+                accounts = accounts.filter(tier__isnull=True)
+            elif tier == TARGETS:
+                accounts = accounts.filter(tier__isnull=False)
+            else:
+                accounts = accounts.filter(tier=int(tier))
         if stage := v.get("stage"):
             accounts = accounts.filter(stage="" if stage == NO_STAGE else stage)
         if owner := v.get("owner"):
@@ -208,6 +297,13 @@ class AccountFilter:
                 accounts = accounts.filter(**{lookup: v[name]})
         if v.get("spike"):
             accounts = accounts.filter(spike=True)
+        if stage := v.get("reached"):
+            accounts = accounts.filter(reached_q(stage, v.get("reached_from"), v.get("reached_to")))
+        if playbook := v.get("playbook"):
+            enrolled = Account.objects.filter(
+                enrolments__playbook_id=playbook, enrolments__status__in=ENROLLED_STATUSES
+            )
+            accounts = accounts.filter(pk__in=enrolled.values("pk"))
         return accounts.annotate(priority=priority_expression()).order_by(*SORTS[self.sort])
 
     def query(self, **changes) -> QueryDict:
@@ -279,9 +375,23 @@ def accounts_filtered(user, data: QueryDict):
     return flt, flt.apply(visible), choices
 
 
+def playbook_name(pk: int) -> str:
+    """A playbook's name for the list's description, reached through the enrolment relation
+    (playbooks sits above accounts); blank for an unknown id."""
+    playbook = Account._meta.get_field("enrolments").related_model._meta.get_field("playbook")
+    names = playbook.related_model.objects.filter(pk=pk).values_list("name", flat=True)
+    return names.first() or ""
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
 def _param(value) -> str:
     if value is True:
         return "1"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value)

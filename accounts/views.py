@@ -17,6 +17,7 @@ from accounts.filtering import (
     accounts_filtered,
     display_name,
     filter_choices,
+    playbook_name,
     sales_reps,
 )
 from accounts.fit_explain import fit_rows
@@ -93,6 +94,7 @@ def account_list(request):
             account.why_hot = why.get(account.pk, "")
     may_tier, may_assign = can_set_tier(user), can_assign(user)
     query = flt.query()
+    playbook = flt.values.get("playbook")
     return render(
         request,
         "accounts/list.html",
@@ -109,6 +111,7 @@ def account_list(request):
                 for column in ("name", "tier", "fit", "engagement", "priority")
             },
             "title": "Accounts" if sees_all else "My accounts",
+            "lists": flt.description(playbook_name=playbook_name(playbook) if playbook else ""),
             "can_import": user_role(user) in IMPORT_ROLES,
             "can_plan": user_role(user) in PLANNING_ROLES,
             "bulk": {

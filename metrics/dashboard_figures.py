@@ -9,6 +9,7 @@ divide by; changes against the previous period are relative (None from a zero ba
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -198,27 +199,22 @@ def models_by_channel(credit: pd.DataFrame, models: list[str], channels: list[st
     return out
 
 
-def funnel_rows(accounts: pd.DataFrame, stages: list[tuple[str, str]]) -> list[dict]:
-    """Target accounts per journey stage with the drop-off from the stage before.
-
-    A stage's count is the accounts now at that stage or beyond (an account at "opportunity" has
-    passed "engaged"), so the funnel narrows and drop-off reads as "did not get further".
-    """
-    at = accounts.groupby("segment")["value"].sum() if len(accounts) else pd.Series(dtype=float)
-    counts = [float(at.get(stage, 0.0)) for stage, _ in stages]
-    reached = [sum(counts[i:]) for i in range(len(counts))]
+def funnel_rows(reached: Mapping[str, int], stages: list[tuple[str, str]]) -> list[dict]:
+    """Funnel steps from the accounts that reached each stage (or beyond) in the period, with
+    the drop-off from the step before: the share of those that did not get this far."""
     rows = []
-    for index, (stage, label) in enumerate(stages):
-        before = reached[index - 1] if index else None
+    before = None
+    for stage, label in stages:
+        count = int(reached.get(stage, 0))
         rows.append(
             {
                 "stage": stage,
                 "label": label,
-                "at_stage": int(counts[index]),
-                "reached": int(reached[index]),
-                "drop_off": None if not before else 1 - reached[index] / before,
+                "reached": count,
+                "drop_off": None if not before else 1 - count / before,
             }
         )
+        before = count
     return rows
 
 

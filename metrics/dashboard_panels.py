@@ -15,7 +15,7 @@ from metrics import charts, lift
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
-from metrics.drilldown import activities_url, opportunities_url
+from metrics.drilldown import opportunities_url
 
 NO_PLAYBOOK = "No playbook"
 
@@ -52,11 +52,11 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
                 **row,
                 "playbook_id": pk,
                 "playbook": names.get(pk, f"Playbook {pk}") if has else NO_PLAYBOOK,
-                "url": opportunities_url(filters, playbook=pk) if has else "",
-                "revenue_url": opportunities_url(filters, kind="revenue", playbook=pk)
-                if has
-                else "",
-                "spend_url": activities_url(filters, playbook=pk, costed="1") if has else "",
+                # "none": the deals credited to touches outside any playbook.
+                "url": opportunities_url(filters, playbook=pk if has else "none"),
+                "revenue_url": opportunities_url(
+                    filters, kind="revenue", playbook=pk if has else "none"
+                ),
             }
         )
     return table

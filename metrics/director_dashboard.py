@@ -16,7 +16,8 @@ from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 from metrics.dashboard_panels import channel_label, holdout_chart, holdout_table, playbook_table
-from metrics.drilldown import accounts_url, leads_url, opportunities_url
+from metrics.drilldown import leads_url, opportunities_url, reached_accounts_url
+from metrics.funnel import funnel_reached
 from metrics.goal_progress import goal_summaries
 from metrics.models import AttributionModel
 from metrics.rollup_reading import data_first_day, rollup_sums, snapshot_rows
@@ -77,7 +78,7 @@ def director_context(user, filters: DashboardFilters) -> dict:
         playbook_table(playbooks, filters, names),
         _models_table(credit, filters),
         fig.target_table(sums, _segment_urls(filters)),
-        _funnel_table(_tier_selected(accounts, filters.tier), filters),
+        _funnel_table(funnel_reached(user, filters), filters),
         _follow_up_table(follow_up, filters),
         _origin_table(fig.origin_shares(tier_deals), filters),
         holdout_table(snapshot_rows(user, metric="holdout", filters=filters), names),
@@ -215,13 +216,17 @@ def _channel_table(channels, filters) -> Table:
     )
     for row in fig.records(channels):
         key = row["channel"] or "unallocated"
+        allocated = key != "unallocated"
         table.rows.append(
             {
                 **row,
                 "channel_key": key,
                 "channel": channel_label(key),
-                "url": opportunities_url(filters, channel=key) if row["channel"] else "",
-                "revenue_url": opportunities_url(filters, kind="revenue", channel=key),
+                # Unallocated budget is spend only: no deal is credited to it.
+                "url": opportunities_url(filters, channel=key) if allocated else "",
+                "revenue_url": opportunities_url(filters, kind="revenue", channel=key)
+                if allocated
+                else "",
             }
         )
     return table
@@ -264,21 +269,21 @@ def _segment_urls(filters) -> dict[str, str]:
     return urls
 
 
-def _funnel_table(accounts, filters) -> Table:
-    targets = accounts.loc[accounts["tier"] >= 1] if len(accounts) else accounts
-    rows = fig.funnel_rows(targets, list(JourneyStage.choices))
+def _funnel_table(reached: dict[str, int], filters) -> Table:
+    rows = fig.funnel_rows(reached, list(JourneyStage.choices))
     table = Table(
         "funnel",
         "Target accounts by journey stage",
         [
             Column("label", "Stage"),
-            Column("at_stage", "Accounts at this stage", "count"),
-            Column("reached", "Reached this stage or beyond", "count"),
+            Column("reached", "Reached in the period", "count"),
             Column("drop_off", "Drop-off from the stage before", "percent"),
         ],
     )
+    if not any(row["reached"] for row in rows):
+        return table  # the panel says no target account moved in the period
     for row in rows:
-        row["url"] = accounts_url(filters, stage=row["stage"])
+        row["url"] = reached_accounts_url(filters, row["stage"])
         table.rows.append(row)
     return table
 

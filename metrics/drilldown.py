@@ -25,11 +25,12 @@ def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **pa
     }
     if kind == "revenue":
         query["stage"] = "won"
-    # Credit-based figures list the deals credited to their channel / playbook under the model.
+    # Credit-based figures list the deals credited (to their channel / playbook) under the
+    # model, and the list sums that credit: a deal without touches has none to show.
     credited = params.pop("credited", True)
     if credited and filters.playbook is not None:
         params.setdefault("playbook", filters.playbook)
-    if credited and ("channel" in params or "playbook" in params):
+    if credited:
         query.update(model=filters.model, kind=kind)
     query.update(params)
     return _url("accounts:opportunities", query)
@@ -62,9 +63,27 @@ def leads_url(filters: DashboardFilters, *, month=None, **params) -> str:
 
 
 def accounts_url(filters: DashboardFilters, **params) -> str:
-    """The account list: it knows tiers 1-3 and "untiered", not "any target"."""
-    tier = {TARGETS: "", NON_TARGET: "untiered"}.get(filters.tier, filters.tier)
-    return _url("accounts:list", {"tier": tier, "owner": filters.owner, **params})
+    """The account list under the filters; the playbook filter means enrolled in it (not the
+    holdout), as the list's ``playbook`` parameter does."""
+    tier = {NON_TARGET: "untiered"}.get(filters.tier, filters.tier)
+    query = {"tier": tier, "owner": filters.owner, "playbook": filters.playbook}
+    return _url("accounts:list", {**query, **params})
+
+
+def reached_accounts_url(filters: DashboardFilters, stage: str) -> str:
+    """Target accounts that reached ``stage`` (or beyond) in the range: a funnel step's accounts
+    (metrics/funnel.py counts the same set). Under the non-target filter the funnel is empty."""
+    if filters.tier == NON_TARGET:
+        return ""
+    query = {
+        "tier": TARGETS if filters.tier in ("", TARGETS) else filters.tier,
+        "owner": filters.owner,
+        "playbook": filters.playbook,
+        "reached": stage,
+        "reached_from": filters.first_day.isoformat(),
+        "reached_to": filters.last_day.isoformat(),
+    }
+    return _url("accounts:list", query)
 
 
 def _url(name: str, query: dict) -> str:

@@ -23,6 +23,7 @@ Where DOMAIN.md is silent (README "Metrics"):
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.db.models import Count, F, Max, Q, Sum
@@ -35,7 +36,7 @@ from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
 from metrics.dashboard_panels import holdout_chart, holdout_table, playbook_table
-from metrics.drilldown import activities_url, opportunities_url
+from metrics.drilldown import opportunities_url
 from metrics.lift import ENROLLED_STATUSES, HOLDOUT_STATUS
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums, snapshot_rows
@@ -49,6 +50,7 @@ from playbooks.visibility import (
 )
 
 TREND_WEEKS = 12
+ENROLLED = "enrolled"  # the enrolment list's status for active, completed and exited
 NO_STAGE = "No stage yet"
 # The enrolment states that are not "active at a stage", in the order the bars stack.
 STATUS_SERIES = (
@@ -230,7 +232,12 @@ def trend_rows(trend: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def stage_rows(enrolments: pd.DataFrame, stages: pd.DataFrame, names: dict) -> list[dict]:
+def stage_rows(
+    enrolments: pd.DataFrame,
+    stages: pd.DataFrame,
+    names: dict,
+    filters: DashboardFilters | None = None,
+) -> list[dict]:
     """Enrolments per playbook and stage (stage order), then completed, exited and holdout."""
     rows = []
     if not len(enrolments):
@@ -259,16 +266,22 @@ def stage_rows(enrolments: pd.DataFrame, stages: pd.DataFrame, names: dict) -> l
                     int(n),
                     total,
                     order=stage_order.get(int(stage_id), 0) if known else 10_000,
+                    stage_id=int(stage_id) if known else "none",
+                    filters=filters,
                 )
             )
         for status, label, _colour in STATUS_SERIES:
             n = int(part.loc[part["status"] == status, "n"].sum())
             if n:
-                rows.append(_stage_row(playbook_id, names, label, status, n, total))
+                rows.append(
+                    _stage_row(playbook_id, names, label, status, n, total, filters=filters)
+                )
     return rows
 
 
-def _stage_row(playbook_id, names, stage, status, n, total, *, order: int = 0) -> dict:
+def _stage_row(
+    playbook_id, names, stage, status, n, total, *, order: int = 0, stage_id=None, filters=None
+) -> dict:
     return {
         "order": order,
         "playbook_id": playbook_id,
@@ -277,14 +290,21 @@ def _stage_row(playbook_id, names, stage, status, n, total, *, order: int = 0) -
         "status": str(status),
         "accounts": n,
         "share": fig.ratio(n, total),
-        "url": _enrolments_url(playbook_id, status),
+        "url": _enrolments_url(playbook_id, status, stage=stage_id, filters=filters),
     }
 
 
-def _enrolments_url(playbook_id: int, status: str = "") -> str:
-    # The enrolment list filters by status, not by stage: a stage bar opens the active ones.
+def _enrolments_url(
+    playbook_id: int, status: str = "", *, stage=None, filters: DashboardFilters | None = None
+) -> str:
+    """A playbook's enrolment list narrowed as the bar or tile counts them: status (or
+    "enrolled", not the holdout), the active ones' current stage, and the tier and owner."""
+    query = {"status": status, "stage": stage}
+    if filters is not None:
+        query.update(tier=filters.tier, owner=filters.owner)
+    kept = {k: v for k, v in query.items() if v not in (None, "")}
     url = reverse("playbooks:enrolments", args=[playbook_id])
-    return f"{url}?status={status}" if status else url
+    return f"{url}?{urlencode(kept)}" if kept else url
 
 
 def stage_table(enrolments, stages, names, filters) -> Table:
@@ -298,7 +318,7 @@ def stage_table(enrolments, stages, names, filters) -> Table:
             Column("share", "Share of the playbook's enrolments", "percent"),
         ],
     )
-    table.rows = stage_rows(enrolments, stages, names)
+    table.rows = stage_rows(enrolments, stages, names, filters)
     return table
 
 
@@ -338,9 +358,6 @@ def task_rows(tasks: pd.DataFrame, names: dict, filters: DashboardFilters) -> li
                 "upcoming": upcoming,
                 "rate": completion_rate(done, skipped, overdue),
                 "url": reverse("playbooks:detail", args=[pk]),
-                # Completing a task records the touch: the done work is in the activity list.
-                "done_url": activities_url(filters, playbook=pk, direction="outbound"),
-                "open_url": reverse("playbooks:tasks"),
             }
         )
     return sorted(rows, key=lambda r: r["playbook"])
@@ -396,7 +413,7 @@ def tiles(playbooks, sizes: dict, tasks, credit, spend, filters) -> list[dict]:
             "value": sizes["enrolled"],
             "format": "count",
             "sub": f"plus {sizes['holdout']:,} in the holdout",
-            "url": _enrolments_url(one) if one else "",
+            "url": _enrolments_url(one, ENROLLED, filters=filters) if one else "",
         },
         {
             "key": "completion",
@@ -412,8 +429,8 @@ def tiles(playbooks, sizes: dict, tasks, credit, spend, filters) -> list[dict]:
             "value": spent,
             "format": "money",
             "sub": "playbook touches and budget lines",
-            # The activity list knows one playbook or none, not "any playbook".
-            "url": activities_url(filters, costed="1") if one else "",
+            # No list holds activity costs and budget lines together, so no link.
+            "url": "",
         },
         {
             "key": "pipeline",
@@ -484,8 +501,8 @@ def _legend_in_order(figure: dict) -> dict:
 
 def _trend_chart(rows: list[dict], filters) -> dict:
     if filters.playbook is not None:
-        enrolled_url = _enrolments_url(filters.playbook, EnrolmentStatus.ACTIVE)
-        holdout_url = _enrolments_url(filters.playbook, EnrolmentStatus.HOLDOUT)
+        enrolled_url = _enrolments_url(filters.playbook, ENROLLED, filters=filters)
+        holdout_url = _enrolments_url(filters.playbook, EnrolmentStatus.HOLDOUT, filters=filters)
     else:
         enrolled_url = holdout_url = reverse("playbooks:list")
     figure = charts.lines(
@@ -516,12 +533,12 @@ def _trend_chart(rows: list[dict], filters) -> dict:
 def _task_chart(rows: list[dict]) -> dict:
     series = []
     for key, label, colour in TASK_SERIES:
-        url = "done_url" if key == "done" else "open_url"
         series.append(
             {
                 "name": label,
                 "values": [r[key] for r in rows],
-                "urls": [r[url] if key != "skipped" else r["url"] for r in rows],
+                # No list shows tasks by status and due date for every assignee yet.
+                "urls": ["" for _ in rows],
                 "colour": colour,
             }
         )
@@ -543,7 +560,7 @@ def _money_chart(rows: list[dict]) -> dict:
                 "name": "Spend",
                 "values": [r["spend"] for r in rows],
                 "colour": "#d99214",
-                "urls": [r["spend_url"] for r in rows],
+                "urls": ["" for _ in rows],  # spend includes budget lines: no list holds both
             },
             {
                 "name": "Influenced pipeline",

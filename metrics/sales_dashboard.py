@@ -19,6 +19,7 @@ Where DOMAIN.md is silent (README "Metrics"):
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.db.models import Count, Q, Sum
@@ -36,6 +37,7 @@ from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters
 from metrics.dashboard_panels import channel_label
 from metrics.drilldown import accounts_url, opportunities_url
+from metrics.lift import ENROLLED_STATUSES
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums
 from playbooks.models import OwnerRole, TaskStatus
@@ -78,7 +80,7 @@ def sales_context(user, filters: DashboardFilters, *, now: dt.datetime | None = 
     return {
         "tables": tables,
         "t": t,
-        "tiles": tiles(counts, task_counts, stages, filters),
+        "tiles": tiles(counts, task_counts, stages, filters, mine=mine),
         "charts": {
             "stages": _stage_chart(t["pipeline_by_stage"].rows),
             "channels": _channel_chart(t["attributed_by_channel"].rows),
@@ -103,7 +105,10 @@ def _accounts(user, filters: DashboardFilters):
     if filters.tier:
         accounts = accounts.filter(_account_tier_q(filters.tier))
     if filters.playbook is not None:
-        accounts = accounts.filter(enrolments__playbook_id=filters.playbook)
+        # Enrolled in it; the holdout is the control group, not in the playbook.
+        accounts = accounts.filter(
+            enrolments__playbook_id=filters.playbook, enrolments__status__in=ENROLLED_STATUSES
+        )
     return accounts
 
 
@@ -318,7 +323,9 @@ def channel_table(rows: list[dict], filters) -> Table:
     return table
 
 
-def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> list[dict]:
+def tiles(
+    counts: dict, task_counts: dict, stages: pd.DataFrame, filters, *, mine: bool = True
+) -> list[dict]:
     is_open = stages["stage"].isin(OPEN_STAGES) if len(stages) else None
     open_pipeline = float(stages.loc[is_open, "amount"].sum()) if len(stages) else 0.0
     open_deals = int(stages.loc[is_open, "deals"].sum()) if len(stages) else 0
@@ -332,7 +339,9 @@ def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> lis
             "value": counts["targets"],
             "format": "count",
             "sub": f"of {counts['accounts']:,} account{'s' if counts['accounts'] != 1 else ''}",
-            "url": accounts_url(filters, sort="-priority"),
+            "url": accounts_url(filters, sort="-priority", tier=filters.tier or TARGETS)
+            if filters.tier != NON_TARGET
+            else "",
         },
         {
             "key": "spiking",
@@ -366,9 +375,19 @@ def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> lis
             "value": task_counts["overdue"],
             "format": "count",
             "sub": f"{task_counts['soon']:,} more due within {DUE_SOON_DAYS} days",
-            "url": reverse("playbooks:tasks"),
+            "url": _overdue_url(task_counts, filters) if mine else "",
         },
     ]
+
+
+def _overdue_url(task_counts: dict, filters) -> str:
+    """A rep's overdue tasks on My tasks (their own open tasks, as the tile counts them). My
+    tasks has no tier filter, and a director's tile counts the sales tasks, which My tasks does
+    not separate: no link then."""
+    if filters.tier or not task_counts["overdue"]:
+        return ""
+    query = {"due": "overdue", "playbook": filters.playbook}
+    return f"{reverse('playbooks:tasks')}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def _stage_chart(rows: list[dict]) -> dict:

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required
+from accounts.list_filters import NON_TARGET, TARGETS, TIER_CHOICES, tier_q
 from playbooks.audience import audience_accounts, describe_audience, has_audience
 from playbooks.enrolment import enrol_audience, unenrol
 from playbooks.holdout_planning import holdout_plan
@@ -25,6 +26,34 @@ from playbooks.view_access import (
 from playbooks.visibility import enrolments_visible_to
 
 ENROLMENTS_PER_PAGE = 50
+# status=enrolled: in the playbook (not the holdout), as the marketer dashboard counts them.
+ENROLLED = "enrolled"
+TIER_VALUES = ("1", "2", "3")
+ENROLLED_STATUSES = (EnrolmentStatus.ACTIVE, EnrolmentStatus.COMPLETED, EnrolmentStatus.EXITED)
+
+
+def _narrowed(enrolments, data, playbook) -> tuple:
+    """The marketer dashboard's drill-down parameters: ``stage`` (a stage id, or "none"),
+    ``tier`` and ``owner`` as its bars count them; anything else is ignored. Returns the
+    enrolments and what narrowed them, in words."""
+    said = []
+    stage = data.get("stage", "")
+    if stage == "none":
+        enrolments = enrolments.filter(current_stage__isnull=True)
+        said.append("no stage yet")
+    elif stage.isdigit() and int(stage) < 2**31:
+        enrolments = enrolments.filter(current_stage_id=int(stage))
+        name = playbook.stages.filter(pk=int(stage)).values_list("name", flat=True).first()
+        said.append(f"at stage {name}" if name else "at a stage not in this playbook")
+    tier = data.get("tier", "")
+    if tier in (*TIER_VALUES, NON_TARGET, TARGETS):
+        enrolments = enrolments.filter(tier_q(tier))
+        said.append(dict(TIER_CHOICES)[tier].lower())
+    owner = data.get("owner", "")
+    if owner.isdigit() and int(owner) < 2**31:
+        enrolments = enrolments.filter(account__owner_id=int(owner))
+        said.append("one owner's accounts")
+    return enrolments, said
 
 
 @login_required
@@ -40,6 +69,9 @@ def playbook_enrolments(request, pk: int):
     status = request.GET.get("status", "")
     if status in EnrolmentStatus.values:
         enrolments = enrolments.filter(status=status)
+    elif status == ENROLLED:
+        enrolments = enrolments.filter(status__in=ENROLLED_STATUSES)
+    enrolments, narrowed = _narrowed(enrolments, request.GET, playbook)
     page = Paginator(enrolments, ENROLMENTS_PER_PAGE).get_page(request.GET.get("page"))
     audience = audience_accounts(playbook, user=user)
     editor = can_edit(user)
@@ -55,6 +87,7 @@ def playbook_enrolments(request, pk: int):
         "page": page,
         "status": status,
         "statuses": EnrolmentStatus.choices,
+        "narrowed": narrowed,
         "audience_set": has_audience(playbook),
         "audience_parts": describe_audience(playbook),
         "audience_count": audience.count(),

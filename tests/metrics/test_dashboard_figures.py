@@ -84,22 +84,16 @@ def test_segment_sums_give_win_rates_deal_size_cycle_and_lift():
     assert sums.loc["tier_1", "opportunities"] == 6
 
 
-def test_funnel_counts_accounts_at_or_beyond_each_stage():
-    accounts = _rows(
-        [
-            {"metric": "accounts", "tier": 1, "segment": "aware", "value": 6.0},
-            {"metric": "accounts", "tier": 2, "segment": "engaged", "value": 3.0},
-            {"metric": "accounts", "tier": 1, "segment": "customer", "value": 1.0},
-        ]
-    )
-    stages = [("aware", "Aware"), ("engaged", "Engaged"), ("customer", "Customer")]
+def test_funnel_steps_carry_the_drop_off_from_the_step_before():
+    stages = [("aware", "Aware"), ("engaged", "Engaged"), ("mqa", "MQA"), ("customer", "Customer")]
 
-    rows = fig.funnel_rows(accounts, stages)
+    rows = fig.funnel_rows({"aware": 10, "engaged": 4, "customer": 1}, stages)
 
-    assert [r["reached"] for r in rows] == [10, 4, 1]
+    assert [r["reached"] for r in rows] == [10, 4, 0, 1]
     assert rows[0]["drop_off"] is None
     assert rows[1]["drop_off"] == pytest.approx(0.6)  # 1 - 4 / 10
-    assert rows[2]["drop_off"] == pytest.approx(0.75)  # 1 - 1 / 4
+    assert rows[2]["drop_off"] == pytest.approx(1.0)  # 1 - 0 / 4
+    assert rows[3]["drop_off"] is None  # nothing before it to drop from
 
 
 def test_monthly_rate_is_the_ratio_of_sums_and_a_gap_without_data():
