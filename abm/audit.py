@@ -2,10 +2,10 @@
 
 Services call `audit_record` inside the transaction that makes the change, so an event exists
 exactly when the change does (a rolled-back change leaves no event, a committed one always has
-one). Recorded: account owner and tier, playbook status, stages and steps, goals, the ICP and
-imports. Bulk actions write one event per account (in bulk), so an account's history is complete
-whichever page changed it; an import writes one event when it starts and one with its counts when
-it finishes, not one per row.
+one). Recorded: account owner and tier, playbook status, stages and steps, goals, the ICP, the
+touch rules and imports. Bulk actions write one event per account (in bulk), so an account's
+history is complete whichever page changed it; an import writes one event when it starts and
+one with its counts when it finishes, not one per row.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     GOAL_CHANGED = "goal.changed", "Goal changed"
     GOAL_DELETED = "goal.deleted", "Goal deleted"
     ICP_SAVED = "icp.saved", "ICP saved"
+    TOUCH_RULES_SAVED = "touch_rules.saved", "Touch rules saved"
     IMPORT_STARTED = "import.started", "Import started"
     IMPORT_FINISHED = "import.finished", "Import finished"
 

@@ -339,6 +339,12 @@ ABM_SENIORITY_MULTIPLIERS = {
     None: 1.0,
 }
 ABM_ENGAGEMENT_WINDOW_DAYS = envint("ABM_ENGAGEMENT_WINDOW_DAYS", 90)
+# Touch rules (DOMAIN.md "Attribution"), the defaults until a marketer saves the rules page: a kind
+# counts as an attribution touch when its engagement points are >= ABM_TOUCH_MIN_POINTS (a response
+# by the account); these outbound kinds count when a playbook step did them for the account with a
+# cost (a 1:1 action by a person). Ad impressions and other outbound-only kinds do not count.
+ABM_TOUCH_MIN_POINTS = envfloat("ABM_TOUCH_MIN_POINTS", 1.0)
+ABM_TOUCH_STEP_KINDS = ("direct_mail_sent", "email_sent", "linkedin_message")
 ABM_ENGAGEMENT_HALF_LIFE_DAYS = envfloat("ABM_ENGAGEMENT_HALF_LIFE_DAYS", 30.0)
 ABM_DAILY_POINTS_CAP = envfloat("ABM_DAILY_POINTS_CAP", 20.0)
 ABM_SPIKE_RATIO = envfloat("ABM_SPIKE_RATIO", 2.0)

@@ -167,7 +167,7 @@ def influenced_q(created_from: dt.date | None = None, created_to: dt.date | None
     """Deals with >= 1 marketing touch on their account in the attribution window before creation,
     exactly as ``metrics.leads.pipeline_origins`` decides it on the recompute's touches:
 
-    - a touch is an activity with engagement points or a cost (``attribution_touches``);
+    - a touch is an activity the touch rules in force count (``metrics.touch_rules``);
     - it is a marketing touch when its step is owned by marketing, or, with no step, when its
       channel is not a sales channel (``is_marketing_touch``);
     - inside the window means ``created_at - window <= occurred_at <= created_at``.
@@ -176,11 +176,11 @@ def influenced_q(created_from: dt.date | None = None, created_to: dt.date | None
     its last day): redundant for the result, but it keeps PostgreSQL from hashing every touch.
     """
     from metrics.leads import SALES_CHANNELS  # pandas comes with it: only when the filter is used
+    from metrics.touch_rule_store import load_touch_rules, touch_rules_q
 
     window = dt.timedelta(days=settings.ABM_ATTRIBUTION_WINDOW_DAYS)
-    scoring_kinds = [kind for kind, points in settings.ABM_ENGAGEMENT_POINTS.items() if points > 0]
     touches = Activity.objects.filter(
-        Q(kind__in=scoring_kinds) | Q(cost__gt=0),
+        touch_rules_q(load_touch_rules()),
         Q(step__isnull=True, channel__in=[c for c in Channel.values if c not in SALES_CHANNELS])
         | Q(step__owner_role=OwnerRole.MARKETING),
         account_id=OuterRef("account_id"),

@@ -11,6 +11,7 @@ from metrics.models import (
     JourneyStageChange,
     MetricRollup,
     MetricRun,
+    TouchRule,
 )
 
 
@@ -137,3 +138,26 @@ class CreditDigestAdmin(admin.ModelAdmin):
     list_display = ("model", "kind", "opportunity_id", "account_id", "rows")
     list_filter = ("model", "kind")
     raw_id_fields = ("opportunity",)
+
+
+@admin.register(TouchRule)
+class TouchRuleAdmin(admin.ModelAdmin):
+    """Read-only: the touch rules page saves them with an audit event and a recompute."""
+
+    list_display = (
+        "kind",
+        "counts_as_touch",
+        "counts_as_step_with_cost",
+        "updated_at",
+        "updated_by",
+    )
+    list_select_related = ("updated_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

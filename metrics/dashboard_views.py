@@ -14,6 +14,7 @@ from metrics.dashboard_support import export_response, run_context
 from metrics.director_dashboard import director_context
 from metrics.marketer_dashboard import marketer_context
 from metrics.sales_dashboard import sales_context
+from metrics.touch_rule_store import touch_rule_line
 
 DIRECTOR_ROLES = (Role.DIRECTOR, Role.MARKETER, Role.ADMIN)
 HOME_BY_ROLE = {
@@ -55,13 +56,15 @@ def _dashboard(request, build, template: str, *, export_prefix: str):
     response = export_response(request, context["tables"], prefix=export_prefix)
     if response is not None:
         return response
+    runs = run_context(request.user)
     return render(
         request,
         template,
         {
             **context,
-            **run_context(request.user),
+            **runs,
             **_filter_context(request, filters, show_model=True),
+            "touch_rule": touch_rule_line(request.user, runs["last_run"]),
         },
     )
 

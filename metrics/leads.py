@@ -9,7 +9,7 @@ Decisions where DOMAIN.md is silent:
   followed up while its SLA is still running is *waiting* and left out of the rate until it is
   decided; one not followed up after the SLA has passed counts as a miss. Median hours are over
   the leads followed up. The rep is the account's owner.
-- Marketing touch: a touch (an activity with points or a cost, as attribution counts them) whose
+- Marketing touch: a touch (an activity the touch rules count, metrics/touch_rules.py) whose
   playbook step is owned by marketing; outside playbooks, a touch on any channel but ``phone`` and
   ``sdr_outreach``. A step's owner decides over its channel: an email a rep sends from a sales
   step is a sales touch.

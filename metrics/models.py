@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from abm.lib.channels import Channel
+from abm.lib.channels import ActivityKind, Channel
 from abm.lib.constraints import one_of
 from accounts.models import JourneyStage
 
@@ -459,3 +459,36 @@ class MetricRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.period or 'now'}: {self.value}"
+
+
+class TouchRule(models.Model):
+    """Whether an activity kind counts as an attribution touch (DOMAIN.md "Touch rules").
+
+    One row per kind, written when a marketer saves the rules page; a kind without a row follows
+    the defaults in settings (metrics/touch_rule_store.py). ``counts_as_touch``: every activity of
+    the kind counts. ``counts_as_step_with_cost``: it also counts when a playbook step did it for
+    the account with a cost (a 1:1 outbound action such as direct mail).
+    """
+
+    kind = models.CharField(max_length=24, choices=ActivityKind.choices, unique=True)
+    counts_as_touch = models.BooleanField()
+    counts_as_step_with_cost = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=one_of("kind", ActivityKind), name="touch_rule_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {'touch' if self.counts_as_touch else 'not a touch'}"

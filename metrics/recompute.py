@@ -46,6 +46,8 @@ from metrics.models import (
     RunKind,
 )
 from metrics.runs import run_enqueue, run_progress
+from metrics.touch_rule_store import load_touch_rules
+from metrics.touch_rules import TouchRules, attribution_touches
 from metrics.writing import insert_rows, replace_rows
 from playbooks.models import Activity, Step
 from playbooks.task_generation import tasks_enqueue
@@ -106,6 +108,7 @@ class Inputs:
     budget_lines: pd.DataFrame
     first_mqa: pd.DataFrame  # account_id, mqa_at: the first change of each account to mqa
     horizon: pd.Timestamp  # first month of the monthly rollups (naive, UTC)
+    touch_rules: TouchRules  # which activities are attribution touches
 
 
 def recompute_all(
@@ -147,7 +150,7 @@ def recompute_all(
 
         _progress(run, f"attributing {len(data.opportunities):,} deals with 8 models", 43)
         with watch.phase("attribution"):
-            touches = attribution_touches(data.activities, first_mqa)
+            touches = attribution_touches(data.activities, first_mqa, data.touch_rules)
             credits = attribution_credits(touches, data.opportunities, now)
 
         _progress(run, "rolling up spend, ROI, lift and leads", 64)
@@ -201,6 +204,7 @@ def recompute_all(
         "credit_rows_written": credits_written,
         "rollup_rows": len(rollup),
         "as_of": now.isoformat(),
+        "touch_rules": data.touch_rules.as_dict(),  # the rule these figures follow (dashboards)
         "seconds": {name: round(s, 3) for name, s in watch.seconds.items()},
         "cpu_seconds": {name: round(s, 3) for name, s in watch.cpu_seconds.items()},
     }
@@ -228,6 +232,7 @@ def load_inputs(now: pd.Timestamp) -> Inputs:
         budget_lines=load_budget_lines(),
         first_mqa=load_first_mqa(),
         horizon=horizon,
+        touch_rules=load_touch_rules(),
     )
 
 
@@ -420,24 +425,6 @@ def _with_new_mqa(first_mqa: pd.DataFrame, changes: pd.DataFrame, now: pd.Timest
 
 
 # --- Attribution ------------------------------------------------------------------------------
-
-
-def attribution_touches(activities: pd.DataFrame, first_mqa: pd.DataFrame) -> pd.DataFrame:
-    """Activities that count as touches (points or a cost), with ``is_mqa``: the account's last
-    touch at or before it first became mqa (the w_shaped anchor)."""
-    points = activities["kind"].map(settings.ABM_ENGAGEMENT_POINTS).fillna(0)
-    touches = activities.loc[(points > 0) | (activities["cost"] > 0)].reset_index(drop=True)
-    touches = touches.assign(
-        channel=touches["channel"].astype("category"), is_mqa=np.zeros(len(touches), dtype=bool)
-    )
-    if first_mqa.empty or touches.empty:
-        return touches
-    candidates = touches[["account_id", "occurred_at", "activity_id"]].reset_index()
-    candidates = candidates.merge(first_mqa, on="account_id")
-    candidates = candidates.loc[candidates["occurred_at"] <= candidates["mqa_at"]]
-    last = candidates.sort_values(["occurred_at", "activity_id"]).groupby("account_id").tail(1)
-    touches.loc[last["index"].to_numpy(), "is_mqa"] = True
-    return touches
 
 
 def attribution_credits(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import dashboard_views, goal_views, views
+from metrics import dashboard_views, goal_views, touch_rule_views, views
 
 app_name = "metrics"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("goals/<int:pk>/edit/", goal_views.goal_edit, name="goal_edit"),
     path("goals/<int:pk>/parts/new/", goal_views.goal_create_part, name="goal_create_part"),
     path("goals/<int:pk>/delete/", goal_views.goal_delete_view, name="goal_delete"),
+    path("touch-rules/", touch_rule_views.touch_rules, name="touch_rules"),
     path("recompute/", views.recompute, name="recompute"),
     path("status/", views.status, name="status"),
 ]

@@ -77,8 +77,10 @@ def book(alice, bob):
 
 PAGES = ["accounts:list", "accounts:import", "playbooks:list", "playbooks:tasks"]
 PAGES += ["metrics:goals", "metrics:director", "metrics:marketer", "metrics:sales"]
+PAGES += ["metrics:touch_rules"]
 FORBIDDEN = {("accounts:import", "alice"), ("accounts:import", "diana")}
 FORBIDDEN |= {("metrics:director", "alice"), ("metrics:marketer", "alice")}
+FORBIDDEN |= {("metrics:touch_rules", "alice")}
 
 
 @pytest.mark.parametrize("url_name", PAGES)

@@ -238,11 +238,14 @@ def test_influenced_means_a_marketing_touch_in_the_window_before_creation(client
     from metrics.leads import pipeline_origins
     from metrics.loading import load_opportunities
     from metrics.recompute import attribution_touches, load_first_mqa, load_touchpoints
+    from metrics.touch_rule_store import load_touch_rules
 
     created = at("2026-06-01")
     marketing_step = StepFactory(channel="email", owner_role="marketing")
     sales_step = StepFactory(channel="email", owner_role="sales")
     phone_by_marketing = StepFactory(channel="phone", owner_role="marketing")
+    mail_step = StepFactory(channel="direct_mail", owner_role="marketing")
+    display_step = StepFactory(channel="display", owner_role="marketing")
     cases = {
         # name: (activity fields or None, influenced?)
         "webinar before": ({"channel": "webinar", "kind": "webinar_attended"}, True),
@@ -255,9 +258,18 @@ def test_influenced_means_a_marketing_touch_in_the_window_before_creation(client
             True,
         ),
         "no points, no cost": ({"channel": "email", "kind": "email_sent"}, False),
-        "no points but a cost": (
+        # Touch rules (defaults): outbound counts only as a playbook step with a cost.
+        "mail with a cost, no step": (
             {"channel": "direct_mail", "kind": "direct_mail_sent", "cost": Decimal(40)},
+            False,
+        ),
+        "mail from a step with a cost": (
+            {"step": mail_step, "kind": "direct_mail_sent", "cost": Decimal(40)},
             True,
+        ),
+        "impression from a step with a cost": (
+            {"step": display_step, "kind": "ad_impression", "cost": Decimal(4)},
+            False,
         ),
         "after creation": ({"kind": "email_click", "days": -1}, False),
         "too early": ({"kind": "email_click", "days": 181}, False),
@@ -283,7 +295,7 @@ def test_influenced_means_a_marketing_touch_in_the_window_before_creation(client
     # A creation range bounds the touches searched too, without changing the answer.
     day = {"origin": "influenced", "created_from": "2026-06-01", "created_to": "2026-06-01"}
     assert set(names(client.get(URL, day))) == shown
-    touches = attribution_touches(load_touchpoints(), load_first_mqa())
+    touches = attribution_touches(load_touchpoints(), load_first_mqa(), load_touch_rules())
     origins = pipeline_origins(load_opportunities(), touches, window_days=180)
     by_recompute = set(
         Opportunity.objects.filter(
@@ -462,8 +474,9 @@ def test_the_query_count_does_not_grow_with_rows(
         "tier": "targets",
     }
 
-    # session + user, totals, page rows, the playbook's name for its chip
-    with django_assert_max_num_queries(5):
+    # session + user, the touch rules (origin=influenced), totals, page rows, the playbook's
+    # name for its chip
+    with django_assert_max_num_queries(6):
         response = client.get(URL, credit_params)
     assert len(response.context["rows"]) == min(n, 50)
     # ... and with the owner's and the account's names instead

@@ -35,8 +35,9 @@ from tests.factories import (
 )
 
 URL = "/metrics/marketer/"
-# Session, user, filter choices, runs, then one grouped read per panel.
-QUERIES = 18
+# Session, user, filter choices, runs, the touch rules (no run here recorded them), then one
+# grouped read per panel.
+QUERIES = 19
 TABLES = (
     "enrolments_by_stage",
     "engagement_trend",

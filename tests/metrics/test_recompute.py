@@ -47,6 +47,7 @@ def days_ago(n: float) -> dt.datetime:
 def dataset(db):
     """One target account with a deal and three touches, one quiet account, one non-target."""
     step = StepFactory(channel="email")
+    mail_step = StepFactory(channel="direct_mail")
     deal_account = AccountFactory(tier=1)
     vp = ContactFactory(account=deal_account, seniority="vp")
     ActivityFactory(
@@ -64,7 +65,8 @@ def dataset(db):
         occurred_at=days_ago(30),
         step=step,
     )
-    # Outbound with no points but a cost: a touch for attribution, nothing for engagement.
+    # Outbound with no points, done by a playbook step with a cost: a touch for attribution
+    # (the default touch rules), nothing for engagement.
     ActivityFactory(
         account=deal_account,
         channel="direct_mail",
@@ -72,6 +74,7 @@ def dataset(db):
         direction="outbound",
         cost=Decimal("40"),
         occurred_at=days_ago(20),
+        step=mail_step,
     )
     deal = OpportunityFactory(
         account=deal_account, amount=Decimal("10000"), created_at=days_ago(10)
@@ -85,6 +88,7 @@ def dataset(db):
         "quiet": quiet,
         "browsing": browsing,
         "step": step,
+        "mail_step": mail_step,
     }
 
 
@@ -131,7 +135,7 @@ def test_linear_credit_goes_a_third_to_each_touch_and_keeps_the_playbook(dataset
     assert credits == {
         ("webinar", None): third,
         ("email", dataset["step"].stage.playbook_id): third,
-        ("direct_mail", None): third,
+        ("direct_mail", dataset["mail_step"].stage.playbook_id): third,
     }
 
 

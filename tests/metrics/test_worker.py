@@ -36,11 +36,14 @@ def _wait_for(run: MetricRun, seconds: float = 120) -> MetricRun:
 
 
 def _credited_deals_by_direct_sql(as_of: dt.datetime) -> set[int]:
-    """Deals created by as_of with >= 1 touch (points or a cost) in the 180 days before."""
-    scoring = [k for k, w in settings.ABM_ENGAGEMENT_POINTS.items() if w > 0]
+    """Deals created by as_of with >= 1 touch in the 180 days before, under the default touch
+    rules: a kind worth >= 1 point, or direct mail, an email or a LinkedIn message done by a
+    playbook step with a cost."""
+    scoring = [k for k, w in settings.ABM_ENGAGEMENT_POINTS.items() if w >= 1]
+    one_to_one = ["direct_mail_sent", "email_sent", "linkedin_message"]
     window = dt.timedelta(days=settings.ABM_ATTRIBUTION_WINDOW_DAYS)
     touched = Activity.objects.filter(
-        Q(kind__in=scoring) | Q(cost__gt=0),
+        Q(kind__in=scoring) | Q(kind__in=one_to_one, step__isnull=False, cost__gt=0),
         account=OuterRef("account"),
         occurred_at__gte=OuterRef("created_at") - window,
         occurred_at__lte=OuterRef("created_at"),
