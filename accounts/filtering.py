@@ -17,6 +17,7 @@ from accounts.models import Account, JourneyStage, Tier
 from accounts.visibility import accounts_visible_to
 
 UNTIERED = "untiered"
+TARGETS = "targets"  # any tier: the target accounts a dashboard counts
 UNASSIGNED = "unassigned"
 NO_STAGE = "none"
 
@@ -105,7 +106,7 @@ class AccountFilterForm(forms.Form):
     tier = forms.ChoiceField(
         label="Tier",
         required=False,
-        choices=[("", "Any tier")]
+        choices=[("", "Any tier"), (TARGETS, "Target accounts (tier 1-3)")]
         + [(str(value), f"Tier {value}") for value in Tier.values]
         + [(UNTIERED, "Untiered")],
     )
@@ -181,11 +182,10 @@ class AccountFilter:
         if q := v.get("q"):
             accounts = accounts.filter(Q(name__icontains=q) | Q(domain__icontains=q))
         if tier := v.get("tier"):
-            accounts = (
-                accounts.filter(tier__isnull=True)
-                if tier == UNTIERED
-                else accounts.filter(tier=int(tier))
-            )
+            if tier in (UNTIERED, TARGETS):
+                accounts = accounts.filter(tier__isnull=tier == UNTIERED)
+            else:
+                accounts = accounts.filter(tier=int(tier))
         if stage := v.get("stage"):
             accounts = accounts.filter(stage="" if stage == NO_STAGE else stage)
         if owner := v.get("owner"):

@@ -18,6 +18,7 @@ from metrics.dashboard_filters import DashboardFilters
 from metrics.drilldown import activities_url, opportunities_url
 
 NO_PLAYBOOK = "No playbook"
+LIST_NO_PLAYBOOK = "none"  # accounts.opportunity_filtering.NO_PLAYBOOK (metrics reads no views)
 
 
 def channel_label(key: str) -> str:
@@ -47,15 +48,15 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
         pk = row["playbook_id"]
         has = pk is not None  # None = touches outside any playbook
         pk = int(pk) if has else None
+        # The opportunity list reads playbook "none" as credit outside any playbook.
+        credited_to = pk if has else LIST_NO_PLAYBOOK
         table.rows.append(
             {
                 **row,
                 "playbook_id": pk,
                 "playbook": names.get(pk, f"Playbook {pk}") if has else NO_PLAYBOOK,
-                "url": opportunities_url(filters, playbook=pk) if has else "",
-                "revenue_url": opportunities_url(filters, kind="revenue", playbook=pk)
-                if has
-                else "",
+                "url": opportunities_url(filters, playbook=credited_to),
+                "revenue_url": opportunities_url(filters, kind="revenue", playbook=credited_to),
                 "spend_url": activities_url(filters, playbook=pk, costed="1") if has else "",
             }
         )

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
+from metrics.dashboard_filters import NON_TARGET, DashboardFilters, add_months
 
 
 def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **params) -> str:
@@ -25,11 +25,12 @@ def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **pa
     }
     if kind == "revenue":
         query["stage"] = "won"
-    # Credit-based figures list the deals credited to their channel / playbook under the model.
+    # Credit-based figures list the deals credited under the model (to their channel / playbook
+    # if any): a deal without a touch in its window has no credit, so it is not behind the figure.
     credited = params.pop("credited", True)
     if credited and filters.playbook is not None:
         params.setdefault("playbook", filters.playbook)
-    if credited and ("channel" in params or "playbook" in params):
+    if credited:
         query.update(model=filters.model, kind=kind)
     query.update(params)
     return _url("accounts:opportunities", query)
@@ -62,8 +63,8 @@ def leads_url(filters: DashboardFilters, *, month=None, **params) -> str:
 
 
 def accounts_url(filters: DashboardFilters, **params) -> str:
-    """The account list: it knows tiers 1-3 and "untiered", not "any target"."""
-    tier = {TARGETS: "", NON_TARGET: "untiered"}.get(filters.tier, filters.tier)
+    """The account list: it knows tiers 1-3, "targets" (any tier) and "untiered"."""
+    tier = {NON_TARGET: "untiered"}.get(filters.tier, filters.tier)
     return _url("accounts:list", {"tier": tier, "owner": filters.owner, **params})
 
 

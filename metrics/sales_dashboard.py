@@ -332,7 +332,10 @@ def tiles(counts: dict, task_counts: dict, stages: pd.DataFrame, filters) -> lis
             "value": counts["targets"],
             "format": "count",
             "sub": f"of {counts['accounts']:,} account{'s' if counts['accounts'] != 1 else ''}",
-            "url": accounts_url(filters, sort="-priority"),
+            # The targets only (the list's "targets" is any tier); none among non-targets.
+            "url": accounts_url(filters, sort="-priority", tier=filters.tier or TARGETS)
+            if filters.tier != NON_TARGET
+            else "",
         },
         {
             "key": "spiking",

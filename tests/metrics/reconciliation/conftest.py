@@ -21,7 +21,6 @@ def dataset(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("the reconciliation SQL is PostgreSQL")
     with django_db_blocker.unblock():
-        print("DBNAME", connection.settings_dict["NAME"])
         outer = transaction.atomic()
         outer.__enter__()
         try:

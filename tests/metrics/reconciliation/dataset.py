@@ -9,6 +9,7 @@ today's month.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ from abm.lib.channels import ActivityKind as K
 from abm.lib.channels import Channel as C
 from abm.lib.channels import Direction
 from abm.models import Role, User
-from accounts.models import Opportunity, OpportunityStageChange
+from accounts.models import OpportunityStageChange
 from metrics.models import BudgetLine, JourneyStageChange
 from playbooks.models import Activity, ActivitySource, EnrolmentStatus, PlaybookStatus, TaskStatus
 from tests.factories import (
@@ -118,7 +119,11 @@ def build(now: dt.datetime) -> Dataset:
 
     # Playbooks: two stages each; marketing steps with and without unit costs, one sales step.
     specs = [
-        ("Rec strategic", [1], [(C.DIRECT_MAIL, "marketing", "120.00"), (C.EMAIL, "marketing", "0")]),
+        (
+            "Rec strategic",
+            [1],
+            [(C.DIRECT_MAIL, "marketing", "120.00"), (C.EMAIL, "marketing", "0")],
+        ),
         ("Rec cluster", [2], [(C.LINKEDIN, "marketing", "7.25"), (C.EMAIL, "marketing", "0")]),
         ("Rec programmatic", [3], [(C.EMAIL, "marketing", "0.40"), (C.CONTENT, "marketing", "0")]),
     ]
@@ -132,9 +137,7 @@ def build(now: dt.datetime) -> Dataset:
             StepFactory(stage=find, order=i, channel=ch, owner_role=role, unit_cost=Decimal(cost))
             for i, (ch, role, cost) in enumerate(steps)
         ]
-        made.append(
-            StepFactory(stage=nurture, order=0, channel=C.SDR_OUTREACH, owner_role="sales")
-        )
+        made.append(StepFactory(stage=nurture, order=0, channel=C.SDR_OUTREACH, owner_role="sales"))
         data.playbooks.append((playbook, [find, nurture], made))
 
     step_kind = {
@@ -160,6 +163,7 @@ def build(now: dt.datetime) -> Dataset:
         )
 
     # Enrolments with tasks; done tasks record their step's touch.
+    sales_due = itertools.cycle([-9, -3, 0, 2, 5, 30, 70])  # days ago: < 1 is not yet due
     for playbook, (find, nurture), steps in data.playbooks:
         members = [a for a in accounts if a.tier in playbook.audience_tiers]
         for position, account in enumerate(members):
@@ -167,7 +171,8 @@ def build(now: dt.datetime) -> Dataset:
             status = (
                 EnrolmentStatus.HOLDOUT
                 if holdout
-                else [EnrolmentStatus.ACTIVE] * 3 + [EnrolmentStatus.COMPLETED, EnrolmentStatus.EXITED]
+                else [EnrolmentStatus.ACTIVE] * 3
+                + [EnrolmentStatus.COMPLETED, EnrolmentStatus.EXITED]
             )
             if not holdout:
                 status = status[position % 5]
@@ -185,12 +190,13 @@ def build(now: dt.datetime) -> Dataset:
             if holdout:
                 continue
             for index, step in enumerate(steps):
-                due = enrolled - 30 * index - rng.randint(0, 20)
-                state = rng.choice([TaskStatus.DONE] * 3 + [TaskStatus.SKIPPED, TaskStatus.OPEN])
-                if due < 1:
-                    state = TaskStatus.OPEN
-                    due = rng.randint(-6, 12) * -1  # some due in the coming days, some overdue
                 sales = step.owner_role == "sales"
+                due = enrolled - 30 * index - rng.randint(0, 20)
+                if sales:  # the reps' queues: overdue, due this week, due later
+                    due = next(sales_due)
+                state = rng.choice([TaskStatus.DONE] * 3 + [TaskStatus.SKIPPED, TaskStatus.OPEN])
+                if due < 1 or (sales and due < 7):
+                    state = TaskStatus.OPEN  # not due yet, due today, or a rep's overdue work
                 TaskFactory(
                     enrolment=enrolment,
                     account=account,

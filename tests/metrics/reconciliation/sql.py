@@ -104,7 +104,9 @@ TOUCH_RULE = f"""act.kind IN ({", ".join(f"'{k}'" for k in TOUCH_KINDS)})
        OR (act.step_id IS NOT NULL AND act.direction = 'outbound' AND act.cost > 0)"""
 if os.environ.get("ABM_RECONCILE_OLD_TOUCH_RULE"):
     # The rule before issue #14 (any points or any cost), to tell its disagreements from others.
-    TOUCH_RULE = f"act.kind IN ({', '.join(repr(k) for k, p in POINTS.items() if p)}) OR act.cost > 0"
+    TOUCH_RULE = (
+        f"act.kind IN ({', '.join(repr(k) for k, p in POINTS.items() if p)}) OR act.cost > 0"
+    )
 TOUCHES = f"""
     SELECT act.id, act.account_id, act.occurred_at, act.channel, act.cost,
            st.playbook_id, s.owner_role

@@ -8,7 +8,9 @@ from tests.metrics.reconciliation.money import ALL_SCOPES, FILTERED, cents, in_f
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"
+    ),
 ]
 URL = "metrics:director"
 
@@ -74,7 +76,7 @@ def test_spend_tile_and_spend_by_channel_and_playbook(page, scopes, name):
     assert not any(playbooks.values())
 
 
-@pytest.mark.parametrize("name", in_flight(1))
+@pytest.mark.parametrize("name", in_flight(2, only=FILTERED))
 def test_roi_tile(page, scopes, name):
     params, scope = scopes[name]
     response = page(URL, {**params, "model": "linear"})
@@ -101,7 +103,8 @@ def test_target_vs_non_target_table_and_win_rate_lift(page, scopes, name):
     scope = sql.Scope(scope.start, scope.end, owner=scope.owner)
     rows = {r["key"]: r for r in _table(response, "target_vs_non_target")}
     expected = {key: sql.segment(key, scope) for key in sql.SEGMENTS}
-    assert expected["target"]["win_rate"] and expected["non_target"]["win_rate"]
+    assert expected["target"]["win_rate"]
+    assert expected["non_target"]["win_rate"]
     for key, figures in expected.items():
         assert rows[key]["opportunities"] == figures["opportunities"]
         assert rows[key]["accounts"] == figures["accounts"]
@@ -128,7 +131,8 @@ def test_pipeline_created_and_marketing_sourced(page, scopes, name):
     ratio(rows["Marketing-sourced"]["share"], expected["sourced"] / expected["pipeline"])
 
 
-@pytest.mark.parametrize("name", in_flight(1))
+# Tier 1's deals happen to have a marketing response in every window, ad impressions or not.
+@pytest.mark.parametrize("name", in_flight(1, only=("default", "owner", "custom")))
 def test_marketing_influenced(page, scopes, name):
     params, scope = scopes[name]
     rows = {r["origin"]: r for r in _table(page(URL, params), "sourced_vs_influenced")}
@@ -145,7 +149,6 @@ def test_follow_up_by_month(page, scopes, name):
 
     expected = sql.follow_up(scope)
     assert sum(m["handed_off"] for m in expected.values()) == sum(r["handed_off"] for r in rows)
-    assert len(rows) == scope.months if hasattr(scope, "months") else True
     for row, month in zip(rows, _months(scope), strict=True):
         figures = expected.get(month, {"handed_off": 0, "rate": None})
         assert row["handed_off"] == figures["handed_off"]
