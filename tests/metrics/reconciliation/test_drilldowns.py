@@ -69,8 +69,7 @@ def _deals_credited(kind: str, scope, key: str) -> dict:
 # --- Director ---------------------------------------------------------------------------------
 
 
-# Default and owner hold a deal whose only touches in its window are ad impressions.
-@pytest.mark.parametrize("name", in_flight(1, only=("default", "owner")))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_pipeline_and_revenue_tiles(page, listing, scopes, name):
     params, scope = scopes[name]
     response = page("metrics:director", {**params, "model": MODEL})

@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.metrics.reconciliation import sql
+from tests.metrics.reconciliation.money import cents, in_flight
 
 pytestmark = [
     pytest.mark.django_db,
@@ -70,3 +71,50 @@ def test_dataset_now_is_before_every_record(dataset):
     (last,) = sql.rows("SELECT MAX(occurred_at) FROM playbooks_activity")[0]
     assert last <= dataset.now
     assert dataset.now - last < dt.timedelta(days=3)
+
+
+@pytest.mark.parametrize("rep_index", [0, 1, 2])
+def test_my_pipeline_by_stage_and_won_revenue(page, scopes, dataset, rep_index):
+    rep = dataset.reps[rep_index]
+    response = page(URL, {}, user=rep)
+
+    _params, default = scopes["default"]
+    stages = dict(
+        (stage, (n, float(amount)))
+        for stage, n, amount in sql.rows(
+            "SELECT o.stage, COUNT(*), SUM(o.amount) FROM accounts_opportunity o "
+            "JOIN accounts_account a ON a.id = o.account_id "
+            "WHERE a.owner_id = %(o)s AND o.stage NOT IN ('closed_won', 'closed_lost') GROUP BY 1",
+            {"o": rep.pk},
+        )
+    )
+    won_deals, won = sql.rows(
+        "SELECT COUNT(*), COALESCE(SUM(o.amount), 0)::float8 FROM accounts_opportunity o "
+        "JOIN accounts_account a ON a.id = o.account_id WHERE a.owner_id = %(o)s "
+        "AND o.stage = 'closed_won' AND o.closed_at >= %(lo)s AND o.closed_at < %(hi)s",
+        {"o": rep.pk, "lo": default.lo, "hi": default.hi},
+    )[0]
+    assert won_deals or stages
+    for row in _table(response, "pipeline_by_stage"):
+        deals, amount = stages.get(row["stage_key"], (0, 0.0))
+        assert row["deals"] == deals
+        cents(row["amount"], amount)
+    tiles = {t["key"]: t["value"] for t in response.context["tiles"]}
+    cents(tiles["open_pipeline"], sum(amount for _, amount in stages.values()))
+    cents(tiles["won"], won)
+
+
+@pytest.mark.parametrize("rep_index", in_flight(1, (0, 1, 2)))
+def test_my_attributed_pipeline_by_channel(page, scopes, dataset, rep_index):
+    rep = dataset.reps[rep_index]
+    response = page(URL, {"model": "time_decay"}, user=rep)
+
+    _params, default = scopes["default"]
+    scope = sql.Scope(default.start, default.end, owner=rep.pk)
+    rows = {r["channel_key"]: r for r in _table(response, "attributed_by_channel")}
+    for kind in ("pipeline", "revenue"):
+        expected = sql.attributed(kind, "time_decay", scope)["by_channel"]
+        assert sum(expected.values()) > 0
+        for channel, credit in expected.items():
+            cents(rows[channel][kind] if channel in rows else 0.0, credit)
+        assert set(rows) <= set(expected)
