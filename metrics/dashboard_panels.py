@@ -18,6 +18,7 @@ from metrics.dashboard_filters import DashboardFilters
 from metrics.drilldown import opportunities_url
 
 NO_PLAYBOOK = "No playbook"
+LIST_NO_PLAYBOOK = "none"  # accounts.opportunity_filtering.NO_PLAYBOOK (metrics reads no views)
 
 
 def channel_label(key: str) -> str:
@@ -47,16 +48,15 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
         pk = row["playbook_id"]
         has = pk is not None  # None = touches outside any playbook
         pk = int(pk) if has else None
+        # The opportunity list reads playbook "none" as credit outside any playbook.
+        credited_to = pk if has else LIST_NO_PLAYBOOK
         table.rows.append(
             {
                 **row,
                 "playbook_id": pk,
                 "playbook": names.get(pk, f"Playbook {pk}") if has else NO_PLAYBOOK,
-                # "none": the deals credited to touches outside any playbook.
-                "url": opportunities_url(filters, playbook=pk if has else "none"),
-                "revenue_url": opportunities_url(
-                    filters, kind="revenue", playbook=pk if has else "none"
-                ),
+                "url": opportunities_url(filters, playbook=credited_to),
+                "revenue_url": opportunities_url(filters, kind="revenue", playbook=credited_to),
             }
         )
     return table

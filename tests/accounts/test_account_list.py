@@ -68,6 +68,7 @@ def plan(alice, bob):
         ({"q": "BOLT.EXAMPLE"}, ["Bolt"]),
         ({"tier": "1"}, ["Acme"]),
         ({"tier": "untiered"}, ["Cobalt"]),
+        ({"tier": "targets"}, ["Acme", "Bolt", "Delta"]),
         ({"stage": "mqa"}, ["Bolt"]),
         ({"stage": "none"}, ["Cobalt"]),
         ({"owner": "unassigned"}, ["Cobalt"]),

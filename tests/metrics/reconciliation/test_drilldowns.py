@@ -1,0 +1,233 @@
+"""Every drill-down of the three dashboards lists exactly the records behind the number clicked:
+the same count and the same total (DOMAIN.md "Dashboards")."""
+
+import pytest
+from django.db import connection
+
+from tests.metrics.reconciliation import sql
+from tests.metrics.reconciliation.money import ALL_SCOPES, FILTERED, cents, in_flight
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"
+    ),
+]
+MODEL = "linear"
+
+
+@pytest.fixture
+def listing(client):
+    """``listing(url)``: what the list page a figure links to holds in all (every page)."""
+
+    def get(url):
+        assert url, "the figure links nowhere"
+        response = client.get(url)
+        assert response.status_code == 200
+        context = response.context
+        if "totals" in context:
+            return context["totals"]
+        return type("Count", (), {"count": context["page"].paginator.count})
+
+    return get
+
+
+def spend_bug():
+    """Spend drill-downs list activities only: a period holding a budget line of the playbook
+    lists less than the figure. Under a tier or owner filter today's spend leaves budget lines
+    out, so those agree until #14 item (b) allocates them (then they fail the same way)."""
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="bug: the spend drill-down (activity list) leaves out budget lines",
+            )
+            if name not in FILTERED
+            else (),
+        )
+        for name in ALL_SCOPES
+    ]
+
+
+def _by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+def _credited(totals) -> float:
+    return float(totals.credited if totals.credited is not None else totals.amount)
+
+
+def _deals_credited(kind: str, scope, key: str) -> dict:
+    """Per channel or playbook: the deals whose journey has a touch of it (any model's deals)."""
+    deals = {}
+    for row in sql.credits(kind, scope):
+        deals.setdefault(row[key], set()).add(row["opp"])
+    return deals
+
+
+# --- Director ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_director_pipeline_and_revenue_tiles(page, listing, scopes, name):
+    params, scope = scopes[name]
+    response = page("metrics:director", {**params, "model": MODEL})
+
+    tiles = _by(response.context["tiles"], "key")
+    for kind in ("pipeline", "revenue"):
+        listed = listing(tiles[kind]["url"])
+        assert listed.count == len({r["opp"] for r in sql.credits(kind, scope)})
+        cents(_credited(listed), tiles[kind]["value"])
+
+
+@pytest.mark.parametrize("name", in_flight(1))
+def test_director_money_by_channel_and_by_playbook(page, listing, scopes, name):
+    params, scope = scopes[name]
+    response = page("metrics:director", {**params, "model": MODEL})
+
+    for table, key, row_key in (
+        ("by_channel", "channel", "channel_key"),
+        ("by_playbook", "playbook_id", "playbook_id"),
+    ):
+        rows = response.context["t"][table].rows
+        for kind, link in (("pipeline", "url"), ("revenue", "revenue_url")):
+            deals = _deals_credited(kind, scope, key)
+            for row in rows:
+                if not row[kind]:
+                    continue
+                listed = listing(row[link])
+                assert listed.count == len(deals[row[row_key]]), (table, row[row_key], kind)
+                cents(_credited(listed), row[kind])
+
+
+@pytest.mark.parametrize("name", spend_bug())
+def test_director_spend_by_playbook(page, listing, scopes, name):
+    params, _scope = scopes[name]
+    rows = page("metrics:director", params).context["t"]["by_playbook"].rows
+
+    for row in rows:
+        if row["playbook_id"] is not None and row["spend"]:
+            cents(float(listing(row["spend_url"]).cost), row["spend"])
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_director_target_table_and_lift_tile(page, listing, scopes, name):
+    params, _scope = scopes[name]
+    response = page("metrics:director", params)
+
+    for row in response.context["t"]["target_vs_non_target"].rows:
+        if row.get("url"):
+            assert listing(row["url"]).count == row["opportunities"], row["key"]
+    lift = _by(response.context["tiles"], "key")["lift"]
+    target = _by(response.context["t"]["target_vs_non_target"].rows, "key")["target"]
+    assert listing(lift["url"]).count == target["opportunities"]
+
+
+@pytest.mark.parametrize("name", in_flight(3))
+def test_director_funnel(page, listing, scopes, name):
+    params, _scope = scopes[name]
+    for row in page("metrics:director", params).context["t"]["funnel"].rows:
+        assert listing(row["url"]).count == row["reached"], row["stage"]
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_director_follow_up(page, listing, scopes, name):
+    params, scope = scopes[name]
+    rows = page("metrics:director", params).context["t"]["follow_up"].rows
+
+    expected = sql.follow_up(scope)
+    assert sum(r["handed_off"] for r in rows)
+    for row in rows:
+        assert listing(row["url"]).count == row["handed_off"]
+    assert sum(listing(r["on_time_url"]).count for r in rows) == sum(
+        m["on_time"] for m in expected.values()
+    )
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_director_sourced_and_influenced(page, listing, scopes, name):
+    params, _scope = scopes[name]
+    for row in page("metrics:director", params).context["t"]["sourced_vs_influenced"].rows:
+        cents(float(listing(row["url"]).amount), row["amount"])
+
+
+# --- Marketer ---------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a stage bar opens the playbook's enrolment list filtered by status only "
+    "(every active enrolment, any stage, tier or owner)",
+)
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_marketer_enrolments_by_stage(page, listing, scopes, name, dataset):
+    params, _scope = scopes[name]
+    rows = (
+        page("metrics:marketer", params, user=dataset.marketer)
+        .context["t"]["enrolments_by_stage"]
+        .rows
+    )
+
+    for row in rows:
+        assert listing(row["url"]).count == row["accounts"], (row["playbook"], row["stage"])
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_marketer_tasks_done(page, listing, scopes, name, dataset):
+    params, _scope = scopes[name]
+    rows = (
+        page("metrics:marketer", params, user=dataset.marketer).context["t"]["task_completion"].rows
+    )
+
+    for row in rows:
+        assert listing(row["done_url"]).count == row["done"], row["playbook"]
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_marketer_money_by_playbook(page, listing, scopes, name, dataset):
+    params, scope = scopes[name]
+    response = page("metrics:marketer", {**params, "model": MODEL}, user=dataset.marketer)
+
+    for row in response.context["t"]["by_playbook"].rows:
+        if row["playbook_id"] is None:
+            continue
+        for kind, link in (("pipeline", "url"), ("revenue", "revenue_url")):
+            if row[kind]:
+                deals = _deals_credited(kind, scope, "playbook_id")[row["playbook_id"]]
+                listed = listing(row[link])
+                assert listed.count == len(deals)
+                cents(_credited(listed), row[kind])
+
+
+@pytest.mark.parametrize("name", spend_bug())
+def test_marketer_spend_by_playbook(page, listing, scopes, name, dataset):
+    params, _scope = scopes[name]
+    rows = page("metrics:marketer", params, user=dataset.marketer).context["t"]["by_playbook"].rows
+
+    for row in rows:
+        if row["playbook_id"] is not None and row["spend"]:
+            cents(float(listing(row["spend_url"]).cost), row["spend"])
+
+
+# --- Sales ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rep_index", [0, 1, 2])
+def test_sales_tiles_and_tables(page, listing, dataset, rep_index):
+    rep = dataset.reps[rep_index]
+    response = page("metrics:sales", {"model": MODEL}, user=rep)
+
+    tiles = _by(response.context["tiles"], "key")
+    assert listing(tiles["targets"]["url"]).count == tiles["targets"]["value"]
+    assert listing(tiles["spiking"]["url"]).count == tiles["spiking"]["value"]
+    for key in ("open_pipeline", "won"):
+        cents(float(listing(tiles[key]["url"]).amount), tiles[key]["value"])
+    for row in response.context["t"]["pipeline_by_stage"].rows:
+        listed = listing(row["url"])
+        assert listed.count == row["deals"], row["stage"]
+        cents(float(listed.amount), row["amount"])
+    for row in response.context["t"]["attributed_by_channel"].rows:
+        for kind, link in (("pipeline", "url"), ("revenue", "revenue_url")):
+            if row[kind]:
+                cents(_credited(listing(row[link])), row[kind])
