@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from metrics.dashboard_filters import NON_TARGET, DashboardFilters, add_months
+from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 
 
 def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **params) -> str:
