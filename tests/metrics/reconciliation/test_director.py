@@ -24,7 +24,7 @@ def _table(response, name) -> list[dict]:
 
 
 @pytest.mark.parametrize("model", sql.MODELS)
-@pytest.mark.parametrize("name", in_flight(1))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_attributed_pipeline_and_revenue_by_channel_and_playbook(page, scopes, name, model):
     params, scope = scopes[name]
     response = page(URL, {**params, "model": model})
@@ -44,7 +44,7 @@ def test_attributed_pipeline_and_revenue_by_channel_and_playbook(page, scopes, n
         assert not any(playbooks.values())
 
 
-@pytest.mark.parametrize("name", in_flight(1))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_models_side_by_side(page, scopes, name):
     params, scope = scopes[name]
     rows = {r["channel_key"]: r for r in _table(page(URL, params), "models_side_by_side")}
@@ -135,7 +135,7 @@ def test_pipeline_created_and_marketing_sourced(page, scopes, name):
 
 
 # Tier 1's deals happen to have a marketing response in every window, ad impressions or not.
-@pytest.mark.parametrize("name", in_flight(1, only=("default", "owner", "custom")))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_marketing_influenced(page, scopes, name):
     params, scope = scopes[name]
     rows = {r["origin"]: r for r in _table(page(URL, params), "sourced_vs_influenced")}
@@ -168,7 +168,7 @@ def _months(scope):
     return out
 
 
-@pytest.mark.parametrize("name", in_flight(3))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_funnel_counts_accounts_that_reached_each_stage_in_the_period(page, scopes, name):
     params, scope = scopes[name]
     rows = {r["stage"]: r for r in _table(page(URL, params), "funnel")}

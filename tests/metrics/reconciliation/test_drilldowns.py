@@ -81,7 +81,7 @@ def test_director_pipeline_and_revenue_tiles(page, listing, scopes, name):
         cents(_credited(listed), tiles[kind]["value"])
 
 
-@pytest.mark.parametrize("name", in_flight(1))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_money_by_channel_and_by_playbook(page, listing, scopes, name):
     params, scope = scopes[name]
     response = page("metrics:director", {**params, "model": MODEL})
@@ -124,7 +124,7 @@ def test_director_target_table_and_lift_tile(page, listing, scopes, name):
     assert listing(lift["url"]).count == target["opportunities"]
 
 
-@pytest.mark.parametrize("name", in_flight(3))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_funnel(page, listing, scopes, name):
     params, _scope = scopes[name]
     for row in page("metrics:director", params).context["t"]["funnel"].rows:
@@ -155,11 +155,6 @@ def test_director_sourced_and_influenced(page, listing, scopes, name):
 # --- Marketer ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a stage bar opens the playbook's enrolment list filtered by status only "
-    "(every active enrolment, any stage, tier or owner)",
-)
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_marketer_enrolments_by_stage(page, listing, scopes, name, dataset):
     params, _scope = scopes[name]
@@ -180,8 +175,11 @@ def test_marketer_tasks_done(page, listing, scopes, name, dataset):
         page("metrics:marketer", params, user=dataset.marketer).context["t"]["task_completion"].rows
     )
 
+    # No list holds exactly the tasks done in the period across every assignee, so the bars
+    # offer no link rather than one that lists something else.
+    assert rows
     for row in rows:
-        assert listing(row["done_url"]).count == row["done"], row["playbook"]
+        assert not row.get("done_url"), row["playbook"]
 
 
 @pytest.mark.parametrize("name", ALL_SCOPES)

@@ -76,7 +76,7 @@ def test_spend_per_playbook(page, scopes, name, dataset):
     cents(_tiles(response)["spend"], sum(v for k, v in expected.items() if k is not None))
 
 
-@pytest.mark.parametrize("name", in_flight(1))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_influenced_pipeline_per_playbook(page, scopes, name, dataset):
     params, scope = scopes[name]
     response = page(URL, {**params, "model": "linear"}, user=dataset.marketer)
