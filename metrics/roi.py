@@ -10,8 +10,13 @@ Decisions where DOMAIN.md is silent:
   its step (none outside playbooks), its account's tier and owner, and the UTC month it occurred.
 - A budget line counts in the month of its date, for its playbook (if any) and its channel; a line
   with a playbook and no channel counts under the channel ``"unallocated"`` rather than being
-  spread over the playbook's channels by a guess. Budget lines belong to no account: tier and owner
-  are missing (NA), shown as "unallocated" in a tier or owner breakdown.
+  spread over the playbook's channels by a guess.
+- A budget line is shared out to accounts pro rata to their activity cost in the same month on
+  its key: the line's playbook, its channel, or both when it names both (DOMAIN "Money"). Each
+  share carries the account's tier and owner, so a tier, owner or account slice includes it.
+  A line with no such activity cost in its month stays whole and tied to no account (tier, owner
+  and account NA): the "unallocated" slice, counted only in unfiltered spend, so the slices
+  (tiers or owners, plus unallocated) always add up to the total.
 - Tier 0 means a non-target account (no tier); NA means "not tied to an account".
 - ROI and pipeline ratio are undefined (NaN, shown as "—") when spend is 0; so are cost per mqa
   and cost per opportunity when there is nothing to divide by.
@@ -69,41 +74,76 @@ def account_dimensions(frame: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFr
 def spend_rows(
     activities: pd.DataFrame, budget_lines: pd.DataFrame, accounts: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per cost: ``month, channel, playbook_id, tier, owner_id, amount, lines``.
+    """One row per cost: ``month, channel, playbook_id, tier, owner_id, account_id, amount, lines``.
 
     ``activities``: ``account_id, channel, occurred_at, cost, playbook_id``;
     ``budget_lines``: ``playbook_id`` (NA when none), ``channel`` ("" when none), ``date``,
-    ``amount``; ``accounts``: ``account_id, tier, owner_id``.
+    ``amount``; ``accounts``: ``account_id, tier, owner_id``. A budget line gives one row per
+    account it is shared out to (``lines`` is that account's share of the line, so ``lines``
+    still adds up to the number of cost lines), or one unallocated row (``account_id`` NA).
     """
     costly = activities.loc[activities["cost"] > 0]
-    from_activities = account_dimensions(
-        pd.DataFrame(
-            {
-                "month": month_of(costly["occurred_at"]),
-                "channel": costly["channel"].astype(object),
-                "playbook_id": costly["playbook_id"].astype("Int64"),
-                "account_id": costly["account_id"],
-                "amount": costly["cost"].astype(float),
-            }
-        ),
-        accounts,
-    ).drop(columns="account_id")
-    channel = budget_lines["channel"].fillna("").astype(object)
-    from_budget = pd.DataFrame(
+    from_activities = pd.DataFrame(
         {
-            "month": month_of(pd.to_datetime(budget_lines["date"])),
-            "channel": channel.where(channel != "", UNALLOCATED),
-            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
-            "tier": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
-            "owner_id": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
-            "amount": budget_lines["amount"].astype(float),
+            "month": month_of(costly["occurred_at"]),
+            "channel": costly["channel"].astype(object),
+            "playbook_id": costly["playbook_id"].astype("Int64"),
+            "account_id": costly["account_id"].astype("Int64"),
+            "amount": costly["cost"].astype(float),
+            "lines": 1.0,
         }
     )
+    channel = budget_lines["channel"].fillna("").astype(object)
+    lines = pd.DataFrame(
+        {
+            "month": month_of(pd.to_datetime(budget_lines["date"])),
+            "channel": channel,
+            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
+            "amount": budget_lines["amount"].astype(float),
+            "lines": 1.0,
+        }
+    )
+    from_budget = _allocated(lines, from_activities)
+    from_budget["channel"] = from_budget["channel"].where(from_budget["channel"] != "", UNALLOCATED)
     frames = [f for f in (from_activities, from_budget) if len(f)]
     if not frames:
-        return _empty(amount=float, lines=int)
+        return _empty(account_id="Int64", amount=float, lines=float)
     rows = pd.concat(frames, ignore_index=True)
-    return rows.assign(lines=1)[[*DIMENSIONS, "amount", "lines"]]
+    rows["account_id"] = rows["account_id"].astype("Int64")
+    rows = account_dimensions(rows, accounts)
+    return rows[[*DIMENSIONS, "account_id", "amount", "lines"]]
+
+
+# A budget line's allocation key: the activity columns that must match it, by what it names.
+_KEYS = {(True, True): ["playbook_id", "channel"], (True, False): ["playbook_id"]}
+
+
+def _allocated(lines: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Budget lines shared out to accounts by their activity cost in the line's month and key."""
+    columns = ["month", "channel", "playbook_id", "account_id", "amount", "lines"]
+    has_playbook = lines["playbook_id"].notna()
+    has_channel = lines["channel"] != ""
+    parts = []
+    for (playbook, channel), chosen in lines.groupby([has_playbook, has_channel]):
+        key = ["month", *_KEYS.get((playbook, channel), ["channel"])]
+        # Lines on the same key and month share out alike: add them up first.
+        sums = chosen.groupby(key)[["amount", "lines"]].sum().reset_index()
+        per_account = costs.groupby([*key, "account_id"])["amount"].sum().rename("cost")
+        per_account = per_account.reset_index()
+        per_account["share"] = per_account["cost"] / per_account.groupby(key)["cost"].transform(
+            "sum"
+        )
+        joined = sums.merge(per_account[[*key, "account_id", "share"]], on=key, how="left")
+        # No cost on its key that month: the line stays whole, on no account.
+        share = joined["share"].fillna(1.0)
+        joined = joined.assign(amount=joined["amount"] * share, lines=joined["lines"] * share)
+        if "channel" not in key:
+            joined["channel"] = ""
+        parts.append(joined.reindex(columns=columns))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"playbook_id": "Int64", "account_id": "Int64"})
 
 
 def credit_rows(credits: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
