@@ -38,6 +38,7 @@ from metrics.visibility import attribution_credits_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 GROUPS = {"channel": "channel", "playbook": "playbook_id"}
+RATIOS = ("roi", "pipeline_ratio", "cost_per_opportunity", "cost_per_mqa")
 FILTER_PARAMETERS = [
     OpenApiParameter(
         "preset",
@@ -362,6 +363,14 @@ class RoiRowSerializer(serializers.Serializer):
     pipeline_ratio = serializers.FloatField(
         allow_null=True, help_text="pipeline / spend; null without spend."
     )
+    cost_per_opportunity = serializers.FloatField(
+        allow_null=True,
+        help_text="spend / opportunities credited (sum of pipeline weights); null without any.",
+    )
+    cost_per_mqa = serializers.FloatField(
+        allow_null=True,
+        help_text="spend / accounts that became mqa, credited over their touches; null without.",
+    )
 
 
 class RoiSerializer(_PeriodSerializer):
@@ -391,6 +400,8 @@ class RoiSerializer(_PeriodSerializer):
                         "spend": 60000.0,
                         "roi": 4.0,
                         "pipeline_ratio": 15.0,
+                        "cost_per_opportunity": 6000.0,
+                        "cost_per_mqa": 2500.0,
                     }
                 ],
             },
@@ -408,7 +419,8 @@ class RoiApi(_ReportView):
         credit = rollup_sums(
             user, filters, metrics=["credit"], by=["kind", key], model=filters.model
         )
-        spend = rollup_sums(user, filters, metrics=["spend"], by=[key])
+        # With the mqa sums by channel: an mqa account without touches is in no row.
+        spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=sorted({key, "channel"}))
         by = fig.by_channel if group_by == "channel" else fig.by_playbook
         frame = by(credit, spend)
         names = _playbook_names(user, frame[key]) if group_by == "playbook" else {}
@@ -420,8 +432,7 @@ class RoiApi(_ReportView):
                     "key": row_key,
                     "label": label,
                     **{name: row[name] for name in ("pipeline", "revenue", "spend")},
-                    "roi": _number(row["roi"]),
-                    "pipeline_ratio": _number(row["pipeline_ratio"]),
+                    **{name: _number(row[name]) for name in RATIOS},
                 }
             )
         body = {**_period(filters), "group_by": group_by, "rows": rows}

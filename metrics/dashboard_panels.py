@@ -6,18 +6,48 @@ these, so they build the tables (and the charts from the tables) here rather tha
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from django.conf import settings
 from django.urls import reverse
 
 from abm.lib.channels import Channel
+from abm.templatetags.abm_extras import money
 from metrics import charts, lift
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
 from metrics.drilldown import activities_url, opportunities_url
+from metrics.rollup_reading import rollup_sums
 
 NO_PLAYBOOK = "No playbook"
+COST_COLUMNS = (
+    Column("cost_per_opportunity", "Cost / opportunity", "money"),
+    Column("cost_per_mqa", "Cost / MQA", "money"),
+)
+
+
+def unallocated_spend(user, filters: DashboardFilters) -> float:
+    """Budget in the period shared out to no account (no activity cost on its playbook or
+    channel that month), which a tier or owner filter leaves out; 0 without such a filter."""
+    if not filters.tier and filters.owner is None:
+        return 0.0
+    whole = replace(filters, tier="", owner=None)
+    sums = rollup_sums(user, whole, metrics=["spend"], by=["tier"])
+    return float(sums.loc[sums["tier"].isna(), "value"].sum()) if len(sums) else 0.0
+
+
+def spend_sub(
+    filters: DashboardFilters, unallocated: float, *, what: str = "activity costs"
+) -> str:
+    """What the spend tile holds under the current filters (DOMAIN "Money")."""
+    if not filters.tier and filters.owner is None:
+        return f"{what} and budget lines"
+    text = f"{what} of these accounts and their share of budget lines"
+    if unallocated:
+        text += f"; {money(unallocated)} of budget on no account (no cost in its month) left out"
+    return text
 
 
 def channel_label(key: str) -> str:
@@ -41,6 +71,7 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
             Column("spend", "Spend", "money"),
             Column("roi", "ROI", "percent"),
             Column("pipeline_ratio", "Pipeline / spend", "number"),
+            *COST_COLUMNS,
         ],
     )
     for row in fig.records(playbooks):
