@@ -46,13 +46,14 @@ def spend_sub(
         return f"{what} and budget lines"
     text = f"{what} of these accounts and their share of budget lines"
     if unallocated:
-        text += f"; {money(unallocated)} of budget on no account (no cost in its month) left out"
+        text += f"; {money(unallocated)} of budget on no account (no cost that month) left out"
     return text
 
 
 def channel_label(key: str) -> str:
     if key == "unallocated":
-        return "Unallocated budget"
+        # Budget lines on a playbook but no channel; their accounts still get their shares.
+        return "Budget on no channel"
     try:
         return Channel(key).label
     except ValueError:
