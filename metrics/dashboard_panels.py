@@ -28,14 +28,20 @@ COST_COLUMNS = (
 )
 
 
-def unallocated_spend(user, filters: DashboardFilters) -> float:
+def unallocated_spend(user, filters: DashboardFilters, *, playbooks_only: bool = False) -> float:
     """Budget in the period shared out to no account (no activity cost on its playbook or
-    channel that month), which a tier or owner filter leaves out; 0 without such a filter."""
+    channel that month), which a tier or owner filter leaves out; 0 without such a filter.
+    ``playbooks_only``: only budget lines on a playbook (the marketer's spend)."""
     if not filters.tier and filters.owner is None:
         return 0.0
     whole = replace(filters, tier="", owner=None)
-    sums = rollup_sums(user, whole, metrics=["spend"], by=["tier"])
-    return float(sums.loc[sums["tier"].isna(), "value"].sum()) if len(sums) else 0.0
+    sums = rollup_sums(user, whole, metrics=["spend"], by=["tier", "playbook_id"])
+    if not len(sums):
+        return 0.0
+    left_out = sums["tier"].isna()
+    if playbooks_only:
+        left_out &= sums["playbook_id"].notna()
+    return float(sums.loc[left_out, "value"].sum())
 
 
 def spend_sub(

@@ -111,7 +111,7 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
             credit,
             spend,
             filters,
-            unallocated=unallocated_spend(user, filters),
+            unallocated=unallocated_spend(user, filters, playbooks_only=True),
         ),
         "charts": _charts(t, enrolments, stages, names, filters),
         "model_label": AttributionModel(filters.model).label,

@@ -161,3 +161,24 @@ def test_exported_cells_equal_the_pages_text(client, diana, books, name):
     assert shown
     assert exported == shown
     assert any(cell.endswith("%") for row in exported for cell in row)
+
+
+def test_the_marketers_playbook_spend_under_a_tier_holds_its_share_of_playbook_budget(
+    client, maria, books
+):
+    client.force_login(maria)
+    month = f"{_last_month():%Y-%m}"
+
+    response = client.get(
+        reverse("metrics:marketer"), {"preset": "custom", "start": month, "end": month, "tier": 1}
+    )
+
+    tiles = _tiles(response)
+    # Alice's playbook email 300 and her 750 of the playbook's line; the event line is on no
+    # playbook, so nothing of the playbook's budget is left out.
+    assert tiles["spend"]["value"] == pytest.approx(1050)
+    assert (
+        tiles["spend"]["sub"]
+        == "playbook touches of these accounts and their share of budget lines"
+    )
+    assert tiles["roi"]["value"] == pytest.approx((5000 - 1050) / 1050)
