@@ -41,7 +41,6 @@ DEAL_COLUMNS = {
     "cycle_days": ("cycle_days_sum", None),
 }
 DEAL_METRICS = tuple(DEAL_COLUMNS)
-_NONE_KEY = {"channel": "", "playbook_id": -1}
 
 
 @dataclass(frozen=True)
