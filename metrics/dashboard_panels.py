@@ -30,10 +30,8 @@ COST_COLUMNS = (
 
 def unallocated_spend(user, filters: DashboardFilters, *, playbooks_only: bool = False) -> float:
     """Budget in the period shared out to no account (no activity cost on its playbook or
-    channel that month), which a tier or owner filter leaves out; 0 without such a filter.
+    channel that month): in the unfiltered total only, so a tier or owner filter leaves it out.
     ``playbooks_only``: only budget lines on a playbook (the marketer's spend)."""
-    if not filters.tier and filters.owner is None:
-        return 0.0
     whole = replace(filters, tier="", owner=None)
     sums = rollup_sums(user, whole, metrics=["spend"], by=["tier", "playbook_id"])
     if not len(sums):
@@ -48,11 +46,13 @@ def spend_sub(
     filters: DashboardFilters, unallocated: float, *, what: str = "activity costs"
 ) -> str:
     """What the spend tile holds under the current filters (DOMAIN "Money")."""
+    left = money(unallocated)
     if not filters.tier and filters.owner is None:
-        return f"{what} and budget lines"
+        text = f"{what} and budget lines"
+        return f"{text}, {left} of it on no account (no cost that month)" if unallocated else text
     text = f"{what} of these accounts and their share of budget lines"
     if unallocated:
-        text += f"; {money(unallocated)} of budget on no account (no cost that month) left out"
+        text += f"; {left} of budget on no account (no cost that month) left out"
     return text
 
 

@@ -114,7 +114,10 @@ def test_the_spend_tile_says_what_it_holds_under_a_filter(client, diana, books):
     everything = _tiles(_get(client))["spend"]["sub"]
     tier_one = _tiles(_get(client, tier="1"))["spend"]["sub"]
 
-    assert everything == "activity costs and budget lines"
+    assert (
+        everything
+        == "activity costs and budget lines, $200 of it on no account (no cost that month)"
+    )
     assert "share of budget lines" in tier_one
     assert "$200 of budget on no account" in tier_one
 
