@@ -31,7 +31,7 @@ from metrics.dashboard_filters import (
     DashboardFilters,
     parse_filters,
 )
-from metrics.dashboard_panels import NO_PLAYBOOK, channel_label
+from metrics.dashboard_panels import NO_PLAYBOOK, channel_label, unallocated_spend
 from metrics.models import AttributionModel, ConversionKind
 from metrics.rollup_reading import rollup_sums, snapshot_rows
 from metrics.visibility import attribution_credits_visible_to
@@ -376,6 +376,11 @@ class RoiRowSerializer(serializers.Serializer):
 class RoiSerializer(_PeriodSerializer):
     group_by = serializers.ChoiceField(choices=list(GROUPS))
     rows = RoiRowSerializer(many=True)
+    spend_on_no_account = serializers.FloatField(
+        help_text="Budget in the period on no account (no activity cost on its playbook or "
+        "channel that month). Rows include it without a tier or owner filter and leave it out "
+        "under one, where each account's share of the other budget lines is in."
+    )
 
 
 @extend_schema(
@@ -404,6 +409,7 @@ class RoiSerializer(_PeriodSerializer):
                         "cost_per_mqa": 2500.0,
                     }
                 ],
+                "spend_on_no_account": 0.0,
             },
             response_only=True,
         )
@@ -435,7 +441,12 @@ class RoiApi(_ReportView):
                     **{name: _number(row[name]) for name in RATIOS},
                 }
             )
-        body = {**_period(filters), "group_by": group_by, "rows": rows}
+        body = {
+            **_period(filters),
+            "group_by": group_by,
+            "rows": rows,
+            "spend_on_no_account": unallocated_spend(user, filters),
+        }
         return Response(RoiSerializer(body).data)
 
 

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from metrics.models import BudgetLine
 from metrics.recompute import recompute_all
@@ -185,3 +186,23 @@ def test_the_marketers_playbook_spend_under_a_tier_holds_its_share_of_playbook_b
         == "playbook touches of these accounts and their share of budget lines"
     )
     assert tiles["roi"]["value"] == pytest.approx((5000 - 1050) / 1050)
+
+
+@pytest.mark.parametrize(("tier", "spend"), [(None, TOTAL), ("1", 1050.0), ("2", 350.0)])
+def test_the_roi_api_agrees_and_names_the_budget_on_no_account(diana, books, tier, spend):
+    client = APIClient()
+    client.force_authenticate(diana)
+    month = f"{_last_month():%Y-%m}"
+    params = {"preset": "custom", "start": month, "end": month, "model": "linear"}
+
+    body = client.get("/api/metrics/roi/", {**params, **({"tier": tier} if tier else {})}).json()
+
+    assert sum(row["spend"] for row in body["rows"]) == pytest.approx(spend)
+    assert body["spend_on_no_account"] == pytest.approx(UNALLOCATED)
+    if tier == "1":
+        email = next(row for row in body["rows"] if row["key"] == "email")
+        # The playbook line names no channel: email holds alice's 300 touch alone, her 750
+        # share of the line is in the "unallocated" (no channel) row.
+        assert email["spend"] == pytest.approx(300)
+        assert email["roi"] == pytest.approx((5000 - 300) / 300)
+        assert next(r for r in body["rows"] if r["key"] == "unallocated")["spend"] == 750
