@@ -425,8 +425,10 @@ class RoiApi(_ReportView):
         credit = rollup_sums(
             user, filters, metrics=["credit"], by=["kind", key], model=filters.model
         )
-        # With the mqa sums by channel: an mqa account without touches is in no row.
-        spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=sorted({key, "channel"}))
+        # With the mqa sums by channel (an mqa account without touches is in no row), by tier
+        # and playbook for the budget on no account.
+        dims = sorted({key, "channel", "tier", "playbook_id"})
+        spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=dims)
         by = fig.by_channel if group_by == "channel" else fig.by_playbook
         frame = by(credit, spend)
         names = _playbook_names(user, frame[key]) if group_by == "playbook" else {}
@@ -445,7 +447,7 @@ class RoiApi(_ReportView):
             **_period(filters),
             "group_by": group_by,
             "rows": rows,
-            "spend_on_no_account": unallocated_spend(user, filters),
+            "spend_on_no_account": unallocated_spend(user, filters, spend),
         }
         return Response(RoiSerializer(body).data)
 

@@ -28,18 +28,24 @@ COST_COLUMNS = (
 )
 
 
-def unallocated_spend(user, filters: DashboardFilters, *, playbooks_only: bool = False) -> float:
+def unallocated_spend(
+    user, filters: DashboardFilters, spend: pd.DataFrame, *, playbooks_only: bool = False
+) -> float:
     """Budget in the period shared out to no account (no activity cost on its playbook or
     channel that month): in the unfiltered total only, so a tier or owner filter leaves it out.
-    ``playbooks_only``: only budget lines on a playbook (the marketer's spend)."""
-    whole = replace(filters, tier="", owner=None)
-    sums = rollup_sums(user, whole, metrics=["spend"], by=["tier", "playbook_id"])
-    if not len(sums):
+
+    ``spend``: the page's spend sums by ``tier`` (and ``playbook_id``), read again without the
+    tier and owner filters only when they are on. ``playbooks_only``: only budget lines on a
+    playbook (the marketer's spend)."""
+    if filters.tier or filters.owner is not None:
+        whole = replace(filters, tier="", owner=None)
+        spend = rollup_sums(user, whole, metrics=["spend"], by=["tier", "playbook_id"])
+    if not len(spend):
         return 0.0
-    left_out = sums["tier"].isna()
+    left_out = (spend["metric"] == "spend") & spend["tier"].isna()
     if playbooks_only:
-        left_out &= sums["playbook_id"].notna()
-    return float(sums.loc[left_out, "value"].sum())
+        left_out &= spend["playbook_id"].notna()
+    return float(spend.loc[left_out, "value"].sum())
 
 
 def spend_sub(

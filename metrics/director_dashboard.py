@@ -51,8 +51,10 @@ def director_context(user, filters: DashboardFilters) -> dict:
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["model", "kind", "channel", "playbook_id"]
     )
-    # Spend and mqa in one read: the costs per mqa of the channel and playbook tables.
-    spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=["channel", "playbook_id"])
+    # Spend and mqa in one read (the costs per mqa); by tier for the budget on no account.
+    spend = rollup_sums(
+        user, filters, metrics=["spend", "mqa"], by=["channel", "playbook_id", "tier"]
+    )
     prev_credit = rollup_sums(user, previous, metrics=["credit"], by=["kind"], model=filters.model)
     prev_spend = rollup_sums(user, previous, metrics=["spend"])
     deal_metrics = [*fig.DEAL_METRICS, "sourced", "influenced"]
@@ -70,7 +72,7 @@ def director_context(user, filters: DashboardFilters) -> dict:
     sums = fig.segment_sums(deals, accounts)
     prev_sums = fig.segment_sums(prev_deals, accounts)
     tiles = _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums)
-    _spend_tile(tiles)["sub"] = spend_sub(filters, unallocated_spend(user, filters))
+    _spend_tile(tiles)["sub"] = spend_sub(filters, unallocated_spend(user, filters, spend))
     first_day = data_first_day()
     if first_day is None or first_day > previous.first_day:
         # The data begin inside (or after) the previous period: a change would compare with

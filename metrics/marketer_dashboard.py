@@ -89,8 +89,11 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["kind", "playbook_id"], model=filters.model
     )
-    # Spend and mqa in one read; by channel too, to tell untouched mqa accounts apart.
-    spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=["playbook_id", "channel"])
+    # Spend and mqa in one read; by channel to tell untouched mqa accounts apart, by tier for
+    # the budget on no account.
+    spend = rollup_sums(
+        user, filters, metrics=["spend", "mqa"], by=["playbook_id", "channel", "tier"]
+    )
     money = fig.by_playbook(credit, spend)
 
     tables = [
@@ -111,7 +114,7 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
             credit,
             spend,
             filters,
-            unallocated=unallocated_spend(user, filters, playbooks_only=True),
+            unallocated=unallocated_spend(user, filters, spend, playbooks_only=True),
         ),
         "charts": _charts(t, enrolments, stages, names, filters),
         "model_label": AttributionModel(filters.model).label,
