@@ -16,7 +16,12 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from accounts.activity_filtering import activity_filter, filter_activities
-from accounts.exporting import ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS
+from accounts.exporting import (
+    ACCOUNT_COLUMNS,
+    CONTACT_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    person_name,
+)
 from accounts.filtering import accounts_filtered
 from accounts.lead_filtering import filter_leads, lead_filter
 from accounts.opportunity_filtering import credit_filter, filter_opportunities, opportunity_filter
@@ -39,7 +44,7 @@ ACTIVITY_LIST_COLUMNS = {
     "account": "account__name",
     "account_domain": "account__domain",
     "tier": "account__tier",
-    "owner": "account__owner__username",
+    "owner": person_name("account__owner"),
     "contact_email": "contact__email",
     "kind": "kind",
     "channel": "channel",
@@ -60,7 +65,7 @@ OPPORTUNITY_LIST_COLUMNS = {
     "account": "account__name",
     "account_domain": "account__domain",
     "tier": "account__tier",
-    "owner": "account__owner__username",
+    "owner": person_name("account__owner"),
     "stage": "stage",
     "source": "source",
     "amount": "amount",
@@ -78,7 +83,7 @@ LEAD_LIST_COLUMNS = {
     "account_id": "account_id",
     "account": "account__name",
     "tier": "account__tier",
-    "owner": "account__owner__username",
+    "owner": person_name("account__owner"),
     "contact_email": "contact__email",
     "external_id": "external_id",
 }
@@ -87,7 +92,7 @@ LEAD_LIST_COLUMNS = {
 @dataclass(frozen=True)
 class ExportSpec:
     filename: str
-    columns: dict[str, str]
+    columns: dict[str, object]  # header -> values_list lookup or expression
     queryset: QuerySet
     convert: Callable[[tuple], tuple] | None = None
 

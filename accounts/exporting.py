@@ -7,13 +7,24 @@ abm.lib.csv_safety.safe_cell, so a name like "=HYPERLINK(...)" reaches the sprea
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.http import StreamingHttpResponse
 
 from abm.lib.csv_safety import safe_cell
 from accounts.models import Account, Contact, Opportunity
 
 _CHUNK = 2_000
+
+
+def person_name(path: str):
+    """A user's full name as the pages show it (``get_full_name() or username``), for
+    ``values_list``; ``path`` is the lookup of the user, e.g. ``"account__owner"``."""
+    full = Trim(
+        Concat(f"{path}__first_name", Value(" "), f"{path}__last_name", output_field=CharField())
+    )
+    return Coalesce(NullIf(full, Value("")), f"{path}__username", output_field=CharField())
+
 
 ACCOUNT_COLUMNS = {
     # header: values_list lookup
@@ -25,7 +36,7 @@ ACCOUNT_COLUMNS = {
     "annual_revenue": "annual_revenue",
     "country": "country",
     "tier": "tier",
-    "owner": "owner__username",
+    "owner": person_name("owner"),
     "owner_email": "owner__email",
     "journey_stage": "stage",
     "fit_score": "fit_score",

@@ -31,13 +31,14 @@ from metrics.dashboard_filters import (
     DashboardFilters,
     parse_filters,
 )
-from metrics.dashboard_panels import NO_PLAYBOOK, channel_label
+from metrics.dashboard_panels import NO_PLAYBOOK, channel_label, unallocated_spend
 from metrics.models import AttributionModel, ConversionKind
 from metrics.rollup_reading import rollup_sums, snapshot_rows
 from metrics.visibility import attribution_credits_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 GROUPS = {"channel": "channel", "playbook": "playbook_id"}
+RATIOS = ("roi", "pipeline_ratio", "cost_per_opportunity", "cost_per_mqa")
 FILTER_PARAMETERS = [
     OpenApiParameter(
         "preset",
@@ -362,11 +363,24 @@ class RoiRowSerializer(serializers.Serializer):
     pipeline_ratio = serializers.FloatField(
         allow_null=True, help_text="pipeline / spend; null without spend."
     )
+    cost_per_opportunity = serializers.FloatField(
+        allow_null=True,
+        help_text="spend / opportunities credited (sum of pipeline weights); null without any.",
+    )
+    cost_per_mqa = serializers.FloatField(
+        allow_null=True,
+        help_text="spend / accounts that became mqa, credited over their touches; null without.",
+    )
 
 
 class RoiSerializer(_PeriodSerializer):
     group_by = serializers.ChoiceField(choices=list(GROUPS))
     rows = RoiRowSerializer(many=True)
+    spend_on_no_account = serializers.FloatField(
+        help_text="Budget in the period on no account (no activity cost on its playbook or "
+        "channel that month). Rows include it without a tier or owner filter and leave it out "
+        "under one, where each account's share of the other budget lines is in."
+    )
 
 
 @extend_schema(
@@ -391,8 +405,11 @@ class RoiSerializer(_PeriodSerializer):
                         "spend": 60000.0,
                         "roi": 4.0,
                         "pipeline_ratio": 15.0,
+                        "cost_per_opportunity": 6000.0,
+                        "cost_per_mqa": 2500.0,
                     }
                 ],
+                "spend_on_no_account": 0.0,
             },
             response_only=True,
         )
@@ -408,7 +425,10 @@ class RoiApi(_ReportView):
         credit = rollup_sums(
             user, filters, metrics=["credit"], by=["kind", key], model=filters.model
         )
-        spend = rollup_sums(user, filters, metrics=["spend"], by=[key])
+        # With the mqa sums by channel (an mqa account without touches is in no row), by tier
+        # and playbook for the budget on no account.
+        dims = sorted({key, "channel", "tier", "playbook_id"})
+        spend = rollup_sums(user, filters, metrics=["spend", "mqa"], by=dims)
         by = fig.by_channel if group_by == "channel" else fig.by_playbook
         frame = by(credit, spend)
         names = _playbook_names(user, frame[key]) if group_by == "playbook" else {}
@@ -420,11 +440,15 @@ class RoiApi(_ReportView):
                     "key": row_key,
                     "label": label,
                     **{name: row[name] for name in ("pipeline", "revenue", "spend")},
-                    "roi": _number(row["roi"]),
-                    "pipeline_ratio": _number(row["pipeline_ratio"]),
+                    **{name: _number(row[name]) for name in RATIOS},
                 }
             )
-        body = {**_period(filters), "group_by": group_by, "rows": rows}
+        body = {
+            **_period(filters),
+            "group_by": group_by,
+            "rows": rows,
+            "spend_on_no_account": unallocated_spend(user, filters, spend),
+        }
         return Response(RoiSerializer(body).data)
 
 

@@ -2,6 +2,8 @@
 
 Inputs are the small frames of ``rollup_reading.rollup_sums`` (columns ``metric``, the grouped
 dimensions, ``value``, ``count``); outputs are plain numbers and rows for tiles, tables and charts.
+ROI, pipeline ratio and the costs per opportunity and per mqa come from ``roi.roi_table`` (the one
+definition of DOMAIN "Money"): this module only turns rollup sums into its inputs.
 Where DOMAIN.md is silent (see README "Metrics"): ROI and lift are None when there is nothing to
 divide by; changes against the previous period are relative (None from a zero base).
 """
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from metrics import lift
+from metrics import lift, roi
+from metrics.table_cells import cell_text
 
 # (segment, label, rows of the deal rollups it sums)
 SEGMENT_ROWS = (
@@ -39,7 +42,6 @@ DEAL_COLUMNS = {
     "cycle_days": ("cycle_days_sum", None),
 }
 DEAL_METRICS = tuple(DEAL_COLUMNS)
-_NONE_KEY = {"channel": "", "playbook_id": -1}
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,9 @@ class Table:
     rows: list[dict] = field(default_factory=list)
 
     def csv_rows(self):
+        """Each cell as the page shows it (money, percent, people by name)."""
         for row in self.rows:
-            yield [_plain(row.get(column.key)) for column in self.columns]
+            yield [cell_text(row, column) for column in self.columns]
 
 
 def total(frame: pd.DataFrame, metric: str, column: str = "value", **where) -> float:
@@ -74,11 +77,6 @@ def ratio(numerator: float, denominator: float) -> float | None:
     if not denominator:
         return None
     return numerator / denominator
-
-
-def roi(revenue: float, spend: float) -> float | None:
-    """DOMAIN "Money": (attributed closed-won revenue - spend) / spend."""
-    return None if not spend else (revenue - spend) / spend
 
 
 def change(current: float | None, previous: float | None) -> float | None:
@@ -155,9 +153,17 @@ def target_table(sums: pd.DataFrame, urls: dict[str, str]) -> Table:
     return table
 
 
+def money_totals(credit: pd.DataFrame, spend: pd.DataFrame) -> dict:
+    """``roi.COLUMNS`` over all the rows, None where undefined (a tile's figures).
+
+    ``credit``: credit sums by ``kind`` of one model; ``spend``: spend (and mqa) sums."""
+    table = roi.roi_table(*_roi_inputs(credit, spend, []))
+    return {c: _clean(table.loc[0, c]) for c in roi.COLUMNS}
+
+
 def by_channel(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
-    """Per channel: attributed ``pipeline`` and ``revenue`` (credit by kind), ``spend``, ``roi``
-    and ``pipeline_ratio``; biggest pipeline first."""
+    """Per channel: ``roi.COLUMNS`` from the credit sums (by ``kind``) of one model and the
+    spend sums (with the mqa sums, when read, by ``channel``); biggest pipeline first."""
     return _by(credit, spend, "channel")
 
 
@@ -167,26 +173,37 @@ def by_playbook(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
 
 def _by(credit: pd.DataFrame, spend: pd.DataFrame, key: str) -> pd.DataFrame:
     # A missing key (no playbook, budget not on a channel) is a row of its own, not dropped.
-    none = _NONE_KEY[key]
-    frame = pd.DataFrame(columns=[key, "pipeline", "revenue", "spend"])
-    if len(credit):
-        keyed = credit.assign(**{key: credit[key].astype(object).fillna(none)})
-        pivot = keyed.pivot_table(index=key, columns="kind", values="value", aggfunc="sum")
-        frame = pivot.reindex(columns=["pipeline", "revenue"]).reset_index()
-    if len(spend):
-        keyed = spend.assign(**{key: spend[key].astype(object).fillna(none)})
-        spent = keyed.groupby(key)["value"].sum().rename("spend").reset_index()
-        frame = frame.drop(columns="spend", errors="ignore").merge(spent, on=key, how="outer")
-    frame = frame.reindex(columns=[key, "pipeline", "revenue", "spend"])
-    frame[key] = frame[key].astype(object).where(frame[key] != none, None)
-    frame[["pipeline", "revenue", "spend"]] = (
-        frame[["pipeline", "revenue", "spend"]].astype(float).fillna(0.0)
+    table = roi.roi_table(*_roi_inputs(credit, spend, [key]), by=[key])
+    table[key] = table[key].astype(object).where(table[key].notna(), None)
+    return table.sort_values(["pipeline", "revenue"], ascending=False).reset_index(drop=True)
+
+
+def _roi_inputs(credit: pd.DataFrame, spend: pd.DataFrame, by: list[str]):
+    """Rollup sums as ``roi.roi_table``'s spend, credit and mqa rows (blank keys as NA)."""
+
+    def rows(frame, metric, **measures):
+        part = frame.loc[frame["metric"] == metric] if len(frame) else frame
+        out = pd.DataFrame(
+            {k: part[k] if k in part else pd.Series(dtype=object) for k in by}, index=part.index
+        )
+        for key in by:
+            values = out[key].astype(object)
+            out[key] = values.where(values.notna() & (values != ""), None)
+        for name, column in measures.items():
+            out[name] = part[column].astype(float) if column in part else 0.0
+        return out
+
+    credit_in = rows(credit, "credit", credit="value", weight="count")
+    credit_in["kind"] = credit["kind"] if len(credit) else pd.Series(dtype=object)
+    mqa = spend.loc[spend["metric"] == "mqa"] if len(spend) else spend
+    if len(mqa) and "channel" in mqa:
+        # An mqa account without touches is in the total only, in no channel or playbook row.
+        mqa = mqa.loc[mqa["channel"] != ""] if by else mqa
+    return (
+        rows(spend, "spend", amount="value"),
+        credit_in,
+        rows(mqa, "mqa", mqa="value"),
     )
-    frame["roi"] = [roi(r, s) for r, s in zip(frame["revenue"], frame["spend"], strict=True)]
-    frame["pipeline_ratio"] = [
-        ratio(p, s) for p, s in zip(frame["pipeline"], frame["spend"], strict=True)
-    ]
-    return frame.sort_values(["pipeline", "revenue"], ascending=False).reset_index(drop=True)
 
 
 def models_by_channel(credit: pd.DataFrame, models: list[str], channels: list[str]):
@@ -265,9 +282,3 @@ def _clean(value):
 
 def _nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
-
-
-def _plain(value):
-    if isinstance(value, float) and not math.isnan(value):
-        return round(value, 4)
-    return "" if value is None or _nan(value) else value

@@ -6,24 +6,67 @@ these, so they build the tables (and the charts from the tables) here rather tha
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from django.conf import settings
 from django.urls import reverse
 
 from abm.lib.channels import Channel
+from abm.templatetags.abm_extras import money
 from metrics import charts, lift
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
 from metrics.drilldown import opportunities_url
+from metrics.rollup_reading import rollup_sums
 
 NO_PLAYBOOK = "No playbook"
 LIST_NO_PLAYBOOK = "none"  # accounts.opportunity_filtering.NO_PLAYBOOK (metrics reads no views)
+COST_COLUMNS = (
+    Column("cost_per_opportunity", "Cost / opportunity", "money"),
+    Column("cost_per_mqa", "Cost / MQA", "money"),
+)
+
+
+def unallocated_spend(
+    user, filters: DashboardFilters, spend: pd.DataFrame, *, playbooks_only: bool = False
+) -> float:
+    """Budget in the period shared out to no account (no activity cost on its playbook or
+    channel that month): in the unfiltered total only, so a tier or owner filter leaves it out.
+
+    ``spend``: the page's spend sums by ``tier`` (and ``playbook_id``), read again without the
+    tier and owner filters only when they are on. ``playbooks_only``: only budget lines on a
+    playbook (the marketer's spend)."""
+    if filters.tier or filters.owner is not None:
+        whole = replace(filters, tier="", owner=None)
+        spend = rollup_sums(user, whole, metrics=["spend"], by=["tier", "playbook_id"])
+    if not len(spend):
+        return 0.0
+    left_out = (spend["metric"] == "spend") & spend["tier"].isna()
+    if playbooks_only:
+        left_out &= spend["playbook_id"].notna()
+    return float(spend.loc[left_out, "value"].sum())
+
+
+def spend_sub(
+    filters: DashboardFilters, unallocated: float, *, what: str = "activity costs"
+) -> str:
+    """What the spend tile holds under the current filters (DOMAIN "Money")."""
+    left = money(unallocated)
+    if not filters.tier and filters.owner is None:
+        text = f"{what} and budget lines"
+        return f"{text}, {left} of it on no account (no cost that month)" if unallocated else text
+    text = f"{what} of these accounts and their share of budget lines"
+    if unallocated:
+        text += f"; {left} of budget on no account (no cost that month) left out"
+    return text
 
 
 def channel_label(key: str) -> str:
     if key == "unallocated":
-        return "Unallocated budget"
+        # Budget lines on a playbook but no channel; their accounts still get their shares.
+        return "Budget on no channel"
     try:
         return Channel(key).label
     except ValueError:
@@ -42,6 +85,7 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
             Column("spend", "Spend", "money"),
             Column("roi", "ROI", "percent"),
             Column("pipeline_ratio", "Pipeline / spend", "number"),
+            *COST_COLUMNS,
         ],
     )
     for row in fig.records(playbooks):

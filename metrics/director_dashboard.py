@@ -15,7 +15,15 @@ from metrics import charts
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
-from metrics.dashboard_panels import channel_label, holdout_chart, holdout_table, playbook_table
+from metrics.dashboard_panels import (
+    COST_COLUMNS,
+    channel_label,
+    holdout_chart,
+    holdout_table,
+    playbook_table,
+    spend_sub,
+    unallocated_spend,
+)
 from metrics.drilldown import leads_url, opportunities_url, reached_accounts_url
 from metrics.funnel import funnel_reached
 from metrics.goal_progress import goal_summaries
@@ -44,7 +52,10 @@ def director_context(user, filters: DashboardFilters) -> dict:
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["model", "kind", "channel", "playbook_id"]
     )
-    spend = rollup_sums(user, filters, metrics=["spend"], by=["channel", "playbook_id"])
+    # Spend and mqa in one read (the costs per mqa); by tier for the budget on no account.
+    spend = rollup_sums(
+        user, filters, metrics=["spend", "mqa"], by=["channel", "playbook_id", "tier"]
+    )
     prev_credit = rollup_sums(user, previous, metrics=["credit"], by=["kind"], model=filters.model)
     prev_spend = rollup_sums(user, previous, metrics=["spend"])
     deal_metrics = [*fig.DEAL_METRICS, "sourced", "influenced"]
@@ -62,6 +73,7 @@ def director_context(user, filters: DashboardFilters) -> dict:
     sums = fig.segment_sums(deals, accounts)
     prev_sums = fig.segment_sums(prev_deals, accounts)
     tiles = _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums)
+    _spend_tile(tiles)["sub"] = spend_sub(filters, unallocated_spend(user, filters, spend))
     first_day = data_first_day()
     if first_day is None or first_day > previous.first_day:
         # The data begin inside (or after) the previous period: a change would compare with
@@ -125,23 +137,8 @@ def _tier_selected(frame, tier: str):
 
 
 def _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums) -> list[dict]:
-    pipeline = fig.total(chosen, "credit", kind="pipeline")
-    revenue = fig.total(chosen, "credit", kind="revenue")
-    spent = fig.total(spend, "spend")
-    prev = {
-        "pipeline": fig.total(prev_credit, "credit", kind="pipeline"),
-        "revenue": fig.total(prev_credit, "credit", kind="revenue"),
-        "spend": fig.total(prev_spend, "spend"),
-    }
-    now = {
-        "pipeline": pipeline,
-        "revenue": revenue,
-        "spend": spent,
-        "roi": fig.roi(revenue, spent),
-        "lift": fig.win_rate_lift(sums),
-    }
-    prev["roi"] = fig.roi(prev["revenue"], prev["spend"])
-    prev["lift"] = fig.win_rate_lift(prev_sums)
+    now = {**fig.money_totals(chosen, spend), "lift": fig.win_rate_lift(sums)}
+    prev = {**fig.money_totals(prev_credit, prev_spend), "lift": fig.win_rate_lift(prev_sums)}
     model = AttributionModel(filters.model).label
     return [
         {
@@ -194,6 +191,10 @@ def _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums) -> 
     ]
 
 
+def _spend_tile(tiles: list[dict]) -> dict:
+    return next(tile for tile in tiles if tile["key"] == "spend")
+
+
 def _difference(current, previous):
     """Change of a ratio in percentage points (a relative change of a ratio misleads)."""
     if current is None or previous is None:
@@ -212,6 +213,7 @@ def _channel_table(channels, filters) -> Table:
             Column("spend", "Spend", "money"),
             Column("roi", "ROI", "percent"),
             Column("pipeline_ratio", "Pipeline / spend", "number"),
+            *COST_COLUMNS,
         ],
     )
     for row in fig.records(channels):

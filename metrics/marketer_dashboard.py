@@ -35,7 +35,13 @@ from metrics import charts
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
-from metrics.dashboard_panels import holdout_chart, holdout_table, playbook_table
+from metrics.dashboard_panels import (
+    holdout_chart,
+    holdout_table,
+    playbook_table,
+    spend_sub,
+    unallocated_spend,
+)
 from metrics.drilldown import opportunities_url
 from metrics.lift import ENROLLED_STATUSES, HOLDOUT_STATUS
 from metrics.models import AttributionModel
@@ -85,7 +91,11 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["kind", "playbook_id"], model=filters.model
     )
-    spend = rollup_sums(user, filters, metrics=["spend"], by=["playbook_id"])
+    # Spend and mqa in one read; by channel to tell untouched mqa accounts apart, by tier for
+    # the budget on no account.
+    spend = rollup_sums(
+        user, filters, metrics=["spend", "mqa"], by=["playbook_id", "channel", "tier"]
+    )
     money = fig.by_playbook(credit, spend)
 
     tables = [
@@ -99,7 +109,15 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
     return {
         "tables": tables,
         "t": t,
-        "tiles": tiles(playbooks, trend.attrs["sizes"], tasks, credit, spend, filters),
+        "tiles": tiles(
+            playbooks,
+            trend.attrs["sizes"],
+            tasks,
+            credit,
+            spend,
+            filters,
+            unallocated=unallocated_spend(user, filters, spend, playbooks_only=True),
+        ),
         "charts": _charts(t, enrolments, stages, names, filters),
         "model_label": AttributionModel(filters.model).label,
         "playbook_name": names.get(filters.playbook, ""),
@@ -386,16 +404,14 @@ def _playbook_part(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[frame["playbook_id"].notna()] if len(frame) else frame
 
 
-def tiles(playbooks, sizes: dict, tasks, credit, spend, filters) -> list[dict]:
+def tiles(playbooks, sizes: dict, tasks, credit, spend, filters, *, unallocated=0.0) -> list[dict]:
     chosen = [p for p in playbooks if filters.playbook is None or p[0] == filters.playbook]
     active = sum(1 for _, _, status in chosen if status == PlaybookStatus.ACTIVE)
     done = int(tasks["done"].sum()) if len(tasks) else 0
     skipped = int(tasks["skipped"].sum()) if len(tasks) else 0
     overdue = int(tasks["overdue"].sum()) if len(tasks) else 0
     credit, spend = _playbook_part(credit), _playbook_part(spend)
-    pipeline = fig.total(credit, "credit", kind="pipeline")
-    revenue = fig.total(credit, "credit", kind="revenue")
-    spent = fig.total(spend, "spend")
+    money = fig.money_totals(credit, spend)
     one = filters.playbook
     model = AttributionModel(filters.model).label
     return [
@@ -426,16 +442,16 @@ def tiles(playbooks, sizes: dict, tasks, credit, spend, filters) -> list[dict]:
         {
             "key": "spend",
             "label": "Spend",
-            "value": spent,
+            "value": money["spend"],
             "format": "money",
-            "sub": "playbook touches and budget lines",
-            # No list holds activity costs and budget lines together, so no link.
+            "sub": spend_sub(filters, unallocated, what="playbook touches"),
+            # No list holds activity costs and budget shares together, so no link.
             "url": "",
         },
         {
             "key": "pipeline",
             "label": "Influenced pipeline",
-            "value": pipeline,
+            "value": money["pipeline"],
             "format": "money",
             "sub": f"credited to playbook touches, {model}",
             "url": opportunities_url(filters, playbook=one) if one else "",
@@ -443,7 +459,7 @@ def tiles(playbooks, sizes: dict, tasks, credit, spend, filters) -> list[dict]:
         {
             "key": "roi",
             "label": "ROI",
-            "value": fig.roi(revenue, spent),
+            "value": money["roi"],
             "format": "percent",
             "sub": "(attributed won revenue − spend) / spend",
             "url": "",

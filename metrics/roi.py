@@ -10,8 +10,13 @@ Decisions where DOMAIN.md is silent:
   its step (none outside playbooks), its account's tier and owner, and the UTC month it occurred.
 - A budget line counts in the month of its date, for its playbook (if any) and its channel; a line
   with a playbook and no channel counts under the channel ``"unallocated"`` rather than being
-  spread over the playbook's channels by a guess. Budget lines belong to no account: tier and owner
-  are missing (NA), shown as "unallocated" in a tier or owner breakdown.
+  spread over the playbook's channels by a guess.
+- A budget line is shared out to accounts pro rata to their activity cost in the same month on
+  its key: the line's playbook, its channel, or both when it names both (DOMAIN "Money"). Each
+  share carries the account's tier and owner, so a tier, owner or account slice includes it.
+  A line with no such activity cost in its month stays whole and tied to no account (tier, owner
+  and account NA): the "unallocated" slice, counted only in unfiltered spend, so the slices
+  (tiers or owners, plus unallocated) always add up to the total.
 - Tier 0 means a non-target account (no tier); NA means "not tied to an account".
 - ROI and pipeline ratio are undefined (NaN, shown as "—") when spend is 0; so are cost per mqa
   and cost per opportunity when there is nothing to divide by.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 UNALLOCATED = "unallocated"
@@ -58,52 +64,100 @@ def month_of(values: pd.Series) -> pd.Series:
 
 
 def account_dimensions(frame: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Add ``tier`` (0 for non-targets) and ``owner_id`` from ``accounts`` by ``account_id``."""
+    """Add ``tier`` (0 for non-targets) and ``owner_id`` from ``accounts`` by ``account_id``;
+    both NA for a row tied to no (known) account."""
     lookup = accounts.set_index("account_id")
-    known = frame["account_id"].isin(lookup.index)
-    tier = frame["account_id"].map(lookup["tier"]).astype(float).fillna(NON_TARGET).where(known)
-    owner = frame["account_id"].map(lookup["owner_id"]).astype(float)
-    return frame.assign(tier=tier.astype("Int64"), owner_id=owner.astype("Int64"))
+    # Positions by numpy lookup: Series.map over a nullable id column is many times slower.
+    ids = pd.Index(frame["account_id"].astype("float64").to_numpy())
+    where = lookup.index.get_indexer(ids) if len(lookup) else np.full(len(ids), -1)
+    known = where >= 0
+
+    def pick(values: np.ndarray) -> pd.Series:
+        picked = np.full(len(ids), np.nan)
+        picked[known] = values[where[known]]
+        return pd.Series(picked, index=frame.index).astype("Int64")
+
+    tiers = lookup["tier"].astype(float).fillna(NON_TARGET).to_numpy()
+    return frame.assign(
+        tier=pick(tiers), owner_id=pick(lookup["owner_id"].astype(float).to_numpy())
+    )
 
 
 def spend_rows(
     activities: pd.DataFrame, budget_lines: pd.DataFrame, accounts: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per cost: ``month, channel, playbook_id, tier, owner_id, amount, lines``.
+    """One row per cost: ``month, channel, playbook_id, tier, owner_id, account_id, amount, lines``.
 
     ``activities``: ``account_id, channel, occurred_at, cost, playbook_id``;
     ``budget_lines``: ``playbook_id`` (NA when none), ``channel`` ("" when none), ``date``,
-    ``amount``; ``accounts``: ``account_id, tier, owner_id``.
+    ``amount``; ``accounts``: ``account_id, tier, owner_id``. A budget line gives one row per
+    account it is shared out to (``lines`` is that account's share of the line, so ``lines``
+    still adds up to the number of cost lines), or one unallocated row (``account_id`` NA).
     """
     costly = activities.loc[activities["cost"] > 0]
-    from_activities = account_dimensions(
-        pd.DataFrame(
-            {
-                "month": month_of(costly["occurred_at"]),
-                "channel": costly["channel"].astype(object),
-                "playbook_id": costly["playbook_id"].astype("Int64"),
-                "account_id": costly["account_id"],
-                "amount": costly["cost"].astype(float),
-            }
-        ),
-        accounts,
-    ).drop(columns="account_id")
-    channel = budget_lines["channel"].fillna("").astype(object)
-    from_budget = pd.DataFrame(
+    from_activities = pd.DataFrame(
         {
-            "month": month_of(pd.to_datetime(budget_lines["date"])),
-            "channel": channel.where(channel != "", UNALLOCATED),
-            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
-            "tier": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
-            "owner_id": pd.array([pd.NA] * len(budget_lines), dtype="Int64"),
-            "amount": budget_lines["amount"].astype(float),
+            "month": month_of(costly["occurred_at"]),
+            "channel": costly["channel"].astype(object),
+            "playbook_id": costly["playbook_id"].astype("Int64"),
+            "account_id": costly["account_id"],
+            "amount": costly["cost"].astype(float),
+            "lines": 1.0,
         }
     )
+    channel = budget_lines["channel"].fillna("").astype(object)
+    lines = pd.DataFrame(
+        {
+            "month": month_of(pd.to_datetime(budget_lines["date"])),
+            "channel": channel,
+            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
+            "amount": budget_lines["amount"].astype(float),
+            "lines": 1.0,
+        }
+    )
+    from_budget = _allocated(lines, from_activities)
+    from_budget["channel"] = from_budget["channel"].where(from_budget["channel"] != "", UNALLOCATED)
     frames = [f for f in (from_activities, from_budget) if len(f)]
     if not frames:
-        return _empty(amount=float, lines=int)
+        return _empty(account_id="Int64", amount=float, lines=float)
     rows = pd.concat(frames, ignore_index=True)
-    return rows.assign(lines=1)[[*DIMENSIONS, "amount", "lines"]]
+    rows["account_id"] = rows["account_id"].astype("Int64")
+    rows = account_dimensions(rows, accounts)
+    return rows[[*DIMENSIONS, "account_id", "amount", "lines"]]
+
+
+# A budget line's allocation key: the activity columns that must match it, by what it names.
+_KEYS = {(True, True): ["playbook_id", "channel"], (True, False): ["playbook_id"]}
+
+
+def _allocated(lines: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Budget lines shared out to accounts by their activity cost in the line's month and key."""
+    columns = ["month", "channel", "playbook_id", "account_id", "amount", "lines"]
+    has_playbook = lines["playbook_id"].notna()
+    has_channel = lines["channel"] != ""
+    parts = []
+    for (playbook, channel), chosen in lines.groupby([has_playbook, has_channel]):
+        key = ["month", *_KEYS.get((playbook, channel), ["channel"])]
+        # Lines on the same key and month share out alike: add them up first.
+        sums = chosen.groupby(key)[["amount", "lines"]].sum().reset_index()
+        # Only the costs on a line's key and month (usually a small part of all costs).
+        relevant = costs[[*key, "account_id", "amount"]].merge(sums[key], on=key)
+        per_account = relevant.groupby([*key, "account_id"])["amount"].sum().rename("cost")
+        per_account = per_account.reset_index()
+        per_account["share"] = per_account["cost"] / per_account.groupby(key)["cost"].transform(
+            "sum"
+        )
+        joined = sums.merge(per_account[[*key, "account_id", "share"]], on=key, how="left")
+        # No cost on its key that month: the line stays whole, on no account.
+        share = joined["share"].fillna(1.0)
+        joined = joined.assign(amount=joined["amount"] * share, lines=joined["lines"] * share)
+        if "channel" not in key:
+            joined["channel"] = ""
+        parts.append(joined.reindex(columns=columns))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"playbook_id": "Int64", "account_id": "Int64"})
 
 
 def credit_rows(credits: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

@@ -60,8 +60,9 @@ def metric_runs_visible_to(user) -> QuerySet[MetricRun]:
 
 
 def rollups_visible_to(user) -> QuerySet[MetricRollup]:
-    # A rep's dashboards read only the rows of their own accounts; rows tied to no account
-    # (budget lines, lift and holdout snapshots) are for the roles that see every account.
+    # A rep's dashboards read only the rows of their own accounts (with their accounts' share of
+    # budget lines); rows tied to no account (budget on no account, lift and holdout snapshots)
+    # are for the roles that see every account.
     if not user.is_authenticated:
         return MetricRollup.objects.none()
     if user.sees_everything:

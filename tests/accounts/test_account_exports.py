@@ -8,7 +8,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from tests.accounts.account_pages import account
-from tests.factories import ContactFactory, OpportunityFactory
+from tests.factories import ContactFactory, LeadFactory, OpportunityFactory
 
 
 def rows(response) -> list[dict]:
@@ -39,7 +39,7 @@ def test_the_accounts_export_follows_the_current_filter_and_sort(client, maria, 
     assert 'filename="accounts.csv"' in response["Content-Disposition"]
     exported = rows(response)
     assert [r["name"] for r in exported] == ["Acme", "Aardvark"]
-    assert exported[0]["owner"] == "alice"
+    assert exported[0]["owner"] == "Alice"  # the full name, as the list shows it
     assert exported[0]["tier"] == "1"
     assert exported[0]["priority"] == "8.0"
 
@@ -138,3 +138,18 @@ def test_a_large_export_streams_in_a_constant_number_of_queries(
         exported = rows(response)
 
     assert len(exported) == 3_000
+
+
+def test_exports_name_owners_by_full_name_or_else_username(client, maria, alice, bob, plan):
+    alice.last_name = "Archer"
+    alice.save()
+    bob.first_name = ""
+    bob.save()
+    LeadFactory(account=plan["acme"])
+    client.force_login(maria)
+
+    accounts = {r["name"]: r["owner"] for r in rows(client.get(reverse("accounts:export")))}
+    leads = rows(client.get(reverse("accounts:leads_csv")))
+
+    assert accounts == {"Acme": "Alice Archer", "Bolt": "bob"}
+    assert [r["owner"] for r in leads] == ["Alice Archer"]

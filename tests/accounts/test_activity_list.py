@@ -250,7 +250,7 @@ def test_the_csv_holds_the_whole_filtered_set(client, maria, log):
     exported = csv_rows(response)
     assert [r["external_id"] for r in exported] == ["b1", "b2", "a2", "a1"]
     assert exported[0]["cost"] == "250.00"
-    assert exported[0]["owner"] == "bob"
+    assert exported[0]["owner"] == "Bob"
     assert exported[2]["playbook"] == "Launch"
     assert exported[2]["contact_email"] == log["acme"].contacts.get().email
 

@@ -416,7 +416,7 @@ def test_the_csv_holds_the_whole_filtered_set_with_its_credit(client, diana, boo
         ("A1", "Acme", "600.00"),
         ("B1", "Bolt", "1000.00"),
     ]
-    assert exported[0]["owner"] == "alice"
+    assert exported[0]["owner"] == "Alice"
     assert exported[0]["tier"] == "1"
 
 

@@ -197,6 +197,11 @@ def test_roi_by_channel_equals_independent_sums(api, seeded):
         else:
             assert row["roi"] is None
             assert row["pipeline_ratio"] is None
+        deals = float(pipeline[channel][1]) if channel in pipeline else 0.0
+        if deals:
+            assert row["cost_per_opportunity"] == pytest.approx(row["spend"] / deals, rel=1e-6)
+        else:
+            assert row["cost_per_opportunity"] is None
 
 
 def test_roi_by_playbook_has_a_row_per_playbook_with_money(api, seeded):

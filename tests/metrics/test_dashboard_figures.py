@@ -15,9 +15,34 @@ def _rows(records):
     return pd.DataFrame.from_records(records)
 
 
-def test_roi_and_change_follow_the_domain_definitions():
-    assert fig.roi(150.0, 100.0) == pytest.approx(0.5)  # (150 - 100) / 100
-    assert fig.roi(150.0, 0.0) is None
+def test_money_totals_follow_the_domain_definitions():
+    credit = _rows(
+        [
+            {"metric": "credit", "kind": "pipeline", "value": 900.0, "count": 3.0},
+            {"metric": "credit", "kind": "revenue", "value": 150.0, "count": 1.0},
+        ]
+    )
+    spend = _rows(
+        [
+            {"metric": "spend", "channel": "email", "value": 60.0, "count": 2.0},
+            {"metric": "spend", "channel": "unallocated", "value": 40.0, "count": 1.0},
+            {"metric": "mqa", "channel": "email", "value": 1.5, "count": 3.0},
+            {"metric": "mqa", "channel": "", "value": 2.5, "count": 0.0},
+        ]
+    )
+
+    totals = fig.money_totals(credit, spend)
+
+    assert totals["spend"] == 100.0
+    assert totals["roi"] == pytest.approx(0.5)  # (150 - 100) / 100
+    assert totals["pipeline_ratio"] == pytest.approx(9.0)  # 900 / 100
+    assert totals["cost_per_opportunity"] == pytest.approx(100 / 3)
+    # In the total, untouched mqa accounts count too: 100 / (1.5 + 2.5).
+    assert totals["cost_per_mqa"] == pytest.approx(25.0)
+    assert fig.money_totals(credit, spend.iloc[:0])["roi"] is None
+
+
+def test_change_is_relative_to_the_previous_period():
     assert fig.change(120.0, 100.0) == pytest.approx(0.2)
     assert fig.change(120.0, 0.0) is None
 
@@ -44,6 +69,26 @@ def test_channel_rows_keep_touches_outside_a_channel_and_compute_roi():
     assert rows["event"]["pipeline_ratio"] == pytest.approx(2.5)  # 500 / 200
     assert rows["email"]["roi"] is None  # no spend: nothing to divide by
     assert rows[None]["spend"] == 50.0
+
+
+def test_channel_rows_give_costs_per_opportunity_and_mqa_of_the_channel():
+    credit = _rows(
+        [{"metric": "credit", "kind": "pipeline", "channel": "email", "value": 300.0, "count": 1.5}]
+    )
+    spend = _rows(
+        [
+            {"metric": "spend", "channel": "email", "value": 90.0, "count": 4.0},
+            {"metric": "mqa", "channel": "email", "value": 2.0, "count": 4.0},
+            {"metric": "mqa", "channel": "", "value": 1.0, "count": 0.0},
+        ]
+    )
+
+    rows = fig.records(fig.by_channel(credit, spend))
+
+    # 90 / 1.5 deals; 90 / 2 mqa accounts; the untouched mqa account is in no channel's row.
+    assert [r["channel"] for r in rows] == ["email"]
+    assert rows[0]["cost_per_opportunity"] == pytest.approx(60.0)
+    assert rows[0]["cost_per_mqa"] == pytest.approx(45.0)
 
 
 def test_segment_sums_give_win_rates_deal_size_cycle_and_lift():

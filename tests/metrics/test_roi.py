@@ -82,6 +82,7 @@ def test_spend_is_activity_costs_plus_budget_lines(frames):
     spend, _, _ = frames
     # 100 + 400 + 50 from activities (the free visit adds nothing), 1000 + 300 from budget lines.
     assert spend["amount"].sum() == 1850
+    # The playbook line goes whole to account 1, the playbook's only cost in January.
     assert len(spend) == 5
 
 
@@ -93,7 +94,9 @@ def test_spend_is_activity_costs_plus_budget_lines(frames):
             {"display": 300, "email": 150, "event": 400, roi.UNALLOCATED: 1000},
         ),
         ("playbook_id", {5: 1150, None: 700}),
-        ("tier", {1: 500, 0: 50, None: 1300}),
+        # Account 1 (tier 1) carries playbook 5's January line; no display cost in February
+        # leaves the display line unallocated (NA).
+        ("tier", {1: 1500, 0: 50, None: 300}),
         ("month", {pd.Timestamp("2026-01-01"): 1500, pd.Timestamp("2026-02-01"): 350}),
     ],
 )
@@ -104,10 +107,18 @@ def test_spend_splits_by_each_dimension(frames, by, expected):
     assert got == expected
 
 
-def test_a_playbook_line_without_channel_is_unallocated_and_belongs_to_no_account(frames):
+def test_a_playbook_line_without_channel_counts_under_channel_unallocated(frames):
     spend, _, _ = frames
     line = spend.loc[spend["channel"] == roi.UNALLOCATED].iloc[0]
     assert line["playbook_id"] == 5
+    assert (line["account_id"], line["tier"], line["owner_id"]) == (1, 1, 7)
+
+
+def test_a_line_without_activity_cost_in_its_month_stays_on_no_account(frames):
+    spend, _, _ = frames
+    line = spend.loc[spend["channel"] == "display"].iloc[0]
+    assert line["amount"] == 300
+    assert pd.isna(line["account_id"])
     assert pd.isna(line["tier"])
     assert pd.isna(line["owner_id"])
 
@@ -144,7 +155,7 @@ def test_roi_in_total(frames):
 @pytest.mark.parametrize(
     ("by", "key", "expected_roi", "expected_ratio"),
     [
-        ("tier", 1, (6000 - 500) / 500, 6000 / 500),
+        ("tier", 1, (6000 - 1500) / 1500, 6000 / 1500),
         ("tier", 0, -1, 1000 / 50),
         ("tier", None, -1, 0),
         # Deal 11's revenue closed in February, its pipeline in January.
@@ -209,3 +220,121 @@ def test_summed_rows_give_the_same_table(frames):
     )
     for by in (["channel"], ["tier", "month"], []):
         pd.testing.assert_frame_equal(roi.roi_table(*rolled, by=by), roi.roi_table(*frames, by=by))
+
+
+# --- Budget lines shared out under filters (DOMAIN.md "Money") --------------------------------
+
+SHARE_ACCOUNTS = pd.DataFrame(
+    {
+        "account_id": [1, 2, 3, 4],
+        "tier": [1.0, None, 2.0, 1.0],
+        "owner_id": [7.0, 8.0, None, 8.0],
+    }
+)
+# March: playbook 9 costs 300 (account 1, email) + 100 (account 4, email) + 100 (account 2,
+# linkedin); a webinar outside playbooks costs 200 (account 3). April: a webinar for account 1.
+SHARE_ACTIVITIES = pd.DataFrame(
+    {
+        "account_id": [1, 4, 2, 3, 1],
+        "channel": ["email", "email", "linkedin", "webinar", "webinar"],
+        "occurred_at": [
+            ts("2026-03-02"),
+            ts("2026-03-09"),
+            ts("2026-03-20"),
+            ts("2026-03-25"),
+            ts("2026-04-02"),
+        ],
+        "cost": [300.0, 100.0, 100.0, 200.0, 600.0],
+        "playbook_id": [9.0, 9.0, 9.0, None, None],
+    }
+)
+SHARE_BUDGET = pd.DataFrame(
+    {
+        # 1000 over playbook 9's March cost 300/100/100: 600 / 200 / 200 to accounts 1, 4, 2.
+        # 400 on webinars in March: all to account 3. 80 on playbook 9's March email (300 and
+        # 100): 60 / 20 to accounts 1 and 4. 250 on direct mail and 70 on playbook 9 in May:
+        # no such cost in their month, so unallocated.
+        "playbook_id": [9.0, None, 9.0, None, 9.0],
+        "channel": ["", "webinar", "email", "direct_mail", ""],
+        "date": [
+            pd.Timestamp(d).date()
+            for d in ("2026-03-15", "2026-03-01", "2026-03-31", "2026-03-10", "2026-05-02")
+        ],
+        "amount": [1000.0, 400.0, 80.0, 250.0, 70.0],
+    }
+)
+# Activities 1300 + budget lines 1800.
+SHARE_TOTAL = 3100.0
+
+
+@pytest.fixture
+def shared():
+    return roi.spend_rows(SHARE_ACTIVITIES, SHARE_BUDGET, SHARE_ACCOUNTS)
+
+
+@pytest.mark.parametrize(
+    ("by", "expected"),
+    [
+        # Tier 1 = accounts 1 and 4: 300 + 600 + 100 activities, 600 + 60 + 200 + 20 budget.
+        ("tier", {1: 1880, 0: 300, 2: 600, None: 320}),
+        # Owner 7 = account 1: 900 + 660; owner 8 = accounts 2 (100 + 200) and 4 (100 + 220);
+        # no owner: account 3 (200 + 400) and the 320 unallocated.
+        ("owner_id", {7: 1560, 8: 620, None: 920}),
+        ("account_id", {1: 1560, 2: 300, 3: 600, 4: 320, None: 320}),
+    ],
+)
+def test_slices_include_their_share_of_budget_and_add_up_to_the_total(shared, by, expected):
+    sums = shared.groupby(by, dropna=False)["amount"].sum()
+    got = {(None if pd.isna(k) else k): v for k, v in sums.items()}
+    assert got == pytest.approx(expected)
+    assert sum(expected.values()) == SHARE_TOTAL
+    assert shared["amount"].sum() == pytest.approx(SHARE_TOTAL)
+
+
+def test_shares_keep_the_lines_own_channel_playbook_and_month(shared):
+    budget = shared.loc[shared["account_id"].isin([1, 4]) & (shared["channel"] == "email")]
+    budget = budget.loc[budget["lines"] < 1]  # the 80 line, shared 3:1
+    assert sorted(budget["amount"]) == pytest.approx([20, 60])
+    assert set(budget["playbook_id"]) == {9}
+    assert set(budget["month"]) == {pd.Timestamp("2026-03-01")}
+    # Each line counts once in all, however it is shared out.
+    assert shared["lines"].sum() == pytest.approx(len(SHARE_ACTIVITIES) + len(SHARE_BUDGET))
+
+
+def test_unallocated_lines_stay_whole_with_their_channel_and_playbook(shared):
+    unallocated = shared.loc[shared["account_id"].isna()]
+    lines = sorted(
+        (channel, None if pd.isna(playbook) else int(playbook), amount)
+        for channel, playbook, amount in zip(
+            unallocated["channel"], unallocated["playbook_id"], unallocated["amount"], strict=True
+        )
+    )
+    assert lines == [("direct_mail", None, 250.0), (roi.UNALLOCATED, 9, 70.0)]
+    assert unallocated["tier"].isna().all()
+    assert unallocated["owner_id"].isna().all()
+
+
+def test_roi_under_a_tier_counts_the_tiers_share_of_budget(shared):
+    # Deal won by account 1 (tier 1) in March, all credited to playbook 9's email.
+    credits = roi.credit_rows(
+        pd.DataFrame(
+            {
+                "model": "linear",
+                "kind": ["pipeline", "revenue"],
+                "account_id": [1, 1],
+                "converted_at": [ts("2026-03-05"), ts("2026-03-28")],
+                "channel": ["email", "email"],
+                "playbook_id": [9.0, 9.0],
+                "weight": [1.0, 1.0],
+                "credit": [5000.0, 5000.0],
+            }
+        ),
+        SHARE_ACCOUNTS,
+    )
+    no_mqa = shared.iloc[:0].assign(mqa=0.0)
+    table = roi.roi_table(shared, credits, no_mqa, by=["tier"]).set_index("tier")
+    # (5000 - 1880) / 1880; pipeline 5000 / 1880; one deal: 1880 per opportunity.
+    assert table.loc[1, "roi"] == pytest.approx((5000 - 1880) / 1880)
+    assert table.loc[1, "pipeline_ratio"] == pytest.approx(5000 / 1880)
+    assert table.loc[1, "cost_per_opportunity"] == pytest.approx(1880)
+    assert table.loc[2, "roi"] == pytest.approx(-1)

@@ -142,12 +142,18 @@ def test_credit_rollups_per_channel_and_owner_match_the_credits(dataset, alice):
 def test_spend_rollups_are_activity_costs_plus_budget_lines(dataset):
     direct = total(Activity.objects.all(), "cost") + total(BudgetLine.objects.all(), "amount")
     assert total(rollup("spend")) == pytest.approx(float(direct))  # 5 + 12 + 1000 + 300
-    unallocated = rollup("spend", channel="unallocated").get()
-    assert (unallocated.value, unallocated.playbook_id, unallocated.tier) == (
+    # The playbook's May line (no channel) goes to the only account with its cost in May; the
+    # June display line to the only account with a display cost in June.
+    no_channel = rollup("spend", channel="unallocated").get()
+    assert (no_channel.value, no_channel.playbook_id, no_channel.tier, no_channel.owner_id) == (
         1000,
         dataset["playbook"].pk,
-        None,
+        1,
+        dataset["mine"].owner_id,
     )
+    assert total(rollup("spend", tier=1)) == pytest.approx(5 + 1000)
+    assert total(rollup("spend", tier=2)) == pytest.approx(12 + 300)
+    assert not rollup("spend", tier__isnull=True).exists()
 
 
 def test_deal_rollups_match_the_deals_per_month(dataset):

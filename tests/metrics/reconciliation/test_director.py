@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from tests.metrics.reconciliation import sql
-from tests.metrics.reconciliation.money import ALL_SCOPES, FILTERED, cents, in_flight, ratio
+from tests.metrics.reconciliation.money import ALL_SCOPES, cents, ratio
 
 pytestmark = [
     pytest.mark.django_db,
@@ -58,7 +58,7 @@ def test_models_side_by_side(page, scopes, name):
     cents(sum(r["markov"] for r in rows.values()), sql.converted_value("pipeline", scope))
 
 
-@pytest.mark.parametrize("name", in_flight(2, only=FILTERED))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_spend_tile_and_spend_by_channel_and_playbook(page, scopes, name):
     params, scope = scopes[name]
     response = page(URL, params)
@@ -76,7 +76,7 @@ def test_spend_tile_and_spend_by_channel_and_playbook(page, scopes, name):
     assert not any(playbooks.values())
 
 
-@pytest.mark.parametrize("name", in_flight(2, only=FILTERED))
+@pytest.mark.parametrize("name", ALL_SCOPES)
 def test_roi_tile(page, scopes, name):
     params, scope = scopes[name]
     response = page(URL, {**params, "model": "linear"})

@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.metrics.reconciliation import sql
-from tests.metrics.reconciliation.money import cents, in_flight
+from tests.metrics.reconciliation.money import cents
 
 pytestmark = [
     pytest.mark.django_db,
@@ -104,7 +104,7 @@ def test_my_pipeline_by_stage_and_won_revenue(page, scopes, dataset, rep_index):
     cents(tiles["won"], won)
 
 
-@pytest.mark.parametrize("rep_index", (0, 1, 2))
+@pytest.mark.parametrize("rep_index", [0, 1, 2])
 def test_my_attributed_pipeline_by_channel(page, scopes, dataset, rep_index):
     rep = dataset.reps[rep_index]
     response = page(URL, {"model": "time_decay"}, user=rep)
