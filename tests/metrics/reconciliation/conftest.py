@@ -1,4 +1,5 @@
-"""One dataset and one real recompute for the whole reconciliation package.
+"""One dataset and one real recompute per reconciliation module (module scope: pytest keeps a
+"package" fixture of a folder without __init__.py to the end of the session, leaking its rows).
 
 The rows live inside an outer transaction that is rolled back at the end, as Django's
 TestCase.setUpTestData does: each test's own transaction nests inside it as a savepoint.
@@ -16,7 +17,7 @@ from tests.metrics.reconciliation.dataset import build
 from tests.metrics.reconciliation.sql import Scope, add_months
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def dataset(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("the reconciliation SQL is PostgreSQL")
@@ -32,7 +33,7 @@ def dataset(django_db_setup, django_db_blocker):
             outer.__exit__(None, None, None)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def scopes(dataset):
     """name -> (the dashboard's query parameters, the same filters as a sql.Scope)."""
     month = dataset.now.date().replace(day=1)
