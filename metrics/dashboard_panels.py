@@ -18,7 +18,7 @@ from metrics import charts, lift
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
 from metrics.dashboard_filters import DashboardFilters
-from metrics.drilldown import opportunities_url
+from metrics.drilldown import opportunities_url, spend_url
 from metrics.rollup_reading import rollup_sums
 
 NO_PLAYBOOK = "No playbook"
@@ -101,6 +101,7 @@ def playbook_table(playbooks: pd.DataFrame, filters: DashboardFilters, names: di
                 "playbook": names.get(pk, f"Playbook {pk}") if has else NO_PLAYBOOK,
                 "url": opportunities_url(filters, playbook=credited_to),
                 "revenue_url": opportunities_url(filters, kind="revenue", playbook=credited_to),
+                "spend_url": spend_url(filters, playbook=credited_to),
             }
         )
     return table

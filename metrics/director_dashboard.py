@@ -24,7 +24,7 @@ from metrics.dashboard_panels import (
     spend_sub,
     unallocated_spend,
 )
-from metrics.drilldown import leads_url, opportunities_url, reached_accounts_url
+from metrics.drilldown import leads_url, opportunities_url, reached_accounts_url, spend_url
 from metrics.funnel import funnel_reached
 from metrics.goal_progress import goal_summaries
 from metrics.models import AttributionModel
@@ -166,7 +166,7 @@ def _tiles(filters, chosen, spend, sums, prev_credit, prev_spend, prev_sums) -> 
             "format": "money",
             "change": fig.change(now["spend"], prev["spend"]),
             "sub": "activity costs and budget lines",
-            "url": "",
+            "url": spend_url(filters),
         },
         {
             "key": "roi",
@@ -229,6 +229,7 @@ def _channel_table(channels, filters) -> Table:
                 "revenue_url": opportunities_url(filters, kind="revenue", channel=key)
                 if allocated
                 else "",
+                "spend_url": spend_url(filters, channel=key),
             }
         )
     return table

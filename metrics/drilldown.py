@@ -13,6 +13,9 @@ from django.urls import reverse
 
 from metrics.dashboard_filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 
+# The spend list's ``playbook`` besides an id: outside any playbook, or on any playbook.
+NO_PLAYBOOK, ANY_PLAYBOOK = "none", "any"
+
 
 def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **params) -> str:
     """Opportunities created (pipeline) or closed (revenue) in the range, within the filters."""
@@ -46,6 +49,14 @@ def activities_url(filters: DashboardFilters, **params) -> str:
     }
     query.update(params)
     return _url("accounts:activities", query)
+
+
+def spend_url(filters: DashboardFilters, **params) -> str:
+    """The costs behind a spend figure (metrics/spend_views.py): the dashboard's own filters, plus
+    ``channel`` and ``playbook`` (an id, "none" outside playbooks, "any" for playbook work)."""
+    query = filters.params(model="")
+    query.update(params)
+    return _url("metrics:spend", query)
 
 
 def leads_url(filters: DashboardFilters, *, month=None, **params) -> str:

@@ -42,7 +42,7 @@ from metrics.dashboard_panels import (
     spend_sub,
     unallocated_spend,
 )
-from metrics.drilldown import opportunities_url
+from metrics.drilldown import ANY_PLAYBOOK, opportunities_url, spend_url
 from metrics.lift import ENROLLED_STATUSES, HOLDOUT_STATUS
 from metrics.models import AttributionModel
 from metrics.rollup_reading import rollup_sums, snapshot_rows
@@ -445,8 +445,8 @@ def tiles(playbooks, sizes: dict, tasks, credit, spend, filters, *, unallocated=
             "value": money["spend"],
             "format": "money",
             "sub": spend_sub(filters, unallocated, what="playbook touches"),
-            # No list holds activity costs and budget shares together, so no link.
-            "url": "",
+            # Playbook work only, as the figure (and the one playbook when filtered).
+            "url": spend_url(filters, playbook=one or ANY_PLAYBOOK),
         },
         {
             "key": "pipeline",
@@ -576,7 +576,7 @@ def _money_chart(rows: list[dict]) -> dict:
                 "name": "Spend",
                 "values": [r["spend"] for r in rows],
                 "colour": "#d99214",
-                "urls": ["" for _ in rows],  # spend includes budget lines: no list holds both
+                "urls": [r["spend_url"] for r in rows],
             },
             {
                 "name": "Influenced pipeline",

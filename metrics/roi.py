@@ -93,6 +93,7 @@ def spend_rows(
     ``amount``; ``accounts``: ``account_id, tier, owner_id``. A budget line gives one row per
     account it is shared out to (``lines`` is that account's share of the line, so ``lines``
     still adds up to the number of cost lines), or one unallocated row (``account_id`` NA).
+    The costed activities' rows come first, in their order (metrics/spend_records.py relies on it).
     """
     costly = activities.loc[activities["cost"] > 0]
     from_activities = pd.DataFrame(

@@ -49,6 +49,17 @@ def money(value) -> str:
 
 
 @register.filter
+def money_cents(value) -> str:
+    """1234.5 -> "$1,234.50": a single cost, where whole dollars would hide small ones."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY
+    cents = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = MINUS if cents < 0 else ""
+    return f"{sign}${abs(cents):,.2f}"
+
+
+@register.filter
 def money_short(value) -> str:
     """Money for a tile: 1234567 -> "$1.23M", 5270000000 -> "$5.27B", 48500 -> "$48.5K"."""
     number = _decimal(value)

@@ -13,5 +13,11 @@ def cell(row: dict, column) -> str:
 
 
 @register.filter
+def cell_url(row: dict, column) -> str:
+    """A figure's own drill-down (``<column>_url``, e.g. ``spend_url``), if the row has one."""
+    return row.get(f"{column.key}_url") or ""
+
+
+@register.filter
 def is_numeric(column) -> bool:
     return column.format != "text"

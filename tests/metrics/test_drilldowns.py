@@ -70,6 +70,8 @@ def _opened(client, url):
         return ctx["totals"].count, float(ctx["totals"].cost)
     if path == reverse("accounts:leads"):
         return ctx["totals"].count, None
+    if path == reverse("metrics:spend"):
+        return ctx["totals"].count, float(ctx["totals"].amount)
     return ctx["page"].paginator.count, None
 
 
@@ -94,7 +96,7 @@ def test_director_money_tiles_open_the_credited_deals(client, director, playbook
     ctx = _page(client, DIRECTOR, _filters(params, playbook))
 
     for tile in ctx["tiles"]:
-        if tile["key"] in ("pipeline", "revenue"):
+        if tile["key"] in ("pipeline", "revenue", "spend"):
             _, total = _opened(client, tile["url"])
             assert total == pytest.approx(tile["value"], abs=MONEY), tile["key"]
 
@@ -109,7 +111,12 @@ def test_director_channel_and_playbook_rows_open_their_credited_deals(
     checked = 0
     for name in ("by_channel", "by_playbook"):
         for row in ctx["t"][name].rows:
-            for url, figure in ((row["url"], "pipeline"), (row["revenue_url"], "revenue")):
+            links = (
+                (row["url"], "pipeline"),
+                (row["revenue_url"], "revenue"),
+                (row["spend_url"], "spend"),
+            )
+            for url, figure in links:
                 if not url:
                     assert not row[figure], (name, row)
                     continue
@@ -213,10 +220,7 @@ def test_marketer_playbook_money_opens_its_records(client, marketer, playbook, p
     figure = ctx["charts"]["money"]
     checked = 0
     for trace in figure["data"]:
-        # Spend has no link: it includes budget lines, which no list shows with activities.
-        if trace["name"] == "Spend":
-            assert not any(trace["customdata"])
-            continue
+        # Spend bars open the spend list: activity costs and budget-line shares.
         for value, url in zip(trace["y"], trace["customdata"], strict=True):
             checked += 1
             _, total = _opened(client, url)

@@ -269,10 +269,10 @@ def test_spend_pipeline_and_roi_match_the_stored_costs_and_credits(world, maria)
     assert tile(context, "roi")["value"] == pytest.approx(
         (totals["revenue"] - totals["spend"]) / totals["spend"]
     )
-    # Pipeline drills down to its credited deals; spend has no link, as no list holds its
-    # budget lines beside the activity costs (tests/metrics/test_drilldowns.py).
+    # Pipeline drills down to its credited deals, spend to its costs and budget-line shares
+    # (tests/metrics/test_drilldowns.py, tests/metrics/test_spend_list.py).
     abm = rows["Tier 1 ABM"]
-    assert "spend_url" not in abm
+    assert f"playbook={abm['playbook_id']}" in abm["spend_url"]
     assert f"model={filters.model}" in abm["url"]
     assert "kind=pipeline" in abm["url"]
 

@@ -269,6 +269,61 @@ def spend(scope: Scope) -> dict:
     }
 
 
+def spend_costs(scope: Scope) -> list[tuple[str, int | None, float]]:
+    """Each cost behind the spend figure: ``(channel or "unallocated", playbook, amount)`` per
+    costed activity, and per budget line and account with activity cost on the line's playbook
+    (or channel) in its month, that account's pro-rata part; a line with no such cost is one row,
+    in the unfiltered scope only."""
+    params = {"lo": scope.lo, "hi": scope.hi}
+    activities = rows(
+        f"""
+        SELECT act.channel, st.playbook_id, act.cost::float8
+        FROM playbooks_activity act JOIN accounts_account a ON a.id = act.account_id
+        LEFT JOIN playbooks_step s ON s.id = act.step_id
+        LEFT JOIN playbooks_stage st ON st.id = s.stage_id
+        WHERE act.cost > 0 AND act.occurred_at >= %(lo)s AND act.occurred_at < %(hi)s
+          AND {scope.accounts()}
+        """,
+        params,
+    )
+    shares = rows(
+        f"""
+        WITH costed AS (
+            SELECT act.account_id, act.channel, st.playbook_id, act.cost,
+                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
+            FROM playbooks_activity act
+            LEFT JOIN playbooks_step s ON s.id = act.step_id
+            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
+            WHERE act.cost > 0
+        ), lines AS (
+            SELECT b.id, b.channel, b.playbook_id, b.amount::float8 AS amount,
+                   date_trunc('month', b.date)::date AS month
+            FROM metrics_budgetline b
+            WHERE b.date >= %(lo)s::date AND b.date < %(hi)s::date
+        ), parts AS (
+            SELECT l.id, c.account_id,
+                   SUM(c.cost)::float8 / SUM(SUM(c.cost)) OVER (PARTITION BY l.id) AS part
+            FROM lines l JOIN costed c ON c.month = l.month
+             AND CASE WHEN l.playbook_id IS NOT NULL THEN c.playbook_id = l.playbook_id
+                      ELSE c.channel = l.channel END
+            GROUP BY l.id, c.account_id
+        )
+        SELECT l.channel, l.playbook_id, l.amount * COALESCE(p.part, 1), p.account_id
+        FROM lines l LEFT JOIN parts p ON p.id = l.id
+        LEFT JOIN accounts_account a ON a.id = p.account_id
+        WHERE p.account_id IS NULL OR ({scope.accounts()})
+        """,
+        params,
+    )
+    filtered = bool(scope.tier) or scope.owner is not None
+    costs = [(channel, playbook, cost) for channel, playbook, cost in activities]
+    for channel, playbook, amount, account in shares:
+        if account is None and filtered:
+            continue
+        costs.append((channel or "unallocated", playbook, amount))
+    return costs
+
+
 def roi(revenue: float, spent: float) -> float | None:
     return None if not spent else (revenue - spent) / spent
 

@@ -1,8 +1,11 @@
 """Every drill-down of the three dashboards lists exactly the records behind the number clicked:
 the same count and the same total (DOMAIN.md "Dashboards")."""
 
+from dataclasses import replace
+
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from tests.metrics.reconciliation import sql
 from tests.metrics.reconciliation.money import ALL_SCOPES, cents
@@ -83,16 +86,43 @@ def test_director_money_by_channel_and_by_playbook(page, listing, scopes, name):
                 cents(_credited(listed), row[kind])
 
 
-@pytest.mark.parametrize("name", ALL_SCOPES)
-def test_director_spend_by_playbook(page, listing, scopes, name):
-    params, _scope = scopes[name]
-    rows = page("metrics:director", params).context["t"]["by_playbook"].rows
+def _costs(costs, *, channel=None, playbook=...) -> tuple[int, float]:
+    """How many of the suite's costs (``sql.spend_costs``) a figure holds, and their total."""
+    chosen = [
+        amount
+        for ch, pb, amount in costs
+        if (channel is None or ch == channel) and (playbook is ... or pb == playbook)
+    ]
+    return len(chosen), sum(chosen)
 
-    # Spend holds activity costs and shares of budget lines; no list shows both, so a spend
-    # figure offers no link rather than one that lists less than it counts.
-    assert any(row["spend"] for row in rows)
-    for row in rows:
-        assert not row.get("spend_url"), row["playbook_id"]
+
+def _spend_listed(listing, url, figure, expected) -> None:
+    """The spend list a figure opens holds the suite's costs: same count, same total."""
+    listed = listing(url)
+    count, total = expected
+    assert listed.count == count
+    cents(float(listed.amount), figure)
+    cents(float(listed.amount), total)
+
+
+@pytest.mark.parametrize("name", ALL_SCOPES)
+def test_director_spend_tile_by_channel_and_by_playbook(page, listing, scopes, name):
+    params, scope = scopes[name]
+    response = page("metrics:director", params)
+    costs = sql.spend_costs(scope)
+
+    tile = _by(response.context["tiles"], "key")["spend"]
+    _spend_listed(listing, tile["url"], tile["value"], _costs(costs))
+    channels = response.context["t"]["by_channel"].rows
+    playbooks = response.context["t"]["by_playbook"].rows
+    assert any(row["spend"] for row in channels)
+    assert any(row["spend"] for row in playbooks)
+    for row in channels:
+        expected = _costs(costs, channel=row["channel_key"])
+        _spend_listed(listing, row["spend_url"], row["spend"], expected)
+    for row in playbooks:
+        expected = _costs(costs, playbook=row["playbook_id"])
+        _spend_listed(listing, row["spend_url"], row["spend"], expected)
 
 
 @pytest.mark.parametrize("name", ALL_SCOPES)
@@ -183,15 +213,36 @@ def test_marketer_money_by_playbook(page, listing, scopes, name, dataset):
 
 
 @pytest.mark.parametrize("name", ALL_SCOPES)
-def test_marketer_spend_by_playbook(page, listing, scopes, name, dataset):
-    params, _scope = scopes[name]
-    rows = page("metrics:marketer", params, user=dataset.marketer).context["t"]["by_playbook"].rows
+def test_marketer_spend_tile_and_by_playbook(page, listing, scopes, name, dataset):
+    params, scope = scopes[name]
+    response = page("metrics:marketer", params, user=dataset.marketer)
+    costs = sql.spend_costs(scope)
 
-    # Spend holds activity costs and shares of budget lines; no list shows both, so a spend
-    # figure offers no link rather than one that lists less than it counts.
+    # The tile counts playbook work only.
+    on_playbooks = [cost for cost in costs if cost[1] is not None]
+    tile = _by(response.context["tiles"], "key")["spend"]
+    _spend_listed(listing, tile["url"], tile["value"], _costs(on_playbooks))
+    rows = response.context["t"]["by_playbook"].rows
     assert any(row["spend"] for row in rows)
     for row in rows:
-        assert not row.get("spend_url"), row["playbook_id"]
+        expected = _costs(costs, playbook=row["playbook_id"])
+        _spend_listed(listing, row["spend_url"], row["spend"], expected)
+    bars = response.context["charts"]["money"]["data"][0]
+    assert bars["name"] == "Spend"
+    assert bars["customdata"] == [r["spend_url"] for r in rows if r["playbook_id"] is not None]
+
+
+@pytest.mark.parametrize("rep_index", [0, 1, 2])
+def test_a_reps_spend_list_is_their_owner_slice(client, listing, scopes, dataset, rep_index):
+    rep = dataset.reps[rep_index]
+    _params, default = scopes["default"]
+    client.force_login(rep)
+
+    listed = listing(reverse("metrics:spend"))
+
+    count, total = _costs(sql.spend_costs(replace(default, owner=rep.pk)))
+    assert listed.count == count
+    cents(float(listed.amount), total)
 
 
 # --- Sales ------------------------------------------------------------------------------------
