@@ -40,8 +40,13 @@ def workload(maria, alice, bob):
         enrol_accounts(playbook=book, account_ids=[a.pk for a in accounts], seed=1)
         books[name] = book
     generate_due_tasks(now=timezone.now())
-    tasks = list(Task.objects.filter(assignee=alice).order_by("pk"))
-    start = timezone.now() - dt.timedelta(days=8)
+    # The playbooks alternate and the dates start at a midnight, so each playbook has overdue
+    # and upcoming tasks whatever the time of day the test runs.
+    tasks = list(
+        Task.objects.filter(assignee=alice).order_by("enrolment__account_id", "enrolment__playbook")
+    )
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start -= dt.timedelta(days=8)
     for i, task in enumerate(tasks):
         task.due_at = start + dt.timedelta(hours=3 * i)
     Task.objects.bulk_update(tasks, ["due_at"])
