@@ -93,6 +93,8 @@ def spend_rows(
     ``amount``; ``accounts``: ``account_id, tier, owner_id``. A budget line gives one row per
     account it is shared out to (``lines`` is that account's share of the line, so ``lines``
     still adds up to the number of cost lines), or one unallocated row (``account_id`` NA).
+    A line is shared by the accounts' activity cost on its key that month, else by their number
+    of activities on it, else it stays on no account (README "Metrics").
     The costed activities' rows come first, in their order (metrics/spend_records.py relies on it).
     """
     costly = activities.loc[activities["cost"] > 0]
@@ -116,7 +118,17 @@ def spend_rows(
             "lines": 1.0,
         }
     )
-    from_budget = _allocated(lines, from_activities)
+    # The fallback key: every activity on the line's key that month counts once.
+    counts = pd.DataFrame(
+        {
+            "month": month_of(activities["occurred_at"]),
+            "channel": activities["channel"].astype(object),
+            "playbook_id": activities["playbook_id"].astype("Int64"),
+            "account_id": activities["account_id"],
+            "amount": 1.0,
+        }
+    )
+    from_budget = _allocated(lines, from_activities, counts)
     from_budget["channel"] = from_budget["channel"].where(from_budget["channel"] != "", UNALLOCATED)
     frames = [f for f in (from_activities, from_budget) if len(f)]
     if not frames:
@@ -131,8 +143,10 @@ def spend_rows(
 _KEYS = {(True, True): ["playbook_id", "channel"], (True, False): ["playbook_id"]}
 
 
-def _allocated(lines: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
-    """Budget lines shared out to accounts by their activity cost in the line's month and key."""
+def _allocated(lines: pd.DataFrame, costs: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """Budget lines shared out to accounts by their activity cost in the line's month and key;
+    a line with no cost there by the accounts' number of activities on it (a content budget by
+    downloads); a line with neither stays whole, on no account."""
     columns = ["month", "channel", "playbook_id", "account_id", "amount", "lines"]
     has_playbook = lines["playbook_id"].notna()
     has_channel = lines["channel"] != ""
@@ -141,17 +155,10 @@ def _allocated(lines: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         key = ["month", *_KEYS.get((playbook, channel), ["channel"])]
         # Lines on the same key and month share out alike: add them up first.
         sums = chosen.groupby(key)[["amount", "lines"]].sum().reset_index()
-        # Only the costs on a line's key and month (usually a small part of all costs).
-        relevant = costs[[*key, "account_id", "amount"]].merge(sums[key], on=key)
-        per_account = relevant.groupby([*key, "account_id"])["amount"].sum().rename("cost")
-        per_account = per_account.reset_index()
-        per_account["share"] = per_account["cost"] / per_account.groupby(key)["cost"].transform(
-            "sum"
-        )
-        joined = sums.merge(per_account[[*key, "account_id", "share"]], on=key, how="left")
-        # No cost on its key that month: the line stays whole, on no account.
-        share = joined["share"].fillna(1.0)
-        joined = joined.assign(amount=joined["amount"] * share, lines=joined["lines"] * share)
+        by_cost = _shared(sums, costs, key)
+        idle = by_cost["account_id"].isna()
+        by_count = _shared(by_cost.loc[idle, [*key, "amount", "lines"]], counts, key)
+        joined = pd.concat([by_cost.loc[~idle], by_count], ignore_index=True)
         if "channel" not in key:
             joined["channel"] = ""
         parts.append(joined.reindex(columns=columns))
@@ -159,6 +166,22 @@ def _allocated(lines: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     out = pd.concat(parts, ignore_index=True)
     return out.astype({"playbook_id": "Int64", "account_id": "Int64"})
+
+
+def _shared(sums: pd.DataFrame, weights: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """``sums`` rows shared out to accounts by their ``amount`` in ``weights`` on the same key;
+    a row with no weight on its key stays whole (``account_id`` NA)."""
+    # Only the weights on a line's key and month (usually a small part of all activity).
+    relevant = weights[[*key, "account_id", "amount"]].merge(sums[key], on=key)
+    per_account = relevant.groupby([*key, "account_id"])["amount"].sum().rename("weight")
+    per_account = per_account.reset_index()
+    total = per_account.groupby(key)["weight"].transform("sum")
+    per_account["share"] = per_account["weight"] / total
+    joined = sums.merge(per_account[[*key, "account_id", "share"]], on=key, how="left")
+    share = joined["share"].fillna(1.0)
+    return joined.assign(amount=joined["amount"] * share, lines=joined["lines"] * share).drop(
+        columns="share"
+    )
 
 
 def credit_rows(credits: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

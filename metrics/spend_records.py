@@ -1,7 +1,8 @@
 """The costs behind a spend figure: costed activities and budget-line shares, one row each.
 
 The dashboards' spend comes from ``roi.spend_rows`` over every cost; this list runs the same
-function on the period's rows (a line is shared out by its month's costs only), then splits each
+function on the period's rows (the costed activities, plus the uncosted ones on the key of a
+line no cost shares out, which it shares by activity count), then splits each
 allocated group back into its budget lines: lines on the same key and month share out alike, so
 line L's share to an account is ``amount(L) * (account's part of the group)``. The filters then
 pick the rows exactly as ``rollup_reading.rollup_sums`` picks rollup rows.
@@ -10,10 +11,13 @@ pick the rows exactly as ``rollup_reading.rollup_sums`` picks rollup rows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.db.models import Q
 
 from accounts.visibility import accounts_visible_to
 from metrics import loading, roi
@@ -57,9 +61,10 @@ def spend_records(user, scope: SpendScope, *, now: dt.datetime) -> pd.DataFrame:
     end = filters.last_day + dt.timedelta(days=1)
     if start >= end:
         return pd.DataFrame(columns=COLUMNS)
-    activities = _activities(start, end, now)
+    costed = _activities(start, end, now)
     lines = _budget_lines(start, end)
-    rows = _records(activities, lines)
+    activities = pd.concat([costed, _uncosted_on_idle_lines(costed, lines, now)])
+    rows = _records(activities.reset_index(drop=True), lines)
     rows = _filtered(rows, scope)
     if not user.sees_everything:
         # A rep sees their accounts' costs and shares; never a line on no (or another) account.
@@ -72,11 +77,45 @@ def spend_records(user, scope: SpendScope, *, now: dt.datetime) -> pd.DataFrame:
 def _activities(start: dt.date, end: dt.date, now: dt.datetime) -> pd.DataFrame:
     lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(end, dt.time(), tzinfo=dt.UTC)
-    queryset = Activity.objects.filter(
-        cost__gt=0, occurred_at__gte=lo, occurred_at__lt=hi, occurred_at__lte=now
-    ).order_by()
+    return _frame(
+        Activity.objects.filter(
+            cost__gt=0, occurred_at__gte=lo, occurred_at__lt=hi, occurred_at__lte=now
+        )
+    )
+
+
+def _uncosted_on_idle_lines(
+    costed: pd.DataFrame, lines: pd.DataFrame, now: dt.datetime
+) -> pd.DataFrame:
+    """The activities without cost on the key and month of each line no cost shares out:
+    ``roi.spend_rows`` shares those by activity count. One query over those few keys."""
+    if not len(lines):
+        return costed.iloc[:0]
+    accounts = costed[["account_id", "tier", "owner_id"]].drop_duplicates("account_id")
+    rows = roi.spend_rows(costed, lines, accounts)
+    idle = rows.loc[rows["account_id"].isna(), ["month", "channel", "playbook_id"]]
+    keys = []
+    for month, channel, playbook in idle.drop_duplicates().itertuples(index=False):
+        named_channel = channel not in ("", roi.UNALLOCATED)
+        if pd.isna(playbook) and not named_channel:
+            continue  # a line on neither key shares out to no one
+        lo = month.to_pydatetime().replace(tzinfo=dt.UTC)
+        hi = (month + pd.offsets.MonthBegin(1)).to_pydatetime().replace(tzinfo=dt.UTC)
+        key = Q(occurred_at__gte=lo, occurred_at__lt=hi)
+        if not pd.isna(playbook):
+            key &= Q(step__stage__playbook_id=int(playbook))
+        if named_channel:
+            key &= Q(channel=channel)
+        keys.append(key)
+    if not keys:
+        return costed.iloc[:0]
+    where = functools.reduce(operator.or_, keys)
+    return _frame(Activity.objects.filter(where, occurred_at__lte=now).exclude(cost__gt=0))
+
+
+def _frame(queryset) -> pd.DataFrame:
     return loading.frame_from_queryset(
-        queryset,
+        queryset.order_by(),
         {
             "activity_id": "id",
             "account_id": "account_id",

@@ -314,6 +314,44 @@ def test_unallocated_lines_stay_whole_with_their_channel_and_playbook(shared):
     assert unallocated["owner_id"].isna().all()
 
 
+def test_a_line_without_cost_on_its_key_is_shared_by_activity_count():
+    # Content downloads cost nothing: 1 by account 2 and 3 by account 3 in March, 1 by account 1
+    # in February. A 400 content budget in March goes 100 / 300 to accounts 2 and 3; the 250
+    # direct-mail line (no direct-mail activity at all) still stays on no account.
+    downloads = pd.DataFrame(
+        {
+            "account_id": [2, 3, 3, 3, 1],
+            "channel": "content",
+            "occurred_at": [ts(f"2026-03-{day:02}") for day in (3, 4, 5, 6)] + [ts("2026-02-27")],
+            "cost": 0.0,
+            "playbook_id": None,
+        }
+    )
+    content = pd.DataFrame(
+        {
+            "playbook_id": [None],
+            "channel": ["content"],
+            "date": [pd.Timestamp("2026-03-20").date()],
+            "amount": [400.0],
+        }
+    )
+    rows = roi.spend_rows(
+        pd.concat([SHARE_ACTIVITIES, downloads], ignore_index=True),
+        pd.concat([SHARE_BUDGET, content], ignore_index=True),
+        SHARE_ACCOUNTS,
+    )
+
+    shares = rows.loc[rows["channel"] == "content"]
+    assert dict(zip(shares["account_id"], shares["amount"], strict=True)) == {2: 100.0, 3: 300.0}
+    assert shares["lines"].sum() == pytest.approx(1.0)
+    assert rows["amount"].sum() == pytest.approx(SHARE_TOTAL + 400.0)
+    # The costed lines keep their cost key: the downloads do not dilute them.
+    email = rows.loc[(rows["channel"] == "email") & (rows["lines"] < 1)]
+    assert sorted(email["amount"]) == pytest.approx([20, 60])
+    unallocated = rows.loc[rows["account_id"].isna()]
+    assert sorted(unallocated["amount"]) == [70.0, 250.0]
+
+
 def test_roi_under_a_tier_counts_the_tiers_share_of_budget(shared):
     # Deal won by account 1 (tier 1) in March, all credited to playbook 9's email.
     credits = roi.credit_rows(

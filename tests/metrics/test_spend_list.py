@@ -219,3 +219,32 @@ def test_the_query_count_stays_flat(client, diana, books, django_assert_max_num_
         response = _totals(client)
 
     assert response.context["totals"].count == 8 + 20
+
+
+def test_a_line_with_no_cost_on_its_channel_is_shared_by_activity_count(client, diana, alice, bob):
+    """A content budget, when downloads cost nothing: 1 download by alice's account, 3 by bob's."""
+    mine = AccountFactory(name="Alice Co", tier=1, owner=alice)
+    theirs = AccountFactory(name="Bob Co", tier=2, owner=bob)
+    for account, downloads in ((mine, 1), (theirs, 3)):
+        for day in range(downloads):
+            ActivityFactory(
+                account=account,
+                channel="content",
+                kind="content_download",
+                direction="inbound",
+                cost=Decimal("0"),
+                occurred_at=_at(3 + day),
+            )
+    BudgetLine.objects.create(
+        channel="content", date=_at(15).date(), amount=Decimal("800"), description="Guides"
+    )
+    recompute_all(now=timezone.now())
+    client.force_login(diana)
+
+    shares = {r["account"]: r["amount"] for r in _totals(client).context["rows"]}
+    assert shares == pytest.approx({"Alice Co": 200.0, "Bob Co": 600.0})
+    director = client.get(reverse("metrics:director"), {**_period(), "tier": "1"}).context
+    tile = next(t for t in director["tiles"] if t["key"] == "spend")
+    # Tier 1 holds alice's 200: the line is in the filtered figure, and the list agrees.
+    assert tile["value"] == pytest.approx(200.0)
+    assert _listed(client.get(tile["url"])) == (1, pytest.approx(200.0))

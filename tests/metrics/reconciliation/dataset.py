@@ -334,4 +334,15 @@ def build(now: dt.datetime) -> Dataset:
         BudgetLine.objects.create(
             channel=channel, date=latest_costed(channel=channel), amount=Decimal(amount)
         )
+    # A content budget: content work carries no cost, so the line is shared by activity count.
+    assert not Activity.objects.filter(channel=C.CONTENT, cost__gt=0).exists()
+    last = (
+        Activity.objects.filter(channel=C.CONTENT)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    BudgetLine.objects.create(
+        channel=C.CONTENT, date=last.date().replace(day=1), amount=Decimal("900.00")
+    )
     return data

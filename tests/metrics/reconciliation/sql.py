@@ -211,7 +211,7 @@ def conversions(kind: str, scope: Scope) -> tuple[int, float]:
 def spend(scope: Scope) -> dict:
     """DOMAIN "Money": activity costs + budget lines in the range. Under a tier or owner filter a
     budget line counts pro rata to the filtered accounts' share of its playbook's (or channel's)
-    activity cost in the line's month.
+    activity cost in the line's month, or of its activities when that work had no cost.
 
     ``{"total", "by_channel": {channel or "unallocated"}, "by_playbook": {id or None}}``.
     """
@@ -236,6 +236,12 @@ def spend(scope: Scope) -> dict:
             LEFT JOIN playbooks_step s ON s.id = act.step_id
             LEFT JOIN playbooks_stage st ON st.id = s.stage_id
             WHERE act.cost > 0
+        ), acted AS (
+            SELECT act.account_id, act.channel, st.playbook_id,
+                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
+            FROM playbooks_activity act
+            LEFT JOIN playbooks_step s ON s.id = act.step_id
+            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
         )
         SELECT b.channel, b.playbook_id, b.amount::float8,
                (SELECT COALESCE(SUM(c.cost), 0)::float8 FROM costed c
@@ -246,7 +252,16 @@ def spend(scope: Scope) -> dict:
                (SELECT COALESCE(SUM(c.cost), 0)::float8 FROM costed c
                  WHERE c.month = date_trunc('month', b.date)::date
                    AND CASE WHEN b.playbook_id IS NOT NULL THEN c.playbook_id = b.playbook_id
-                            ELSE c.channel = b.channel END) AS all_cost
+                            ELSE c.channel = b.channel END) AS all_cost,
+               (SELECT COUNT(*)::float8 FROM acted c
+                  JOIN accounts_account a ON a.id = c.account_id
+                 WHERE c.month = date_trunc('month', b.date)::date AND {scope.accounts()}
+                   AND CASE WHEN b.playbook_id IS NOT NULL THEN c.playbook_id = b.playbook_id
+                            ELSE c.channel = b.channel END) AS share_count,
+               (SELECT COUNT(*)::float8 FROM acted c
+                 WHERE c.month = date_trunc('month', b.date)::date
+                   AND CASE WHEN b.playbook_id IS NOT NULL THEN c.playbook_id = b.playbook_id
+                            ELSE c.channel = b.channel END) AS all_count
         FROM metrics_budgetline b
         WHERE b.date >= %(lo)s::date AND b.date < %(hi)s::date
         """,
@@ -257,9 +272,15 @@ def spend(scope: Scope) -> dict:
         by_channel[channel] += cost
         by_playbook[playbook] += cost
     filtered = bool(scope.tier) or scope.owner is not None
-    for channel, playbook, amount, share_cost, all_cost in lines:
-        assert all_cost > 0, "every budget line of the dataset has activity cost in its month"
-        part = amount * share_cost / all_cost if filtered else amount
+    for channel, playbook, amount, share_cost, all_cost, share_count, all_count in lines:
+        # Shared by cost on the line's key that month, else by activity count, else on no
+        # account: then only the unfiltered total holds it.
+        if not filtered:
+            part = amount
+        elif all_cost:
+            part = amount * share_cost / all_cost
+        else:
+            part = amount * share_count / all_count if all_count else 0.0
         by_channel[channel or "unallocated"] += part
         by_playbook[playbook] += part
     return {
@@ -272,8 +293,8 @@ def spend(scope: Scope) -> dict:
 def spend_costs(scope: Scope) -> list[tuple[str, int | None, float]]:
     """Each cost behind the spend figure: ``(channel or "unallocated", playbook, amount)`` per
     costed activity, and per budget line and account with activity cost on the line's playbook
-    (or channel) in its month, that account's pro-rata part; a line with no such cost is one row,
-    in the unfiltered scope only."""
+    (or channel) in its month, that account's pro-rata part (by activity count when the key had
+    no cost that month); a line with neither is one row, in the unfiltered scope only."""
     params = {"lo": scope.lo, "hi": scope.hi}
     activities = rows(
         f"""
@@ -300,13 +321,29 @@ def spend_costs(scope: Scope) -> list[tuple[str, int | None, float]]:
                    date_trunc('month', b.date)::date AS month
             FROM metrics_budgetline b
             WHERE b.date >= %(lo)s::date AND b.date < %(hi)s::date
-        ), parts AS (
+        ), acted AS (
+            SELECT act.account_id, act.channel, st.playbook_id,
+                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
+            FROM playbooks_activity act
+            LEFT JOIN playbooks_step s ON s.id = act.step_id
+            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
+        ), by_cost AS (
             SELECT l.id, c.account_id,
                    SUM(c.cost)::float8 / SUM(SUM(c.cost)) OVER (PARTITION BY l.id) AS part
             FROM lines l JOIN costed c ON c.month = l.month
              AND CASE WHEN l.playbook_id IS NOT NULL THEN c.playbook_id = l.playbook_id
                       ELSE c.channel = l.channel END
             GROUP BY l.id, c.account_id
+        ), by_count AS (
+            SELECT l.id, c.account_id,
+                   COUNT(*)::float8 / SUM(COUNT(*)) OVER (PARTITION BY l.id) AS part
+            FROM lines l JOIN acted c ON c.month = l.month
+             AND CASE WHEN l.playbook_id IS NOT NULL THEN c.playbook_id = l.playbook_id
+                      ELSE c.channel = l.channel END
+            WHERE l.id NOT IN (SELECT id FROM by_cost)
+            GROUP BY l.id, c.account_id
+        ), parts AS (
+            SELECT * FROM by_cost UNION ALL SELECT * FROM by_count
         )
         SELECT l.channel, l.playbook_id, l.amount * COALESCE(p.part, 1), p.account_id
         FROM lines l LEFT JOIN parts p ON p.id = l.id
