@@ -208,6 +208,18 @@ def conversions(kind: str, scope: Scope) -> tuple[int, float]:
 # --- Money ------------------------------------------------------------------------------------
 
 
+# Activities by UTC month with their playbook: every one (the count key) and the costed ones.
+_ACTIVITY_MONTHS = """
+            SELECT act.account_id, act.channel, st.playbook_id, act.cost,
+                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
+            FROM playbooks_activity act
+            LEFT JOIN playbooks_step s ON s.id = act.step_id
+            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
+"""
+ACTIVITY_MONTHS_ALL = f"acted AS ({_ACTIVITY_MONTHS})"
+ACTIVITY_MONTHS_COSTED = f"costed AS ({_ACTIVITY_MONTHS} WHERE act.cost > 0)"
+
+
 def spend(scope: Scope) -> dict:
     """DOMAIN "Money": activity costs + budget lines in the range. Under a tier or owner filter a
     budget line counts pro rata to the filtered accounts' share of its playbook's (or channel's)
@@ -229,20 +241,7 @@ def spend(scope: Scope) -> dict:
     )
     lines = rows(
         f"""
-        WITH costed AS (
-            SELECT act.account_id, act.channel, st.playbook_id, act.cost,
-                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
-            FROM playbooks_activity act
-            LEFT JOIN playbooks_step s ON s.id = act.step_id
-            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
-            WHERE act.cost > 0
-        ), acted AS (
-            SELECT act.account_id, act.channel, st.playbook_id,
-                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
-            FROM playbooks_activity act
-            LEFT JOIN playbooks_step s ON s.id = act.step_id
-            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
-        )
+        WITH {ACTIVITY_MONTHS_COSTED}, {ACTIVITY_MONTHS_ALL}
         SELECT b.channel, b.playbook_id, b.amount::float8,
                (SELECT COALESCE(SUM(c.cost), 0)::float8 FROM costed c
                   JOIN accounts_account a ON a.id = c.account_id
@@ -309,25 +308,12 @@ def spend_costs(scope: Scope) -> list[tuple[str, int | None, float]]:
     )
     shares = rows(
         f"""
-        WITH costed AS (
-            SELECT act.account_id, act.channel, st.playbook_id, act.cost,
-                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
-            FROM playbooks_activity act
-            LEFT JOIN playbooks_step s ON s.id = act.step_id
-            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
-            WHERE act.cost > 0
-        ), lines AS (
+        WITH {ACTIVITY_MONTHS_COSTED}, lines AS (
             SELECT b.id, b.channel, b.playbook_id, b.amount::float8 AS amount,
                    date_trunc('month', b.date)::date AS month
             FROM metrics_budgetline b
             WHERE b.date >= %(lo)s::date AND b.date < %(hi)s::date
-        ), acted AS (
-            SELECT act.account_id, act.channel, st.playbook_id,
-                   date_trunc('month', act.occurred_at AT TIME ZONE 'UTC')::date AS month
-            FROM playbooks_activity act
-            LEFT JOIN playbooks_step s ON s.id = act.step_id
-            LEFT JOIN playbooks_stage st ON st.id = s.stage_id
-        ), by_cost AS (
+        ), {ACTIVITY_MONTHS_ALL}, by_cost AS (
             SELECT l.id, c.account_id,
                    SUM(c.cost)::float8 / SUM(SUM(c.cost)) OVER (PARTITION BY l.id) AS part
             FROM lines l JOIN costed c ON c.month = l.month
