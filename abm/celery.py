@@ -32,8 +32,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=0),
     },
     # The outbox: runs the broker never got (it was down, or restarted and lost them).
-    "metrics-sweep-unsent-runs": {
-        "task": "metrics.sweep_unsent_runs",
+    "abm-sweep-unsent-jobs": {
+        "task": "abm.sweep_unsent_jobs",
         # Read here, not from Django settings: this module is imported while settings load.
         "schedule": envfloat("ABM_SWEEP_SECONDS", 60.0),
     },

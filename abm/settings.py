@@ -272,7 +272,7 @@ ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 REDIS_URL = envstr("REDIS_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
-# Runs keep their outcome on their MetricRun row; nothing waits on a Celery result.
+# Runs keep their outcome on their Job row; nothing waits on a Celery result.
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_BEAT_SCHEDULE_FILENAME = envstr("ABM_BEAT_SCHEDULE_FILE") or str(
     VAR_DIR / "celerybeat-schedule"
@@ -380,6 +380,9 @@ if not re.fullmatch(r"[A-Z]{3}", ABM_REPORTING_CURRENCY):
     raise ImproperlyConfigured("ABM_REPORTING_CURRENCY must be an ISO 4217 code such as USD")
 # A burst of changes waits this long for more before the incremental recompute runs.
 ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
+# The task that consumes the change feed (abm/change_feed.py): named here, so that the layers
+# below the engine announce changes without importing it.
+ABM_CHANGE_CONSUMER_TASK = "metrics.recompute_incremental"
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)
 ABM_LIFT_PERIOD_DAYS = envint("ABM_LIFT_PERIOD_DAYS", 365)
 ABM_LIFT_RESAMPLES = envint("ABM_LIFT_RESAMPLES", 2000)

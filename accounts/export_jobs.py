@@ -1,4 +1,4 @@
-"""CSV exports too large for a request: a MetricRun of kind "export" writes the file in the worker.
+"""CSV exports too large for a request: a Job of kind "export" writes the file in the worker.
 
 The job stores who asked and the page's filters, and the worker rebuilds the export from them
 through the same scoping functions (accounts/export_specs.py), so it holds what the page showed
@@ -19,10 +19,10 @@ from django.http import QueryDict
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from abm.jobs import run_enqueue, run_progress
+from abm.models import Job, RunKind, RunStatus
 from accounts.export_specs import ExportSpec, export_spec
 from accounts.exporting import csv_lines, csv_response
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.runs import run_enqueue, run_progress
 
 # Progress is written once per this many rows: often enough for the bar, rarely enough to be free.
 PROGRESS_EVERY = 2_000
@@ -37,14 +37,14 @@ def export_or_queue(request, name: str, *, account: int | None = None):
     return redirect("accounts:export_job", pk=run.pk)
 
 
-def export_enqueue(*, name: str, by, query: QueryDict, account: int | None = None) -> MetricRun:
+def export_enqueue(*, name: str, by, query: QueryDict, account: int | None = None) -> Job:
     from accounts.tasks import export_csv
 
     params = {"export": name, "user": by.pk, "query": query.urlencode(), "account": account}
     return run_enqueue(kind=RunKind.EXPORT, task=export_csv, requested_by=by, params=params)
 
 
-def export_job_execute(*, run: MetricRun) -> dict:
+def export_job_execute(*, run: Job) -> dict:
     """Write the run's CSV; a re-delivered run writes a new file and the old one is never linked."""
     params = run.params
     user = get_user_model().objects.get(pk=params["user"])
@@ -62,7 +62,7 @@ def export_job_execute(*, run: MetricRun) -> dict:
     return {"rows": written, "file": name, "filename": spec.filename}
 
 
-def _write(path: Path, spec: ExportSpec, *, run: MetricRun, total: int) -> int:
+def _write(path: Path, spec: ExportSpec, *, run: Job, total: int) -> int:
     written = -1  # the header is the first line after the byte-order mark
     with path.open("wb") as out:
         for index, line in enumerate(csv_lines(spec.header, spec.rows())):
@@ -79,11 +79,11 @@ def _write(path: Path, spec: ExportSpec, *, run: MetricRun, total: int) -> int:
 def exports_of(user):
     """Export runs only their requester may follow and download; anyone else gets a 404."""
     if not user.is_authenticated:
-        return MetricRun.objects.none()
-    return MetricRun.objects.filter(kind=RunKind.EXPORT, requested_by=user)
+        return Job.objects.none()
+    return Job.objects.filter(kind=RunKind.EXPORT, requested_by=user)
 
 
-def export_file(run: MetricRun, *, now: dt.datetime | None = None) -> Path | None:
+def export_file(run: Job, *, now: dt.datetime | None = None) -> Path | None:
     """The finished run's file, or None when there is none or it expired (then it is deleted)."""
     if run.status != RunStatus.DONE or not run.result.get("file"):
         return None

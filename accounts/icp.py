@@ -8,11 +8,10 @@ from django.db import transaction
 
 from abm.audit import AuditAction, audit_diff, audit_record
 from abm.lib.permissions import user_role
-from abm.models import Role
+from abm.models import Job, Role
 from accounts.models import ICP, Account
 from accounts.rescoring import icp_rescore_enqueue
 from accounts.scoring import IcpCriteria, fit_scores
-from metrics.models import MetricRun
 
 ICP_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
 DEFAULT_NAME = "Ideal customer profile"
@@ -28,7 +27,7 @@ def active_icp() -> ICP | None:
     return ICP.objects.filter(is_active=True).first()
 
 
-def icp_save(*, criteria: IcpCriteria, by) -> tuple[ICP, MetricRun]:
+def icp_save(*, criteria: IcpCriteria, by) -> tuple[ICP, Job]:
     """Write `criteria` to the active ICP (creating one if none) and queue the re-score.
 
     The re-score task is sent after commit, so it reads the criteria just saved; without a

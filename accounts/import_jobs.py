@@ -1,7 +1,7 @@
-"""CSV imports as jobs: store the upload, preview and map it, check it, run it as a MetricRun.
+"""CSV imports as jobs: store the upload, preview and map it, check it, run it as a Job.
 
 The upload is kept under var/imports/ with an ImportJob row (kind, mapping, counts, rejects); each
-run is a MetricRun, so the page shows a progress bar and a re-delivered task does nothing twice.
+run is a Job, so the page shows a progress bar and a re-delivered task does nothing twice.
 Used alike by the upload pages, `manage.py import_csv` and the `accounts.import_csv` task.
 
 The check of the mapping page reads the whole file through the run's own path (`import_read`,
@@ -22,16 +22,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from abm.audit import AuditAction, audit_record
+from abm.change_feed import announce_change
+from abm.jobs import execute_run, run_enqueue, run_progress
 from abm.lib.csv_safety import write_csv
 from abm.lib.db_stats import analyze
 from abm.lib.permissions import user_role
-from abm.models import Role
+from abm.models import Job, Role, RunKind
 from accounts import importing
 from accounts.import_upsert import Counts, upsert_rows
 from accounts.importing import ImportRefused, Preview, Reject
 from accounts.models import Account, Contact, ImportJob, ImportKind, Lead, Opportunity
-from metrics.models import MetricRun, RunKind
-from metrics.runs import execute_run, run_enqueue, run_progress
 
 # A large import changes the table enough for the planner's row counts to mislead it.
 ANALYZE_AFTER_ROWS = 10_000
@@ -146,9 +146,7 @@ def import_read(
     return counts, rejects, parsed
 
 
-def import_job_check_enqueue(
-    *, job: ImportJob, by, mapping: dict[str, str] | None = None
-) -> MetricRun:
+def import_job_check_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
     """Queue the whole-file check of a mapping; ImportRefused when the mapping cannot work."""
     from accounts.tasks import import_check
 
@@ -167,7 +165,7 @@ def import_job_check_enqueue(
     return run
 
 
-def import_job_check_execute(*, run: MetricRun) -> dict:
+def import_job_check_execute(*, run: Job) -> dict:
     """The check's body: what the run would count, with nothing written."""
     job = ImportJob.objects.select_related("uploaded_by").get(pk=run.params["import_job"])
     run_progress(run, phase="reading the file", percent=5)
@@ -214,7 +212,7 @@ def import_job_map(*, job: ImportJob, by, mapping: dict[str, str]) -> ImportJob:
     return job
 
 
-def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> MetricRun:
+def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
     """Queue the import on a worker once the surrounding transaction commits."""
     from accounts.tasks import import_csv
 
@@ -227,12 +225,10 @@ def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = N
     return run
 
 
-def import_job_run(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> MetricRun:
-    """Run the import here and now, through the same MetricRun machinery as the task."""
+def import_job_run(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
+    """Run the import here and now, through the same Job machinery as the task."""
     _prepare(job, by, mapping)
-    run = MetricRun.objects.create(
-        kind=RunKind.IMPORT, requested_by=by, params={"import_job": job.pk}
-    )
+    run = Job.objects.create(kind=RunKind.IMPORT, requested_by=by, params={"import_job": job.pk})
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
     job.refresh_from_db()
@@ -274,7 +270,7 @@ def import_file(
     return job
 
 
-def import_job_execute(*, run: MetricRun) -> dict:
+def import_job_execute(*, run: Job) -> dict:
     """The job's body: read, validate, upsert batch by batch with progress, keep the rejects.
 
     Idempotent by natural keys: running it again, even after a crash half-way, finds the rows
@@ -309,10 +305,8 @@ def import_job_execute(*, run: MetricRun) -> dict:
         )
         # Accounts were fit-scored as they were written (accounts/fitting.py), as over the API.
         if job.kind != ImportKind.ACCOUNTS and (counts.created or counts.updated):
-            from metrics.triggers import request_recompute
-
             # Engagement, stages and attribution read contacts, deals, leads and activities.
-            request_recompute(reason=f"{job.kind} import #{job.pk}")
+            announce_change(reason=f"{job.kind} import #{job.pk}")
     return {
         "import_job": job.pk,
         "kind": job.kind,

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from abm.lib.permissions import role_required
+from abm.models import RunStatus
 from accounts.import_jobs import (
     IMPORT_ROLES,
     import_job_check_enqueue,
@@ -25,7 +26,6 @@ from accounts.import_jobs import (
 )
 from accounts.importing import FIELDS, ImportRefused, missing_columns
 from accounts.models import ImportJob, ImportKind
-from metrics.models import RunStatus
 
 RECENT_JOBS = 20
 PREVIEW_ROWS = 10

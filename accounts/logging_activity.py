@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from abm.change_feed import announce_change
 from abm.lib.channels import OUTBOUND_KINDS, ActivityKind, Channel, Direction
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts.models import Account, Lead
 from accounts.visibility import accounts_visible_to
-from metrics.triggers import request_recompute
 from playbooks.models import Activity, ActivitySource
 
 # kind -> (channel, label on the form). Meetings are booked and held by sales: SDR outreach.
@@ -107,5 +107,5 @@ def activity_log(
             Lead.objects.filter(account=account, handed_off_at__lte=occurred_at).filter(
                 Q(first_follow_up_at__isnull=True) | Q(first_follow_up_at__gt=occurred_at)
             ).update(first_follow_up_at=occurred_at)
-        request_recompute(reason=f"{kind} logged on account #{account.pk}")
+        announce_change(reason=f"{kind} logged on account #{account.pk}", account_ids=[account.pk])
     return activity

@@ -414,7 +414,7 @@ class ImportKind(models.TextChoices):
 class ImportJob(models.Model):
     """An uploaded CSV: where it is stored, how its columns map, and what its last run did.
 
-    The run itself (queued, running with progress, done, failed) is a MetricRun, like every job.
+    The run itself (queued, running with progress, done, failed) is a Job, like every job.
     """
 
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
@@ -428,11 +428,11 @@ class ImportJob(models.Model):
     # header -> field; headers left out are ignored.
     mapping = models.JSONField(default=dict)
     run = models.ForeignKey(
-        "metrics.MetricRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "abm.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # The whole-file check of the mapping page: the run's own rules, nothing written.
     check_run = models.ForeignKey(
-        "metrics.MetricRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "abm.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)

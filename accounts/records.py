@@ -6,7 +6,7 @@ through `account_assign` (ownership history, audit) and its tier through `accoun
 (audit); an opportunity's stage change adds to its stage history and sets closed_at
 (accounts/stage_history.py); whatever metrics read (contacts, opportunities, leads, and the
 accounts they hang off when deleted) asks for a recompute in the same transaction, as an import of
-them does (metrics/triggers.py).
+them does (abm/change_feed.py).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from abm.change_feed import announce_change
 from accounts.assignment import account_assign
 from accounts.fitting import FIT_FIELDS, SCORE_FIELDS, fit_apply
 from accounts.import_writer import apply_values
 from accounts.models import Account, Opportunity
 from accounts.stage_history import NOT_GIVEN, closed_at_for, stage_change
 from accounts.tiering import accounts_set_tier
-from metrics.triggers import request_recompute
 
 # --- Accounts ---------------------------------------------------------------------------------
 
@@ -129,4 +129,7 @@ def opportunity_update(*, opportunity: Opportunity, by, **fields) -> Opportunity
 
 def _recompute(record: Model, what: str, by) -> None:
     who = f" by {by.get_username()}" if by is not None else ""
-    request_recompute(reason=f"{record._meta.model_name} #{record.pk} {what}{who}")
+    account_id = record.pk if isinstance(record, Account) else record.account_id
+    announce_change(
+        reason=f"{record._meta.model_name} #{record.pk} {what}{who}", account_ids=[account_id]
+    )

@@ -2,21 +2,21 @@
 
 from django.db import transaction
 
+from abm.jobs import run_enqueue, run_progress
+from abm.models import Job, RunKind
 from accounts.fitting import SCORE_FIELDS, fit_criteria, fit_stored
 from accounts.models import ICP, Account
-from metrics.models import MetricRun, RunKind
-from metrics.runs import run_enqueue, run_progress
 
 _BATCH = 2_000
 
 
-def icp_rescore_enqueue(*, by=None) -> MetricRun:
+def icp_rescore_enqueue(*, by=None) -> Job:
     from accounts.tasks import rescore_fit
 
     return run_enqueue(kind=RunKind.ICP_RESCORE, task=rescore_fit, requested_by=by)
 
 
-def icp_rescore(*, run: MetricRun | None = None) -> dict:
+def icp_rescore(*, run: Job | None = None) -> dict:
     """Overwrite fit_score and its breakdown for every account from the active ICP."""
     from metrics.loading import load_accounts
 
@@ -39,6 +39,6 @@ def icp_rescore(*, run: MetricRun | None = None) -> dict:
     return {"accounts": len(rows), "icp": icp.name if icp else None}
 
 
-def _progress(run: MetricRun | None, phase: str, percent: int) -> None:
+def _progress(run: Job | None, phase: str, percent: int) -> None:
     if run is not None:
         run_progress(run, phase=phase, percent=percent)

@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from metrics.runs import TRANSIENT_ERRORS, execute_run
+from abm.jobs import TRANSIENT_ERRORS, execute_run
 
-# ignore_result: the outcome is on the MetricRun row (see metrics/tasks.py).
+# ignore_result: the outcome is on the Job row (see metrics/tasks.py).
 
 
 @shared_task(
@@ -14,7 +14,7 @@ from metrics.runs import TRANSIENT_ERRORS, execute_run
     ignore_result=True,
 )
 def rescore_fit(self, run_id: int) -> dict | None:
-    """Idempotent by its MetricRun row and by overwriting every score."""
+    """Idempotent by its Job row and by overwriting every score."""
     from accounts.rescoring import icp_rescore
 
     return execute_run(run_id, lambda run: icp_rescore(run=run), task_id=self.request.id)
@@ -29,7 +29,7 @@ def rescore_fit(self, run_id: int) -> dict | None:
     ignore_result=True,
 )
 def import_csv(self, run_id: int) -> dict | None:
-    """Idempotent by its MetricRun row and by natural keys: a re-run finds every row written."""
+    """Idempotent by its Job row and by natural keys: a re-run finds every row written."""
     from accounts.import_jobs import import_job_execute
 
     return execute_run(run_id, lambda run: import_job_execute(run=run), task_id=self.request.id)
@@ -44,7 +44,7 @@ def import_csv(self, run_id: int) -> dict | None:
     ignore_result=True,
 )
 def export_csv(self, run_id: int) -> dict | None:
-    """Idempotent by its MetricRun row: a finished run is not written again, and a restarted one
+    """Idempotent by its Job row: a finished run is not written again, and a restarted one
     writes a fresh file that replaces the link to nothing (the half-written file is never named)."""
     from accounts.export_jobs import export_job_execute
 
@@ -68,7 +68,7 @@ def delete_old_exports() -> list[str]:
     ignore_result=True,
 )
 def import_check(self, run_id: int) -> dict | None:
-    """Idempotent by its MetricRun row; it writes nothing but the run's result."""
+    """Idempotent by its Job row; it writes nothing but the run's result."""
     from accounts.import_jobs import import_job_check_execute
 
     return execute_run(

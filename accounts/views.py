@@ -10,7 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required, user_role
-from abm.models import Role
+from abm.models import Role, RunKind, RunStatus
+from abm.visibility import jobs_visible_to
 from accounts.assignment import AssignmentError, account_assign, can_assign
 from accounts.export_jobs import export_or_queue
 from accounts.filtering import (
@@ -45,8 +46,6 @@ from accounts.visibility import (
     contacts_visible_to,
 )
 from metrics.figures_status import figures_status
-from metrics.models import RunKind, RunStatus
-from metrics.visibility import metric_runs_visible_to
 from playbooks.enrolment import enrol_accounts
 
 ACCOUNTS_PER_PAGE = 50
@@ -360,7 +359,7 @@ def icp_edit(request):
 
 def _icp_run(request):
     """The run named in ?run=, else the latest ICP re-score."""
-    runs = metric_runs_visible_to(request.user).filter(kind=RunKind.ICP_RESCORE)
+    runs = jobs_visible_to(request.user).filter(kind=RunKind.ICP_RESCORE)
     raw = request.GET.get("run", "")
     if raw.isdigit():
         run = runs.filter(pk=int(raw)).first()
@@ -372,7 +371,7 @@ def _icp_run(request):
 @login_required
 def run_status(request, pk: int):
     """A background job's progress, polled by static/js/run_progress.js."""
-    run = get_object_or_404(metric_runs_visible_to(request.user), pk=pk)
+    run = get_object_or_404(jobs_visible_to(request.user), pk=pk)
     return JsonResponse(
         {
             "id": run.pk,

@@ -27,9 +27,8 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from abm.celery import app  # noqa: E402
-from abm.models import User  # noqa: E402
+from abm.models import Job, RunStatus, User  # noqa: E402
 from accounts.models import Account  # noqa: E402
-from metrics.models import MetricRun, RunStatus  # noqa: E402
 from playbooks.models import Activity, Task, TaskStatus  # noqa: E402
 
 
@@ -69,7 +68,7 @@ def complete_task(client: Client, tasks: list[Task]):
 def recompute_now(client: Client):
     def call(i: int):
         # One run at a time may be queued: fail the previous one so each request queues anew.
-        MetricRun.objects.filter(status=RunStatus.QUEUED).update(status=RunStatus.FAILED)
+        Job.objects.filter(status=RunStatus.QUEUED).update(status=RunStatus.FAILED)
         return client.post("/metrics/recompute/")
 
     return call
@@ -89,7 +88,7 @@ def main() -> None:
     if app.conf.task_always_eager:
         raise SystemExit("tasks are eager here: this measures the queueing modes only")
     started_at = timezone.now()
-    runs_before = set(MetricRun.objects.values_list("pk", flat=True))
+    runs_before = set(Job.objects.values_list("pk", flat=True))
     print(
         f"{Account.objects.count():,} accounts on {connection.vendor}, broker "
         f"{settings.CELERY_BROKER_URL.split('://')[0]}; {args.runs} requests each, server time"
@@ -118,7 +117,7 @@ def main() -> None:
         Task.objects.filter(pk__in=[t.pk for t in tasks]).update(
             status=TaskStatus.OPEN, completed_at=None, completed_by=None
         )
-        MetricRun.objects.exclude(pk__in=runs_before).filter(
+        Job.objects.exclude(pk__in=runs_before).filter(
             status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
         ).update(status=RunStatus.FAILED, error="benchmark request, not run")
 

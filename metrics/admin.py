@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from abm.models import Job
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
@@ -10,7 +11,6 @@ from metrics.models import (
     GoalMilestone,
     JourneyStageChange,
     MetricRollup,
-    MetricRun,
     TouchRule,
 )
 
@@ -116,7 +116,7 @@ class AttributionCreditAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-@admin.register(MetricRun)
+@admin.register(Job)
 class MetricRunAdmin(admin.ModelAdmin):
     list_display = ("__str__", "kind", "status", "phase", "percent", "requested_by", "created_at")
     list_filter = ("kind", "status")

@@ -13,7 +13,9 @@ from rest_framework.response import Response
 from abm.api import RoleWritePermission
 from abm.api_resources import ScopedReadOnlyViewSet, ScopedViewSet
 from abm.api_schema import ErrorSerializer
+from abm.change_feed import announce_change
 from abm.models import Role
+from abm.visibility import jobs_visible_to
 from metrics.api_filters import (
     BudgetLineFilter,
     EngagementScoreFilter,
@@ -30,12 +32,10 @@ from metrics.dashboard_support import RECOMPUTE_ROLES
 from metrics.goal_access import can_edit_goal, can_set_goals
 from metrics.goal_tracking import goal_delete
 from metrics.models import GoalMilestone
-from metrics.triggers import request_recompute
 from metrics.visibility import (
     budget_lines_visible_to,
     engagement_scores_visible_to,
     goals_visible_to,
-    metric_runs_visible_to,
 )
 
 # Spend is entered by marketers and admins; directors read it (as they read the ROI it feeds).
@@ -114,21 +114,21 @@ class BudgetLineViewSet(ScopedViewSet):
     write_roles = SPEND_WRITERS
 
     # ROI and pipeline ratio read spend from the rollups: each change asks for a recompute in its
-    # own transaction, as other data changes do (metrics/triggers.py).
+    # own transaction, as other data changes do (abm/change_feed.py).
 
     @transaction.atomic
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        request_recompute(reason=f"budget line #{serializer.instance.pk} added")
+        announce_change(reason=f"budget line #{serializer.instance.pk} added")
 
     @transaction.atomic
     def perform_update(self, serializer):
         super().perform_update(serializer)
-        request_recompute(reason=f"budget line #{serializer.instance.pk} changed")
+        announce_change(reason=f"budget line #{serializer.instance.pk} changed")
 
     @transaction.atomic
     def perform_destroy(self, instance):
-        request_recompute(reason=f"budget line #{instance.pk} deleted")
+        announce_change(reason=f"budget line #{instance.pk} deleted")
         instance.delete()
 
 
@@ -164,7 +164,7 @@ class EngagementScoreViewSet(ScopedReadOnlyViewSet):
     ),
 )
 class MetricRunViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
-    scope = staticmethod(metric_runs_visible_to)
+    scope = staticmethod(jobs_visible_to)
     serializer_class = MetricRunSerializer
     filterset_class = MetricRunFilter
     ordering_fields = ["created_at", "finished_at", "id"]

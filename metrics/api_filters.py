@@ -4,17 +4,8 @@ import django_filters as filters
 
 from abm.api_resources import BooleanParam, IdParam
 from abm.lib.channels import Channel
-from metrics.models import (
-    BudgetLine,
-    EngagementScore,
-    Goal,
-    GoalMetric,
-    GoalStatus,
-    GoalTeam,
-    MetricRun,
-    RunKind,
-    RunStatus,
-)
+from abm.models import Job, RunKind, RunStatus
+from metrics.models import BudgetLine, EngagementScore, Goal, GoalMetric, GoalStatus, GoalTeam
 
 
 class GoalFilter(filters.FilterSet):
@@ -63,5 +54,5 @@ class MetricRunFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=RunStatus.choices)
 
     class Meta:
-        model = MetricRun
+        model = Job
         fields = []

@@ -12,12 +12,12 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
-from abm.models import Role
+from abm.models import Job, Role
 from accounts.models import Tier
 from metrics.goal_access import can_edit_goal
 from metrics.goal_forms import REQUIRED_MESSAGES, GoalForm, MilestoneFormSet, unit_scale
 from metrics.goal_tracking import goal_save
-from metrics.models import BudgetLine, EngagementScore, Goal, GoalStatus, MetricRun
+from metrics.models import BudgetLine, EngagementScore, Goal, GoalStatus
 from metrics.visibility import goals_visible_to
 from playbooks.visibility import playbooks_visible_to
 
@@ -361,7 +361,7 @@ class EngagementScoreSerializer(serializers.ModelSerializer):
 )
 class MetricRunSerializer(serializers.ModelSerializer):
     class Meta:
-        model = MetricRun
+        model = Job
         fields = [
             "id",
             "kind",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.visibility import metric_runs_visible_to
+from abm.models import Job, RunKind, RunStatus
+from abm.visibility import jobs_visible_to
 
 METRIC_KINDS = (RunKind.FULL, RunKind.INCREMENTAL)
 PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -27,9 +27,9 @@ PHASE_LABELS = (
 
 @dataclass(frozen=True)
 class FiguresStatus:
-    pending: MetricRun | None
-    last_done: MetricRun | None
-    last_failed: MetricRun | None
+    pending: Job | None
+    last_done: Job | None
+    last_failed: Job | None
 
     @property
     def phase_label(self) -> str:
@@ -44,7 +44,7 @@ class FiguresStatus:
 
 
 def figures_status(user) -> FiguresStatus:
-    runs = metric_runs_visible_to(user).filter(kind__in=METRIC_KINDS)
+    runs = jobs_visible_to(user).filter(kind__in=METRIC_KINDS)
     pending = list(runs.filter(status__in=PENDING).order_by("-created_at", "-id")[:5])
     # A running run says more than the queued one behind it (the debounced incremental).
     pending.sort(key=lambda run: run.status != RunStatus.RUNNING)

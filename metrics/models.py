@@ -56,22 +56,6 @@ class GoalStatus(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-class RunKind(models.TextChoices):
-    FULL = "full", "Full recompute"
-    INCREMENTAL = "incremental", "Incremental recompute"
-    ICP_RESCORE = "icp_rescore", "ICP re-score"
-    IMPORT = "import", "CSV import"
-    TASKS = "tasks", "Task generation"
-    EXPORT = "export", "CSV export"
-
-
 class BudgetLine(models.Model):
     """Spend not recorded on activities: agency fees, event sponsorships, ad budgets."""
 
@@ -337,52 +321,6 @@ class CreditDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}/{self.kind} {self.opportunity_id}: {self.digest:x}"
-
-
-class MetricRun(models.Model):
-    """One background job, shown as a progress bar; the status row makes re-delivery harmless."""
-
-    kind = models.CharField(max_length=16, choices=RunKind.choices)
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    phase = models.CharField(max_length=100, blank=True)
-    percent = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The outbox of metrics/run_sending.py: the task to send, and whether the broker took it.
-    task = models.CharField(max_length=100, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_attempts = models.PositiveSmallIntegerField(default=0)
-    last_send_error = models.TextField(blank=True)
-    # The Celery message that claimed the run: only it (redelivered or retried) may start it over.
-    task_id = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(percent__lte=100), name="metric_run_percent_0_100"),
-            models.CheckConstraint(
-                condition=one_of("status", RunStatus), name="metric_run_status_valid"
-            ),
-            models.CheckConstraint(condition=one_of("kind", RunKind), name="metric_run_kind_valid"),
-            # The debounce of metrics/triggers.py: a burst of changes queues one incremental run,
-            # even when two transactions ask at once (the second insert fails and does nothing).
-            models.UniqueConstraint(
-                fields=["kind"],
-                condition=Q(kind="incremental", status="queued"),
-                name="metric_run_one_queued_incremental",
-            ),
-        ]
-        indexes = [models.Index(fields=["kind", "status"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
 
 
 class RollupMetric(models.TextChoices):

@@ -2,7 +2,7 @@
 
 Load (metrics/loading.py) -> compute (pure modules) -> write in one transaction. Recompute-and-
 overwrite makes a re-run, or a re-delivered task, harmless; the incremental run (after a burst of
-changes, metrics/triggers.py) is this same computation, which takes seconds for 1M activities.
+changes, abm/change_feed.py) is this same computation, which takes seconds for 1M activities.
 
 Each phase is timed (``result["seconds"]``) for ``manage.py recompute_metrics`` and the benchmark.
 On PostgreSQL results go in with binary COPY (no text formatting or parsing of 1.5M credit rows);
@@ -30,7 +30,9 @@ from django.db.models import Min, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from abm.jobs import run_enqueue, run_progress
 from abm.lib.db_stats import analyze
+from abm.models import Job, RunKind
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
 from metrics.goal_tracking import update_goal_progress
@@ -42,10 +44,7 @@ from metrics.models import (
     EngagementScore,
     JourneyStageChange,
     MetricRollup,
-    MetricRun,
-    RunKind,
 )
-from metrics.runs import run_enqueue, run_progress
 from metrics.touch_rule_store import load_touch_rules
 from metrics.touch_rules import TouchRules, attribution_touches
 from metrics.writing import insert_rows, replace_rows
@@ -113,7 +112,7 @@ class Inputs:
 
 def recompute_all(
     *,
-    run: MetricRun | None = None,
+    run: Job | None = None,
     now: dt.datetime | None = None,
     rewrite_credits: bool = False,
     queue_tasks: bool = True,
@@ -1111,12 +1110,12 @@ def _month_start(now: pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(year=now.year, month=now.month, day=1)
 
 
-def _progress(run: MetricRun | None, phase: str, percent: int) -> None:
+def _progress(run: Job | None, phase: str, percent: int) -> None:
     if run is not None:
         run_progress(run, phase=phase, percent=percent)
 
 
-def recompute_enqueue(*, by=None) -> MetricRun:
+def recompute_enqueue(*, by=None) -> Job:
     from metrics.tasks import recompute_all_task
 
     return run_enqueue(kind=RunKind.FULL, task=recompute_all_task, requested_by=by)

@@ -2,7 +2,7 @@
 
 A kind without a stored row follows the default (settings ``ABM_TOUCH_MIN_POINTS`` and
 ``ABM_TOUCH_STEP_KINDS``), so a new activity kind or a fresh database needs no seeding. Saving
-writes a row per kind, records an audit event and requests a recompute (metrics/triggers.py):
+writes a row per kind, records an audit event and requests a recompute (abm/change_feed.py):
 the request never computes anything itself.
 """
 
@@ -17,12 +17,12 @@ from django.db.models import Q
 from django.urls import reverse
 
 from abm.audit import AuditAction, AuditTarget, audit_diff, audit_record
+from abm.change_feed import announce_change
 from abm.lib.channels import OUTBOUND_KINDS, ActivityKind
 from abm.lib.permissions import user_role
 from abm.models import Role
 from metrics.models import TouchRule
 from metrics.touch_rules import TouchRules, default_rules
-from metrics.triggers import request_recompute
 
 EDIT_ROLES = frozenset({Role.MARKETER, Role.ADMIN})
 VIEW_ROLES = EDIT_ROLES | {Role.DIRECTOR}
@@ -167,7 +167,7 @@ def touch_rules_save(*, rules: TouchRules, by) -> bool:
             obj=AuditTarget(type="touch_rules", id="", label="Touch rules"),
             changes=changes,
         )
-        request_recompute(reason="touch rules changed")
+        announce_change(reason="touch rules changed")
     return True
 
 

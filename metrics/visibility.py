@@ -11,8 +11,6 @@ from metrics.models import (
     Goal,
     JourneyStageChange,
     MetricRollup,
-    MetricRun,
-    RunKind,
 )
 
 
@@ -45,18 +43,6 @@ def journey_stage_changes_visible_to(user) -> QuerySet[JourneyStageChange]:
 
 def attribution_credits_visible_to(user) -> QuerySet[AttributionCredit]:
     return account_children_visible_to(AttributionCredit.objects.all(), user)
-
-
-def metric_runs_visible_to(user) -> QuerySet[MetricRun]:
-    # Metric runs carry only status and progress; import runs name files and rejected rows, so
-    # only the roles that may see every account see them.
-    # An export run is its requester's alone: its file holds what that user may see.
-    if not user.is_authenticated:
-        return MetricRun.objects.none()
-    runs = MetricRun.objects.exclude(Q(kind=RunKind.EXPORT) & ~Q(requested_by=user))
-    if user.sees_everything:
-        return runs
-    return runs.exclude(kind=RunKind.IMPORT)
 
 
 def rollups_visible_to(user) -> QuerySet[MetricRollup]:

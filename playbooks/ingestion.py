@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
+from abm.change_feed import announce_change
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts import importing
@@ -33,7 +34,6 @@ from accounts.import_upsert import (
 from accounts.importing import CellError, Row
 from accounts.models import ImportKind
 from accounts.visibility import accounts_visible_to
-from metrics.triggers import request_recompute
 from playbooks.models import ActivitySource
 
 logger = logging.getLogger(__name__)
@@ -112,8 +112,10 @@ def activities_ingest(*, items: list, by) -> BatchResult:
         else:
             rows.append(Row(index, values, []))
     plans = write_batch(ApiActivityWriter(by=by), rows) if rows else []
-    created, updated = set(), set()
+    created, updated, touched = set(), set(), set()
     for plan in plans:
+        touched.update(new["account_id"] for new in plan.creates)
+        touched.update(activity.account_id for activity in plan.updates)
         created.update(new["external_id"] for new in plan.creates)
         updated.update(activity.external_id for activity in plan.updates)
         reasons.update((reject.line, reject.reason) for reject in plan.rejects)
@@ -136,16 +138,16 @@ def activities_ingest(*, items: list, by) -> BatchResult:
         ]
     )
     if result.changed:
-        _request_recompute(reason=f"{len(created) + len(updated)} activities ingested by the API")
+        _announce(f"{len(created) + len(updated)} activities ingested by the API", touched)
     return result
 
 
-def _request_recompute(*, reason: str) -> None:
+def _announce(reason: str, account_ids: set[int]) -> None:
     """After write_batch committed (inside a caller's transaction, the trigger's on_commit waits
     for it), so the run reads these activities."""
     try:
         with transaction.atomic():
-            request_recompute(reason=reason)
+            announce_change(reason=reason, account_ids=account_ids)
     except Exception:
         # The activities are saved and the answer must say so; the nightly run catches up.
         logger.exception("Could not request a metrics recompute (%s)", reason)

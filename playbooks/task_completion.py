@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from abm.change_feed import announce_change
 from abm.lib.channels import ActivityKind, Channel, Direction
 from accounts.models import Contact
-from metrics.triggers import request_recompute
 from playbooks.models import Activity, ActivitySource, Task, TaskStatus
 from playbooks.tasking import target_contact
 
@@ -97,7 +97,7 @@ def tasks_complete(
         if open_tasks:
             n = len(open_tasks)
             reason = f"task #{open_tasks[0].pk} completed" if n == 1 else f"{n} tasks completed"
-            request_recompute(reason=reason)
+            announce_change(reason=reason, account_ids=[t.account_id for t in open_tasks])
     return TasksClosed(closed=len(open_tasks), already_closed=len(ids) - len(open_tasks))
 
 

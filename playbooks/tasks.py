@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from metrics.runs import TRANSIENT_ERRORS, execute_run
+from abm.jobs import TRANSIENT_ERRORS, execute_run
 
 
 @shared_task(name="playbooks.generate_due_tasks")
@@ -22,7 +22,7 @@ def generate_due_tasks() -> dict:
 )
 def generate_tasks(self, run_id: int) -> dict | None:
     """The tasks due now for an activation, enrolment or stage entry (playbooks/task_generation.py).
-    Idempotent by its MetricRun row and by the (enrolment, step) unique key on tasks."""
+    Idempotent by its Job row and by the (enrolment, step) unique key on tasks."""
     from playbooks.task_generation import tasks_generate
 
     return execute_run(run_id, lambda run: tasks_generate(run=run), task_id=self.request.id)

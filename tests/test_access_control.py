@@ -15,9 +15,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from abm.models import Job, RunKind
 from abm.tokens import token_create
 from accounts.models import Account, Contact, ImportJob, Lead, Opportunity
-from metrics.models import AttributionCredit, Goal, MetricRun, RunKind
+from metrics.models import AttributionCredit, Goal
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 
 PK = 4242
@@ -129,7 +130,7 @@ def bobs_world(alice, bob, maria):
         start_date=now.date(),
         end_date=now.date() + dt.timedelta(days=30),
     )
-    run = MetricRun.objects.create(pk=PK, kind=RunKind.IMPORT, params={"file": "bobsecret.csv"})
+    run = Job.objects.create(pk=PK, kind=RunKind.IMPORT, params={"file": "bobsecret.csv"})
     ImportJob.objects.create(
         pk=PK,
         kind="accounts",

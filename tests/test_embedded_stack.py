@@ -17,13 +17,13 @@ from tests.embedded_stack import Stack, alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-# A run whose send was lost a minute ago: only beat's sweep (metrics/run_sending.py) sends it.
+# A run whose send was lost a minute ago: only beat's sweep (abm/job_sending.py) sends it.
 UNSENT_RUN = """
 import datetime as dt
 from django.utils import timezone
-from metrics.models import MetricRun
-run = MetricRun.objects.create(kind="full", task="metrics.recompute_all")
-MetricRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(minutes=1))
+from abm.models import Job
+run = Job.objects.create(kind="full", task="metrics.recompute_all")
+Job.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(minutes=1))
 print("run", run.pk)
 """
 # What "Recompute now" does: record the run and send its task once the transaction commits.
@@ -79,7 +79,7 @@ def test_serve_runs_jobs_on_its_worker_and_beat_and_ctrl_c_leaves_no_process(sta
     # The worker polls the broker folder every 0.25 s; generous for a loaded CI machine.
     assert when(run["started_at"]) - when(run["sent_at"]) < dt.timedelta(seconds=3)
     stack.wait_for(lambda: run_row(stack, unsent)["status"] == "done", 30, "beat's sweep")
-    assert "Sending due task metrics-sweep-unsent-runs" in stack.log()
+    assert "Sending due task abm-sweep-unsent-jobs" in stack.log()
 
     tree = stack.process_tree()
     started = commands(tree)

@@ -50,7 +50,7 @@ def test_a_removed_folder_is_made_again(tmp_path):
 
 
 def test_an_unwritable_folder_is_a_broker_error_the_outbox_waits_out(tmp_path):
-    from metrics.run_sending import BROKER_DOWN
+    from abm.job_sending import BROKER_DOWN
 
     (tmp_path / "queue").write_text("a file where the folder should be")
     queue = kombu.Queue("jobs", routing_key="jobs")

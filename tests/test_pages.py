@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam, MetricRun, RunKind, RunStatus
+from metrics.models import Goal, GoalMetric, GoalTeam
 from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook, Stage, Step, Task
 
 PASSWORD = "pw-for-tests-1"
@@ -250,7 +251,7 @@ def test_account_detail_shows_committee_opportunities_and_activities(client, mar
 
 
 def test_dashboard_says_when_no_metrics_were_computed(client, diana, book):
-    MetricRun.objects.all().delete()  # the book's writes ran their recompute (eager here)
+    Job.objects.all().delete()  # the book's writes ran their recompute (eager here)
     client.force_login(diana)
 
     response = client.get(reverse("metrics:dashboards"), follow=True)
@@ -260,9 +261,7 @@ def test_dashboard_says_when_no_metrics_were_computed(client, diana, book):
 
 def test_dashboard_shows_the_time_of_the_last_metrics_run(client, diana, book):
     finished = timezone.now().replace(year=2026, month=3, day=9, hour=4, minute=5)
-    MetricRun.objects.create(
-        kind=RunKind.FULL, status=RunStatus.DONE, finished_at=finished, percent=100
-    )
+    Job.objects.create(kind=RunKind.FULL, status=RunStatus.DONE, finished_at=finished, percent=100)
     client.force_login(diana)
 
     response = client.get(reverse("metrics:dashboards"), follow=True)
@@ -442,12 +441,12 @@ def test_admin_pages_open(client, root, book, app_label, model_name):
 def test_recompute_now_runs_the_full_recompute_and_shows_its_progress(
     client, maria, django_capture_on_commit_callbacks
 ):
-    from metrics.models import MetricRun, RunKind
+    from abm.models import Job, RunKind
 
     client.force_login(maria)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post("/metrics/recompute/")
-    run = MetricRun.objects.get(kind=RunKind.FULL)
+    run = Job.objects.get(kind=RunKind.FULL)
     assert response.status_code == 302
     assert response["Location"] == "/metrics/"
     page = client.get(response["Location"], follow=True)
@@ -460,6 +459,6 @@ def test_reps_cannot_start_a_recompute(client, alice, method):
     client.force_login(alice)
     response = getattr(client, method)("/metrics/recompute/")
     assert response.status_code in (403, 405)
-    from metrics.models import MetricRun
+    from abm.models import Job
 
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()

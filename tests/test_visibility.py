@@ -140,10 +140,10 @@ def test_spend_is_hidden_from_reps(alice, maria):
 
 
 def test_reps_see_metric_runs_but_not_import_runs(alice, maria):
-    from metrics.models import MetricRun
-    from metrics.visibility import metric_runs_visible_to
+    from abm.models import Job
+    from abm.visibility import jobs_visible_to
 
-    recompute = MetricRun.objects.create(kind="full")
-    upload = MetricRun.objects.create(kind="import")
-    assert set(metric_runs_visible_to(alice)) == {recompute}
-    assert set(metric_runs_visible_to(maria)) == {recompute, upload}
+    recompute = Job.objects.create(kind="full")
+    upload = Job.objects.create(kind="import")
+    assert set(jobs_visible_to(alice)) == {recompute}
+    assert set(jobs_visible_to(maria)) == {recompute, upload}

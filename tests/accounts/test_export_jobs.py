@@ -7,8 +7,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.export_jobs import export_enqueue, export_files_delete_old
-from metrics.models import MetricRun, RunKind, RunStatus
 from tests.accounts.account_pages import account, activity
 from tests.factories import ContactFactory, LeadFactory, OpportunityFactory
 
@@ -43,7 +43,7 @@ def queued_export(client, url, params=None, capture=None):
     with capture(execute=True):
         response = client.get(url, params or {})
     assert response.status_code == 302
-    run = MetricRun.objects.get(kind=RunKind.EXPORT)
+    run = Job.objects.get(kind=RunKind.EXPORT)
     assert response["Location"] == reverse("accounts:export_job", args=[run.pk])
     return run
 
@@ -63,7 +63,7 @@ def test_a_small_export_streams_at_once_and_queues_nothing(client, maria, plan, 
 
     assert response.status_code == 200
     assert inline_body(response).count(b"\r\n") == 4  # header + 3 accounts
-    assert not MetricRun.objects.filter(kind=RunKind.EXPORT).exists()
+    assert not Job.objects.filter(kind=RunKind.EXPORT).exists()
 
 
 def test_a_large_export_is_queued_with_the_user_and_filters(
@@ -81,7 +81,7 @@ def test_a_large_export_is_queued_with_the_user_and_filters(
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.get(reverse("accounts:export"), {"sort": "-fit"})
 
-    run = MetricRun.objects.get(kind=RunKind.EXPORT)
+    run = Job.objects.get(kind=RunKind.EXPORT)
     assert response.status_code == 302
     assert len(callbacks) == 1  # the task is sent after commit
     assert run.status == RunStatus.QUEUED

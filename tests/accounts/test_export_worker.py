@@ -6,12 +6,12 @@ import pytest
 from django.db import transaction
 from django.http import QueryDict
 
+from abm.models import Job, RunStatus
 from accounts.export_jobs import export_enqueue, export_file
-from metrics.models import MetricRun, RunStatus
 from tests.accounts.account_pages import account
 
 
-def _wait_for(run: MetricRun, seconds: float = 60) -> MetricRun:
+def _wait_for(run: Job, seconds: float = 60) -> Job:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()

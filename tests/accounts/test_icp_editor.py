@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.icp import weight_shares
 from accounts.models import ICP, Account
 from accounts.scoring import IcpCriteria
-from metrics.models import MetricRun, RunKind, RunStatus
 from tests.accounts.account_pages import account
 
 URL = reverse("accounts:icp")
@@ -47,7 +47,7 @@ def test_saving_rescores_every_account_and_shows_the_run_done(
         response = client.post(URL, {**VALID, "save": "1"})
 
     assert len(callbacks) == 1  # the task is sent once the ICP is committed
-    run = MetricRun.objects.get(kind=RunKind.ICP_RESCORE)
+    run = Job.objects.get(kind=RunKind.ICP_RESCORE)
     assert response.status_code == 302
     assert response["Location"] == f"{URL}?run={run.pk}"
     assert run.status == RunStatus.DONE
@@ -131,7 +131,7 @@ def test_invalid_criteria_are_shown_inline_and_nothing_is_saved(
     errors = response.context["form"].errors
     assert any(message in e for e in errors[field]), errors
     assert not ICP.objects.exists()
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_a_preview_counts_strong_fits_without_saving(client, maria, companies):
@@ -143,7 +143,7 @@ def test_a_preview_counts_strong_fits_without_saving(client, maria, companies):
     preview = response.context["preview"]
     assert preview == {"threshold": 70, "accounts": 3, "now": 1, "would": 1, "delta": 0}
     assert not ICP.objects.exists()
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
     assert 'data-testid="icp-preview"' in response.content.decode()
 
 
@@ -157,7 +157,7 @@ def test_only_marketers_and_admins_edit_the_icp(client, alice, diana, username):
 
 
 def test_run_status_reports_progress_as_json(client, maria):
-    run = MetricRun.objects.create(
+    run = Job.objects.create(
         kind=RunKind.ICP_RESCORE, status=RunStatus.RUNNING, phase="scoring 10 accounts", percent=30
     )
     client.force_login(maria)
@@ -179,7 +179,7 @@ def test_run_status_reports_progress_as_json(client, maria):
 
 
 def test_a_queued_run_shows_a_bar_that_the_page_will_poll(client, maria):
-    run = MetricRun.objects.create(kind=RunKind.ICP_RESCORE, status=RunStatus.QUEUED)
+    run = Job.objects.create(kind=RunKind.ICP_RESCORE, status=RunStatus.QUEUED)
     client.force_login(maria)
 
     html = client.get(URL, {"run": run.pk}).content.decode()

@@ -1,4 +1,4 @@
-"""The import as a job (MetricRun, task, rejects file, permissions) and `manage.py import_csv`."""
+"""The import as a job (Job, task, rejects file, permissions) and `manage.py import_csv`."""
 
 import csv
 import io
@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from abm.models import Job, RunKind, RunStatus
 from accounts import import_upsert, importing
 from accounts.import_jobs import (
     import_file,
@@ -24,7 +25,6 @@ from accounts.import_jobs import (
 from accounts.importing import ImportRefused
 from accounts.models import ICP, Account, ImportJob
 from accounts.tasks import import_csv, rescore_fit
-from metrics.models import MetricRun, RunKind, RunStatus
 from playbooks.models import Activity
 from tests.factories import AccountFactory
 
@@ -166,7 +166,7 @@ def test_an_import_redone_after_a_crash_duplicates_nothing(maria, monkeypatch):
     run = import_job_run(job=job, by=maria)
     rows = list(Activity.objects.order_by("external_id").values_list("external_id", "occurred_at"))
     # The worker died half-way: the broker hands the task to another worker.
-    MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
 
     result = import_csv.apply(args=[run.pk]).get()
 
@@ -232,7 +232,7 @@ def test_an_accounts_import_fit_scores_what_it_writes_without_a_rescore_job(
         {"criterion": "annual_revenue", "weight": 3.0, "match": 0.5, "value": 1500},
     ]
     assert Account.objects.get(domain="beta.io").fit_score == pytest.approx(33.33)
-    assert not MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).exists()
+    assert not Job.objects.filter(kind=RunKind.ICP_RESCORE).exists()
 
 
 def test_a_reimport_that_changes_nothing_writes_no_score(maria, django_capture_on_commit_callbacks):
@@ -246,7 +246,7 @@ def test_a_reimport_that_changes_nothing_writes_no_score(maria, django_capture_o
 
     assert (run.result["unchanged"], run.result["created"]) == (2, 0)
     assert dict(Account.objects.values_list("domain", "updated_at")) == before
-    assert not MetricRun.objects.filter(kind=RunKind.ICP_RESCORE).exists()
+    assert not Job.objects.filter(kind=RunKind.ICP_RESCORE).exists()
 
 
 def test_a_job_whose_file_vanished_fails_with_the_reason(maria):
@@ -269,7 +269,7 @@ def test_a_mapping_missing_a_required_column_is_refused_before_anything_runs(mar
     with pytest.raises(ImportRefused, match="Missing required columns"):
         import_job_enqueue(job=job, by=maria, mapping={"Tier": "tier"})
 
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_the_size_limit_is_checked_before_reading_and_again_while_copying(

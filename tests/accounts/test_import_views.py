@@ -8,10 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.import_jobs import import_job_create, import_job_enqueue
 from accounts.models import Account, ImportJob
 from accounts.tasks import import_csv, rescore_fit
-from metrics.models import MetricRun, RunKind, RunStatus
 
 UPLOAD_URL = reverse("accounts:import")
 
@@ -100,7 +100,7 @@ def test_reps_and_directors_get_403_on_every_import_url(client, request, job, us
     assert client.get(url).status_code == 403
     assert client.post(url, {"action": "rerun"}).status_code == 403
     assert ImportJob.objects.count() == 1
-    assert MetricRun.objects.filter(kind=RunKind.IMPORT).count() == 1
+    assert Job.objects.filter(kind=RunKind.IMPORT).count() == 1
 
 
 @pytest.mark.parametrize("username", ["maria", "root"])
@@ -332,7 +332,7 @@ def test_a_mapping_missing_a_required_column_shows_the_error_inline(client, mari
     assert [c["field"] for c in started.context["columns"]] == ["", "name", "", "", ""]
     job.refresh_from_db()
     assert job.run is None
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -353,7 +353,7 @@ def test_a_bad_mapping_is_refused_inline_not_with_a_500(client, maria, mapping, 
 
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_a_job_whose_file_vanished_says_so_instead_of_failing(client, maria, var_dir):
@@ -372,7 +372,7 @@ def test_a_job_whose_file_vanished_says_so_instead_of_failing(client, maria, var
 
 def test_a_queued_run_shows_the_progress_bar_polling_its_status(client, maria):
     job = make_job(maria)
-    run = MetricRun.objects.create(kind=RunKind.IMPORT, status=RunStatus.QUEUED)
+    run = Job.objects.create(kind=RunKind.IMPORT, status=RunStatus.QUEUED)
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     client.force_login(maria)
 
@@ -390,14 +390,14 @@ def test_a_queued_run_shows_the_progress_bar_polling_its_status(client, maria):
 
 def test_a_running_import_is_not_started_twice(client, maria):
     job = make_job(maria)
-    run = MetricRun.objects.create(kind=RunKind.IMPORT, status=RunStatus.RUNNING)
+    run = Job.objects.create(kind=RunKind.IMPORT, status=RunStatus.RUNNING)
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     client.force_login(maria)
 
     response = client.post(job_url(job), mapping_post(job, job.mapping), follow=True)
 
     assert "already running" in response.content.decode()
-    assert MetricRun.objects.count() == 1
+    assert Job.objects.count() == 1
 
 
 def test_running_again_changes_nothing_for_unchanged_rows(client, maria, alice, commit):
@@ -419,9 +419,7 @@ def test_running_again_changes_nothing_for_unchanged_rows(client, maria, alice, 
 
 def test_a_failed_run_shows_its_error_and_the_mapping_again(client, maria):
     job = make_job(maria)
-    run = MetricRun.objects.create(
-        kind=RunKind.IMPORT, status=RunStatus.FAILED, error="ValueError: boom"
-    )
+    run = Job.objects.create(kind=RunKind.IMPORT, status=RunStatus.FAILED, error="ValueError: boom")
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     client.force_login(maria)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from abm.models import RunStatus
 from abm.tokens import token_create
 from accounts.import_jobs import (
     import_job_check_enqueue,
@@ -19,7 +20,6 @@ from accounts.import_jobs import (
 )
 from accounts.models import ICP, Account, ExchangeRate, Opportunity
 from accounts.rescoring import icp_rescore
-from metrics.models import RunStatus
 from playbooks.models import Activity
 from tests.factories import AccountFactory
 

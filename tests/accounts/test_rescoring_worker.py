@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import ICP, Account
 from accounts.rescoring import icp_rescore_enqueue
-from metrics.models import MetricRun, RunKind, RunStatus
 from tests.factories import AccountFactory
 
 
-def _wait_for(run: MetricRun, seconds: float = 60) -> MetricRun:
+def _wait_for(run: Job, seconds: float = 60) -> Job:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()
@@ -71,7 +71,7 @@ def test_a_redelivered_finished_run_does_nothing(maria):
 
     account = AccountFactory(industry="Software")
     ICP.objects.create(name="Software", industries=["Software"], industries_weight=1)
-    run = MetricRun.objects.create(kind=RunKind.ICP_RESCORE, requested_by=maria)
+    run = Job.objects.create(kind=RunKind.ICP_RESCORE, requested_by=maria)
     rescore_fit.apply(args=[run.pk]).get()
     run.refresh_from_db()
     assert run.status == RunStatus.DONE

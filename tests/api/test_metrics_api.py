@@ -7,18 +7,11 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from abm.models import User
+from abm.models import Job, RunKind, RunStatus, User
 from abm.seeding import seed_demo
 from accounts.models import Opportunity
 from metrics.dashboard_filters import parse_filters
-from metrics.models import (
-    AttributionCredit,
-    BudgetLine,
-    EngagementScore,
-    MetricRun,
-    RunKind,
-    RunStatus,
-)
+from metrics.models import AttributionCredit, BudgetLine, EngagementScore
 from metrics.recompute import recompute_all
 from playbooks.models import Activity, Enrolment
 from tests.api.api_calls import error_of, ids
@@ -340,14 +333,14 @@ def test_a_full_recompute_is_queued_with_a_202(
         response = api(user).post(RUNS)
 
     assert response.status_code == 202, response.content
-    run = MetricRun.objects.get(pk=response.json()["id"])
+    run = Job.objects.get(pk=response.json()["id"])
     assert (run.kind, run.status, run.requested_by) == (RunKind.FULL, RunStatus.QUEUED, user)
     assert len(sent) == 1  # the task goes out once the run row is committed
 
 
 def test_a_rep_may_not_start_a_recompute_nor_see_imports(api, alice):
-    full = MetricRun.objects.create(kind=RunKind.FULL)
-    imported = MetricRun.objects.create(kind=RunKind.IMPORT)
+    full = Job.objects.create(kind=RunKind.FULL)
+    imported = Job.objects.create(kind=RunKind.IMPORT)
     client = api(alice)
 
     assert error_of(client.post(RUNS), 403)["code"] == "permission_denied"
@@ -356,8 +349,8 @@ def test_a_rep_may_not_start_a_recompute_nor_see_imports(api, alice):
 
 
 def test_run_filters(api, maria):
-    done = MetricRun.objects.create(kind=RunKind.FULL, status=RunStatus.DONE)
-    MetricRun.objects.create(kind=RunKind.INCREMENTAL)
+    done = Job.objects.create(kind=RunKind.FULL, status=RunStatus.DONE)
+    Job.objects.create(kind=RunKind.INCREMENTAL)
     client = api(maria)
 
     assert ids(client.get(RUNS, {"status": "done"})) == [done.pk]
@@ -366,7 +359,7 @@ def test_run_filters(api, maria):
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_run_list_takes_flat_queries(api, maria, count, django_assert_max_num_queries):
-    MetricRun.objects.bulk_create(MetricRun(kind=RunKind.FULL) for _ in range(count))
+    Job.objects.bulk_create(Job(kind=RunKind.FULL) for _ in range(count))
     client = api(maria)
 
     with django_assert_max_num_queries(2):

@@ -2,7 +2,7 @@
 page or the import (README "REST API"). Every test makes the change both ways, on two identical
 records, and compares what was written beside the row: fit score and breakdown (against a fit
 worked out by hand), ownership history and audit, stage history and closed_at, and the
-recompute asked for (the queued MetricRun itself, not a mock)."""
+recompute asked for (the queued Job itself, not a mock)."""
 
 import datetime as dt
 import io
@@ -10,11 +10,10 @@ import io
 import pytest
 from django.urls import reverse
 
-from abm.models import AuditEvent
+from abm.models import AuditEvent, Job, RunKind, RunStatus
 from accounts.import_jobs import import_job_create, import_job_run
 from accounts.models import ICP, Account, Contact, Lead, Opportunity, OwnershipChange
 from accounts.rescoring import icp_rescore
-from metrics.models import MetricRun, RunKind, RunStatus
 from tests.factories import AccountFactory, ContactFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +63,7 @@ def imported(by, kind: str, text: str) -> None:
 
 def recomputes_requested() -> list[str]:
     """The incremental runs queued so far, by reason; forgotten afterwards, for the next leg."""
-    runs = MetricRun.objects.filter(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED)
+    runs = Job.objects.filter(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED)
     reasons = [run.params["reason"] for run in runs]
     runs.delete()
     return reasons

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.models import BudgetLine, MetricRun, RunKind, RunStatus
+from abm.models import Job, RunKind, RunStatus
+from metrics.models import BudgetLine
 from tests.api.api_calls import error_of, ids
 from tests.factories import PlaybookFactory
 
@@ -19,7 +20,7 @@ def line(**fields) -> BudgetLine:
 
 
 def queued_recomputes() -> int:
-    return MetricRun.objects.filter(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED).count()
+    return Job.objects.filter(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED).count()
 
 
 def test_a_marketer_adds_changes_and_deletes_a_line(api, maria):

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import EngagementScore, MetricRun, RunKind, RunStatus
+from metrics.models import EngagementScore
 from playbooks.models import Activity
 
 pytestmark = pytest.mark.browser
@@ -250,19 +251,19 @@ def test_a_marketer_edits_the_icp_and_the_progress_bar_reaches_done(
 
 
 def test_the_progress_bar_follows_a_running_job(page, live_server, login, maria, console_errors):
-    run = MetricRun.objects.create(kind=RunKind.ICP_RESCORE, status=RunStatus.QUEUED)
+    run = Job.objects.create(kind=RunKind.ICP_RESCORE, status=RunStatus.QUEUED)
     login(page, live_server, "maria")
     page.goto(f"{live_server.url}/accounts/icp/?run={run.pk}")
     progress = page.get_by_test_id("run-progress")
     assert progress.get_attribute("data-status") == "queued"
 
-    MetricRun.objects.filter(pk=run.pk).update(
+    Job.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, phase="scoring 6 accounts", percent=40
     )
     expect(page.locator("[data-run-percent]")).to_have_text("40%")
     assert progress.locator("[data-run-phase]").inner_text() == "scoring 6 accounts"
 
-    MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100, phase="done")
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100, phase="done")
     progress.locator("[data-run-done]").wait_for(state="visible")
     assert progress.locator("[data-run-status]").inner_text() == "Done"
     assert console_errors == []

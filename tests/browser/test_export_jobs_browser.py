@@ -3,10 +3,10 @@
 import pytest
 from playwright.sync_api import expect
 
+from abm.jobs import execute_run
+from abm.models import Job, RunKind, RunStatus
 from accounts.export_jobs import export_job_execute
 from accounts.models import Account
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.runs import execute_run
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_a_large_export_is_queued_and_then_downloaded(
 def test_the_export_page_follows_the_job_until_the_link_appears(
     page, live_server, login, screenshot, book, alice, console_errors
 ):
-    run = MetricRun.objects.create(
+    run = Job.objects.create(
         kind=RunKind.EXPORT,
         requested_by=alice,
         params=params_of(alice),
@@ -67,12 +67,12 @@ def test_the_export_page_follows_the_job_until_the_link_appears(
     expect(progress).to_have_attribute("data-status", "queued")
     expect(page.get_by_test_id("export-download")).to_be_hidden()
 
-    MetricRun.objects.filter(pk=run.pk).update(
+    Job.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, phase="2,000 of 4,000 rows written", percent=50
     )
     expect(page.locator("[data-run-percent]")).to_have_text("50%")
     screenshot(page, "export_job_running")
-    MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, percent=0)
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, percent=0)
     execute_run(run.pk, lambda claimed: export_job_execute(run=claimed))
 
     link = page.get_by_test_id("export-download")
@@ -87,7 +87,7 @@ def test_the_export_page_follows_the_job_until_the_link_appears(
 
 
 def test_another_user_cannot_open_the_export(page, live_server, login, book, alice):
-    run = MetricRun.objects.create(kind=RunKind.EXPORT, requested_by=alice, params=params_of(alice))
+    run = Job.objects.create(kind=RunKind.EXPORT, requested_by=alice, params=params_of(alice))
     login(page, live_server, "bob")
 
     response = page.goto(f"{live_server.url}/accounts/exports/{run.pk}/")

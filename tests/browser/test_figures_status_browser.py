@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
-from metrics.models import MetricRun, RunKind, RunStatus
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_the_dashboard_follows_a_metrics_run_and_reloads_when_it_is_done(
     page, live_server, login, screenshot, maria, console_errors
 ):
-    run = MetricRun.objects.create(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED)
+    run = Job.objects.create(kind=RunKind.INCREMENTAL, status=RunStatus.QUEUED)
     login(page, live_server, "maria")
     page.goto(f"{live_server.url}/metrics/director/")
     status = page.locator("#metrics-status")
@@ -22,16 +22,14 @@ def test_the_dashboard_follows_a_metrics_run_and_reloads_when_it_is_done(
     expect(status).to_contain_text("Queued: figures update in a few seconds")
     page.evaluate("window.__before_reload = true")
 
-    MetricRun.objects.filter(pk=run.pk).update(
+    Job.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, percent=45, phase="attributing 3 deals with 8 models"
     )
     expect(status).to_contain_text("Updating figures… 45 % (attribution)")
     screenshot(page, "figures_status_running")
 
     finished = timezone.now()
-    MetricRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.DONE, percent=100, finished_at=finished
-    )
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100, finished_at=finished)
     local = timezone.localtime(finished).strftime("%H:%M")
     expect(status).to_contain_text(f"Figures updated at {local}")
     # The end of the run reloaded the page (HX-Refresh), so the figures are the new ones.
@@ -67,6 +65,6 @@ def test_recompute_now_uses_the_same_status_line(
     # Eager in tests: the run is over when the answer comes, so the page reloads at once.
     expect(page.locator("#metrics-status")).to_contain_text("Figures updated at")
     assert page.evaluate("window.__before_reload === undefined")
-    assert MetricRun.objects.get(kind=RunKind.FULL).status == RunStatus.DONE
+    assert Job.objects.get(kind=RunKind.FULL).status == RunStatus.DONE
     screenshot(page, "figures_status_recomputed")
     assert console_errors == []

@@ -6,11 +6,11 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from abm.jobs import execute_run
+from abm.models import Job, RunKind
 from accounts.import_jobs import import_job_create, import_job_execute
 from accounts.models import Account, ImportJob
 from accounts.tasks import import_check, import_csv, rescore_fit
-from metrics.models import MetricRun, RunKind
-from metrics.runs import execute_run
 
 pytestmark = pytest.mark.browser
 
@@ -154,9 +154,7 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     job = import_job_create(
         kind="accounts", upload=io.BytesIO(COMPANIES_CSV.encode()), name="crm.csv", by=maria
     )
-    run = MetricRun.objects.create(
-        kind=RunKind.IMPORT, requested_by=maria, params={"import_job": job.pk}
-    )
+    run = Job.objects.create(kind=RunKind.IMPORT, requested_by=maria, params={"import_job": job.pk})
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     login(page, live_server, "maria")
     page.goto(f"{live_server.url}/accounts/import/{job.pk}/")
@@ -164,10 +162,10 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     assert progress.get_attribute("data-status") == "queued"
     screenshot(page, "import_queued")
 
-    MetricRun.objects.filter(pk=run.pk).update(status="running", phase="saving 5 rows", percent=40)
+    Job.objects.filter(pk=run.pk).update(status="running", phase="saving 5 rows", percent=40)
     expect(page.locator("[data-run-percent]")).to_have_text("40%")
     assert progress.locator("[data-run-phase]").inner_text() == "saving 5 rows"
-    MetricRun.objects.filter(pk=run.pk).update(status="queued", percent=0)
+    Job.objects.filter(pk=run.pk).update(status="queued", percent=0)
     execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
 
     # import_job.js reloads the page once the run is done, and the counts appear.
@@ -195,7 +193,7 @@ def test_an_account_imported_in_kronor_shows_the_original_beside_dollars(
         name="nordic.csv",
         by=maria,
     )
-    run = MetricRun.objects.create(kind=RunKind.IMPORT, params={"import_job": job.pk})
+    run = Job.objects.create(kind=RunKind.IMPORT, params={"import_job": job.pk})
     execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
     nordic = Account.objects.get(domain="nordic.se")
     login(page, live_server, "maria")

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam, MetricRun, RunKind, RunStatus
+from metrics.models import Goal, GoalMetric, GoalTeam
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 
 pytestmark = pytest.mark.browser
@@ -170,7 +171,7 @@ def book(alice, bob, maria, diana, root):
         start_date=today - timedelta(days=60),
         end_date=today + timedelta(days=30),
     )
-    MetricRun.objects.create(
+    Job.objects.create(
         kind=RunKind.FULL, status=RunStatus.DONE, percent=100, finished_at=now - timedelta(hours=2)
     )
     return {"accounts": accounts, "acme": acme, "evergreen": accounts[4]}

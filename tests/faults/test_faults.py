@@ -15,7 +15,8 @@ from django.db.models import Count, Sum
 from django.test import Client
 from django.urls import reverse
 
-from abm.models import Role
+from abm.job_sending import sweep_unsent_runs
+from abm.models import Job, Role, RunKind, RunStatus
 from abm.seeding import seed_demo
 from accounts.import_jobs import import_job_create, import_job_enqueue, import_job_file
 from accounts.models import Account, ImportJob
@@ -27,12 +28,8 @@ from metrics.models import (
     EngagementScore,
     JourneyStageChange,
     MetricRollup,
-    MetricRun,
-    RunKind,
-    RunStatus,
 )
 from metrics.recompute import recompute_all, recompute_enqueue
-from metrics.run_sending import sweep_unsent_runs
 from playbooks.models import Activity
 from tests.conftest import make_user
 from tests.faults.harness import VISIBILITY_TIMEOUT, terminate_other_backends, wait_until
@@ -42,18 +39,18 @@ pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 FINISHED = (RunStatus.DONE, RunStatus.FAILED)
 
 
-def refreshed(run: MetricRun) -> MetricRun:
+def refreshed(run: Job) -> Job:
     run.refresh_from_db()
     return run
 
 
-def wait_finished(run: MetricRun, timeout: float = 60) -> MetricRun:
+def wait_finished(run: Job, timeout: float = 60) -> Job:
     wait_until(lambda: refreshed(run).status in FINISHED, timeout=timeout, what=f"run {run.pk}")
     assert run.status == RunStatus.DONE, run.error
     return run
 
 
-def wait_for_redelivery(run: MetricRun) -> None:
+def wait_for_redelivery(run: Job) -> None:
     """Until Redis will hand the killed worker's message to the next worker that connects."""
     delivered = run.started_at.timestamp()
     time.sleep(max(0.0, delivered + VISIBILITY_TIMEOUT + 0.5 - time.time()))
@@ -235,7 +232,7 @@ def test_runs_queued_when_redis_restarts_are_sent_again_and_complete(workers, ow
         late = icp_rescore_enqueue(by=maria)
     wait_finished(late, timeout=60)
     assert worker.process.poll() is None
-    assert MetricRun.objects.filter(status=RunStatus.DONE).count() == 4
+    assert Job.objects.filter(status=RunStatus.DONE).count() == 4
 
 
 def test_a_recompute_whose_database_sessions_are_terminated_retries_and_completes(workers):
@@ -273,7 +270,7 @@ def test_a_recompute_asked_for_while_redis_is_down_is_kept_and_sent_once_redis_i
 
     assert response.status_code == 302
     assert time.monotonic() - started < 10  # kombu's publish retries, then the answer
-    run = MetricRun.objects.get(kind=RunKind.FULL, requested_by=maria)
+    run = Job.objects.get(kind=RunKind.FULL, requested_by=maria)
     assert (run.status, run.sent_at, run.send_attempts) == (RunStatus.QUEUED, None, 1)
     assert run.last_send_error
     # Still down: the sweeper tries, fails and keeps the run for its next turn.
@@ -287,5 +284,5 @@ def test_a_recompute_asked_for_while_redis_is_down_is_kept_and_sent_once_redis_i
     wait_finished(run)
 
     assert refreshed(run).send_attempts == 3
-    assert MetricRun.objects.filter(kind=RunKind.FULL).count() == 1
+    assert Job.objects.filter(kind=RunKind.FULL).count() == 1
     assert workers.logs.count("Task metrics.recompute_all[") == 2  # received, succeeded

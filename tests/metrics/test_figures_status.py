@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.models import MetricRun, RunKind, RunStatus
+from abm.models import Job, RunKind, RunStatus
 from tests.accounts.account_pages import account
 
 PAGES = ["metrics:director", "metrics:marketer", "metrics:sales"]
@@ -16,7 +16,7 @@ def run(status: str, *, kind=RunKind.FULL, phase="", percent=0, finished_minutes
     finished = None
     if finished_minutes_ago is not None:
         finished = timezone.now() - dt.timedelta(minutes=finished_minutes_ago)
-    return MetricRun.objects.create(
+    return Job.objects.create(
         kind=kind, status=status, phase=phase, percent=percent, finished_at=finished
     )
 
@@ -77,7 +77,7 @@ def test_the_status_endpoint_keeps_polling_while_pending_and_reloads_when_it_end
     client.force_login(alice)
 
     polling = client.get(reverse("metrics:status"))
-    MetricRun.objects.filter(pk=pending.pk).update(
+    Job.objects.filter(pk=pending.pk).update(
         status=RunStatus.DONE, percent=100, finished_at=timezone.now()
     )
     ended = client.get(reverse("metrics:status"))
@@ -97,7 +97,7 @@ def test_the_status_endpoint_needs_a_login(client):
 
 def test_import_and_export_runs_are_not_figures_updates(client, alice, maria):
     run(RunStatus.RUNNING, kind=RunKind.IMPORT)
-    MetricRun.objects.create(kind=RunKind.EXPORT, status=RunStatus.RUNNING, requested_by=maria)
+    Job.objects.create(kind=RunKind.EXPORT, status=RunStatus.RUNNING, requested_by=maria)
     client.force_login(alice)
 
     status = client.get(reverse("metrics:status")).content.decode()
@@ -126,7 +126,7 @@ def test_recompute_now_from_htmx_answers_with_the_status_line(
     assert response.status_code == 200
     assert "Queued: figures update in a few seconds" in response.content.decode()
     assert "HX-Refresh" not in response
-    assert MetricRun.objects.filter(kind=RunKind.FULL, status=RunStatus.QUEUED).count() == 1
+    assert Job.objects.filter(kind=RunKind.FULL, status=RunStatus.QUEUED).count() == 1
 
 
 def test_an_update_of_another_day_says_the_day(client, maria):

@@ -12,6 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
+from abm.jobs import execute_run
+from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
 from metrics import recompute
 from metrics.models import (
@@ -22,12 +24,8 @@ from metrics.models import (
     EngagementScore,
     JourneyStageChange,
     MetricRollup,
-    MetricRun,
-    RunKind,
-    RunStatus,
 )
 from metrics.recompute import recompute_all
-from metrics.runs import execute_run
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -205,7 +203,7 @@ def test_it_reports_the_time_of_every_phase(dataset):
 def test_the_command_recomputes_as_a_recorded_run_and_prints_the_phases(dataset):
     out = io.StringIO()
     call_command("recompute_metrics", "--now", "2026-06-30T12:00:00", stdout=out)
-    run = MetricRun.objects.get(kind=RunKind.FULL)
+    run = Job.objects.get(kind=RunKind.FULL)
     assert (run.kind, run.status, run.percent) == (RunKind.FULL, RunStatus.DONE, 100)
     assert run.result["as_of"] == NOW.isoformat()
     assert "attribution" in out.getvalue()
@@ -222,7 +220,7 @@ def test_progress_moves_forward_through_named_phases(dataset):
         seen.append((percent, phase))
         original(run, phase=phase, percent=percent)
 
-    run = MetricRun.objects.create(kind=RunKind.FULL)
+    run = Job.objects.create(kind=RunKind.FULL)
     with mock.patch.object(recompute, "run_progress", record):
         execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW))
     percents = [p for p, _ in seen]

@@ -13,13 +13,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from abm.celery import app
+from abm.change_feed import announce_change
+from abm.job_sending import runs_to_send, sweep_unsent_runs
+from abm.jobs import execute_run, run_claim
+from abm.models import Job, RunKind, RunStatus
 from accounts.tasks import rescore_fit
-from metrics.models import MetricRun, RunKind, RunStatus
 from metrics.recompute import recompute_enqueue
-from metrics.run_sending import runs_to_send, sweep_unsent_runs
-from metrics.runs import execute_run, run_claim
 from metrics.tasks import recompute_all_task, recompute_incremental_task
-from metrics.triggers import request_recompute
 
 DOWN = BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 LATER = dt.timedelta(minutes=1)
@@ -49,7 +49,7 @@ def broker_up(with_broker):
         yield delay
 
 
-def enqueued(django_capture_on_commit_callbacks) -> MetricRun:
+def enqueued(django_capture_on_commit_callbacks) -> Job:
     with django_capture_on_commit_callbacks(execute=True):
         run = recompute_enqueue()
     run.refresh_from_db()
@@ -79,7 +79,7 @@ def test_the_recompute_button_answers_while_the_broker_is_down(broker_down, clie
     response = client.post(reverse("metrics:recompute"))
 
     assert response.status_code == 302
-    run = MetricRun.objects.get()
+    run = Job.objects.get()
     assert (run.status, run.sent_at, run.requested_by) == (RunStatus.QUEUED, None, maria)
 
 
@@ -88,7 +88,7 @@ def test_an_incremental_request_while_the_broker_is_down_is_kept_for_the_sweeper
     broker_down, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        run = request_recompute(reason="activities imported")
+        run = announce_change(reason="activities imported")
     run.refresh_from_db()
 
     assert (run.task, run.sent_at, run.send_attempts) == ("metrics.recompute_incremental", None, 1)
@@ -139,10 +139,10 @@ def test_the_sweeper_stops_at_the_first_failure(broker_down, django_capture_on_c
 def test_the_sweeper_leaves_claimed_finished_and_taskless_runs_alone(broker_up):
     long_ago = timezone.now() - dt.timedelta(hours=2)
     for status in (RunStatus.RUNNING, RunStatus.DONE, RunStatus.FAILED):
-        MetricRun.objects.create(kind=RunKind.FULL, task="metrics.recompute_all", status=status)
+        Job.objects.create(kind=RunKind.FULL, task="metrics.recompute_all", status=status)
     # Beat's runs and in-process imports carry no task: nothing to send.
-    MetricRun.objects.create(kind=RunKind.FULL)
-    MetricRun.objects.update(created_at=long_ago)
+    Job.objects.create(kind=RunKind.FULL)
+    Job.objects.update(created_at=long_ago)
 
     assert sweep_unsent_runs() == {"due": 0, "sent": []}
     broker_up.assert_not_called()
@@ -150,8 +150,8 @@ def test_the_sweeper_leaves_claimed_finished_and_taskless_runs_alone(broker_up):
 
 @pytest.mark.django_db
 def test_the_sweeper_sends_each_run_with_its_own_task(with_broker):
-    full = MetricRun.objects.create(kind=RunKind.FULL, task="metrics.recompute_all")
-    rescore = MetricRun.objects.create(kind=RunKind.ICP_RESCORE, task="accounts.rescore_fit")
+    full = Job.objects.create(kind=RunKind.FULL, task="metrics.recompute_all")
+    rescore = Job.objects.create(kind=RunKind.ICP_RESCORE, task="accounts.rescore_fit")
 
     with (
         mock.patch.object(recompute_all_task, "delay") as full_sent,
@@ -166,7 +166,7 @@ def test_the_sweeper_sends_each_run_with_its_own_task(with_broker):
 
 @pytest.mark.django_db
 def test_a_second_message_for_a_run_does_nothing_while_the_first_runs_it():
-    run = MetricRun.objects.create(kind=RunKind.FULL, task="metrics.recompute_all")
+    run = Job.objects.create(kind=RunKind.FULL, task="metrics.recompute_all")
     assert run_claim(run.pk, task_id="first").task_id == "first"
 
     # The sweeper re-sent it before the first message arrived: the second finds it taken.
@@ -182,7 +182,7 @@ def test_a_second_message_for_a_run_does_nothing_while_the_first_runs_it():
 
 @pytest.mark.django_db
 def test_a_run_claimed_without_a_message_may_be_started_over_by_one():
-    run = MetricRun.objects.create(kind=RunKind.FULL, status=RunStatus.RUNNING)
+    run = Job.objects.create(kind=RunKind.FULL, status=RunStatus.RUNNING)
     assert run_claim(run.pk, task_id="any").task_id == "any"
 
 
@@ -197,9 +197,10 @@ def test_embedded_mode_runs_the_task_in_process_as_before(
 
 
 def test_the_sweeper_is_on_the_beat_schedule():
-    entry = app.conf.beat_schedule["metrics-sweep-unsent-runs"]
-    assert (entry["task"], entry["schedule"]) == ("metrics.sweep_unsent_runs", 60.0)
-    assert "metrics.sweep_unsent_runs" in app.tasks
+    entry = app.conf.beat_schedule["abm-sweep-unsent-jobs"]
+    assert (entry["task"], entry["schedule"]) == ("abm.sweep_unsent_jobs", 60.0)
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    assert "abm.sweep_unsent_jobs" in app.tasks
 
 
 def test_run_tasks_keep_no_celery_result():

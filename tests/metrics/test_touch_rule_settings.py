@@ -9,18 +9,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from abm.audit import AuditAction
-from abm.models import AuditEvent
+from abm.models import AuditEvent, Job, RunKind, RunStatus
 from abm.navigation import nav_items
 from accounts.models import Opportunity
 from accounts.opportunity_filtering import influenced_q
-from metrics.models import (
-    AttributionCredit,
-    MetricRollup,
-    MetricRun,
-    RunKind,
-    RunStatus,
-    TouchRule,
-)
+from metrics.models import AttributionCredit, MetricRollup, TouchRule
 from metrics.recompute import recompute_all
 from metrics.touch_rule_store import load_touch_rules, touch_rules_save
 from metrics.touch_rules import TouchRules
@@ -198,7 +191,7 @@ def test_a_director_reads_the_rules_but_cannot_change_them(client, diana):
     assert '<input type="checkbox" name="web_visit" disabled id="id_web_visit" checked>' in page
     assert client.post(URL, post_data(with_impressions())).status_code == 403
     assert not TouchRule.objects.exists()
-    assert not MetricRun.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_the_page_labels_each_kind_with_its_points_and_default(client, maria):
@@ -230,7 +223,7 @@ def test_saving_stores_audits_and_queues_a_recompute_without_running_it(client, 
     event = AuditEvent.objects.get(action=AuditAction.TOUCH_RULES_SAVED)
     assert event.actor == maria
     assert event.changes == {"ad_impression": ["no", "touch"]}
-    run = MetricRun.objects.get(kind=RunKind.INCREMENTAL)
+    run = Job.objects.get(kind=RunKind.INCREMENTAL)
     assert run.status == RunStatus.QUEUED
     assert run.params == {"reason": "touch rules changed"}
     assert linear_pipeline_by_channel() == credits_before
@@ -290,7 +283,7 @@ def test_a_rep_sees_the_rule_without_a_link(client, alice):
 
 
 def test_the_dashboard_names_the_rule_its_figures_follow(client, maria):
-    MetricRun.objects.create(
+    Job.objects.create(
         kind=RunKind.FULL,
         status=RunStatus.DONE,
         percent=100,

@@ -4,8 +4,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from abm.models import Job, RunKind, RunStatus
 from accounts.logging_activity import activity_log
-from metrics.models import EngagementScore, MetricRun, RunKind, RunStatus
+from metrics.models import EngagementScore
 from playbooks.task_completion import task_complete
 from tests.factories import AccountFactory, ContactFactory, TaskFactory
 
@@ -24,7 +25,7 @@ def test_a_logged_meeting_moves_the_account_s_engagement(
             occurred_at=timezone.now() - dt.timedelta(minutes=5),
             duration_minutes=30,
         )
-    run = MetricRun.objects.get(kind=RunKind.INCREMENTAL)
+    run = Job.objects.get(kind=RunKind.INCREMENTAL)
     assert run.status == RunStatus.DONE
     # A meeting is 20 points; a VP's 1.5x is capped back to 20 a kind a day; 5 minutes of decay.
     assert 19.9 < EngagementScore.objects.get(account=account).score <= 20
@@ -35,5 +36,5 @@ def test_completing_tasks_in_a_burst_requests_one_run(alice, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         for task in tasks:
             task_complete(task=task, by=alice)
-    assert MetricRun.objects.filter(kind=RunKind.INCREMENTAL).count() == 1
+    assert Job.objects.filter(kind=RunKind.INCREMENTAL).count() == 1
     assert len(callbacks) == 1

@@ -8,24 +8,18 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 
+from abm.change_feed import announce_change
+from abm.models import Job, RunKind, RunStatus
 from abm.seeding import seed_demo
 from accounts.models import Account, Opportunity
-from metrics.models import (
-    AttributionCredit,
-    BudgetLine,
-    MetricRollup,
-    MetricRun,
-    RunKind,
-    RunStatus,
-)
+from metrics.models import AttributionCredit, BudgetLine, MetricRollup
 from metrics.recompute import recompute_enqueue
 from metrics.tasks import recompute_all_task
-from metrics.triggers import request_recompute
 from playbooks.models import Activity
 from tests.factories import ActivityFactory
 
 
-def _wait_for(run: MetricRun, seconds: float = 120) -> MetricRun:
+def _wait_for(run: Job, seconds: float = 120) -> Job:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()
@@ -99,9 +93,9 @@ def test_a_real_worker_recomputes_a_seeded_dataset_and_the_totals_agree(celery_w
 @pytest.mark.django_db(transaction=True)
 def test_a_run_whose_worker_died_is_delivered_again_and_completes(celery_worker):
     seed_demo(accounts=30, seed=3)
-    run = MetricRun.objects.create(kind=RunKind.FULL)
+    run = Job.objects.create(kind=RunKind.FULL)
     # As a worker killed mid-run leaves it: claimed, half-way, never finished.
-    MetricRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, percent=45)
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, percent=45)
 
     recompute_all_task.delay(run.pk)  # the run row, not Celery's result store, has the outcome
 
@@ -121,9 +115,9 @@ def test_a_burst_of_ingested_activities_makes_one_run_on_the_worker(celery_worke
     with transaction.atomic():
         for _ in range(25):
             ActivityFactory(account=account, channel="sdr_outreach", kind="meeting")
-            request_recompute(reason="activities ingested")
+            announce_change(reason="activities ingested")
 
-    runs = MetricRun.objects.filter(kind=RunKind.INCREMENTAL)
+    runs = Job.objects.filter(kind=RunKind.INCREMENTAL)
     assert runs.count() == 1
     run = _wait_for(runs.get())
     assert run.status == RunStatus.DONE, run.error

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from metrics.models import MetricRun, RunKind
+from abm.models import Job, RunKind
 from playbooks.building import playbook_create, step_add
 from playbooks.lifecycle import playbook_activate
 from playbooks.models import Step, Task
@@ -133,7 +133,7 @@ def test_enrolling_creates_the_tasks_due_now_and_repeats_the_warning(
     html = response.content.decode()
     assert "no lift can be measured" in html
     assert Task.objects.filter(assignee=alice).count() == 7  # one held out
-    run = MetricRun.objects.filter(kind=RunKind.TASKS).first()  # the newest
+    run = Job.objects.filter(kind=RunKind.TASKS).first()  # the newest
     assert run.result["created"] == 7
     assert 'data-testid="run-progress"' in html
     assert "Open My tasks" in html
@@ -153,4 +153,4 @@ def test_the_api_enrol_answer_carries_the_warning(client, maria, running):
     assert response.status_code == 200, body
     assert (body["enrolled"], body["holdout"]) == (7, 1)
     assert "no lift can be measured" in body["warning"]
-    assert body["tasks_run"] == MetricRun.objects.filter(kind=RunKind.TASKS).first().pk
+    assert body["tasks_run"] == Job.objects.filter(kind=RunKind.TASKS).first().pk

@@ -10,9 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from abm.models import ApiToken
+from abm.models import ApiToken, Job, RunKind, RunStatus
 from abm.tokens import token_create
-from metrics.models import MetricRun, RunKind, RunStatus
 from playbooks import api as playbooks_api
 from playbooks import ingestion
 from playbooks.models import Activity, ActivitySource
@@ -604,7 +603,7 @@ def test_a_batch_that_changed_activities_queues_one_recompute_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         ingest(client, alice, [item("evt-1"), item("evt-2")])
 
-    runs = MetricRun.objects.filter(kind=RunKind.INCREMENTAL)
+    runs = Job.objects.filter(kind=RunKind.INCREMENTAL)
     assert [(run.status, run.params) for run in runs] == [
         (RunStatus.QUEUED, {"reason": "2 activities ingested by the API"})
     ]
@@ -622,7 +621,7 @@ def test_a_batch_that_changed_nothing_requests_no_recompute(
     raw = token_for(alice)
     ingest(client, raw, [item("evt-1")])
     requests = []
-    monkeypatch.setattr(ingestion, "request_recompute", lambda **kw: requests.append(kw))
+    monkeypatch.setattr(ingestion, "announce_change", lambda **kw: requests.append(kw))
 
     ingest(client, raw, items)
 
@@ -635,7 +634,7 @@ def test_a_failed_recompute_request_does_not_hide_that_the_batch_was_saved(
     def broken(**kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(ingestion, "request_recompute", broken)
+    monkeypatch.setattr(ingestion, "announce_change", broken)
 
     result = ingest(client, alice, [item("evt-1")])
 

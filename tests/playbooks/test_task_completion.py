@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from metrics.models import MetricRun, RunKind, RunStatus
+from abm.models import Job, RunKind, RunStatus
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import Activity, Task
 from playbooks.task_completion import (
@@ -53,7 +53,7 @@ def open_tasks(alice, maria, n: int) -> list[Task]:
 
 
 def recompute_reasons() -> list[str]:
-    runs = MetricRun.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
+    runs = Job.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
     return [run.params["reason"] for run in runs]
 
 
@@ -83,7 +83,7 @@ def test_bulk_complete_again_changes_nothing_and_duplicates_nothing(alice, maria
     tasks = open_tasks(alice, maria, 6)
     tasks_skip(tasks=tasks[:2], by=alice, note="No budget")
     tasks_complete(tasks=tasks[2:4], by=alice)
-    MetricRun.objects.update(status=RunStatus.DONE)
+    Job.objects.update(status=RunStatus.DONE)
 
     result = tasks_complete(tasks=tasks, by=maria, notes="Second pass")
 

@@ -1,12 +1,12 @@
 """Tasks are created when it matters: on activation, enrolment and stage entry, by a background
-job (a MetricRun of kind tasks), with the catch-up rule and only for the stage an account is in."""
+job (a Job of kind tasks), with the catch-up rule and only for the stage an account is in."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from metrics.models import MetricRun, RunKind, RunStatus
+from abm.models import Job, RunKind, RunStatus
 from metrics.recompute import recompute_all
 from playbooks.building import playbook_create, step_add
 from playbooks.enrolment import enrol_accounts
@@ -58,7 +58,7 @@ def _subjects(**filters) -> list[str]:
 
 
 def _tasks_runs():
-    return MetricRun.objects.filter(kind=RunKind.TASKS)
+    return Job.objects.filter(kind=RunKind.TASKS)
 
 
 def test_enrolling_in_an_active_playbook_creates_the_tasks_due_now_in_a_job(

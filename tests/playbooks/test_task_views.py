@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.models import MetricRun, RunKind, RunStatus
+from abm.models import Job, RunKind, RunStatus
 from playbooks.building import playbook_create, step_add
 from playbooks.enrolment import enrol_accounts
 from playbooks.lifecycle import playbook_activate
@@ -513,13 +513,13 @@ def test_a_bulk_request_reads_the_same_queries_for_20_tasks_as_for_200(client, a
         ]
 
     few = queries(tasks[:20])
-    MetricRun.objects.update(status=RunStatus.DONE)  # as if the worker ran it: the next queues one
+    Job.objects.update(status=RunStatus.DONE)  # as if the worker ran it: the next queues one
     many = queries(tasks[20:220])
 
     assert len(few) == len(many) <= 14
     assert Activity.objects.count() == 210
     # One recompute per request, however many tasks it closed.
-    recomputes = MetricRun.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
+    recomputes = Job.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
     assert list(recomputes.values_list("kind", "params")) == [
         (RunKind.INCREMENTAL, {"reason": "20 tasks completed"}),
         (RunKind.INCREMENTAL, {"reason": "190 tasks completed"}),

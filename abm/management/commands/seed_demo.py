@@ -88,13 +88,13 @@ class Command(BaseCommand):
 
     def _recompute(self, verbose: bool, as_of: datetime | None) -> None:
         """Compute the metrics in-process, so the demo opens with scores, stages and credits."""
-        from metrics.models import MetricRun, RunKind
+        from abm.jobs import execute_run
+        from abm.models import Job, RunKind
         from metrics.recompute import recompute_all
-        from metrics.runs import execute_run
 
         started = perf_counter()
         # Recorded as a run, so the dashboards say what time the figures are as of.
-        run_id = MetricRun.objects.create(kind=RunKind.FULL).pk
+        run_id = Job.objects.create(kind=RunKind.FULL).pk
         result = execute_run(
             run_id, lambda run: recompute_all(run=run, now=as_of, queue_tasks=False)
         )

@@ -4,9 +4,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics.models import MetricRun, RunKind
+from abm.jobs import execute_run
+from abm.models import Job, RunKind
 from metrics.recompute import recompute_all
-from metrics.runs import execute_run
 
 
 def _instant(value: str) -> dt.datetime:
@@ -20,7 +20,7 @@ def _instant(value: str) -> dt.datetime:
 class Command(BaseCommand):
     help = (
         "Recompute engagement, journey stages, attribution and the dashboards' rollups now, "
-        "recorded as a full MetricRun, and print how long each phase took."
+        "recorded as a full Job, and print how long each phase took."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        run = MetricRun.objects.create(kind=RunKind.FULL, params={"source": "command"})
+        run = Job.objects.create(kind=RunKind.FULL, params={"source": "command"})
         result = execute_run(
             run.pk,
             lambda r: recompute_all(run=r, now=options["now"], rewrite_credits=options["rewrite"]),

@@ -1,8 +1,8 @@
-"""MetricRun status rows: what a background job is doing, shown as a progress bar.
+"""Job status rows: what a background job is doing, shown as a progress bar.
 
 The row is also the idempotency mechanism of a job: a re-delivered task finds its run already
 done and does nothing, or finds it running under its own message (its worker died, or it is a
-retry) and starts it over; a second message for the run (metrics/run_sending.py) does nothing.
+retry) and starts it over; a second message for the run (abm/job_sending.py) does nothing.
 """
 
 from collections.abc import Callable
@@ -11,24 +11,24 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.run_sending import run_send
+from abm.job_sending import run_send
+from abm.models import Job, RunKind, RunStatus
 
 
-def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None = None) -> MetricRun:
+def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None = None) -> Job:
     """Record a queued run and send its task once the surrounding transaction commits.
 
     A broker that is down does not fail the caller: the run waits, unsent, for the sweeper
-    (metrics/run_sending.py).
+    (abm/job_sending.py).
     """
-    run = MetricRun.objects.create(
+    run = Job.objects.create(
         kind=kind, requested_by=requested_by, params=params or {}, task=task.name
     )
     transaction.on_commit(lambda: run_send(run, task=task))
     return run
 
 
-def run_claim(run_id: int, *, task_id: str | None = None) -> MetricRun | None:
+def run_claim(run_id: int, *, task_id: str | None = None) -> Job | None:
     """Mark the run running; None when it already finished (a duplicate delivery).
 
     With a ``task_id`` (the Celery message), a running run is started over only by the message
@@ -40,7 +40,7 @@ def run_claim(run_id: int, *, task_id: str | None = None) -> MetricRun | None:
         claimable = Q(status=RunStatus.QUEUED) | Q(
             status=RunStatus.RUNNING, task_id__in=("", task_id)
         )
-    claimed = MetricRun.objects.filter(claimable, pk=run_id).update(
+    claimed = Job.objects.filter(claimable, pk=run_id).update(
         status=RunStatus.RUNNING,
         started_at=timezone.now(),
         percent=0,
@@ -49,16 +49,16 @@ def run_claim(run_id: int, *, task_id: str | None = None) -> MetricRun | None:
     )
     if not claimed:
         return None
-    return MetricRun.objects.get(pk=run_id)
+    return Job.objects.get(pk=run_id)
 
 
-def run_progress(run: MetricRun, *, phase: str, percent: int) -> None:
+def run_progress(run: Job, *, phase: str, percent: int) -> None:
     run.phase, run.percent = phase, max(0, min(100, percent))
-    MetricRun.objects.filter(pk=run.pk).update(phase=run.phase, percent=run.percent)
+    Job.objects.filter(pk=run.pk).update(phase=run.phase, percent=run.percent)
 
 
-def run_finish(run: MetricRun, *, result: dict | None = None) -> None:
-    MetricRun.objects.filter(pk=run.pk).update(
+def run_finish(run: Job, *, result: dict | None = None) -> None:
+    Job.objects.filter(pk=run.pk).update(
         status=RunStatus.DONE,
         phase="done",
         percent=100,
@@ -68,13 +68,13 @@ def run_finish(run: MetricRun, *, result: dict | None = None) -> None:
 
 
 def run_fail(run_id: int, *, error: str) -> None:
-    MetricRun.objects.filter(pk=run_id).update(
+    Job.objects.filter(pk=run_id).update(
         status=RunStatus.FAILED, error=error[:5000], finished_at=timezone.now()
     )
 
 
-def latest_run(*, kind: RunKind | None = None) -> MetricRun | None:
-    runs = MetricRun.objects.all()
+def latest_run(*, kind: RunKind | None = None) -> Job | None:
+    runs = Job.objects.all()
     if kind:
         runs = runs.filter(kind=kind)
     return runs.first()
@@ -85,7 +85,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 def execute_run(
-    run_id: int, body: Callable[[MetricRun], dict], *, task_id: str | None = None
+    run_id: int, body: Callable[[Job], dict], *, task_id: str | None = None
 ) -> dict | None:
     """Run `body` for a claimed run and record its outcome; a finished run is not run again."""
     run = run_claim(run_id, task_id=task_id)

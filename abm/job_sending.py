@@ -1,6 +1,6 @@
-"""Send a run's task to the broker without ever losing it: the MetricRun row is the outbox.
+"""Send a run's task to the broker without ever losing it: the Job row is the outbox.
 
-``run_enqueue`` (metrics/runs.py) records the run with the name of its task, and after commit
+``run_enqueue`` (abm/jobs.py) records the run with the name of its task, and after commit
 ``run_send`` hands the task to the broker. When the broker is down the request goes on: the run
 stays queued with ``sent_at`` empty and the error kept, and ``sweep_unsent_runs`` (beat, every
 minute) sends it again once the broker is back. It also re-sends runs sent long ago and never claimed:
@@ -24,7 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from metrics.models import MetricRun, RunStatus
+from abm.models import Job, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ RESEND_AFTER = dt.timedelta(minutes=5)
 SWEEP_BATCH = 100
 
 
-def run_send(run: MetricRun, *, task=None, countdown: int | None = None) -> bool:
+def run_send(run: Job, *, task=None, countdown: int | None = None) -> bool:
     """Hand the run's task to the broker and note it on the row; False when the broker is down."""
     task = task or current_app.tasks[run.task]
 
@@ -55,11 +55,11 @@ def run_send(run: MetricRun, *, task=None, countdown: int | None = None) -> bool
         send()
     except BROKER_DOWN as exc:
         log.warning("run %s not sent, the sweeper will send it: %r", run.pk, exc)
-        MetricRun.objects.filter(pk=run.pk).update(
+        Job.objects.filter(pk=run.pk).update(
             send_attempts=F("send_attempts") + 1, last_send_error=repr(exc)[:2000]
         )
         return False
-    MetricRun.objects.filter(pk=run.pk).update(
+    Job.objects.filter(pk=run.pk).update(
         sent_at=timezone.now(), send_attempts=F("send_attempts") + 1, last_send_error=""
     )
     return True
@@ -72,7 +72,7 @@ def runs_to_send(*, now: dt.datetime | None = None, unsent_grace=None, resend_af
     if resend_after is None:
         resend_after = RESEND_AFTER + dt.timedelta(seconds=settings.ABM_RECOMPUTE_DEBOUNCE_SECONDS)
     return (
-        MetricRun.objects.filter(status=RunStatus.QUEUED)
+        Job.objects.filter(status=RunStatus.QUEUED)
         .exclude(task="")
         .filter(
             Q(sent_at__isnull=True, created_at__lte=now - unsent_grace)

@@ -1,4 +1,5 @@
-"""Incremental recomputes are debounced: a burst of changes queues one run and sends one task."""
+"""The change feed: announcements record what changed, and a burst of them queues one debounced
+run of the engine and sends one task; the engine consumes the entries when its run succeeds."""
 
 import datetime as dt
 from unittest import mock
@@ -8,9 +9,10 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
-from metrics import tasks, triggers
-from metrics.models import MetricRun, RunKind, RunStatus
-from metrics.triggers import request_recompute
+from abm import change_feed
+from abm.change_feed import announce_change
+from abm.models import Change, Job, RunKind, RunStatus
+from metrics import tasks
 from tests.factories import AccountFactory, ActivityFactory
 
 
@@ -22,7 +24,7 @@ def sent():
 
 
 def incremental_runs():
-    return MetricRun.objects.filter(kind=RunKind.INCREMENTAL)
+    return Job.objects.filter(kind=RunKind.INCREMENTAL)
 
 
 @pytest.mark.django_db
@@ -32,7 +34,7 @@ def test_ten_triggers_in_one_transaction_make_one_run_and_one_task(
     settings.ABM_RECOMPUTE_DEBOUNCE_SECONDS = 45
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
-            runs = [request_recompute(reason="activities imported") for _ in range(10)]
+            runs = [announce_change(reason="activities imported") for _ in range(10)]
 
     assert len(callbacks) == 1
     assert incremental_runs().count() == 1
@@ -45,7 +47,7 @@ def test_ten_triggers_in_one_transaction_make_one_run_and_one_task(
 @pytest.mark.django_db
 def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, sent):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        request_recompute(reason="opportunity updated")
+        announce_change(reason="opportunity updated")
     assert len(callbacks) == 1
     sent.assert_not_called()
 
@@ -54,7 +56,7 @@ def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, s
 def test_a_rolled_back_change_queues_nothing(django_capture_on_commit_callbacks, sent):
     def failing_import():
         with transaction.atomic():
-            request_recompute(reason="import")
+            announce_change(reason="import")
             raise RuntimeError("the import failed")
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
@@ -68,11 +70,11 @@ def test_once_the_run_started_the_next_change_queues_another(
     django_capture_on_commit_callbacks, sent
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first = request_recompute(reason="activity logged")
-    MetricRun.objects.filter(pk=first.pk).update(status=RunStatus.RUNNING)
+        first = announce_change(reason="activity logged")
+    Job.objects.filter(pk=first.pk).update(status=RunStatus.RUNNING)
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = request_recompute(reason="activity logged")
+        second = announce_change(reason="activity logged")
 
     assert second is not None
     assert second.pk != first.pk
@@ -81,13 +83,15 @@ def test_once_the_run_started_the_next_change_queues_another(
 
 @pytest.mark.django_db
 def test_a_queued_run_whose_task_was_lost_stops_blocking(django_capture_on_commit_callbacks, sent):
-    lost = MetricRun.objects.create(kind=RunKind.INCREMENTAL)
+    lost = Job.objects.create(kind=RunKind.INCREMENTAL)
     visibility = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    long_ago = timezone.now() - dt.timedelta(seconds=visibility + triggers.debounce_seconds() + 60)
-    MetricRun.objects.filter(pk=lost.pk).update(created_at=long_ago)
+    long_ago = timezone.now() - dt.timedelta(
+        seconds=visibility + change_feed.debounce_seconds() + 60
+    )
+    Job.objects.filter(pk=lost.pk).update(created_at=long_ago)
 
     with django_capture_on_commit_callbacks(execute=True):
-        run = request_recompute(reason="ICP edited")
+        run = announce_change(reason="ICP edited")
 
     lost.refresh_from_db()
     assert lost.status == RunStatus.FAILED
@@ -100,9 +104,9 @@ def test_a_queued_run_whose_task_was_lost_stops_blocking(django_capture_on_commi
 def test_a_request_losing_the_race_to_queue_does_nothing(sent):
     """Another transaction queued a run this one could not see yet: the unique index refuses
     a second queued run, and the request relies on the first."""
-    MetricRun.objects.create(kind=RunKind.INCREMENTAL)
-    with mock.patch.object(triggers, "_queued_run", return_value=None):
-        assert request_recompute(reason="opportunity updated") is None
+    Job.objects.create(kind=RunKind.INCREMENTAL)
+    with mock.patch.object(change_feed, "_queued_run", return_value=None):
+        assert announce_change(reason="opportunity updated") is None
     assert incremental_runs().count() == 1
 
 
@@ -110,9 +114,9 @@ def test_a_request_losing_the_race_to_queue_does_nothing(sent):
 def test_a_full_run_in_the_queue_does_not_absorb_an_incremental_request(
     django_capture_on_commit_callbacks, sent
 ):
-    MetricRun.objects.create(kind=RunKind.FULL)
+    Job.objects.create(kind=RunKind.FULL)
     with django_capture_on_commit_callbacks(execute=True):
-        assert request_recompute(reason="import") is not None
+        assert announce_change(reason="import") is not None
 
 
 @pytest.mark.skipif(bool(django_settings.REDIS_URL), reason="the SQLite leg runs tasks eagerly")
@@ -125,10 +129,66 @@ def test_without_a_broker_the_run_happens_right_after_the_commit(
         with transaction.atomic():
             for _ in range(3):
                 ActivityFactory(account=account, kind="meeting", channel="sdr_outreach")
-                request_recompute(reason="activity logged")
+                announce_change(reason="activity logged")
 
     run = incremental_runs().get()
     assert (run.status, run.percent, run.phase) == (RunStatus.DONE, 100, "done")
     assert run.result["activities"] == 3
     account.refresh_from_db()
     assert account.engagement_score > 0
+
+
+@pytest.mark.django_db
+def test_an_announcement_records_each_changed_account_once(sent):
+    with transaction.atomic():
+        announce_change(reason="2 activities ingested", account_ids=[7, 3, 7])
+        announce_change(reason="ICP edited")
+
+    rows = list(Change.objects.values_list("account_id", "reason"))
+    assert rows == [
+        (3, "2 activities ingested"),
+        (7, "2 activities ingested"),
+        (None, "ICP edited"),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_feed_is_consumed_only_when_the_run_succeeds(sent):
+    announce_change(reason="deal won", account_ids=[5])
+    seen = []
+
+    def failing_run():
+        with change_feed.changes_consumed() as pending:
+            seen.append((pending.account_ids, pending.reasons))
+            raise RuntimeError("the run failed")
+
+    with pytest.raises(RuntimeError):
+        failing_run()
+    assert seen == [(frozenset({5}), ("deal won",))]
+    assert Change.objects.count() == 1
+
+    with change_feed.changes_consumed() as pending:
+        announce_change(reason="after the run started", account_ids=[6])
+    assert pending.account_ids == frozenset({5})
+    assert list(Change.objects.values_list("account_id", flat=True)) == [6]
+
+
+@pytest.mark.django_db
+def test_a_change_for_every_account_reads_as_all(sent):
+    announce_change(reason="lead imported", account_ids=[1])
+    announce_change(reason="touch rules changed")
+    with change_feed.changes_consumed() as pending:
+        assert pending.account_ids is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_engine_run_consumes_what_was_announced(settings):
+    # Eager mode: the announcement's run executes after commit and empties the feed.
+    account = AccountFactory()
+    with transaction.atomic():
+        ActivityFactory(account=account)
+        run = announce_change(reason="activity logged", account_ids=[account.pk])
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert not Change.objects.exists()
