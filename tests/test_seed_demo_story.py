@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
 from abm.models import Role, User
-from abm.seeding import flush_domain_data
-from abm.seeding.task_completion import complete_tasks
 from accounts.models import Account, JourneyStage, Opportunity, OpportunityStage
+from demo.seeding import flush_domain_data
+from demo.seeding.task_completion import complete_tasks
 from metrics.models import BudgetLine, JourneyStageChange
 from playbooks.models import Activity, Enrolment, EnrolmentStatus, Task, TaskStatus
 from playbooks.task_completion import task_complete

@@ -8,8 +8,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus, User
-from abm.seeding import seed_demo
 from accounts.models import Opportunity
+from demo.seeding import seed_demo
 from metrics.dashboard_filters import parse_filters
 from metrics.models import AttributionCredit, BudgetLine, EngagementScore
 from metrics.recompute import recompute_all

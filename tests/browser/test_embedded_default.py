@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "demo1234"  # abm/seeding.py gives every demo user this one (README)
+DEMO_PASSWORD = "demo1234"  # demo/seeding.py gives every demo user this one (README)
 NOTE = "Met the CFO about the rollout; budget approved for Q3."
 
 

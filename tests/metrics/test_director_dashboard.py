@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from abm.lib.channels import Channel
 from abm.models import User
-from abm.seeding import seed_demo
 from accounts.models import Opportunity
+from demo.seeding import seed_demo
 from metrics.models import AttributionCredit, AttributionModel, BudgetLine, Goal
 from metrics.recompute import recompute_all
 from playbooks.models import Activity

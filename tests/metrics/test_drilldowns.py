@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from abm.models import User
-from abm.seeding import seed_demo
+from demo.seeding import seed_demo
 from metrics.recompute import recompute_all
 from playbooks.models import Playbook
 
@@ -28,7 +28,7 @@ def seeded(django_db_setup, django_db_blocker):
         recompute_all(now=timezone.now(), queue_tasks=False)
     yield
     with django_db_blocker.unblock():
-        from abm.seeding.seed import flush_domain_data
+        from demo.seeding.seed import flush_domain_data
 
         flush_domain_data()
         User.objects.all().delete()

@@ -10,8 +10,8 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 
 from abm.change_feed import announce_change
 from abm.models import Job, RunKind, RunStatus
-from abm.seeding import seed_demo
 from accounts.models import Account, Opportunity
+from demo.seeding import seed_demo
 from metrics.models import AttributionCredit, BudgetLine, MetricRollup
 from metrics.recompute import recompute_enqueue
 from metrics.tasks import recompute_all_task

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from abm.lib.channels import ActivityKind, Channel, Direction
-from abm.seeding.bulk_writing import _indexes_rebuilt, _insert, _next_id
-from abm.seeding.catalogue import (
+from demo.seeding.bulk_writing import _indexes_rebuilt, _insert, _next_id
+from demo.seeding.catalogue import (
     CH,
     CHANNELS,
     DAY,
@@ -28,8 +28,8 @@ from abm.seeding.catalogue import (
     UNREACHED_SHARE,
     WINDOW_DAYS,
 )
-from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme, _Touches
-from abm.seeding.sampling import (
+from demo.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme, _Touches
+from demo.seeding.sampling import (
     _costs,
     _pick_contacts,
     _pick_per_channel,

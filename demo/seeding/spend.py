@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from abm.lib.channels import Channel
-from abm.seeding.catalogue import PLAYBOOKS, WINDOW_DAYS
-from abm.seeding.columns import _Clock, _Programme
+from demo.seeding.catalogue import PLAYBOOKS, WINDOW_DAYS
+from demo.seeding.columns import _Clock, _Programme
 from metrics.models import BudgetLine
 
 BASE_BUDGET = sum(spec["budget"] for spec in PLAYBOOKS)

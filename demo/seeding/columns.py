@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from abm.seeding.catalogue import DAY, WINDOW_DAYS
+from demo.seeding.catalogue import DAY, WINDOW_DAYS
 from playbooks.models import (
     Playbook,
 )

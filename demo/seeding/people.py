@@ -7,8 +7,14 @@ import pandas as pd
 from django.contrib.auth.hashers import make_password
 
 from abm.models import User
-from abm.seeding.bulk_writing import _insert, _next_id
-from abm.seeding.catalogue import (
+from accounts.models import (
+    ICP,
+    Account,
+    Contact,
+)
+from accounts.scoring import IcpCriteria, fit_scores
+from demo.seeding.bulk_writing import _insert, _next_id
+from demo.seeding.catalogue import (
     BUYING_ROLE_BY_SENIORITY,
     BUYING_ROLES,
     COMMITTEE_ROLES,
@@ -30,13 +36,7 @@ from abm.seeding.catalogue import (
     SENIORITY_BY_POSITION,
     TITLES,
 )
-from abm.seeding.columns import _Accounts, _Clock
-from accounts.models import (
-    ICP,
-    Account,
-    Contact,
-)
-from accounts.scoring import IcpCriteria, fit_scores
+from demo.seeding.columns import _Accounts, _Clock
 
 # --- users, ICP, playbooks (a handful of rows: the ORM) ---------------------------------------
 

@@ -6,8 +6,16 @@ import numpy as np
 import pandas as pd
 
 from abm.lib.channels import Channel
-from abm.seeding.bulk_writing import _insert, _next_id
-from abm.seeding.catalogue import (
+from accounts.models import (
+    Lead,
+    LeadStatus,
+    Opportunity,
+    OpportunitySource,
+    OpportunityStage,
+    OpportunityStageChange,
+)
+from demo.seeding.bulk_writing import _insert, _next_id
+from demo.seeding.catalogue import (
     CH,
     CHANNELS,
     CREATION_PULL,
@@ -32,22 +40,14 @@ from abm.seeding.catalogue import (
     WIN_RATE,
     WIN_TIER_BONUS,
 )
-from abm.seeding.columns import _Accounts, _Clock, _Opportunities, _Touches
-from abm.seeding.sampling import (
+from demo.seeding.columns import _Accounts, _Clock, _Opportunities, _Touches
+from demo.seeding.sampling import (
     _calibrate,
     _Keyed,
     _pick_per_channel,
     _sigmoid,
     _time_of_day,
     _to_weekday,
-)
-from accounts.models import (
-    Lead,
-    LeadStatus,
-    Opportunity,
-    OpportunitySource,
-    OpportunityStage,
-    OpportunityStageChange,
 )
 
 # --- opportunities and leads -------------------------------------------------------------------

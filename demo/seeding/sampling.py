@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from abm.lib.channels import ActivityKind, Channel
-from abm.seeding.catalogue import (
+from demo.seeding.catalogue import (
     BUSINESS_HOUR_WEIGHTS,
     BUSINESS_HOURS,
     CH,
@@ -16,7 +16,7 @@ from abm.seeding.catalogue import (
     OPEN_HOUR_WEIGHTS,
     OPEN_HOURS,
 )
-from abm.seeding.columns import _Accounts
+from demo.seeding.columns import _Accounts
 
 # --- vectorised helpers ------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
-from abm.seeding.activities import _responses
-from abm.seeding.catalogue import (
+from accounts.models import Account
+from demo.seeding.activities import _responses
+from demo.seeding.catalogue import (
     CH,
     CHANNELS,
     DAY,
@@ -29,10 +30,9 @@ from abm.seeding.catalogue import (
     PLAYBOOK_RESPONSE_BOOST,
     SENIORITIES,
 )
-from abm.seeding.columns import _Accounts, _Clock, _Opportunities, _Touches
-from abm.seeding.playbooks_simulation import Wave
-from abm.seeding.task_completion import complete_tasks
-from accounts.models import Account
+from demo.seeding.columns import _Accounts, _Clock, _Opportunities, _Touches
+from demo.seeding.playbooks_simulation import Wave
+from demo.seeding.task_completion import complete_tasks
 from metrics import engagement, stages
 from metrics.models import JourneyStageChange
 from metrics.recompute import engagement_params

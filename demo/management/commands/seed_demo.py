@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: a believable, deterministic demo dataset (see abm/seeding/)."""
+"""`manage.py seed_demo`: a believable, deterministic demo dataset (see demo/seeding/)."""
 
 from argparse import ArgumentTypeError
 from datetime import UTC, date, datetime, time
@@ -6,7 +6,7 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from abm.seeding import SeedRefused, seed_demo
+from demo.seeding import SeedRefused, seed_demo
 
 
 def _iso_date(value: str) -> date:

@@ -12,19 +12,19 @@ from django.db import connection, transaction
 
 from abm.lib.db_stats import analyze
 from abm.models import Role
-from abm.seeding.activities import _activities, _write_activities
-from abm.seeding.bulk_writing import _bulk_load_settings, _indexes_rebuilt, _reset_sequences
-from abm.seeding.catalogue import DEMO_PASSWORD, DEMO_USERS, DOMAIN_APPS
-from abm.seeding.columns import SeedRefused, SeedResult, _Clock, _Touches
-from abm.seeding.deals import _leads, _opportunities
-from abm.seeding.people import _accounts, _active_icp, _contacts, _demo_users
-from abm.seeding.playbooks_simulation import _enrolment_plan, _playbooks
-from abm.seeding.spend import _budget_lines
-from abm.seeding.weekly_run import run_year
 from accounts.models import (
     Account,
 )
 from accounts.scoring import IcpCriteria
+from demo.seeding.activities import _activities, _write_activities
+from demo.seeding.bulk_writing import _bulk_load_settings, _indexes_rebuilt, _reset_sequences
+from demo.seeding.catalogue import DEMO_PASSWORD, DEMO_USERS, DOMAIN_APPS
+from demo.seeding.columns import SeedRefused, SeedResult, _Clock, _Touches
+from demo.seeding.deals import _leads, _opportunities
+from demo.seeding.people import _accounts, _active_icp, _contacts, _demo_users
+from demo.seeding.playbooks_simulation import _enrolment_plan, _playbooks
+from demo.seeding.spend import _budget_lines
+from demo.seeding.weekly_run import run_year
 from playbooks.models import (
     Activity,
 )

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from abm.models import User
-from abm.seeding.catalogue import CH, DAY, DEFAULT_ACCOUNTS, HOUR, PLAYBOOKS, STAGES
-from abm.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme
+from demo.seeding.catalogue import CH, DAY, DEFAULT_ACCOUNTS, HOUR, PLAYBOOKS, STAGES
+from demo.seeding.columns import _Accounts, _Clock, _Enrolments, _Programme
 from playbooks.enrolment import holdout_draw
 from playbooks.models import (
     OwnerRole,

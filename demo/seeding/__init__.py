@@ -14,8 +14,8 @@ opportunity's chance of being created and won rises with the inbound activity of
 it, so attribution, lift and holdout comparisons have something to find.
 """
 
-from abm.seeding.catalogue import DEMO_PASSWORD
-from abm.seeding.columns import SeedRefused, SeedResult
-from abm.seeding.seed import flush_domain_data, seed_demo
+from demo.seeding.catalogue import DEMO_PASSWORD
+from demo.seeding.columns import SeedRefused, SeedResult
+from demo.seeding.seed import flush_domain_data, seed_demo
 
 __all__ = ["DEMO_PASSWORD", "SeedRefused", "SeedResult", "flush_domain_data", "seed_demo"]
