@@ -38,9 +38,17 @@ RESEND_AFTER = dt.timedelta(minutes=5)
 SWEEP_BATCH = 100
 
 
+def task_named(name: str):
+    """The registered Celery task of that name. Jobs name their task, so the modules that queue
+    work never import the modules that do it (which import them)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()  # autodiscovery, as a worker does at start
+    return current_app.tasks[name]
+
+
 def run_send(run: Job, *, task=None, countdown: int | None = None) -> bool:
     """Hand the run's task to the broker and note it on the row; False when the broker is down."""
-    task = task or current_app.tasks[run.task]
+    task = task or task_named(run.task)
 
     def send():
         if countdown is None:

@@ -13,7 +13,7 @@ _ITEMS = [
     ("Dashboards", "metrics:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     # Which activities count as attribution touches: marketers edit, directors read.
     ("Touch rules", "metrics:touch_rules", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
-    ("Import", "accounts:import", {Role.MARKETER, Role.ADMIN}),
+    ("Import", "ingestion:import", {Role.MARKETER, Role.ADMIN}),
 ]
 
 

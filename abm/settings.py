@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "abm",
     "accounts",
     "playbooks",
+    "ingestion",
     "metrics",
     "demo",
 ]

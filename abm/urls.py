@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/audit/", audit_views.audit_log, name="audit"),
     path("api/", include("abm.api_urls")),
     re_path(r"^api/", api_not_found),
+    path("accounts/", include("ingestion.urls")),
     path("accounts/", include("accounts.urls")),
     path("playbooks/", include("playbooks.urls")),
     path("metrics/", include("metrics.urls")),

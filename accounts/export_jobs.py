@@ -38,10 +38,10 @@ def export_or_queue(request, name: str, *, account: int | None = None):
 
 
 def export_enqueue(*, name: str, by, query: QueryDict, account: int | None = None) -> Job:
-    from accounts.tasks import export_csv
-
     params = {"export": name, "user": by.pk, "query": query.urlencode(), "account": account}
-    return run_enqueue(kind=RunKind.EXPORT, task=export_csv, requested_by=by, params=params)
+    return run_enqueue(
+        kind=RunKind.EXPORT, task="accounts.export_csv", requested_by=by, params=params
+    )
 
 
 def export_job_execute(*, run: Job) -> dict:

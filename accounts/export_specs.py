@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from accounts.activity_filtering import activity_filter, filter_activities
 from accounts.exporting import (
     ACCOUNT_COLUMNS,
     CONTACT_COLUMNS,
@@ -31,6 +30,7 @@ from accounts.visibility import (
     leads_visible_to,
     opportunities_visible_to,
 )
+from ingestion.activity_filtering import activity_filter, filter_activities
 from playbooks.visibility import activities_visible_to
 
 CHUNK = 2_000

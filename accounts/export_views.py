@@ -42,7 +42,7 @@ def export_download(request, pk: int):
 _WHAT = {"activity_list": "activities", "opportunity_list": "opportunities", "lead_list": "leads"}
 # export name -> the list it was started from
 _LISTS = {
-    "activity_list": "accounts:activities",
+    "activity_list": "ingestion:activities",
     "opportunity_list": "accounts:opportunities",
     "lead_list": "accounts:leads",
 }

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from abm.models import User
 from accounts.filtering import UNASSIGNED, FilterChoices, display_name
-from accounts.logging_activity import LOGGABLE_KINDS
 from accounts.models import Contact, Tier
 from accounts.scoring import IcpCriteria
+from ingestion.logging_activity import LOGGABLE_KINDS
 from playbooks.models import Playbook, PlaybookStatus
 
 NOT_A_TARGET = "none"

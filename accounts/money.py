@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from accounts.import_values import CellError, read_decimal, shown, split_sign
+from accounts.values import CellError, read_decimal, shown, split_sign
 
 CENTS = Decimal("0.01")
 USD = "USD"

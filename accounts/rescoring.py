@@ -11,9 +11,7 @@ _BATCH = 2_000
 
 
 def icp_rescore_enqueue(*, by=None) -> Job:
-    from accounts.tasks import rescore_fit
-
-    return run_enqueue(kind=RunKind.ICP_RESCORE, task=rescore_fit, requested_by=by)
+    return run_enqueue(kind=RunKind.ICP_RESCORE, task="accounts.rescore_fit", requested_by=by)
 
 
 def icp_rescore(*, run: Job | None = None) -> dict:

@@ -22,21 +22,6 @@ def rescore_fit(self, run_id: int) -> dict | None:
 
 @shared_task(
     bind=True,
-    name="accounts.import_csv",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
-def import_csv(self, run_id: int) -> dict | None:
-    """Idempotent by its Job row and by natural keys: a re-run finds every row written."""
-    from accounts.import_jobs import import_job_execute
-
-    return execute_run(run_id, lambda run: import_job_execute(run=run), task_id=self.request.id)
-
-
-@shared_task(
-    bind=True,
     name="accounts.export_csv",
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
@@ -57,20 +42,3 @@ def delete_old_exports() -> list[str]:
     from accounts.export_jobs import export_files_delete_old
 
     return export_files_delete_old()
-
-
-@shared_task(
-    bind=True,
-    name="accounts.import_check",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
-def import_check(self, run_id: int) -> dict | None:
-    """Idempotent by its Job row; it writes nothing but the run's result."""
-    from accounts.import_jobs import import_job_check_execute
-
-    return execute_run(
-        run_id, lambda run: import_job_check_execute(run=run), task_id=self.request.id
-    )

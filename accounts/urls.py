@@ -1,9 +1,7 @@
 from django.urls import path
 
 from accounts import (
-    activity_views,
     export_views,
-    import_views,
     lead_views,
     opportunity_views,
     views,
@@ -20,8 +18,6 @@ urlpatterns = [
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("opportunities/", opportunity_views.opportunity_list, name="opportunities"),
     path("opportunities.csv", opportunity_views.opportunity_list_csv, name="opportunities_csv"),
-    path("activities/", activity_views.activity_list, name="activities"),
-    path("activities.csv", activity_views.activity_list_csv, name="activities_csv"),
     path("leads/", lead_views.lead_list, name="leads"),
     path("leads.csv", lead_views.lead_list_csv, name="leads_csv"),
     path("icp/", views.icp_edit, name="icp"),
@@ -37,7 +33,4 @@ urlpatterns = [
         views.account_opportunities_export,
         name="opportunities_csv",
     ),
-    path("import/", import_views.import_upload, name="import"),
-    path("import/<int:pk>/", import_views.import_job_detail, name="import_job"),
-    path("import/<int:pk>/rejects.csv", import_views.import_job_rejects, name="import_rejects"),
 ]

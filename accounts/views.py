@@ -32,7 +32,6 @@ from accounts.forms import (
 )
 from accounts.icp import HIGH_FIT, active_icp, icp_preview, icp_save, weight_shares
 from accounts.loading import account_profile, account_timeline, why_hot_by_account
-from accounts.logging_activity import LOG_ROLES, LOGGABLE_KINDS, activity_log, can_log
 from accounts.models import Account, Tier
 from accounts.scoring import IcpCriteria
 from accounts.tiering import (
@@ -45,6 +44,7 @@ from accounts.visibility import (
     accounts_visible_to,
     contacts_visible_to,
 )
+from ingestion.logging_activity import LOG_ROLES, LOGGABLE_KINDS, activity_log, can_log
 from metrics.figures_status import figures_status
 from playbooks.enrolment import enrol_accounts
 

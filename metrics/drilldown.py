@@ -1,6 +1,6 @@
 """Links from a dashboard figure to the records behind it, carrying the dashboard's filters.
 
-The lists (accounts/opportunity_views.py, accounts/activity_views.py, the account list) use UTC
+The lists (accounts/opportunity_views.py, ingestion/activity_views.py, the account list) use UTC
 days; a dashboard range is whole UTC months, so the days are the range's first and last.
 """
 
@@ -48,7 +48,7 @@ def activities_url(filters: DashboardFilters, **params) -> str:
         "playbook": filters.playbook,
     }
     query.update(params)
-    return _url("accounts:activities", query)
+    return _url("ingestion:activities", query)
 
 
 def spend_url(filters: DashboardFilters, **params) -> str:

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from abm.models import Job, RunKind
 from abm.tokens import token_create
-from accounts.models import Account, Contact, ImportJob, Lead, Opportunity
+from accounts.models import Account, Contact, Lead, Opportunity
+from ingestion.models import ImportJob
 from metrics.models import AttributionCredit, Goal
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 

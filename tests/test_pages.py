@@ -76,10 +76,10 @@ def book(alice, bob):
     return {"acme": acme, "globex": globex}
 
 
-PAGES = ["accounts:list", "accounts:import", "playbooks:list", "playbooks:tasks"]
+PAGES = ["accounts:list", "ingestion:import", "playbooks:list", "playbooks:tasks"]
 PAGES += ["metrics:goals", "metrics:director", "metrics:marketer", "metrics:sales"]
 PAGES += ["metrics:touch_rules"]
-FORBIDDEN = {("accounts:import", "alice"), ("accounts:import", "diana")}
+FORBIDDEN = {("ingestion:import", "alice"), ("ingestion:import", "diana")}
 FORBIDDEN |= {("metrics:director", "alice"), ("metrics:marketer", "alice")}
 FORBIDDEN |= {("metrics:touch_rules", "alice")}
 
@@ -405,7 +405,7 @@ def test_layout_shows_the_users_name_role_and_logout_form(client, maria):
 ADMIN_MODELS = sorted(
     (model._meta.app_label, model._meta.model_name)
     for model in admin.site._registry
-    if model._meta.app_label in {"abm", "accounts", "playbooks", "metrics"}
+    if model._meta.app_label in {"abm", "accounts", "playbooks", "ingestion", "metrics"}
 )
 
 
@@ -414,7 +414,7 @@ def test_every_domain_model_has_an_admin():
 
     models = {
         (m._meta.app_label, m._meta.model_name)
-        for app in ("abm", "accounts", "playbooks", "metrics")
+        for app in ("abm", "accounts", "playbooks", "ingestion", "metrics")
         for m in apps.get_app_config(app).get_models()
     }
     assert models == set(ADMIN_MODELS)

@@ -104,7 +104,7 @@ def test_a_large_export_is_queued_with_the_user_and_filters(
         ("accounts:export", {}),
         ("accounts:export_contacts", {"tier": "2"}),
         ("accounts:export_opportunities", {}),
-        ("accounts:activities_csv", {}),
+        ("ingestion:activities_csv", {}),
         ("accounts:opportunities_csv", {"stage": "qualification"}),
         ("accounts:leads_csv", {}),
     ],

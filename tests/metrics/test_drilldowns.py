@@ -66,7 +66,7 @@ def _opened(client, url):
         totals = ctx["totals"]
         money = totals.credited if totals.credited is not None else totals.amount
         return totals.count, float(money)
-    if path == reverse("accounts:activities"):
+    if path == reverse("ingestion:activities"):
         return ctx["totals"].count, float(ctx["totals"].cost)
     if path == reverse("accounts:leads"):
         return ctx["totals"].count, None

@@ -2,7 +2,7 @@
 
 The upload is kept under var/imports/ with an ImportJob row (kind, mapping, counts, rejects); each
 run is a Job, so the page shows a progress bar and a re-delivered task does nothing twice.
-Used alike by the upload pages, `manage.py import_csv` and the `accounts.import_csv` task.
+Used alike by the upload pages, `manage.py import_csv` and the `ingestion.import_csv` task.
 
 The check of the mapping page reads the whole file through the run's own path (`import_read`,
 then `upsert_rows` with dry_run), so the rows it says will be rejected are the rows the run
@@ -28,10 +28,11 @@ from abm.lib.csv_safety import write_csv
 from abm.lib.db_stats import analyze
 from abm.lib.permissions import user_role
 from abm.models import Job, Role, RunKind
-from accounts import importing
-from accounts.import_upsert import Counts, upsert_rows
-from accounts.importing import ImportRefused, Preview, Reject
-from accounts.models import Account, Contact, ImportJob, ImportKind, Lead, Opportunity
+from accounts.models import Account, Contact, Lead, Opportunity
+from ingestion import importing
+from ingestion.import_upsert import Counts, upsert_rows
+from ingestion.importing import ImportRefused, Preview, Reject
+from ingestion.models import ImportJob, ImportKind
 
 # A large import changes the table enough for the planner's row counts to mislead it.
 ANALYZE_AFTER_ROWS = 10_000
@@ -148,15 +149,13 @@ def import_read(
 
 def import_job_check_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
     """Queue the whole-file check of a mapping; ImportRefused when the mapping cannot work."""
-    from accounts.tasks import import_check
-
     _check_allowed(by)
     chosen = importing.check_mapping(
         job.kind, job.headers, job.mapping if mapping is None else mapping
     )
     run = run_enqueue(
         kind=RunKind.IMPORT,
-        task=import_check,
+        task="ingestion.import_check",
         requested_by=by,
         params={"import_job": job.pk, "check": True, "mapping": chosen},
     )
@@ -214,11 +213,12 @@ def import_job_map(*, job: ImportJob, by, mapping: dict[str, str]) -> ImportJob:
 
 def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
     """Queue the import on a worker once the surrounding transaction commits."""
-    from accounts.tasks import import_csv
-
     _prepare(job, by, mapping)
     run = run_enqueue(
-        kind=RunKind.IMPORT, task=import_csv, requested_by=by, params={"import_job": job.pk}
+        kind=RunKind.IMPORT,
+        task="ingestion.import_csv",
+        requested_by=by,
+        params={"import_job": job.pk},
     )
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     job.run = run

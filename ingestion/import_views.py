@@ -1,6 +1,6 @@
 """The CSV import pages: upload, map the columns against a preview, run, read the result.
 
-Thin over accounts/import_jobs.py, which does the work for these pages, the command and the task.
+Thin over ingestion/import_jobs.py, which does the work for these pages, the command and the task.
 Imports are team work: every marketer and admin sees every job; nobody else sees any.
 """
 
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from abm.lib.permissions import role_required
 from abm.models import RunStatus
-from accounts.import_jobs import (
+from ingestion.import_jobs import (
     IMPORT_ROLES,
     import_job_check_enqueue,
     import_job_create,
@@ -24,8 +24,8 @@ from accounts.import_jobs import (
     import_job_preview,
     import_job_rejects_file,
 )
-from accounts.importing import FIELDS, ImportRefused, missing_columns
-from accounts.models import ImportJob, ImportKind
+from ingestion.importing import FIELDS, ImportRefused, missing_columns
+from ingestion.models import ImportJob, ImportKind
 
 RECENT_JOBS = 20
 PREVIEW_ROWS = 10
@@ -105,7 +105,7 @@ def import_upload(request):
                 form.add_error("file", str(refused))
             else:
                 _check(job, request.user, None)
-                return redirect("accounts:import_job", pk=job.pk)
+                return redirect("ingestion:import_job", pk=job.pk)
     else:
         kind = request.GET.get("kind")
         form = ImportUploadForm(initial={"kind": kind if kind in ImportKind.values else None})
@@ -167,13 +167,13 @@ def import_job_detail(request, pk: int):
     action = request.POST.get("action", "")
     if action in ("start", "rerun") and _busy(job):
         messages.info(request, "This import is already running; it is shown below.")
-        return redirect("accounts:import_job", pk=job.pk)
+        return redirect("ingestion:import_job", pk=job.pk)
     if action == "rerun":
         try:
             import_job_enqueue(job=job, by=request.user)
         except ImportRefused as refused:
             return _render_job(request, job, editing=True, mapping_error=str(refused))
-        return redirect("accounts:import_job", pk=job.pk)
+        return redirect("ingestion:import_job", pk=job.pk)
     mapping = _posted_mapping(job, request.POST)
     if action == "start":
         try:
@@ -182,7 +182,7 @@ def import_job_detail(request, pk: int):
             return _render_job(
                 request, job, editing=True, mapping=mapping, mapping_error=str(refused)
             )
-        return redirect("accounts:import_job", pk=job.pk)
+        return redirect("ingestion:import_job", pk=job.pk)
     # "Update preview": read the rows again with the chosen columns and check the whole file
     # with them; nothing is saved.
     _check(job, request.user, mapping)

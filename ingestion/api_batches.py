@@ -1,7 +1,7 @@
 """Activities sent by other systems through the API, in batches, written like a CSV import.
 
-An item goes through the same checks as an import row (accounts/importing.py reads each value,
-accounts/import_upsert.py finds, counts and bulk-writes by natural key), with source 'api', so
+An item goes through the same checks as an import row (ingestion/importing.py reads each value,
+ingestion/import_upsert.py finds, counts and bulk-writes by natural key), with source 'api', so
 re-sending a batch changes nothing. What the API adds: JSON types, the one `account` field (its
 external_id or domain) looked up among the accounts the sender may see, and a status per item.
 """
@@ -20,10 +20,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from abm.change_feed import announce_change
-from abm.lib.permissions import user_role
-from abm.models import Role
-from accounts import importing
-from accounts.import_upsert import (
+from abm.lib.permissions import ingest_allowed
+from accounts.visibility import accounts_visible_to
+from ingestion import importing
+from ingestion.import_upsert import (
     ActivityWriter,
     ContactRefs,
     Counts,
@@ -31,14 +31,11 @@ from accounts.import_upsert import (
     RowRejected,
     write_batch,
 )
-from accounts.importing import CellError, Row
-from accounts.models import ImportKind
-from accounts.visibility import accounts_visible_to
+from ingestion.importing import CellError, Row
+from ingestion.models import ImportKind
 from playbooks.models import ActivitySource
 
 logger = logging.getLogger(__name__)
-
-INGEST_ROLES = frozenset({Role.MARKETER, Role.SALES, Role.ADMIN})
 
 REQUIRED = ("external_id", "account", "channel", "kind", "occurred_at")
 OPTIONAL = ("contact", "direction", "cost", "duration_minutes", "notes")
@@ -85,11 +82,6 @@ class BatchResult:
             "totals": {"received": len(self.items), **self.totals().as_dict()},
             "items": [item.as_dict() for item in self.items],
         }
-
-
-def ingest_allowed(user) -> bool:
-    """Marketers and admins for any account, sales reps for their own; directors only read."""
-    return user_role(user) in INGEST_ROLES
 
 
 def activities_ingest(*, items: list, by) -> BatchResult:

@@ -1,6 +1,6 @@
 """Cell readers of CSV imports: each turns one cell's text into a typed value or a CellError.
 
-Shared by the CSV import (accounts/importing.py) and the activity API (playbooks/ingestion.py).
+Shared by the CSV import (ingestion/importing.py) and the activity API (ingestion/api_batches.py).
 `name` is what the message calls the value: the file's own header, or the API field. Money has
 its own module (accounts/money.py).
 """

@@ -7,7 +7,7 @@ file writes nothing. Natural keys (README "Import rules"):
 
 - accounts: external_id, else domain;     - contacts: external_id, else (account, email);
 - opportunities, leads: external_id;      - activities: (source, external_id), the source
-  'import' for files and 'api' for the ingestion API (playbooks/ingestion.py).
+  'import' for files and 'api' for the ingestion API (ingestion/api_batches.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,20 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from accounts.fitting import SCORE_FIELDS, fit_apply
-from accounts.import_activities import ActivityWriter
-from accounts.import_refs import (  # noqa: F401 (ContactRefs is reused by the activity API)
+from accounts.models import (
+    CLOSED_STAGES,
+    Account,
+    BuyingRole,
+    Contact,
+    Lead,
+    Opportunity,
+    OpportunityStageChange,
+    OwnershipChange,
+)
+from accounts.records import apply_values
+from accounts.stage_history import stage_changed_at
+from ingestion.import_activities import ActivityWriter
+from ingestion.import_refs import (  # noqa: F401 (ContactRefs is reused by the activity API)
     AccountRefs,
     ContactRefs,
     Owners,
@@ -29,28 +41,16 @@ from accounts.import_refs import (  # noqa: F401 (ContactRefs is reused by the a
     in_chunks,
     resolve_accounts,
 )
-from accounts.import_writer import (  # noqa: F401 (the activity API writes through these)
+from ingestion.import_writer import (  # noqa: F401 (the activity API writes through these)
     Counts,
     Plan,
     Writer,
-    apply_values,
     quoted,
     required_external_id,
     write_batch,
 )
-from accounts.importing import CONTACT_REFS, Reject, Row, seniority_from_title
-from accounts.models import (
-    CLOSED_STAGES,
-    Account,
-    BuyingRole,
-    Contact,
-    ImportKind,
-    Lead,
-    Opportunity,
-    OpportunityStageChange,
-    OwnershipChange,
-)
-from accounts.stage_history import stage_changed_at
+from ingestion.importing import CONTACT_REFS, Reject, Row, seniority_from_title
+from ingestion.models import ImportKind
 
 BATCH_SIZE = 5_000
 

@@ -3,14 +3,14 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.activity_filtering import (
+from accounts.export_jobs import export_or_queue
+from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
+from ingestion.activity_filtering import (
     activity_chips,
     activity_filter,
     activity_totals,
     filter_activities,
 )
-from accounts.export_jobs import export_or_queue
-from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from playbooks.models import Activity
 from playbooks.visibility import activities_visible_to
 

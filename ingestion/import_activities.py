@@ -1,4 +1,4 @@
-"""The activity writer of CSV imports and of the activity API (playbooks/ingestion.py)."""
+"""The activity writer of CSV imports and of the activity API (ingestion/api_batches.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from abm.lib.channels import OUTBOUND_KINDS, Direction
-from accounts.import_refs import (
+from accounts.records import apply_values
+from ingestion.import_refs import (
     AccountRefs,
     ContactRefs,
     RowRejected,
@@ -19,8 +20,8 @@ from accounts.import_refs import (
     in_chunks,
     resolve_accounts,
 )
-from accounts.import_writer import INSERT_CHUNK, Plan, Writer, apply_values, required_external_id
-from accounts.importing import CONTACT_REFS, Row
+from ingestion.import_writer import INSERT_CHUNK, Plan, Writer, required_external_id
+from ingestion.importing import CONTACT_REFS, Row
 from playbooks.models import Activity, ActivitySource
 
 

@@ -1,7 +1,7 @@
 """CSV imports, the pure part: read a file, map its columns, turn cells into typed values.
 
 No database here. `parse` gives typed rows (only the cells that had a value) and the rows
-refused with their physical line number and a reason; accounts/import_upsert.py resolves owners,
+refused with their physical line number and a reason; ingestion/import_upsert.py resolves owners,
 accounts and contacts and writes. The rules are listed in the README under "Import rules".
 """
 
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from abm.lib.channels import ActivityKind, Channel, Direction
-from accounts.import_values import (  # noqa: F401 (re-exported: the API and tests read them here)
+from accounts.models import BuyingRole, LeadStatus, OpportunitySource, OpportunityStage, Seniority
+from accounts.money import money_parser
+from accounts.values import (  # noqa: F401 (re-exported: the API and tests read them here)
     BUYING_ROLE_ALIASES,
     CHANNEL_ALIASES,
     DIRECTION_ALIASES,
@@ -38,15 +40,7 @@ from accounts.import_values import (  # noqa: F401 (re-exported: the API and tes
     text_parser,
     whole_parser,
 )
-from accounts.models import (
-    BuyingRole,
-    ImportKind,
-    LeadStatus,
-    OpportunitySource,
-    OpportunityStage,
-    Seniority,
-)
-from accounts.money import money_parser
+from ingestion.models import ImportKind
 
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_CHARS = 64 * 1024

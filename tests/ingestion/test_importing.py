@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from abm.lib.csv_safety import safe_cell, write_csv
-from accounts import importing
-from accounts.importing import ImportRefused
 from accounts.money import Money
+from ingestion import importing
+from ingestion.importing import ImportRefused
 
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,13 +13,13 @@ from django.urls import reverse
 
 from abm.models import RunStatus
 from abm.tokens import token_create
-from accounts.import_jobs import (
+from accounts.models import ICP, Account, ExchangeRate, Opportunity
+from accounts.rescoring import icp_rescore
+from ingestion.import_jobs import (
     import_job_check_enqueue,
     import_job_create,
     import_job_run,
 )
-from accounts.models import ICP, Account, ExchangeRate, Opportunity
-from accounts.rescoring import icp_rescore
 from playbooks.models import Activity
 from tests.factories import AccountFactory
 
@@ -187,7 +187,7 @@ def test_the_mapping_page_counts_every_reject_the_run_will_make(
     client.force_login(maria)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("accounts:import"),
+            reverse("ingestion:import"),
             {"kind": "accounts", "file": io.BytesIO(CHECKED.encode())},
         )
     job_url = response["Location"]
@@ -229,7 +229,7 @@ def test_a_check_of_other_columns_is_not_shown_as_this_mappings(
     assert check.status == RunStatus.DONE
     client.force_login(maria)
 
-    page = client.get(reverse("accounts:import_job", args=[job.pk]))
+    page = client.get(reverse("ingestion:import_job", args=[job.pk]))
 
     assert page.context["check"] is None  # the job's mapping also maps Id, Revenue and Owner
     assert page.context["checked"] is None

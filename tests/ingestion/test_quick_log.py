@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.logging_activity import activity_log
 from accounts.models import Lead
+from ingestion.logging_activity import activity_log
 from playbooks.models import Activity
 from tests.accounts.account_pages import account
 from tests.factories import ContactFactory, LeadFactory

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from abm.models import User
-from accounts.import_jobs import import_file, import_job_rejects_file
-from accounts.importing import FIELDS, ImportRefused
-from accounts.models import ImportKind
+from ingestion.import_jobs import import_file, import_job_rejects_file
+from ingestion.importing import FIELDS, ImportRefused
+from ingestion.models import ImportKind
 
 _SHOWN_REJECTS = 10
 

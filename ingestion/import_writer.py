@@ -1,7 +1,7 @@
 """The base of the import's writers: a Plan per batch, drawn up row by row, written in bulk.
 
-accounts/import_upsert.py has the writer of each kind and `upsert_rows`; the activity writer, shared
-with the activity API, is in accounts/import_activities.py.
+ingestion/import_upsert.py has the writer of each kind and `upsert_rows`; the activity writer, shared
+with the activity API, is in ingestion/import_activities.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts.import_refs import RowRejected
-from accounts.importing import Reject, Row
 from accounts.money import ConversionError, Money, Rates, rates_load, reporting_currency
+from ingestion.import_refs import RowRejected
+from ingestion.importing import Reject, Row
 
 INSERT_CHUNK = 1_000
 
@@ -87,16 +87,6 @@ def write_batch(writer: Writer, batch: list[Row]) -> list[Plan]:
         return plans
     writer.seen.update(plan.seen)
     return [plan]
-
-
-def apply_values(obj: Model, values: dict[str, Any]) -> list[str]:
-    """Set the values that differ; the names of the fields that changed."""
-    changed = []
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
 
 
 class Writer:

@@ -15,8 +15,8 @@ from playbooks.models import Activity
 from tests.accounts.account_pages import account
 from tests.factories import ActivityFactory, ContactFactory, StepFactory
 
-URL = reverse("accounts:activities")
-CSV_URL = reverse("accounts:activities_csv")
+URL = reverse("ingestion:activities")
+CSV_URL = reverse("ingestion:activities_csv")
 
 
 def at(day: str, time: str = "12:00") -> dt.datetime:

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from accounts import import_upsert, importing
-from accounts.import_jobs import import_labels
-from accounts.import_upsert import upsert_rows
 from accounts.models import Account, Contact, ExchangeRate, Lead, Opportunity, OwnershipChange
+from ingestion import import_upsert, importing
+from ingestion.import_jobs import import_labels
+from ingestion.import_upsert import upsert_rows
 from playbooks.models import Activity
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 

@@ -9,11 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from abm.models import Job, RunKind, RunStatus
-from accounts.import_jobs import import_job_create, import_job_enqueue
-from accounts.models import Account, ImportJob
-from accounts.tasks import import_csv, rescore_fit
+from accounts.models import Account
+from accounts.tasks import rescore_fit
+from ingestion.import_jobs import import_job_create, import_job_enqueue
+from ingestion.models import ImportJob
+from ingestion.tasks import import_csv
 
-UPLOAD_URL = reverse("accounts:import")
+UPLOAD_URL = reverse("ingestion:import")
 
 # Line 3: a formula in a rejected row; line 4: an owner nobody is; line 6 repeats line 2.
 ACCOUNTS_CSV = (
@@ -61,11 +63,11 @@ def make_job(by, text: str = ACCOUNTS_CSV, kind: str = "accounts") -> ImportJob:
 
 
 def job_url(job: ImportJob) -> str:
-    return reverse("accounts:import_job", args=[job.pk])
+    return reverse("ingestion:import_job", args=[job.pk])
 
 
 def rejects_url(job: ImportJob) -> str:
-    return reverse("accounts:import_rejects", args=[job.pk])
+    return reverse("ingestion:import_rejects", args=[job.pk])
 
 
 def mapping_post(job: ImportJob, mapping: dict[str, str], action: str = "start") -> dict:
@@ -138,8 +140,8 @@ def test_another_marketers_job_is_listed_and_opens(client, job, db):
 def test_an_unknown_job_is_a_404(client, maria):
     client.force_login(maria)
 
-    assert client.get(reverse("accounts:import_job", args=[999])).status_code == 404
-    assert client.get(reverse("accounts:import_rejects", args=[999])).status_code == 404
+    assert client.get(reverse("ingestion:import_job", args=[999])).status_code == 404
+    assert client.get(reverse("ingestion:import_rejects", args=[999])).status_code == 404
 
 
 # --- Upload -------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from abm.models import Job, RunKind, RunStatus
-from accounts import import_upsert, importing
-from accounts.import_jobs import (
+from accounts.models import ICP, Account
+from accounts.tasks import rescore_fit
+from ingestion import import_upsert, importing
+from ingestion.import_jobs import (
     import_file,
     import_job_create,
     import_job_enqueue,
@@ -22,9 +24,9 @@ from accounts.import_jobs import (
     import_job_rejects_file,
     import_job_run,
 )
-from accounts.importing import ImportRefused
-from accounts.models import ICP, Account, ImportJob
-from accounts.tasks import import_csv, rescore_fit
+from ingestion.importing import ImportRefused
+from ingestion.models import ImportJob
+from ingestion.tasks import import_csv
 from playbooks.models import Activity
 from tests.factories import AccountFactory
 
@@ -184,7 +186,7 @@ def test_progress_moves_between_batches(maria, monkeypatch):
     monkeypatch.setattr(import_upsert, "BATCH_SIZE", 2)
     reported = []
     monkeypatch.setattr(
-        "accounts.import_jobs.run_progress",
+        "ingestion.import_jobs.run_progress",
         lambda run, *, phase, percent: reported.append((phase, percent)),
     )
 

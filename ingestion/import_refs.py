@@ -13,8 +13,8 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from abm.models import Role, User
-from accounts.importing import ACCOUNT_REFS, Row
 from accounts.models import Account, Contact
+from ingestion.importing import ACCOUNT_REFS, Row
 
 _IN_CHUNK = 5_000
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from abm.models import ApiToken, Job, RunKind, RunStatus
 from abm.tokens import token_create
-from playbooks import api as playbooks_api
-from playbooks import ingestion
+from ingestion import api as ingestion_api
+from ingestion import api_batches as ingestion
 from playbooks.models import Activity, ActivitySource
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory
 
@@ -522,7 +522,7 @@ def test_a_bug_is_a_json_500_not_an_html_page(client, maria, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(playbooks_api, "activities_ingest", broken)
+    monkeypatch.setattr(ingestion_api, "activities_ingest", broken)
 
     response = post(client, token_for(maria), {"activities": []})
 
