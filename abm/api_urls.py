@@ -39,6 +39,6 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     # Before the router: its activities/<pk>/ must not read "batch" as an id.
     path("", include("ingestion.api_urls")),
-    path("", include("metrics.api_urls")),
+    path("", include("dashboards.api_urls")),
     path("", include(router.urls)),
 ]

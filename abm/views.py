@@ -19,7 +19,7 @@ from abm.tokens import token_create, token_revoke, tokens_of
 @login_required
 def home(request):
     if request.user.role == Role.DIRECTOR:
-        return redirect("metrics:dashboards")
+        return redirect("dashboards:dashboards")
     return redirect("accounts:list")
 
 

@@ -30,8 +30,8 @@ from accounts.records import (
 )
 from accounts.stage_history import NOT_GIVEN, closed_at_for
 from accounts.tiering import can_set_tier
+from accounts.values import CellError, parse_domain
 from accounts.visibility import accounts_visible_to, contacts_visible_to
-from ingestion.importing import CellError, parse_domain
 
 ACCOUNT_EXAMPLE = {
     "id": 42,

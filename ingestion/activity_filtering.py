@@ -12,11 +12,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from abm.lib.channels import ActivityKind, Channel, Direction
 from accounts.list_filters import (
+    NO_PLAYBOOK,
     TIER_CHOICES,
     Chip,
     Chips,
     ListFilter,
     OwnerField,
+    PlaybookParamField,
     date_field,
     day_range_q,
     drop_reversed_range,
@@ -24,7 +26,6 @@ from accounts.list_filters import (
     read_filter,
     tier_q,
 )
-from accounts.opportunity_filtering import NO_PLAYBOOK, PlaybookParamField
 from playbooks.models import Activity
 
 COSTED = "1"

@@ -7,3 +7,8 @@ class IngestionConfig(AppConfig):
 
     name = "ingestion"
     verbose_name = "Ingestion"
+
+    def ready(self) -> None:
+        from ingestion import export_specs
+
+        export_specs.register()  # the CSV exports this app's pages offer (abm/exports.py)

@@ -1,7 +1,7 @@
 """Metrics API resources: goals, spend lines, engagement scores and metric runs.
 
 Rows come from metrics/visibility.py, as on the pages; the computed figures (attribution, ROI,
-lift) are read-only reports in metrics/api_reports.py.
+lift) are read-only reports in dashboards/api.py.
 """
 
 from django.db import transaction
@@ -28,7 +28,7 @@ from metrics.api_serializers import (
     GoalSerializer,
     MetricRunSerializer,
 )
-from metrics.dashboard_support import RECOMPUTE_ROLES
+from metrics.figures_status import RECOMPUTE_ROLES
 from metrics.goal_access import can_edit_goal, can_set_goals
 from metrics.goal_tracking import goal_delete
 from metrics.models import GoalMilestone

@@ -1,14 +1,9 @@
 from django.urls import path
 
-from metrics import dashboard_views, goal_views, spend_views, touch_rule_views, views
+from metrics import goal_views, touch_rule_views, views
 
 app_name = "metrics"
 urlpatterns = [
-    path("", dashboard_views.dashboard_home, name="dashboards"),
-    path("director/", dashboard_views.director, name="director"),
-    path("marketer/", dashboard_views.marketer, name="marketer"),
-    path("sales/", dashboard_views.sales, name="sales"),
-    path("spend/", spend_views.spend_list, name="spend"),
     path("goals/", goal_views.goal_list, name="goals"),
     path("goals/new/", goal_views.goal_create, name="goal_create"),
     path("goals/check/", goal_views.goal_check, name="goal_check"),

@@ -4,8 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required
-from metrics.dashboard_support import RECOMPUTE_ROLES
-from metrics.figures_status import figures_status
+from metrics.figures_status import RECOMPUTE_ROLES, figures_status
 
 
 @require_POST
@@ -20,7 +19,7 @@ def recompute(request):
         # over and the page reloads at once.
         return _status_response(request)
     messages.info(request, "Metrics are being recomputed; the figures update when it is done.")
-    return redirect("metrics:dashboards")
+    return redirect("dashboards:dashboards")
 
 
 @login_required
