@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from abm.jobs import TRANSIENT_ERRORS, execute_run
+from accounts.rescoring import icp_rescore
 
 # ignore_result: the outcome is on the Job row (see metrics/tasks.py).
 
@@ -15,6 +16,4 @@ from abm.jobs import TRANSIENT_ERRORS, execute_run
 )
 def rescore_fit(self, run_id: int) -> dict | None:
     """Idempotent by its Job row and by overwriting every score."""
-    from accounts.rescoring import icp_rescore
-
     return execute_run(run_id, lambda run: icp_rescore(run=run), task_id=self.request.id)

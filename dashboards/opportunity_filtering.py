@@ -48,7 +48,9 @@ from accounts.list_filters import (
     tier_q,
 )
 from accounts.models import CLOSED_STAGES, Opportunity, OpportunitySource, OpportunityStage
+from metrics.leads import SALES_CHANNELS
 from metrics.models import AttributionModel, ConversionKind
+from metrics.touch_rule_store import load_touch_rules, touch_rules_q
 from playbooks.models import Activity, OwnerRole
 
 OPEN, WON, LOST = "open", "won", "lost"
@@ -168,9 +170,6 @@ def influenced_q(created_from: dt.date | None = None, created_to: dt.date | None
     With a creation range the touches are also bounded by it (the window before its first day to
     its last day): redundant for the result, but it keeps PostgreSQL from hashing every touch.
     """
-    from metrics.leads import SALES_CHANNELS  # pandas comes with it: only when the filter is used
-    from metrics.touch_rule_store import load_touch_rules, touch_rules_q
-
     window = dt.timedelta(days=settings.ABM_ATTRIBUTION_WINDOW_DAYS)
     touches = Activity.objects.filter(
         touch_rules_q(load_touch_rules()),

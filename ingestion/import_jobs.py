@@ -33,6 +33,7 @@ from ingestion import importing
 from ingestion.import_upsert import Counts, upsert_rows
 from ingestion.importing import ImportRefused, Preview, Reject
 from ingestion.models import ImportJob, ImportKind
+from playbooks.models import Activity
 
 # A large import changes the table enough for the planner's row counts to mislead it.
 ANALYZE_AFTER_ROWS = 10_000
@@ -316,8 +317,6 @@ def import_job_execute(*, run: Job) -> dict:
 
 
 def _imported_model(kind: str):
-    from playbooks.models import Activity
-
     return {
         ImportKind.ACCOUNTS: Account,
         ImportKind.CONTACTS: Contact,

@@ -32,6 +32,7 @@ from metrics.figures_status import RECOMPUTE_ROLES
 from metrics.goal_access import can_edit_goal, can_set_goals
 from metrics.goal_tracking import goal_delete
 from metrics.models import GoalMilestone
+from metrics.recompute import recompute_enqueue
 from metrics.visibility import (
     budget_lines_visible_to,
     engagement_scores_visible_to,
@@ -172,7 +173,5 @@ class MetricRunViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     write_roles = RECOMPUTE_ROLES
 
     def create(self, request, *args, **kwargs):
-        from metrics.recompute import recompute_enqueue  # pandas and numpy: load on first use
-
         run = recompute_enqueue(by=request.user)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)

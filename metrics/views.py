@@ -5,14 +5,13 @@ from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required
 from metrics.figures_status import RECOMPUTE_ROLES, figures_status
+from metrics.recompute import recompute_enqueue
 
 
 @require_POST
 @role_required(*RECOMPUTE_ROLES)
 def recompute(request):
     """ "Recompute now": the full recompute as a background job, followed by #metrics-status."""
-    from metrics.recompute import recompute_enqueue
-
     recompute_enqueue(by=request.user)
     if request.headers.get("HX-Request"):
         # The line says "Queued" and starts polling; with eager tasks (tests) the run is already
