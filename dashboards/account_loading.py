@@ -1,7 +1,7 @@
 """Loaders for the account pages: scoped querysets in, what the pure modules take out.
 
 Each loader runs a fixed number of queries whatever the number of rows, so pages stay flat
-(tests/accounts/test_query_counts.py holds them to it).
+(tests/accounts/test_account_query_counts.py holds them to it).
 """
 
 import datetime as dt
