@@ -14,6 +14,7 @@ chart, never shifted into it.
 import pandas as pd
 
 from abm.lib.channels import CHANNEL_COLOURS, Channel
+from abm.lib.timeconv import to_utc
 
 MIN_WEEKS = 12
 MAX_WEEKS = 104
@@ -31,9 +32,7 @@ _FALLBACK_COLOUR = "#a3abb8"
 
 def week_start(stamp: pd.Timestamp) -> pd.Timestamp:
     """Midnight UTC of the Monday on or before `stamp`."""
-    stamp = pd.Timestamp(stamp)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    day = stamp.normalize()
+    day = to_utc(stamp).normalize()
     return day - pd.Timedelta(days=day.day_of_week)
 
 

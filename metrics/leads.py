@@ -29,6 +29,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import series_ns_float, to_utc
+
 SALES_CHANNELS = ("phone", "sdr_outreach")
 MARKETING = "marketing"
 _HOUR_NS = 3_600 * 10**9
@@ -39,12 +41,12 @@ def follow_up_outcomes(leads: pd.DataFrame, *, now: pd.Timestamp, sla_hours: flo
 
     ``leads``: ``handed_off_at, first_follow_up_at`` (NaT until followed up); others are kept.
     """
-    handed = _ns(leads["handed_off_at"])
-    followed = _ns(leads["first_follow_up_at"])
+    handed = series_ns_float(leads["handed_off_at"])
+    followed = series_ns_float(leads["first_follow_up_at"])
     hours = (followed - handed) / _HOUR_NS
     done = ~np.isnan(hours)
     on_time = done & (hours <= sla_hours)
-    expired = (_utc(now).value - handed) / _HOUR_NS > sla_hours
+    expired = (to_utc(now).value - handed) / _HOUR_NS > sla_hours
     status = np.select([on_time, done, expired], ["on_time", "late", "overdue"], default="waiting")
     return leads.assign(
         hours=hours, status=status, due=status != "waiting", on_time=on_time.astype(bool)
@@ -141,7 +143,7 @@ def lead_conversions(
         joined["created_at"] <= joined["handed_off_at"] + horizon
     )
     converted = leads["lead_id"].isin(joined.loc[hit, "lead_id"]).to_numpy()
-    matured = (leads["handed_off_at"] + horizon <= _utc(now)).to_numpy()
+    matured = (leads["handed_off_at"] + horizon <= to_utc(now)).to_numpy()
     return leads.assign(converted=converted, decided=converted | matured)
 
 
@@ -158,16 +160,3 @@ def conversion_summary(conversions: pd.DataFrame, *, by: Sequence[str] = ()) -> 
     )
     table["rate"] = table["converted"] / table["decided"].where(table["decided"] > 0)
     return table.reset_index() if by else table.reset_index(drop=True)
-
-
-def _utc(value) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds as floats, NaN for missing timestamps."""
-    values = pd.to_datetime(values, utc=True)
-    ns = values.array.as_unit("ns").asi8.astype(float)
-    ns[values.isna().to_numpy()] = np.nan
-    return ns

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from abm.jobs import run_enqueue, run_progress
 from abm.lib.db_stats import analyze
+from abm.lib.timeconv import instant_ns, series_ns
 from abm.models import Job, RunKind
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
@@ -550,11 +551,13 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
     """
     columns = ["journey_id", "touch_id", "ts", "channel", "is_mqa", "playbook_id"]
     account = touches["account_id"].to_numpy()
-    micros = _ns(touches["occurred_at"]) // 1000
-    order = np.lexsort((touches["activity_id"].to_numpy(), _ns(touches["occurred_at"]), account))
+    micros = series_ns(touches["occurred_at"]) // 1000
+    order = np.lexsort(
+        (touches["activity_id"].to_numpy(), series_ns(touches["occurred_at"]), account)
+    )
     accounts, code = np.unique(account[order], return_inverse=True)
     micros = micros[order]
-    starts, ends = _ns(conversions["start"]) // 1000, _ns(conversions["ts"]) // 1000
+    starts, ends = series_ns(conversions["start"]) // 1000, series_ns(conversions["ts"]) // 1000
     instants = np.concatenate([micros, starts, ends])
     origin = int(instants.min()) if len(instants) else 0
     shift = int(instants.max(initial=origin) - origin + 2).bit_length()
@@ -579,7 +582,7 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
 
     # Non-converting paths: accounts with touches and no conversion in the window before now.
     converted = conversions.loc[conversions["ts"] > now - window, "account_id"].to_numpy()
-    idle = ~np.isin(account[order], converted) & (micros > (_ns_of(now - window) // 1000))
+    idle = ~np.isin(account[order], converted) & (micros > (instant_ns(now - window) // 1000))
     idle_rows = np.flatnonzero(idle)
     # Journey ids -account_id ascending: accounts descending, each still in time order.
     idle_rows = idle_rows[np.argsort(-account[order][idle_rows], kind="stable")]
@@ -595,15 +598,6 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
         }
     )
     return frame[columns]
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds of a tz-aware column."""
-    return pd.DatetimeIndex(values).as_unit("ns").asi8
-
-
-def _ns_of(stamp: pd.Timestamp) -> int:
-    return pd.Timestamp(stamp).as_unit("ns").value
 
 
 # --- Rollups ----------------------------------------------------------------------------------
