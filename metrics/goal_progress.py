@@ -23,6 +23,7 @@ import pandas as pd
 
 from abm.lib.timeconv import series_ns, to_utc
 from abm.templatetags.abm_extras import EMPTY, money, percent
+from accounts.follow_up import follow_up_outcomes
 from metrics import leads, lift
 from metrics.models import MONEY_METRICS, RATE_METRICS, GoalMetric, GoalStatus
 
@@ -211,7 +212,7 @@ def _level(data: GoalData, metric, accounts, lo, hi, as_of) -> float | None:
         # A follow-up after as_of had not happened yet as of then.
         later = handed["first_follow_up_at"] > as_of
         handed = handed.assign(first_follow_up_at=handed["first_follow_up_at"].mask(later, pd.NaT))
-        outcomes = leads.follow_up_outcomes(handed, now=as_of, sla_hours=data.sla_hours)
+        outcomes = follow_up_outcomes(handed, now=as_of, sla_hours=data.sla_hours)
         return _number(leads.follow_up_summary(outcomes)["rate"].iloc[0])
     raise ValueError(f"{metric!r} is not a goal metric")
 

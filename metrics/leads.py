@@ -4,11 +4,9 @@ Follow-up against the SLA, sourced vs influenced pipeline, and lead-to-opportuni
 
 Decisions where DOMAIN.md is silent:
 
-- Follow-up (as ``accounts/follow_up.py`` shows it per lead): hours = first_follow_up_at -
-  handed_off_at; within the SLA when hours <= sla_hours (exactly 48 h is on time). A lead not
-  followed up while its SLA is still running is *waiting* and left out of the rate until it is
-  decided; one not followed up after the SLA has passed counts as a miss. Median hours are over
-  the leads followed up. The rep is the account's owner.
+- Follow-up: each lead's outcome comes from ``accounts/follow_up.py`` (the SLA rule). A *waiting*
+  lead is left out of the rate until it is decided; an overdue one counts as a miss. Median hours
+  are over the leads followed up. The rep is the account's owner.
 - Marketing touch: a touch (an activity the touch rules count, metrics/touch_rules.py) whose
   playbook step is owned by marketing; outside playbooks, a touch on any channel but ``phone`` and
   ``sdr_outreach``. A step's owner decides over its channel: an email a rep sends from a sales
@@ -29,28 +27,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from abm.lib.timeconv import series_ns_float, to_utc
+from abm.lib.timeconv import to_utc
 
 SALES_CHANNELS = ("phone", "sdr_outreach")
 MARKETING = "marketing"
-_HOUR_NS = 3_600 * 10**9
-
-
-def follow_up_outcomes(leads: pd.DataFrame, *, now: pd.Timestamp, sla_hours: float) -> pd.DataFrame:
-    """Per lead: ``hours``, ``status`` (on_time | late | waiting | overdue), ``due``, ``on_time``.
-
-    ``leads``: ``handed_off_at, first_follow_up_at`` (NaT until followed up); others are kept.
-    """
-    handed = series_ns_float(leads["handed_off_at"])
-    followed = series_ns_float(leads["first_follow_up_at"])
-    hours = (followed - handed) / _HOUR_NS
-    done = ~np.isnan(hours)
-    on_time = done & (hours <= sla_hours)
-    expired = (to_utc(now).value - handed) / _HOUR_NS > sla_hours
-    status = np.select([on_time, done, expired], ["on_time", "late", "overdue"], default="waiting")
-    return leads.assign(
-        hours=hours, status=status, due=status != "waiting", on_time=on_time.astype(bool)
-    )
 
 
 def follow_up_summary(outcomes: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from abm.jobs import run_enqueue, run_progress
 from abm.lib.db_stats import analyze
 from abm.lib.timeconv import instant_ns, series_ns
 from abm.models import Job, RunKind
+from accounts.follow_up import follow_up_outcomes
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
 from metrics.goal_tracking import update_goal_progress
@@ -674,9 +675,7 @@ def _lead_rollups(data: Inputs, now) -> pd.DataFrame:
         month=roi.month_of(data.leads["handed_off_at"]),
         channel=data.leads["source_channel"].astype(object),
     )
-    follow_ups = leads.follow_up_outcomes(
-        frame, now=now, sla_hours=settings.ABM_FOLLOW_UP_SLA_HOURS
-    )
+    follow_ups = follow_up_outcomes(frame, now=now, sla_hours=settings.ABM_FOLLOW_UP_SLA_HOURS)
     conversions = leads.lead_conversions(
         frame, data.opportunities, days=setting("ABM_LEAD_CONVERSION_DAYS"), now=now
     )

@@ -5,6 +5,7 @@ import math
 import pandas as pd
 import pytest
 
+from accounts.follow_up import follow_up_outcomes
 from metrics import leads
 
 NAN = math.nan
@@ -32,7 +33,7 @@ LEADS["first_follow_up_at"] = LEADS["first_follow_up_at"].map(ts)
 
 @pytest.fixture(scope="module")
 def outcomes():
-    return leads.follow_up_outcomes(LEADS, now=NOW, sla_hours=48)
+    return follow_up_outcomes(LEADS, now=NOW, sla_hours=48)
 
 
 def test_each_lead_is_on_time_late_overdue_or_waiting(outcomes):
