@@ -7,14 +7,11 @@ abm.lib.csv_safety.safe_cell, so a name like "=HYPERLINK(...)" reaches the sprea
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.http import StreamingHttpResponse
 
 from abm.lib.csv_safety import safe_cell
-from accounts.models import Account, Contact, Opportunity
-
-_CHUNK = 2_000
 
 
 def person_name(path: str):
@@ -107,24 +104,3 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _rows(queryset: QuerySet, columns: dict[str, str]) -> Iterator[tuple]:
-    return queryset.values_list(*columns.values()).iterator(chunk_size=_CHUNK)
-
-
-def accounts_csv(accounts: QuerySet[Account], filename: str = "accounts.csv"):
-    """`accounts` as filtered and sorted by the list (with its priority annotation)."""
-    return csv_response(filename, list(ACCOUNT_COLUMNS), _rows(accounts, ACCOUNT_COLUMNS))
-
-
-def contacts_csv(contacts: QuerySet[Contact], filename: str = "contacts.csv"):
-    contacts = contacts.order_by("account__name", "account_id", "last_name", "first_name", "id")
-    return csv_response(filename, list(CONTACT_COLUMNS), _rows(contacts, CONTACT_COLUMNS))
-
-
-def opportunities_csv(opportunities: QuerySet[Opportunity], filename: str = "opportunities.csv"):
-    opportunities = opportunities.order_by("account__name", "account_id", "-created_at", "id")
-    return csv_response(
-        filename, list(OPPORTUNITY_COLUMNS), _rows(opportunities, OPPORTUNITY_COLUMNS)
-    )

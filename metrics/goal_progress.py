@@ -53,10 +53,6 @@ class Scope:
     playbook_id: int | None = None
     owner_id: int | None = None
 
-    @property
-    def is_set(self) -> bool:
-        return bool(self.tiers) or self.playbook_id is not None or self.owner_id is not None
-
 
 def _frame(**columns: str) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})

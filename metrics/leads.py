@@ -85,24 +85,6 @@ def pipeline_origins(
     )
 
 
-def origin_summary(origins: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Per group: ``pipeline, sourced, influenced`` amounts and ``sourced_share, influenced_share``."""
-    amount = origins["amount"].astype(float)
-    frame = origins.assign(
-        pipeline=amount,
-        sourced=np.where(origins["sourced"], amount, 0.0),
-        influenced=np.where(origins["influenced"], amount, 0.0),
-    )
-    sums = ["pipeline", "sourced", "influenced"]
-    table = (
-        frame.groupby(list(by), dropna=False)[sums].sum() if by else frame[sums].sum().to_frame().T
-    )
-    total = table["pipeline"].where(table["pipeline"] > 0)
-    table["sourced_share"] = table["sourced"] / total
-    table["influenced_share"] = table["influenced"] / total
-    return table.reset_index() if by else table.reset_index(drop=True)
-
-
 def lead_conversions(
     leads: pd.DataFrame,
     opportunities: pd.DataFrame,
@@ -125,18 +107,3 @@ def lead_conversions(
     converted = leads["lead_id"].isin(joined.loc[hit, "lead_id"]).to_numpy()
     matured = (leads["handed_off_at"] + horizon <= to_utc(now)).to_numpy()
     return leads.assign(converted=converted, decided=converted | matured)
-
-
-def conversion_summary(conversions: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Per group: ``leads, decided, converted, rate`` (converted / decided)."""
-    frame = conversions.assign(
-        leads=1,
-        decided=conversions["decided"].astype(int),
-        converted=conversions["converted"].astype(int),
-    )
-    sums = ["leads", "decided", "converted"]
-    table = (
-        frame.groupby(list(by), dropna=False)[sums].sum() if by else frame[sums].sum().to_frame().T
-    )
-    table["rate"] = table["converted"] / table["decided"].where(table["decided"] > 0)
-    return table.reset_index() if by else table.reset_index(drop=True)
