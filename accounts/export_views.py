@@ -12,7 +12,12 @@ from accounts.export_jobs import export_file, exports_of
 @login_required
 def export_job(request, pk: int):
     run = get_object_or_404(exports_of(request.user), pk=pk)
-    context = {
+    return render(request, "accounts/export_job.html", export_progress_context(run))
+
+
+def export_progress_context(run) -> dict:
+    """What the export page and its progress partial (accounts/_export_progress.html) show."""
+    return {
         "run": run,
         "expired": run.status == "done" and export_file(run) is None,
         "back_url": _back_url(run.params),
@@ -20,7 +25,6 @@ def export_job(request, pk: int):
         "inline_max": settings.ABM_EXPORT_INLINE_MAX_ROWS,
         "max_age_hours": settings.ABM_EXPORT_MAX_AGE_HOURS,
     }
-    return render(request, "accounts/export_job.html", context)
 
 
 @login_required

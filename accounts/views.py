@@ -14,6 +14,7 @@ from abm.models import Role, RunKind, RunStatus
 from abm.visibility import jobs_visible_to
 from accounts.assignment import AssignmentError, account_assign, can_assign
 from accounts.export_jobs import export_or_queue
+from accounts.export_views import export_progress_context
 from accounts.filtering import (
     accounts_filtered,
     display_name,
@@ -33,7 +34,7 @@ from accounts.forms import (
 from accounts.icp import HIGH_FIT, active_icp, icp_preview, icp_save, weight_shares
 from accounts.loading import account_profile, account_timeline, why_hot_by_account
 from accounts.logging_activity import LOG_ROLES, LOGGABLE_KINDS, activity_log, can_log
-from accounts.models import Account, Tier
+from accounts.models import Account, ImportJob, Tier
 from accounts.scoring import IcpCriteria
 from accounts.tiering import (
     TIERING_CANDIDATES,
@@ -368,23 +369,36 @@ def _icp_run(request):
     return runs.select_related("requested_by").first()
 
 
+# Each kind of job as its page shows it; a kind without a page of its own gets the plain bar.
+_PROGRESS_TEMPLATES = {
+    RunKind.ICP_RESCORE: "accounts/_rescore_progress.html",
+    RunKind.TASKS: "playbooks/_tasks_progress.html",
+    RunKind.EXPORT: "accounts/_export_progress.html",
+    RunKind.IMPORT: "accounts/import_progress.html",
+}
+
+
 @login_required
 def run_status(request, pk: int):
-    """A background job's progress, polled by static/js/run_progress.js."""
-    run = get_object_or_404(jobs_visible_to(request.user), pk=pk)
-    return JsonResponse(
-        {
-            "id": run.pk,
-            "kind": run.kind,
-            "status": run.status,
-            "status_label": run.get_status_display(),
-            "phase": run.phase,
-            "percent": run.percent,
-            "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
-            "error": run.error if run.status == RunStatus.FAILED else "",
-            "result": run.result,
-        }
-    )
+    """A background job's progress partial, polled by htmx every second while the job runs."""
+    run = get_object_or_404(jobs_visible_to(request.user).select_related("requested_by"), pk=pk)
+    finished = run.status in (RunStatus.DONE, RunStatus.FAILED)
+    if run.kind == RunKind.IMPORT and run.params.get("check"):
+        template, context = "accounts/_import_check.html", {"check": run, "checked": None}
+    elif run.kind == RunKind.IMPORT:
+        job = ImportJob.objects.filter(run=run).first()
+        template, context = _PROGRESS_TEMPLATES[run.kind], {"run": run, "job": job}
+    elif run.kind == RunKind.EXPORT:
+        template, context = _PROGRESS_TEMPLATES[run.kind], export_progress_context(run)
+    else:
+        template = _PROGRESS_TEMPLATES.get(run.kind, "accounts/_run_progress.html")
+        context = {"run": run}
+    response = render(request, template, context)
+    if run.kind == RunKind.IMPORT and finished:
+        # The import page's counts, rejected rows and checked mapping are not in the partial.
+        response["HX-Refresh"] = "true"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required(*PLANNING_ROLES)
