@@ -15,7 +15,6 @@ from django.db.models import Count, Max, Q
 
 from abm.lib import colours
 from abm.lib.channels import Channel, Direction
-from abm.lib.colours import CHANNEL_COLOURS
 from accounts.committee import COMMITTEE_ROLES, committee_coverage, contact_engaged
 from accounts.fit_explain import fit_rows
 from accounts.follow_up import lead_follow_up
@@ -205,7 +204,7 @@ def _channel_rows(by_channel: dict) -> list[dict]:
                 "label": label,
                 "points": float(points),
                 "share": float(points) / total if total else 0.0,
-                "colour": CHANNEL_COLOURS.get(channel, colours.GRAY_400),
+                "colour": colours.CHANNEL_COLOURS.get(channel, colours.GRAY_400),
             }
         )
     return rows

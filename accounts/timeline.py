@@ -15,7 +15,6 @@ import pandas as pd
 
 from abm.lib import colours
 from abm.lib.channels import Channel
-from abm.lib.colours import CHANNEL_COLOURS
 from abm.lib.timeconv import to_utc
 
 MIN_WEEKS = 12
@@ -83,7 +82,7 @@ def _weekly_series(activities: pd.DataFrame, weeks: pd.DatetimeIndex) -> list[di
             {
                 "channel": channel,
                 "label": _channel_label(channel),
-                "colour": CHANNEL_COLOURS.get(channel, _FALLBACK_COLOUR),
+                "colour": colours.CHANNEL_COLOURS.get(channel, _FALLBACK_COLOUR),
                 "counts": [int(v) for v in row.to_numpy()],
             }
         )

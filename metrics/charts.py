@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from abm.lib import colours
-from abm.lib.colours import CHANNEL_COLOURS
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
 MONEY_AXIS = {"tickprefix": "$", "tickformat": "~s", "hoverformat": ",.0f"}
@@ -25,7 +24,7 @@ HOVER = {
 
 
 def channel_colour(channel: str, index: int = 0) -> str:
-    return CHANNEL_COLOURS.get(channel, colours.SERIES[index % len(colours.SERIES)])
+    return colours.CHANNEL_COLOURS.get(channel, colours.SERIES[index % len(colours.SERIES)])
 
 
 def layout(*, y: str = "money", height: int = 320, legend: bool = True, **extra) -> dict:
