@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import Account, Contact, Opportunity
-from playbooks.models import Activity, Enrolment
+from playbooks.models import Enrolment
 
 _CHUNK = 50_000
 
@@ -49,33 +49,6 @@ def _copy_out(rows: QuerySet, names: list[str]) -> pd.DataFrame:
     buffer.seek(0)
     # CSV reads both NULL and "" as NaN; loaders fill their text columns back to "".
     return pd.read_csv(buffer, names=names, header=None)
-
-
-def load_activities(*, since=None, until=None) -> pd.DataFrame:
-    activities = Activity.objects.all()
-    if since is not None:
-        activities = activities.filter(occurred_at__gt=since)
-    if until is not None:
-        activities = activities.filter(occurred_at__lte=until)
-    frame = frame_from_queryset(
-        activities.order_by(),
-        {
-            "activity_id": "id",
-            "account_id": "account_id",
-            "contact_id": "contact_id",
-            "seniority": "contact__seniority",
-            "channel": "channel",
-            "kind": "kind",
-            "direction": "direction",
-            "occurred_at": "occurred_at",
-            "cost": "cost",
-            "playbook_id": "step__stage__playbook_id",
-        },
-        datetimes=("occurred_at",),
-        numbers=("cost",),
-    )
-    frame["seniority"] = frame["seniority"].astype("object").where(frame["seniority"].notna(), None)
-    return frame
 
 
 def load_accounts() -> pd.DataFrame:

@@ -238,7 +238,7 @@ def load_inputs(now: pd.Timestamp) -> Inputs:
 
 
 def load_touchpoints(*, since=None, until=None) -> pd.DataFrame:
-    """Activities as ``loading.load_activities`` gives them, plus their step's ``owner_role``.
+    """Activities with their contact's seniority and their step's playbook and ``owner_role``.
 
     The contact's seniority and the step's playbook and owner are mapped from those small
     tables here rather than joined per activity, and PostgreSQL sends times as integer
