@@ -1,13 +1,13 @@
 """The lead drill-down list's filters: the hand-offs behind the dashboards' follow-up trend."""
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from abm.lib.channels import Channel
+from accounts.follow_up import on_time_q
 from accounts.list_filters import (
     TIER_CHOICES,
     Chip,
@@ -57,10 +57,6 @@ def lead_filter(data) -> ListFilter:
     return read_filter(LeadFilterForm(data), sorts=SORTS, default_sort=DEFAULT_SORT)
 
 
-def sla() -> dt.timedelta:
-    return dt.timedelta(hours=settings.ABM_FOLLOW_UP_SLA_HOURS)
-
-
 def filter_leads(leads: QuerySet[Lead], flt: ListFilter) -> QuerySet[Lead]:
     """`leads` (already scoped) narrowed by `flt`, in the list's order."""
     v = flt.values
@@ -69,7 +65,7 @@ def filter_leads(leads: QuerySet[Lead], flt: ListFilter) -> QuerySet[Lead]:
         q &= Q(source_channel=v["channel"])
     if "status" in v:
         q &= Q(status=v["status"])
-    on_time = Q(first_follow_up_at__lte=F("handed_off_at") + sla())
+    on_time = on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS)
     match v.get("follow_up"):
         case "on_time":
             q &= on_time
@@ -97,7 +93,7 @@ def lead_totals(leads: QuerySet[Lead]) -> Totals:
     """Counts over the whole filtered set in one query."""
     row = leads.order_by().aggregate(
         n=Count("pk"),
-        on_time=Count("pk", filter=Q(first_follow_up_at__lte=F("handed_off_at") + sla())),
+        on_time=Count("pk", filter=on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS)),
         followed=Count("pk", filter=Q(first_follow_up_at__isnull=False)),
     )
     return Totals(count=row["n"], on_time=row["on_time"], followed=row["followed"])

@@ -13,7 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 
-from abm.lib.channels import CHANNEL_COLOURS, Channel, Direction
+from abm.lib import colours
+from abm.lib.channels import Channel, Direction
 from accounts.committee import committee_coverage, contact_engaged
 from accounts.fit_explain import fit_rows
 from accounts.follow_up import lead_follow_up
@@ -213,7 +214,7 @@ def _channel_rows(by_channel: dict) -> list[dict]:
                 "label": label,
                 "points": float(points),
                 "share": float(points) / total if total else 0.0,
-                "colour": CHANNEL_COLOURS.get(channel, "#a3abb8"),
+                "colour": colours.CHANNEL_COLOURS.get(channel, colours.GRAY_400),
             }
         )
     return rows
