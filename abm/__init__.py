@@ -1,3 +1,2 @@
-from abm.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""Keystone ABM's base layer. The Celery app (abm/celery.py) loads with Django, from
+AbmConfig.ready(), so that importing a helper of abm.lib pulls in neither Django nor Celery."""

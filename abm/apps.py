@@ -6,6 +6,8 @@ class AbmConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self) -> None:
+        # The Celery app, loaded with Django (web, worker, beat, tests), binds shared_task.
+        from abm import celery  # noqa: F401
         from abm.export_views import export_progress
         from abm.job_progress import register_progress
         from abm.models import RunKind

@@ -1,9 +1,9 @@
 """The marketing vocabulary shared by accounts, playbooks and metrics (DOMAIN.md)."""
 
-from django.db import models
+from abm.lib.choices import TextChoices
 
 
-class Channel(models.TextChoices):
+class Channel(TextChoices):
     EMAIL = "email", "Email"
     LINKEDIN = "linkedin", "LinkedIn"
     PAID_SOCIAL = "paid_social", "Paid social"
@@ -17,7 +17,7 @@ class Channel(models.TextChoices):
     WEB_PERSONALISATION = "web_personalisation", "Web personalisation"
 
 
-class ActivityKind(models.TextChoices):
+class ActivityKind(TextChoices):
     EMAIL_SENT = "email_sent", "Email sent"
     EMAIL_OPEN = "email_open", "Email opened"
     EMAIL_CLICK = "email_click", "Email clicked"
@@ -37,7 +37,7 @@ class ActivityKind(models.TextChoices):
     LINKEDIN_MESSAGE = "linkedin_message", "LinkedIn message"
 
 
-class Direction(models.TextChoices):
+class Direction(TextChoices):
     OUTBOUND = "outbound", "Outbound (our touch)"
     INBOUND = "inbound", "Inbound (their response)"
 
