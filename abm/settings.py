@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "playbooks",
     "metrics",
+    "goals",
     "demo",
 ]
 

@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("accounts/", include("accounts.urls")),
     path("playbooks/", include("playbooks.urls")),
+    path("metrics/goals/", include("goals.urls")),
     path("metrics/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -18,7 +18,7 @@ from django.apps import apps
 
 from abm.lib.csv_safety import safe_cell
 
-APPS = ("abm", "accounts", "playbooks", "metrics")
+APPS = ("abm", "accounts", "playbooks", "metrics", "goals")
 SECRET_COLUMNS = {("abm", "user"): {"password"}, ("abm", "apitoken"): {"digest"}}
 CHUNK = 5_000
 

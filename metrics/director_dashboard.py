@@ -11,6 +11,8 @@ from dataclasses import replace
 from django.urls import reverse
 
 from accounts.models import JourneyStage
+from goals.progress import goal_summaries
+from goals.visibility import goals_visible_to
 from metrics import charts
 from metrics import dashboard_figures as fig
 from metrics.dashboard_figures import Column, Table
@@ -26,10 +28,8 @@ from metrics.dashboard_panels import (
 )
 from metrics.drilldown import leads_url, opportunities_url, reached_accounts_url, spend_url
 from metrics.funnel import funnel_reached
-from metrics.goal_progress import goal_summaries
 from metrics.models import AttributionModel
 from metrics.rollup_reading import data_first_day, rollup_sums, snapshot_rows
-from metrics.visibility import goals_visible_to
 from playbooks.models import Playbook
 
 MODEL_EXPLANATIONS = {
@@ -121,7 +121,7 @@ def goal_rows(user, filters: DashboardFilters, *, limit: int = 8) -> list[dict]:
         .order_by("end_date", "name")[:limit]
     )
     return [
-        {**row, "url": reverse("metrics:goal_detail", args=[row["id"]])}
+        {**row, "url": reverse("goals:goal_detail", args=[row["id"]])}
         for row in goal_summaries(goals)
     ]
 

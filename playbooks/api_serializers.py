@@ -14,7 +14,7 @@ from rest_framework import serializers
 from abm.api_resources import MAX_ID, ScopedRelatedField, service_errors
 from accounts.models import Tier
 from accounts.visibility import accounts_visible_to
-from metrics.visibility import goals_visible_to
+from goals.visibility import goals_visible_to
 from playbooks import building
 from playbooks.audience import parse_saved_filter
 from playbooks.enrolment import enrol_accounts

@@ -17,7 +17,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from abm.lib.permissions import role_required
 from accounts.visibility import accounts_visible_to, contacts_visible_to
-from metrics.visibility import goals_visible_to
+from goals.visibility import goals_visible_to
 from playbooks import building, lifecycle
 from playbooks.audience import (
     audience_accounts,

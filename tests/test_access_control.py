@@ -18,7 +18,8 @@ from django.utils import timezone
 from abm.models import Job, RunKind
 from abm.tokens import token_create
 from accounts.models import Account, Contact, ImportJob, Lead, Opportunity
-from metrics.models import AttributionCredit, Goal
+from goals.models import Goal
+from metrics.models import AttributionCredit
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 
 PK = 4242

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam
+from goals.choices import GoalMetric, GoalTeam
+from goals.models import Goal
 from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook, Stage, Step, Task
 
 PASSWORD = "pw-for-tests-1"
@@ -77,7 +78,7 @@ def book(alice, bob):
 
 
 PAGES = ["accounts:list", "accounts:import", "playbooks:list", "playbooks:tasks"]
-PAGES += ["metrics:goals", "metrics:director", "metrics:marketer", "metrics:sales"]
+PAGES += ["goals:goals", "metrics:director", "metrics:marketer", "metrics:sales"]
 PAGES += ["metrics:touch_rules"]
 FORBIDDEN = {("accounts:import", "alice"), ("accounts:import", "diana")}
 FORBIDDEN |= {("metrics:director", "alice"), ("metrics:marketer", "alice")}
@@ -208,7 +209,7 @@ def test_other_list_pages_query_counts_do_not_grow_with_rows(
     client.force_login(diana)
 
     # Session and user, then: count + page; one aggregate + one query per due group; goals.
-    for url_name, bound in [("playbooks:list", 4), ("playbooks:tasks", 6), ("metrics:goals", 3)]:
+    for url_name, bound in [("playbooks:list", 4), ("playbooks:tasks", 6), ("goals:goals", 3)]:
         with django_assert_max_num_queries(bound):
             assert client.get(reverse(url_name)).status_code == 200
 
@@ -348,9 +349,9 @@ def test_goals_page_shows_reps_only_their_goals(client, alice, bob, diana):
     )
 
     client.force_login(alice)
-    mine = [g.name for g in client.get(reverse("metrics:goals")).context["goals"]]
+    mine = [g.name for g in client.get(reverse("goals:goals")).context["goals"]]
     client.force_login(diana)
-    response = client.get(reverse("metrics:goals"))
+    response = client.get(reverse("goals:goals"))
 
     assert mine == ["Alice pipeline"]
     assert len(response.context["goals"]) == 3
@@ -405,7 +406,7 @@ def test_layout_shows_the_users_name_role_and_logout_form(client, maria):
 ADMIN_MODELS = sorted(
     (model._meta.app_label, model._meta.model_name)
     for model in admin.site._registry
-    if model._meta.app_label in {"abm", "accounts", "playbooks", "metrics"}
+    if model._meta.app_label in {"abm", "accounts", "playbooks", "metrics", "goals"}
 )
 
 
@@ -414,7 +415,7 @@ def test_every_domain_model_has_an_admin():
 
     models = {
         (m._meta.app_label, m._meta.model_name)
-        for app in ("abm", "accounts", "playbooks", "metrics")
+        for app in ("abm", "accounts", "playbooks", "metrics", "goals")
         for m in apps.get_app_config(app).get_models()
     }
     assert models == set(ADMIN_MODELS)

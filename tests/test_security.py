@@ -337,7 +337,7 @@ def test_no_page_opts_out_of_csrf():
 
 # --- CSV we hand out ------------------------------------------------------------------------
 
-APPS = ("abm", "accounts", "playbooks", "metrics")
+APPS = ("abm", "accounts", "playbooks", "metrics", "goals")
 CSV_WRITERS = {"abm/lib/csv_safety.py", "accounts/exporting.py", "abm/workspace_export.py"}
 
 

@@ -22,7 +22,7 @@ def test_every_table_is_exported_with_its_rows(tmp_path, alice, db):
 
     call_command("export_workspace", str(tmp_path), stdout=io.StringIO())
 
-    for label in ("abm", "accounts", "playbooks", "metrics"):
+    for label in ("abm", "accounts", "playbooks", "metrics", "goals"):
         for model in apps.get_app_config(label).get_models():
             path = tmp_path / f"{label}_{model._meta.model_name}.csv"
             assert path.exists(), path.name

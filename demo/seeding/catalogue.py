@@ -21,7 +21,7 @@ from playbooks.models import (
 DEMO_PASSWORD = "demo1234"
 # The number of accounts the budgets and contracts below are sized for (`make run` seeds it).
 DEFAULT_ACCOUNTS = 300
-DOMAIN_APPS = ("accounts", "playbooks", "metrics")
+DOMAIN_APPS = ("accounts", "playbooks", "metrics", "goals")
 
 DAY = 86_400
 HOUR = 3_600

@@ -134,7 +134,7 @@ def seed_demo(
 
 
 def flush_domain_data() -> None:
-    """Delete every row of the domain apps (accounts, playbooks, metrics); users stay.
+    """Delete every row of the domain apps (accounts, playbooks, metrics, goals); users stay.
 
     That is everything those apps hold, not only what seed_demo wrote: ICPs, goals, import jobs
     and metric runs go too.

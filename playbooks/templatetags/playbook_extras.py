@@ -1,4 +1,4 @@
-"""Display helpers for playbook pages: channel colours, merge fields, goal values."""
+"""Display helpers for playbook pages: channel colours, merge fields, overdue tasks."""
 
 import re
 
@@ -8,8 +8,6 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from abm.lib.channels import CHANNEL_COLOURS
-from abm.templatetags.abm_extras import money, percent
-from metrics.models import MONEY_METRICS, RATE_METRICS
 
 register = template.Library()
 
@@ -30,26 +28,6 @@ def merge_tokens(text: str) -> str:
     return mark_safe(  # noqa: S308 - the text was escaped above; only our own span is added
         _MERGE_FIELD.sub(r'<span class="merge-token">\1</span>', escaped)
     )
-
-
-@register.filter
-def goal_value(value, metric: str) -> str:
-    """A goal's target or current value in the metric's unit."""
-    if value is None:
-        return "—"
-    if metric in MONEY_METRICS:
-        return money(value)
-    if metric in RATE_METRICS:
-        return percent(value)
-    return f"{float(value):,.0f}"
-
-
-@register.simple_tag
-def goal_progress(goal) -> int | None:
-    """How far the current value is towards the target, 0-100 (None when not computed)."""
-    if goal.current_value is None or not goal.target:
-        return None
-    return round(max(0.0, min(100.0, float(goal.current_value) / float(goal.target) * 100)))
 
 
 @register.filter

@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from playbooks.templatetags.playbook_extras import (
     channel_colour,
-    goal_value,
     merge_tokens,
     overdue_label,
 )
@@ -18,19 +17,6 @@ def test_merge_fields_show_as_tokens_and_everything_else_is_escaped():
         '&lt;b&gt;Hi&lt;/b&gt; <span class="merge-token">contact.first_name</span> &amp; '
         '<span class="merge-token">account.name</span>'
     )
-
-
-@pytest.mark.parametrize(
-    ("value", "metric", "text"),
-    [
-        (1_250_000, "pipeline_created", "$1,250,000"),
-        (0.35, "win_rate", "35.0%"),
-        (12, "meetings_held", "12"),
-        (None, "revenue_won", "—"),
-    ],
-)
-def test_goal_values_read_in_their_unit(value, metric, text):
-    assert goal_value(value, metric) == text
 
 
 @pytest.mark.parametrize(
