@@ -27,4 +27,3 @@ def test_every_recompute_says_so_in_its_write_transaction_with_its_instant_and_r
         metrics_recomputed.disconnect(listener)
 
     assert heard == [(NOW, run, True)]
-
