@@ -1,4 +1,5 @@
-"""Rows goal progress needs, from the database into a ``GoalData`` (goals/progress.py)."""
+"""Rows goal progress needs, from the database into a ``GoalData`` and plain goal rows
+(goals/progress.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.db.models import Min, QuerySet
 
 from abm.lib.channels import ActivityKind
 from accounts.models import Account, Lead, Opportunity
+from goals.models import Goal
 from goals.progress import GoalData
 from metrics.loading import frame_from_queryset
 from metrics.models import EngagementHistory, JourneyStageChange
@@ -107,3 +109,30 @@ def _engaged_days(ids, since: dt.date, until: dt.datetime) -> pd.DataFrame:
     )
     frame["date"] = pd.to_datetime(frame["date"]).dt.tz_localize("UTC")
     return frame
+
+
+SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "team",
+    "metric",
+    "start_date",
+    "end_date",
+    "target",
+    "current_value",
+    "expected_value",
+    "status",
+    "computed_at",
+)
+
+
+def goal_summary_rows(goals: QuerySet[Goal]) -> list[dict]:
+    """The stored progress of ``goals`` as plain rows for ``goal_summaries``, with the owner's
+    name: pass ``select_related("owner")``."""
+    return [
+        {
+            **{name: getattr(goal, name) for name in SUMMARY_FIELDS},
+            "owner": goal.owner.get_full_name() or goal.owner.username,
+        }
+        for goal in goals
+    ]

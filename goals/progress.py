@@ -442,34 +442,37 @@ def _share(part, whole) -> float | None:
     return float(part) / float(whole)
 
 
-def goal_summaries(goals: Iterable) -> list[dict]:
+def goal_summaries(goals: Iterable[dict]) -> list[dict]:
     """One plain dict per goal for dashboards and JSON: the stored progress, formatted.
 
-    Reads only the goals' own fields and their owner: pass ``select_related("owner")``.
+    ``goals`` are plain rows of stored fields and the owner's name (goals/loading.py
+    ``goal_summary_rows``).
     """
     rows = []
     for goal in goals:
-        metric = goal.metric
-        current = _number(goal.current_value)
-        expected = _number(goal.expected_value)
-        target = float(goal.target)
+        metric = goal["metric"]
+        current = _number(goal["current_value"])
+        expected = _number(goal["expected_value"])
+        target = float(goal["target"])
         of_target = _share(current, target)
         rows.append(
             {
-                "id": goal.pk,
-                "name": goal.name,
-                "team": goal.team,
-                "owner": goal.owner.get_full_name() or goal.owner.username,
+                "id": goal["id"],
+                "name": goal["name"],
+                "team": goal["team"],
+                "owner": goal["owner"],
                 "metric": metric,
                 "metric_label": GoalMetric(metric).label,
                 "unit": value_unit(metric),
-                "start_date": goal.start_date,
-                "end_date": goal.end_date,
+                "start_date": goal["start_date"],
+                "end_date": goal["end_date"],
                 "target": target,
                 "current": current,
                 "expected": expected,
-                "status": goal.status,
-                "status_label": GoalStatus(goal.status).label if goal.status else "Not computed",
+                "status": goal["status"],
+                "status_label": GoalStatus(goal["status"]).label
+                if goal["status"]
+                else "Not computed",
                 "target_display": format_value(target, metric),
                 "current_display": format_value(current, metric),
                 "expected_display": format_value(expected, metric),
@@ -478,7 +481,7 @@ def goal_summaries(goals: Iterable) -> list[dict]:
                 if of_target is None
                 else round(max(0.0, min(1.0, of_target)) * 100),
                 "of_expected": _share(current, expected),
-                "computed_at": goal.computed_at,
+                "computed_at": goal["computed_at"],
             }
         )
     return rows

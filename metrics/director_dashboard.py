@@ -11,6 +11,7 @@ from dataclasses import replace
 from django.urls import reverse
 
 from accounts.models import JourneyStage
+from goals.loading import goal_summary_rows
 from goals.progress import goal_summaries
 from goals.visibility import goals_visible_to
 from metrics import charts
@@ -122,7 +123,7 @@ def goal_rows(user, filters: DashboardFilters, *, limit: int = 8) -> list[dict]:
     )
     return [
         {**row, "url": reverse("goals:goal_detail", args=[row["id"]])}
-        for row in goal_summaries(goals)
+        for row in goal_summaries(goal_summary_rows(goals))
     ]
 
 

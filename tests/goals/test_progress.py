@@ -14,7 +14,7 @@ import pytest
 from accounts.models import OpportunityStage
 from goals import progress as gp
 from goals.choices import GoalMetric
-from goals.loading import load_goal_data
+from goals.loading import goal_summary_rows, load_goal_data
 from goals.models import Goal, GoalMilestone
 from goals.progress import goal_summaries
 from goals.tracking import goal_series, update_goal_progress
@@ -345,7 +345,7 @@ def test_goal_summaries_give_the_dashboard_formatted_progress(book):
     GoalMilestone.objects.create(goal=goal, date=dt.date(2026, 1, 31), value=100_000)
     update_goal_progress(now=NOW)
 
-    [summary] = goal_summaries(Goal.objects.select_related("owner"))
+    [summary] = goal_summaries(goal_summary_rows(Goal.objects.select_related("owner")))
 
     assert summary["current_display"] == "$180,000"
     # Milestone: 0 -> 100k by Feb 1, then 300k over Feb 1 .. Apr 1 (59 days): 14 days in.
