@@ -34,6 +34,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(EMBEDDED) $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from abm.models import ApiToken, AuditEvent, User
+from abm.models import ApiToken, AuditEvent, Change, Job, User
 from abm.tokens import token_create, token_revoke
 
 
@@ -103,3 +103,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "status", "phase", "percent", "requested_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("phase", "error")
+    list_select_related = ("requested_by",)
+    readonly_fields = ("created_at", "started_at", "finished_at")
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    list_display = ("id", "account_id", "reason", "created_at")
+    search_fields = ("reason",)

@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
 from goals import api as goals_api
+from ingestion import api as ingestion_api
 from metrics import api as metrics_api
 from playbooks import api as playbooks_api
 
@@ -23,7 +24,7 @@ router.register("stages", playbooks_api.StageViewSet, basename="stage")
 router.register("steps", playbooks_api.StepViewSet, basename="step")
 router.register("enrolments", playbooks_api.EnrolmentViewSet, basename="enrolment")
 router.register("tasks", playbooks_api.TaskViewSet, basename="task")
-router.register("activities", playbooks_api.ActivityViewSet, basename="activity")
+router.register("activities", ingestion_api.ActivityViewSet, basename="activity")
 router.register("goals", goals_api.GoalViewSet, basename="goal")
 router.register("spend", metrics_api.BudgetLineViewSet, basename="budget-line")
 router.register(
@@ -38,7 +39,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     # Before the router: its activities/<pk>/ must not read "batch" as an id.
-    path("", include("playbooks.api_urls")),
-    path("", include("metrics.api_urls")),
+    path("", include("ingestion.api_urls")),
+    path("", include("dashboards.api_urls")),
     path("", include(router.urls)),
 ]

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from abm.audit import AUDIT_ROLES, AuditAction, audit_events_visible_to
+from abm.lib.csv_export import csv_response
 from abm.lib.permissions import role_required
 from abm.models import AuditEvent, User
-from accounts.exporting import csv_response
 
 PER_PAGE = 50
 OBJECT_TYPES = [

@@ -43,8 +43,8 @@ app.conf.beat_schedule = {
         "schedule": 60.0 * settings.ABM_TASK_GENERATION_MINUTES,
     },
     # Large CSV exports are kept a day (ABM_EXPORT_MAX_AGE_HOURS), then deleted.
-    "accounts-delete-old-exports": {
-        "task": "accounts.delete_old_exports",
+    "abm-delete-old-exports": {
+        "task": "abm.delete_old_exports",
         "schedule": crontab(minute=17),
     },
 }

@@ -21,10 +21,9 @@ def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None =
     A broker that is down does not fail the caller: the run waits, unsent, for the sweeper
     (abm/job_sending.py).
     """
-    run = Job.objects.create(
-        kind=kind, requested_by=requested_by, params=params or {}, task=task.name
-    )
-    transaction.on_commit(lambda: run_send(run, task=task))
+    name = task if isinstance(task, str) else task.name  # a name keeps the caller off tasks.py
+    run = Job.objects.create(kind=kind, requested_by=requested_by, params=params or {}, task=name)
+    transaction.on_commit(lambda: run_send(run))
     return run
 
 

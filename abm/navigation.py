@@ -10,10 +10,10 @@ _ITEMS = [
     ("Playbooks", "playbooks:list", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
     ("Tasks", "playbooks:tasks", {Role.MARKETER, Role.SALES, Role.ADMIN}),
     ("Goals", "goals:goals", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
-    ("Dashboards", "metrics:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Dashboards", "dashboards:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     # Which activities count as attribution touches: marketers edit, directors read.
     ("Touch rules", "metrics:touch_rules", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
-    ("Import", "accounts:import", {Role.MARKETER, Role.ADMIN}),
+    ("Import", "ingestion:import", {Role.MARKETER, Role.ADMIN}),
 ]
 
 

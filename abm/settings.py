@@ -40,8 +40,10 @@ INSTALLED_APPS = [
     "abm",
     "accounts",
     "playbooks",
+    "ingestion",
     "metrics",
     "goals",
+    "dashboards",
     "demo",
 ]
 

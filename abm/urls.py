@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from abm import audit_views, views
+from abm import audit_views, export_urls, views
 from abm.api_errors import api_not_found
+from accounts import urls as accounts_urls
+from dashboards import account_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,9 +19,20 @@ urlpatterns = [
     path("settings/audit/", audit_views.audit_log, name="audit"),
     path("api/", include("abm.api_urls")),
     re_path(r"^api/", api_not_found),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("ingestion.urls")),
+    # One namespace for the account pages, whichever layer serves them.
+    path(
+        "accounts/",
+        include(
+            (
+                account_urls.urlpatterns + accounts_urls.urlpatterns + export_urls.urlpatterns,
+                "accounts",
+            )
+        ),
+    ),
     path("playbooks/", include("playbooks.urls")),
     path("metrics/goals/", include("goals.urls")),
+    path("metrics/", include("dashboards.urls")),
     path("metrics/", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]

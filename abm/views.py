@@ -11,15 +11,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from abm.lib.permissions import ingest_allowed
 from abm.models import Role
 from abm.tokens import token_create, token_revoke, tokens_of
-from playbooks.ingestion import ingest_allowed
 
 
 @login_required
 def home(request):
     if request.user.role == Role.DIRECTOR:
-        return redirect("metrics:dashboards")
+        return redirect("dashboards:dashboards")
     return redirect("accounts:list")
 
 
@@ -87,7 +87,7 @@ def tokens(request):
         "created": created,
         "rows": rows,
         "can_ingest": ingest_allowed(request.user),
-        "batch_url": request.build_absolute_uri(reverse("playbooks_api:activity_batch")),
+        "batch_url": request.build_absolute_uri(reverse("ingestion_api:activity_batch")),
         "max_items": settings.ABM_API_BATCH_MAX_ITEMS,
     }
     return render(request, "abm/tokens.html", context, status=422 if form.errors else 200)

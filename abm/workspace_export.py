@@ -15,10 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 
 from abm.lib.csv_safety import safe_cell
 
-APPS = ("abm", "accounts", "playbooks", "metrics", "goals")
 SECRET_COLUMNS = {("abm", "user"): {"password"}, ("abm", "apitoken"): {"digest"}}
 CHUNK = 5_000
 
@@ -46,8 +46,11 @@ def workspace_export(*, directory: Path, progress: Callable[[str], None] = lambd
 
 
 def _models():
-    for label in APPS:
-        for model in apps.get_app_config(label).get_models():
+    # Every app of this project (not Django's or a library's), whichever layer it is.
+    for config in apps.get_app_configs():
+        if not Path(config.path).is_relative_to(settings.BASE_DIR):
+            continue
+        for model in config.get_models():
             if not model._meta.proxy and model._meta.managed:
                 yield model
 

@@ -5,7 +5,6 @@ from accounts.models import (
     Account,
     Contact,
     ExchangeRate,
-    ImportJob,
     Lead,
     Opportunity,
     OpportunityStageChange,
@@ -137,26 +136,6 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account", "contact")
     list_select_related = ("account", "contact")
     date_hierarchy = "handed_off_at"
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = (
-        "__str__",
-        "kind",
-        "uploaded_by",
-        "uploaded_at",
-        "created",
-        "updated",
-        "unchanged",
-        "rejected",
-        "finished_at",
-    )
-    list_filter = ("kind",)
-    search_fields = ("original_name",)
-    raw_id_fields = ("run",)
-    list_select_related = ("uploaded_by",)
-    readonly_fields = ("uploaded_at", "finished_at")
 
 
 @admin.register(ExchangeRate)

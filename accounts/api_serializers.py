@@ -11,7 +11,6 @@ from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts.assignment import AssignmentError, can_assign, owner_check
 from accounts.filtering import sales_reps
-from accounts.importing import CellError, parse_domain
 from accounts.models import (
     Account,
     Contact,
@@ -31,6 +30,7 @@ from accounts.records import (
 )
 from accounts.stage_history import NOT_GIVEN, closed_at_for
 from accounts.tiering import can_set_tier
+from accounts.values import CellError, parse_domain
 from accounts.visibility import accounts_visible_to, contacts_visible_to
 
 ACCOUNT_EXAMPLE = {

@@ -9,6 +9,7 @@ from django.db import transaction
 from abm.audit import AuditAction, audit_diff, audit_record
 from abm.lib.permissions import user_role
 from abm.models import Job, Role
+from accounts.frames import load_accounts
 from accounts.models import ICP, Account
 from accounts.rescoring import icp_rescore_enqueue
 from accounts.scoring import IcpCriteria, fit_scores
@@ -64,8 +65,6 @@ def icp_save(*, criteria: IcpCriteria, by) -> tuple[ICP, Job]:
 
 def icp_preview(*, criteria: IcpCriteria, threshold: float = HIGH_FIT) -> dict:
     """How many accounts score >= threshold now, and would with `criteria` (nothing is saved)."""
-    from metrics.loading import load_accounts
-
     frame = load_accounts()
     scored = fit_scores(frame, criteria) if len(frame) else None
     would = int((scored["fit_score"] >= threshold).sum()) if scored is not None else 0

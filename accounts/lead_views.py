@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.export_jobs import export_or_queue
+from abm.exports import export_or_queue
 from accounts.lead_filtering import filter_leads, lead_chips, lead_filter, lead_totals, sla
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from accounts.visibility import leads_visible_to

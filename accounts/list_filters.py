@@ -15,8 +15,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import QueryDict
 
+from abm.models import User
+from abm.scoping import visible_to
 from accounts.filtering import display_name
-from accounts.models import Tier
+from accounts.models import Account, Tier
 from accounts.visibility import accounts_visible_to
 
 UNASSIGNED = "unassigned"
@@ -28,6 +30,18 @@ TIER_CHOICES = [
     (TARGETS, "Any target tier"),
 ]
 PER_PAGE = 50
+
+
+# A list narrowed to rows without a playbook (?playbook=none).
+NO_PLAYBOOK = "none"
+
+
+class PlaybookParamField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", NO_PLAYBOOK) or (value.isdigit() and 0 < int(value) < 2**31):
+            return value
+        raise forms.ValidationError(f"“{value[:30]}” is not a playbook id or “none”.")
 
 
 class OwnerField(forms.CharField):
@@ -83,9 +97,6 @@ def filter_names(user, values: dict) -> dict[str, str]:
 
     At most one small query per id given, whatever the number of rows.
     """
-    from abm.models import User
-    from playbooks.visibility import playbooks_visible_to
-
     names = {}
     owner = values.get("owner")
     if owner and owner != UNASSIGNED and (user.sees_everything or int(owner) == user.pk):
@@ -96,7 +107,10 @@ def filter_names(user, values: dict) -> dict[str, str]:
             names["account"] = found[0]
     playbook = values.get("playbook")
     if playbook and str(playbook).isdigit():
-        found = playbooks_visible_to(user).filter(pk=int(playbook)).values_list("name").first()
+        # Playbooks sit above accounts: reached through the enrolment relation, scoped by theirs.
+        enrolment = Account._meta.get_field("enrolments").related_model
+        playbooks = visible_to(enrolment._meta.get_field("playbook").related_model, user)
+        found = playbooks.filter(pk=int(playbook)).values_list("name").first()
         if found:
             names["playbook"] = found[0]
     return names

@@ -19,7 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from accounts.import_values import CellError, read_decimal, shown, split_sign
+from accounts.models import ExchangeRate
+from accounts.values import CellError, read_decimal, shown, split_sign
 
 CENTS = Decimal("0.01")
 USD = "USD"
@@ -196,8 +197,6 @@ def reporting_currency() -> str:
 
 def rates_load() -> Rates:
     """Every rate, once per import or batch (a few hundred rows at most)."""
-    from accounts.models import ExchangeRate
-
     quotes: dict[str, tuple[list[dt.date], list[Decimal]]] = {}
     rows = ExchangeRate.objects.order_by("currency", "date").values_list(
         "currency", "date", "usd_per_unit"

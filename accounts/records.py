@@ -11,6 +11,8 @@ them does (abm/change_feed.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -18,12 +20,21 @@ from django.utils import timezone
 from abm.change_feed import announce_change
 from accounts.assignment import account_assign
 from accounts.fitting import FIT_FIELDS, SCORE_FIELDS, fit_apply
-from accounts.import_writer import apply_values
 from accounts.models import Account, Opportunity
 from accounts.stage_history import NOT_GIVEN, closed_at_for, stage_change
 from accounts.tiering import accounts_set_tier
 
 # --- Accounts ---------------------------------------------------------------------------------
+
+
+def apply_values(obj: Model, values: dict[str, Any]) -> list[str]:
+    """Set the values that differ; the names of the fields that changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
 
 
 def account_create(*, by, owner=None, **fields) -> Account:

@@ -5,21 +5,18 @@ from django.db import transaction
 from abm.jobs import run_enqueue, run_progress
 from abm.models import Job, RunKind
 from accounts.fitting import SCORE_FIELDS, fit_criteria, fit_stored
+from accounts.frames import load_accounts
 from accounts.models import ICP, Account
 
 _BATCH = 2_000
 
 
 def icp_rescore_enqueue(*, by=None) -> Job:
-    from accounts.tasks import rescore_fit
-
-    return run_enqueue(kind=RunKind.ICP_RESCORE, task=rescore_fit, requested_by=by)
+    return run_enqueue(kind=RunKind.ICP_RESCORE, task="accounts.rescore_fit", requested_by=by)
 
 
 def icp_rescore(*, run: Job | None = None) -> dict:
     """Overwrite fit_score and its breakdown for every account from the active ICP."""
-    from metrics.loading import load_accounts
-
     icp = ICP.objects.filter(is_active=True).first()
     criteria = fit_criteria(icp)
     _progress(run, "loading accounts", 5)

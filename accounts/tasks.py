@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from abm.jobs import TRANSIENT_ERRORS, execute_run
+from accounts.rescoring import icp_rescore
 
 # ignore_result: the outcome is on the Job row (see metrics/tasks.py).
 
@@ -15,62 +16,4 @@ from abm.jobs import TRANSIENT_ERRORS, execute_run
 )
 def rescore_fit(self, run_id: int) -> dict | None:
     """Idempotent by its Job row and by overwriting every score."""
-    from accounts.rescoring import icp_rescore
-
     return execute_run(run_id, lambda run: icp_rescore(run=run), task_id=self.request.id)
-
-
-@shared_task(
-    bind=True,
-    name="accounts.import_csv",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
-def import_csv(self, run_id: int) -> dict | None:
-    """Idempotent by its Job row and by natural keys: a re-run finds every row written."""
-    from accounts.import_jobs import import_job_execute
-
-    return execute_run(run_id, lambda run: import_job_execute(run=run), task_id=self.request.id)
-
-
-@shared_task(
-    bind=True,
-    name="accounts.export_csv",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
-def export_csv(self, run_id: int) -> dict | None:
-    """Idempotent by its Job row: a finished run is not written again, and a restarted one
-    writes a fresh file that replaces the link to nothing (the half-written file is never named)."""
-    from accounts.export_jobs import export_job_execute
-
-    return execute_run(run_id, lambda run: export_job_execute(run=run), task_id=self.request.id)
-
-
-@shared_task(name="accounts.delete_old_exports", ignore_result=True)
-def delete_old_exports() -> list[str]:
-    """Idempotent: deleting files that are already gone does nothing."""
-    from accounts.export_jobs import export_files_delete_old
-
-    return export_files_delete_old()
-
-
-@shared_task(
-    bind=True,
-    name="accounts.import_check",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
-def import_check(self, run_id: int) -> dict | None:
-    """Idempotent by its Job row; it writes nothing but the run's result."""
-    from accounts.import_jobs import import_job_check_execute
-
-    return execute_run(
-        run_id, lambda run: import_job_check_execute(run=run), task_id=self.request.id
-    )

@@ -5,7 +5,7 @@ Run from the repository root against a scratch database, e.g.::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/abm_import .venv/bin/python -m benchmarks.bench_import
 
 It creates 1,000 accounts (domains ``*.bench.example``) and a marketer, writes a 100,000-row
-activities CSV, imports it through ``accounts.import_jobs.import_file`` (the service the command
+activities CSV, imports it through ``ingestion.import_jobs.import_file`` (the service the command
 and the task use), imports it again (every row unchanged) and removes what it created.
 Target: the first import under 15 s on PostgreSQL.
 """
@@ -29,9 +29,10 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from abm.models import Role, User  # noqa: E402
-from accounts import importing  # noqa: E402
-from accounts.import_jobs import import_file  # noqa: E402
-from accounts.models import Account, ImportJob  # noqa: E402
+from accounts.models import Account  # noqa: E402
+from ingestion import importing  # noqa: E402
+from ingestion.import_jobs import import_file  # noqa: E402
+from ingestion.models import ImportJob  # noqa: E402
 from playbooks.models import Activity  # noqa: E402
 
 DOMAIN_SUFFIX = ".bench.example"

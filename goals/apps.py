@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from abm.scoping import register_scope
 from metrics.signals import metrics_recomputed
 
 
@@ -8,7 +9,11 @@ class GoalsConfig(AppConfig):
     verbose_name = "Goals"
 
     def ready(self) -> None:
-        # Django's way to reach models from an AppConfig: they are loaded only once ready runs.
+        # Models load after ready() starts, so Django's way is to import them here.
         from goals import receivers
+        from goals.models import Goal
+        from goals.visibility import goals_visible_to
 
+        # Lower layers (the playbook form's choice of goals) scope goals through the registry.
+        register_scope(Goal, goals_visible_to)
         metrics_recomputed.connect(receivers.measure_goals, dispatch_uid="goals.measure_goals")

@@ -1,6 +1,5 @@
 from django.contrib import admin
 
-from abm.models import Job
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
@@ -70,15 +69,6 @@ class AttributionCreditAdmin(admin.ModelAdmin):
     autocomplete_fields = ("opportunity", "account", "playbook")
     list_select_related = ("opportunity", "account", "playbook")
     show_full_result_count = False
-
-
-@admin.register(Job)
-class MetricRunAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "status", "phase", "percent", "requested_by", "created_at")
-    list_filter = ("kind", "status")
-    search_fields = ("phase", "error")
-    list_select_related = ("requested_by",)
-    readonly_fields = ("created_at", "started_at", "finished_at")
 
 
 @admin.register(MetricRollup)

@@ -1,17 +1,15 @@
 """Metrics API resources: spend lines, engagement scores and metric runs.
 
 Rows come from metrics/visibility.py, as on the pages; the computed figures (attribution, ROI,
-lift) are read-only reports in metrics/api_reports.py.
+lift) are read-only reports in dashboards/api.py.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from abm.api_resources import ScopedReadOnlyViewSet, ScopedViewSet
 from abm.api_schema import ErrorSerializer
-from abm.change_feed import announce_change
 from abm.models import Role
 from abm.visibility import jobs_visible_to
 from metrics.api_filters import (
@@ -24,7 +22,9 @@ from metrics.api_serializers import (
     EngagementScoreSerializer,
     MetricRunSerializer,
 )
-from metrics.dashboard_support import RECOMPUTE_ROLES
+from metrics.budget_lines import budget_line_delete
+from metrics.figures_status import RECOMPUTE_ROLES
+from metrics.recompute import recompute_enqueue
 from metrics.visibility import (
     budget_lines_visible_to,
     engagement_scores_visible_to,
@@ -53,23 +53,10 @@ class BudgetLineViewSet(ScopedViewSet):
     ordering = ["-date", "id"]
     write_roles = SPEND_WRITERS
 
-    # ROI and pipeline ratio read spend from the rollups: each change asks for a recompute in its
-    # own transaction, as other data changes do (abm/change_feed.py).
+    # Writes go through metrics/budget_lines.py (the serializer's create and update call it).
 
-    @transaction.atomic
-    def perform_create(self, serializer):
-        super().perform_create(serializer)
-        announce_change(reason=f"budget line #{serializer.instance.pk} added")
-
-    @transaction.atomic
-    def perform_update(self, serializer):
-        super().perform_update(serializer)
-        announce_change(reason=f"budget line #{serializer.instance.pk} changed")
-
-    @transaction.atomic
     def perform_destroy(self, instance):
-        announce_change(reason=f"budget line #{instance.pk} deleted")
-        instance.delete()
+        budget_line_delete(instance, by=self.request.user)
 
 
 @extend_schema_view(
@@ -112,7 +99,5 @@ class MetricRunViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     write_roles = RECOMPUTE_ROLES
 
     def create(self, request, *args, **kwargs):
-        from metrics.recompute import recompute_enqueue  # pandas and numpy: load on first use
-
         run = recompute_enqueue(by=request.user)
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
 from abm.models import Job
+from metrics.budget_lines import budget_line_create, budget_line_update
 from metrics.models import BudgetLine, EngagementScore
 from playbooks.visibility import playbooks_visible_to
 
@@ -38,6 +39,12 @@ class BudgetLineSerializer(ConstraintCheckedSerializer):
     class Meta:
         model = BudgetLine
         fields = ["id", "playbook", "channel", "date", "amount", "description"]
+
+    def create(self, validated_data):
+        return budget_line_create(values=validated_data, by=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return budget_line_update(instance, values=validated_data, by=self.context["request"].user)
 
     def validate(self, attrs):
         playbook = attrs.get("playbook", getattr(self.instance, "playbook", None))

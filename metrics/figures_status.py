@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from abm.models import Job, RunKind, RunStatus
+from abm.models import Job, Role, RunKind, RunStatus
 from abm.visibility import jobs_visible_to
 
+# Who may ask for a recompute (the button beside "figures as of", and the API).
+RECOMPUTE_ROLES = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
 METRIC_KINDS = (RunKind.FULL, RunKind.INCREMENTAL)
 PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
 # The start of a recompute phase (metrics/recompute.py) -> what the status line calls it.

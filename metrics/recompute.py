@@ -1117,6 +1117,4 @@ def _progress(run: Job | None, phase: str, percent: int) -> None:
 
 
 def recompute_enqueue(*, by=None) -> Job:
-    from metrics.tasks import recompute_all_task
-
-    return run_enqueue(kind=RunKind.FULL, task=recompute_all_task, requested_by=by)
+    return run_enqueue(kind=RunKind.FULL, task="metrics.recompute_all", requested_by=by)

@@ -95,7 +95,7 @@ def spend_rows(
     still adds up to the number of cost lines), or one unallocated row (``account_id`` NA).
     A line is shared by the accounts' activity cost on its key that month, else by their number
     of activities on it, else it stays on no account (README "Metrics").
-    The costed activities' rows come first, in their order (metrics/spend_records.py relies on it).
+    The costed activities' rows come first, in their order (dashboards/spend_records.py relies on it).
     """
     costly = activities.loc[activities["cost"] > 0]
     from_activities = pd.DataFrame(

@@ -4,23 +4,21 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required
-from metrics.dashboard_support import RECOMPUTE_ROLES
-from metrics.figures_status import figures_status
+from metrics.figures_status import RECOMPUTE_ROLES, figures_status
+from metrics.recompute import recompute_enqueue
 
 
 @require_POST
 @role_required(*RECOMPUTE_ROLES)
 def recompute(request):
     """ "Recompute now": the full recompute as a background job, followed by #metrics-status."""
-    from metrics.recompute import recompute_enqueue
-
     recompute_enqueue(by=request.user)
     if request.headers.get("HX-Request"):
         # The line says "Queued" and starts polling; with eager tasks (tests) the run is already
         # over and the page reloads at once.
         return _status_response(request)
     messages.info(request, "Metrics are being recomputed; the figures update when it is done.")
-    return redirect("metrics:dashboards")
+    return redirect("dashboards:dashboards")
 
 
 @login_required

@@ -12,15 +12,19 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from abm.api_resources import MAX_ID, ScopedRelatedField, service_errors
+from abm.scoping import visible_to
 from accounts.models import Tier
 from accounts.visibility import accounts_visible_to
-from goals.visibility import goals_visible_to
 from playbooks import building
 from playbooks.audience import parse_saved_filter
+from playbooks.building import STEP_FIELDS
 from playbooks.enrolment import enrol_accounts
 from playbooks.forms import HOLDOUT_MAX_PERCENT, playbook_owners
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 from playbooks.visibility import playbooks_visible_to, stages_visible_to
+
+# Goals sit above playbooks: reached through the relation, scoped by their own function.
+GOAL = Playbook._meta.get_field("goal").related_model
 
 STEP_EXAMPLE = {
     "id": 88,
@@ -35,17 +39,6 @@ STEP_EXAMPLE = {
     "body": "Hi {{ contact.first_name }}, ...",
     "unit_cost": "0.00",
 }
-# building.STEP_FIELDS in the order a person reads a step.
-STEP_FIELDS = [
-    "channel",
-    "day_offset",
-    "owner_role",
-    "target_buying_role",
-    "target_seniority",
-    "subject",
-    "body",
-    "unit_cost",
-]
 STAGE_EXAMPLE = {"id": 31, "playbook": 12, "order": 0, "name": "Find", "exit_stage": "aware"}
 
 
@@ -187,7 +180,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
         help_text="A marketer or admin; marketing steps become their tasks (default: you).",
     )
     goal = ScopedRelatedField(
-        scope=goals_visible_to,
+        scope=lambda user: visible_to(GOAL, user),
         noun="goal",
         required=False,
         allow_null=True,

@@ -21,6 +21,11 @@ class PlaybooksConfig(AppConfig):
     verbose_name = "Playbooks"
 
     def ready(self) -> None:
+        from abm.scoping import register_scope
+        from playbooks.models import Playbook
+        from playbooks.visibility import playbooks_visible_to
+
+        register_scope(Playbook, playbooks_visible_to)
         # post_migrate, not a data migration: test databases flushed between transactional tests
         # get the starters back too, and a deleted starter returns on the next migrate.
         post_migrate.connect(

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from abm.lib.permissions import role_required
+from abm.scoping import visible_to
 from accounts.visibility import accounts_visible_to, contacts_visible_to
-from goals.visibility import goals_visible_to
 from playbooks import building, lifecycle
 from playbooks.audience import (
     audience_accounts,
@@ -42,6 +42,9 @@ from playbooks.view_access import (
     visible_playbook,
 )
 from playbooks.visibility import stages_visible_to, steps_visible_to
+
+# Goals sit above playbooks: reached through the relation, scoped by their own function.
+GOAL = Playbook._meta.get_field("goal").related_model
 
 PREVIEW_ACCOUNTS = 50
 STATUS_ACTIONS = {
@@ -85,7 +88,7 @@ def _details_form(user, playbook: Playbook, data=None) -> PlaybookDetailsForm:
     return PlaybookDetailsForm(
         data,
         instance=playbook,
-        goals=goals_visible_to(user).order_by("name"),
+        goals=visible_to(GOAL, user).order_by("name"),
         prefix="details",
     )
 

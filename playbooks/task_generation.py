@@ -16,12 +16,12 @@ from playbooks.tasking import advance_enrolments, generate_due_tasks
 
 def tasks_enqueue(*, reason: str, playbook: Playbook | None = None, by=None) -> Job:
     """Queue task generation for one playbook (or all, without one) after the commit."""
-    from playbooks.tasks import generate_tasks
-
     params = {"reason": reason}
     if playbook is not None:
         params["playbook_id"] = playbook.pk
-    return run_enqueue(kind=RunKind.TASKS, task=generate_tasks, requested_by=by, params=params)
+    return run_enqueue(
+        kind=RunKind.TASKS, task="playbooks.generate_tasks", requested_by=by, params=params
+    )
 
 
 def tasks_generate(*, run: Job) -> dict:

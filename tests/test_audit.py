@@ -14,11 +14,11 @@ from abm.audit import AuditAction, AuditTarget, audit_record, audit_record_many
 from abm.models import AuditEvent
 from accounts.assignment import account_assign
 from accounts.icp import icp_save
-from accounts.import_jobs import import_file
 from accounts.models import Account
 from accounts.scoring import IcpCriteria
 from accounts.tiering import accounts_set_tier
 from goals.models import Goal
+from ingestion.import_jobs import import_file
 from playbooks import building, lifecycle
 from playbooks.models import PlaybookStatus
 from tests.factories import AccountFactory, GoalFactory

@@ -337,8 +337,8 @@ def test_no_page_opts_out_of_csrf():
 
 # --- CSV we hand out ------------------------------------------------------------------------
 
-APPS = ("abm", "accounts", "playbooks", "metrics", "goals")
-CSV_WRITERS = {"abm/lib/csv_safety.py", "accounts/exporting.py", "abm/workspace_export.py"}
+APPS = ("abm", "accounts", "playbooks", "ingestion", "metrics", "goals", "dashboards", "demo")
+CSV_WRITERS = {"abm/lib/csv_safety.py", "abm/lib/csv_export.py", "abm/workspace_export.py"}
 
 
 def test_every_csv_we_write_goes_through_the_formula_escaping():

@@ -18,6 +18,15 @@ def user_role(user) -> str | None:
     return user.role
 
 
+INGEST_ROLES = frozenset({Role.MARKETER, Role.SALES, Role.ADMIN})
+
+
+def ingest_allowed(user) -> bool:
+    """Who sends activities (API batch, tokens page): marketers and admins for any account, sales
+    reps for their own; directors only read."""
+    return user_role(user) in INGEST_ROLES
+
+
 def role_required(*roles: str) -> Callable:
     """Send anonymous users to the login page and answer 403 to signed-in users of other roles."""
     allowed = frozenset(roles)

@@ -146,7 +146,6 @@ BUYING_ROLE_BY_SENIORITY = (
     (0.02, 0.30, 0.30, 0.20, 0.05, 0.13),
     (0.00, 0.10, 0.20, 0.45, 0.05, 0.20),
 )
-COMMITTEE_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.CHAMPION, BuyingRole.INFLUENCER)
 
 CHANNELS = tuple(Channel.values)
 KINDS = tuple(ActivityKind.values)

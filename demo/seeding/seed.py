@@ -28,6 +28,7 @@ from demo.seeding.weekly_run import run_year
 from playbooks.models import (
     Activity,
 )
+from playbooks.starters import ensure_starter_playbooks
 
 
 def seed_demo(
@@ -158,6 +159,4 @@ def flush_domain_data() -> None:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
     # The starter playbooks are product content, not demo data: put them back.
-    from playbooks.starters import ensure_starter_playbooks
-
     ensure_starter_playbooks()

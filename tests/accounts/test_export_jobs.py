@@ -7,8 +7,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from abm.exports import export_enqueue, export_files_delete_old
 from abm.models import Job, RunKind, RunStatus
-from accounts.export_jobs import export_enqueue, export_files_delete_old
 from tests.accounts.account_pages import account, activity
 from tests.factories import ContactFactory, LeadFactory, OpportunityFactory
 
@@ -104,7 +104,7 @@ def test_a_large_export_is_queued_with_the_user_and_filters(
         ("accounts:export", {}),
         ("accounts:export_contacts", {"tier": "2"}),
         ("accounts:export_opportunities", {}),
-        ("accounts:activities_csv", {}),
+        ("ingestion:activities_csv", {}),
         ("accounts:opportunities_csv", {"stage": "qualification"}),
         ("accounts:leads_csv", {}),
     ],
@@ -247,7 +247,7 @@ def test_the_beat_schedule_deletes_old_exports():
     from abm.celery import app
 
     entry = next(
-        e for e in app.conf.beat_schedule.values() if e["task"] == "accounts.delete_old_exports"
+        e for e in app.conf.beat_schedule.values() if e["task"] == "abm.delete_old_exports"
     )
     assert entry["schedule"].remaining_estimate(dt.datetime.now(dt.UTC)) <= dt.timedelta(hours=1)
 

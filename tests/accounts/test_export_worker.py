@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 from django.http import QueryDict
 
+from abm.exports import export_enqueue, export_file
 from abm.models import Job, RunStatus
-from accounts.export_jobs import export_enqueue, export_file
 from tests.accounts.account_pages import account
 
 

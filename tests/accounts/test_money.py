@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.import_values import CellError
 from accounts.money import ConversionError, Money, Rates, format_amount, format_compact, parse_money
+from accounts.values import CellError
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus, User
 from accounts.models import Opportunity
+from dashboards.filters import parse_filters
 from demo.seeding import seed_demo
-from metrics.dashboard_filters import parse_filters
 from metrics.models import AttributionCredit, BudgetLine, EngagementScore
 from metrics.recompute import recompute_all
 from playbooks.models import Activity, Enrolment

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 
 from abm.models import AuditEvent, Job, RunKind, RunStatus
-from accounts.import_jobs import import_job_create, import_job_run
 from accounts.models import ICP, Account, Contact, Lead, Opportunity, OwnershipChange
 from accounts.rescoring import icp_rescore
+from ingestion.import_jobs import import_job_create, import_job_run
 from tests.factories import AccountFactory, ContactFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

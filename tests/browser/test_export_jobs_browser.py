@@ -3,9 +3,9 @@
 import pytest
 from playwright.sync_api import expect
 
+from abm.exports import export_job_execute
 from abm.jobs import execute_run
 from abm.models import Job, RunKind, RunStatus
-from accounts.export_jobs import export_job_execute
 from accounts.models import Account
 
 pytestmark = pytest.mark.browser

@@ -8,9 +8,11 @@ from playwright.sync_api import expect
 
 from abm.jobs import execute_run
 from abm.models import Job, RunKind
-from accounts.import_jobs import import_job_create, import_job_execute
-from accounts.models import Account, ImportJob
-from accounts.tasks import import_check, import_csv, rescore_fit
+from accounts.models import Account
+from accounts.tasks import rescore_fit
+from ingestion.import_jobs import import_job_create, import_job_execute
+from ingestion.models import ImportJob
+from ingestion.tasks import import_check, import_csv
 
 pytestmark = pytest.mark.browser
 

@@ -17,10 +17,11 @@ from django.urls import reverse
 
 from abm.job_sending import sweep_unsent_runs
 from abm.models import Job, Role, RunKind, RunStatus
-from accounts.import_jobs import import_job_create, import_job_enqueue, import_job_file
-from accounts.models import Account, ImportJob
+from accounts.models import Account
 from accounts.rescoring import icp_rescore_enqueue
 from demo.seeding import seed_demo
+from ingestion.import_jobs import import_job_create, import_job_enqueue, import_job_file
+from ingestion.models import ImportJob
 from metrics.models import (
     AttributionCredit,
     CreditDigest,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from abm.models import Job, RunKind, RunStatus
 from tests.accounts.account_pages import account
 
-PAGES = ["metrics:director", "metrics:marketer", "metrics:sales"]
+PAGES = ["dashboards:director", "dashboards:marketer", "dashboards:sales"]
 
 
 def run(status: str, *, kind=RunKind.FULL, phase="", percent=0, finished_minutes_ago=None):
@@ -44,7 +44,7 @@ def test_a_running_run_shows_its_percent_and_a_generic_phase(client, alice):
     run(RunStatus.RUNNING, phase="attributing 12,345 deals with 8 models", percent=45)
     client.force_login(alice)
 
-    status = status_html(client.get(reverse("metrics:sales")))
+    status = status_html(client.get(reverse("dashboards:sales")))
 
     assert "Updating figures… 45 % (attribution)" in status
     # A rep learns nothing about the workspace from the run's own phase text.
@@ -55,7 +55,7 @@ def test_with_nothing_pending_it_says_when_and_does_not_poll(client, maria):
     done = run(RunStatus.DONE, finished_minutes_ago=3)
     client.force_login(maria)
 
-    status = status_html(client.get(reverse("metrics:director")))
+    status = status_html(client.get(reverse("dashboards:director")))
 
     local = timezone.localtime(done.finished_at).strftime("%H:%M")
     assert f"Figures updated at {local}" in status
@@ -67,7 +67,7 @@ def test_a_failure_after_the_last_update_is_said(client, maria):
     run(RunStatus.FAILED, finished_minutes_ago=2)
     client.force_login(maria)
 
-    status = status_html(client.get(reverse("metrics:director")))
+    status = status_html(client.get(reverse("dashboards:director")))
 
     assert "The last figures update failed" in status
 
@@ -133,6 +133,6 @@ def test_an_update_of_another_day_says_the_day(client, maria):
     done = run(RunStatus.DONE, finished_minutes_ago=3 * 24 * 60)
     client.force_login(maria)
 
-    status = status_html(client.get(reverse("metrics:director")))
+    status = status_html(client.get(reverse("dashboards:director")))
 
     assert f"Figures updated on {timezone.localtime(done.finished_at):%b} " in status

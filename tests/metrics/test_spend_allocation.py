@@ -19,7 +19,7 @@ from metrics.models import BudgetLine
 from metrics.recompute import recompute_all
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory, StepFactory
 
-URL = reverse("metrics:director")
+URL = reverse("dashboards:director")
 
 
 def _last_month() -> dt.date:
@@ -174,7 +174,8 @@ def test_the_marketers_playbook_spend_under_a_tier_holds_its_share_of_playbook_b
     month = f"{_last_month():%Y-%m}"
 
     response = client.get(
-        reverse("metrics:marketer"), {"preset": "custom", "start": month, "end": month, "tier": 1}
+        reverse("dashboards:marketer"),
+        {"preset": "custom", "start": month, "end": month, "tier": 1},
     )
 
     tiles = _tiles(response)

@@ -12,7 +12,7 @@ from abm.audit import AuditAction
 from abm.models import AuditEvent, Job, RunKind, RunStatus
 from abm.navigation import nav_items
 from accounts.models import Opportunity
-from accounts.opportunity_filtering import influenced_q
+from dashboards.opportunity_filtering import influenced_q
 from metrics.models import AttributionCredit, MetricRollup, TouchRule
 from metrics.recompute import recompute_all
 from metrics.touch_rule_store import load_touch_rules, touch_rules_save

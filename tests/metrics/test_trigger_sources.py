@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus
-from accounts.logging_activity import activity_log
+from ingestion.logging_activity import activity_log
 from metrics.models import EngagementScore
 from playbooks.task_completion import task_complete
 from tests.factories import AccountFactory, ContactFactory, TaskFactory

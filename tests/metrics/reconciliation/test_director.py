@@ -12,7 +12,7 @@ pytestmark = [
         connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"
     ),
 ]
-URL = "metrics:director"
+URL = "dashboards:director"
 
 
 def _tiles(response) -> dict:

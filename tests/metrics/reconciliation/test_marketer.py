@@ -15,7 +15,7 @@ pytestmark = [
         connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"
     ),
 ]
-URL = "metrics:marketer"
+URL = "dashboards:marketer"
 
 
 def _tiles(response) -> dict:

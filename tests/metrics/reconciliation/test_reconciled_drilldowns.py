@@ -57,7 +57,7 @@ def _deals_credited(kind: str, scope, key: str) -> dict:
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_pipeline_and_revenue_tiles(page, listing, scopes, name):
     params, scope = scopes[name]
-    response = page("metrics:director", {**params, "model": MODEL})
+    response = page("dashboards:director", {**params, "model": MODEL})
 
     tiles = _by(response.context["tiles"], "key")
     for kind in ("pipeline", "revenue"):
@@ -69,7 +69,7 @@ def test_director_pipeline_and_revenue_tiles(page, listing, scopes, name):
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_money_by_channel_and_by_playbook(page, listing, scopes, name):
     params, scope = scopes[name]
-    response = page("metrics:director", {**params, "model": MODEL})
+    response = page("dashboards:director", {**params, "model": MODEL})
 
     for table, key, row_key in (
         ("by_channel", "channel", "channel_key"),
@@ -108,7 +108,7 @@ def _spend_listed(listing, url, figure, expected) -> None:
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_spend_tile_by_channel_and_by_playbook(page, listing, scopes, name):
     params, scope = scopes[name]
-    response = page("metrics:director", params)
+    response = page("dashboards:director", params)
     costs = sql.spend_costs(scope)
 
     tile = _by(response.context["tiles"], "key")["spend"]
@@ -128,7 +128,7 @@ def test_director_spend_tile_by_channel_and_by_playbook(page, listing, scopes, n
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_target_table_and_lift_tile(page, listing, scopes, name):
     params, _scope = scopes[name]
-    response = page("metrics:director", params)
+    response = page("dashboards:director", params)
 
     for row in response.context["t"]["target_vs_non_target"].rows:
         if row.get("url"):
@@ -141,14 +141,14 @@ def test_director_target_table_and_lift_tile(page, listing, scopes, name):
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_funnel(page, listing, scopes, name):
     params, _scope = scopes[name]
-    for row in page("metrics:director", params).context["t"]["funnel"].rows:
+    for row in page("dashboards:director", params).context["t"]["funnel"].rows:
         assert listing(row["url"]).count == row["reached"], row["stage"]
 
 
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_follow_up(page, listing, scopes, name):
     params, scope = scopes[name]
-    rows = page("metrics:director", params).context["t"]["follow_up"].rows
+    rows = page("dashboards:director", params).context["t"]["follow_up"].rows
 
     expected = sql.follow_up(scope)
     assert sum(r["handed_off"] for r in rows)
@@ -162,7 +162,7 @@ def test_director_follow_up(page, listing, scopes, name):
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_director_sourced_and_influenced(page, listing, scopes, name):
     params, _scope = scopes[name]
-    for row in page("metrics:director", params).context["t"]["sourced_vs_influenced"].rows:
+    for row in page("dashboards:director", params).context["t"]["sourced_vs_influenced"].rows:
         cents(float(listing(row["url"]).amount), row["amount"])
 
 
@@ -173,7 +173,7 @@ def test_director_sourced_and_influenced(page, listing, scopes, name):
 def test_marketer_enrolments_by_stage(page, listing, scopes, name, dataset):
     params, _scope = scopes[name]
     rows = (
-        page("metrics:marketer", params, user=dataset.marketer)
+        page("dashboards:marketer", params, user=dataset.marketer)
         .context["t"]["enrolments_by_stage"]
         .rows
     )
@@ -186,7 +186,9 @@ def test_marketer_enrolments_by_stage(page, listing, scopes, name, dataset):
 def test_marketer_tasks_done(page, listing, scopes, name, dataset):
     params, _scope = scopes[name]
     rows = (
-        page("metrics:marketer", params, user=dataset.marketer).context["t"]["task_completion"].rows
+        page("dashboards:marketer", params, user=dataset.marketer)
+        .context["t"]["task_completion"]
+        .rows
     )
 
     # No list holds exactly the tasks done in the period across every assignee, so the bars
@@ -199,7 +201,7 @@ def test_marketer_tasks_done(page, listing, scopes, name, dataset):
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_marketer_money_by_playbook(page, listing, scopes, name, dataset):
     params, scope = scopes[name]
-    response = page("metrics:marketer", {**params, "model": MODEL}, user=dataset.marketer)
+    response = page("dashboards:marketer", {**params, "model": MODEL}, user=dataset.marketer)
 
     for row in response.context["t"]["by_playbook"].rows:
         if row["playbook_id"] is None:
@@ -215,7 +217,7 @@ def test_marketer_money_by_playbook(page, listing, scopes, name, dataset):
 @pytest.mark.parametrize("name", ALL_SCOPES)
 def test_marketer_spend_tile_and_by_playbook(page, listing, scopes, name, dataset):
     params, scope = scopes[name]
-    response = page("metrics:marketer", params, user=dataset.marketer)
+    response = page("dashboards:marketer", params, user=dataset.marketer)
     costs = sql.spend_costs(scope)
 
     # The tile counts playbook work only.
@@ -238,7 +240,7 @@ def test_a_reps_spend_list_is_their_owner_slice(client, listing, scopes, dataset
     _params, default = scopes["default"]
     client.force_login(rep)
 
-    listed = listing(reverse("metrics:spend"))
+    listed = listing(reverse("dashboards:spend"))
 
     count, total = _costs(sql.spend_costs(replace(default, owner=rep.pk)))
     assert listed.count == count
@@ -251,7 +253,7 @@ def test_a_reps_spend_list_is_their_owner_slice(client, listing, scopes, dataset
 @pytest.mark.parametrize("rep_index", [0, 1, 2])
 def test_sales_tiles_and_tables(page, listing, dataset, rep_index):
     rep = dataset.reps[rep_index]
-    response = page("metrics:sales", {"model": MODEL}, user=rep)
+    response = page("dashboards:sales", {"model": MODEL}, user=rep)
 
     tiles = _by(response.context["tiles"], "key")
     assert listing(tiles["targets"]["url"]).count == tiles["targets"]["value"]

@@ -15,7 +15,7 @@ pytestmark = [
         connection.vendor != "postgresql", reason="the reconciliation SQL is PostgreSQL"
     ),
 ]
-URL = "metrics:sales"
+URL = "dashboards:sales"
 SOON_DAYS = 7
 
 

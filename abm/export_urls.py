@@ -1,0 +1,9 @@
+from django.urls import path
+
+from abm import export_views
+
+# Part of the "accounts" URL namespace (abm/urls.py), under /accounts/, where exports started.
+urlpatterns = [
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+]

@@ -1,0 +1,24 @@
+"""Accounts as a DataFrame, for fit scoring (ICP preview and re-score) and the metrics engine."""
+
+import pandas as pd
+
+from abm.lib.frames import frame_from_queryset
+from accounts.models import Account
+
+
+def load_accounts() -> pd.DataFrame:
+    return frame_from_queryset(
+        Account.objects.order_by(),
+        {
+            "account_id": "id",
+            "tier": "tier",
+            "owner_id": "owner_id",
+            "industry": "industry",
+            "employees": "employees",
+            "annual_revenue": "annual_revenue",
+            "country": "country",
+            "stage": "stage",
+        },
+        numbers=("annual_revenue",),
+        texts=("industry", "country", "stage"),
+    )

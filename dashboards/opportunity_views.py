@@ -1,0 +1,78 @@
+"""The opportunity list a dashboard drills down to, and its CSV."""
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from abm.exports import export_or_queue
+from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
+from accounts.visibility import opportunities_visible_to
+from dashboards.opportunity_filtering import (
+    credit_filter,
+    filter_opportunities,
+    opportunity_chips,
+    opportunity_filter,
+    opportunity_totals,
+)
+
+CENT = Decimal("0.01")
+# Only what the table shows: the credit filter groups rows, and narrow rows group faster.
+ROW_FIELDS = (
+    "name",
+    "amount",
+    "amount_original",
+    "amount_currency",
+    "stage",
+    "source",
+    "created_at",
+    "closed_at",
+    "account__name",
+    "account__tier",
+    "account__owner__username",
+    "account__owner__first_name",
+    "account__owner__last_name",
+)
+# Column -> (ascending, descending) sort keys; the first click sorts biggest or newest first.
+SORT_COLUMNS = {
+    "name": ("name", None),
+    "amount": ("amount", "-amount"),
+    "created": ("created", "-created"),
+}
+
+
+@login_required
+def opportunity_list(request):
+    flt = opportunity_filter(request.GET)
+    credit = credit_filter(flt)
+    opportunities = filter_opportunities(opportunities_visible_to(request.user), flt)
+    totals = opportunity_totals(opportunities, credit=credit)
+    paginator = CountedPaginator(
+        opportunities.select_related("account__owner").only(*ROW_FIELDS),
+        PER_PAGE,
+        count=totals.count,
+    )
+    page, page_problem = page_of(paginator, request.GET.get("page"))
+    query = flt.query()
+    return render(
+        request,
+        "accounts/opportunities.html",
+        {
+            "title": "Opportunities",
+            "page": page,
+            "rows": list(page.object_list),
+            "filter": flt,
+            "credit": credit,
+            "totals": totals,
+            "chips": opportunity_chips(flt, filter_names(request.user, flt.values)),
+            "problems": flt.problems + ([page_problem] if page_problem else []),
+            "query": query,
+            "query_string": query.urlencode(),
+            "sort_links": {name: sort_link(flt, *keys) for name, keys in SORT_COLUMNS.items()},
+        },
+    )
+
+
+@login_required
+def opportunity_list_csv(request):
+    return export_or_queue(request, "opportunity_list")

@@ -1,0 +1,106 @@
+"""Read the stored rollups for a dashboard: one grouped SUM query per panel.
+
+The database adds up the few thousand monthly rows a panel needs and returns a small frame;
+the pure figures (dashboards/figures.py) take it from there. Every read goes through
+``rollups_visible_to`` and the dashboard filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from django.db.models import Min, Sum
+
+from accounts.models import Opportunity
+from dashboards.filters import NON_TARGET, TARGETS, DashboardFilters
+from metrics.visibility import rollups_visible_to
+from playbooks.models import Activity
+
+# The rollups that carry a playbook; the playbook filter narrows only these.
+PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout"})
+DIMENSIONS = frozenset(
+    {"metric", "period", "model", "kind", "channel", "playbook_id", "tier", "owner_id", "segment"}
+)
+
+
+def rollup_sums(
+    user,
+    filters: DashboardFilters,
+    *,
+    metrics: Sequence[str],
+    by: Sequence[str] = (),
+    span: tuple[dt.date, dt.date] | None = None,
+    snapshot: bool = False,
+    model: str | None = None,
+    kind: str | None = None,
+    tiers: bool = True,
+    playbook: bool = True,
+) -> pd.DataFrame:
+    """Sums of ``value`` and ``count`` per ``metric`` and ``by``.
+
+    Monthly rows of ``span`` (default: the filters' months), or the snapshot rows. ``tiers=False``
+    ignores the tier filter (a table that compares tiers); ``playbook=False`` the playbook filter.
+    """
+    unknown = set(by) - DIMENSIONS
+    if unknown:
+        raise ValueError(f"not a rollup dimension: {sorted(unknown)}")
+    rows = rollups_visible_to(user).filter(metric__in=list(metrics))
+    if snapshot:
+        rows = rows.filter(period__isnull=True)
+    else:
+        start, end = span or (filters.start, filters.end)
+        rows = rows.filter(period__gte=start, period__lte=end)
+    if model:
+        rows = rows.filter(model=model)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if tiers:
+        rows = tier_filter(rows, filters.tier)
+    if filters.owner is not None:
+        rows = rows.filter(owner_id=filters.owner)
+    if playbook and filters.playbook is not None:
+        playbook_rows = rows.filter(metric__in=PLAYBOOK_METRICS & set(metrics))
+        rows = playbook_rows.filter(playbook_id=filters.playbook) | rows.exclude(
+            metric__in=PLAYBOOK_METRICS
+        )
+    keys = ["metric", *[d for d in by if d != "metric"]]
+    sums = rows.order_by().values(*keys).annotate(value=Sum("value"), count=Sum("count"))
+    frame = pd.DataFrame.from_records(list(sums), columns=[*keys, "value", "count"])
+    frame[["value", "count"]] = frame[["value", "count"]].astype(float)
+    return frame
+
+
+def tier_filter(rows, tier: str):
+    if tier == TARGETS:
+        return rows.filter(tier__gte=1)
+    if tier == NON_TARGET:
+        return rows.filter(tier=0)
+    if tier:
+        return rows.filter(tier=int(tier))
+    return rows
+
+
+def snapshot_rows(user, *, metric: str, filters: DashboardFilters) -> list[dict]:
+    """The ``data`` of the snapshot rows of ``metric`` (lift, holdout), playbook-filtered."""
+    rows = rollups_visible_to(user).filter(metric=metric, period__isnull=True)
+    if filters.playbook is not None and metric in PLAYBOOK_METRICS:
+        rows = rows.filter(playbook_id=filters.playbook)
+    return [
+        {**data, "segment": segment, "playbook_id": playbook_id}
+        for segment, playbook_id, data in rows.order_by("segment", "playbook_id").values_list(
+            "segment", "playbook_id", "data"
+        )
+    ]
+
+
+def data_first_day() -> dt.date | None:
+    """The day the workspace's records begin (first activity or deal), whoever reads: a change
+    against a previous period is shown only when the data cover all of it (DOMAIN.md)."""
+    firsts = [
+        Activity.objects.aggregate(first=Min("occurred_at"))["first"],
+        Opportunity.objects.aggregate(first=Min("created_at"))["first"],
+    ]
+    firsts = [first for first in firsts if first is not None]
+    return min(firsts).date() if firsts else None
