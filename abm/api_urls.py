@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
+from goals import api as goals_api
 from ingestion import api as ingestion_api
 from metrics import api as metrics_api
 from playbooks import api as playbooks_api
@@ -24,7 +25,7 @@ router.register("steps", playbooks_api.StepViewSet, basename="step")
 router.register("enrolments", playbooks_api.EnrolmentViewSet, basename="enrolment")
 router.register("tasks", playbooks_api.TaskViewSet, basename="task")
 router.register("activities", ingestion_api.ActivityViewSet, basename="activity")
-router.register("goals", metrics_api.GoalViewSet, basename="goal")
+router.register("goals", goals_api.GoalViewSet, basename="goal")
 router.register("spend", metrics_api.BudgetLineViewSet, basename="budget-line")
 router.register(
     "metrics/engagement-scores", metrics_api.EngagementScoreViewSet, basename="engagement-score"

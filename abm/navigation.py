@@ -9,7 +9,7 @@ _ITEMS = [
     ("Accounts", "accounts:list", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     ("Playbooks", "playbooks:list", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
     ("Tasks", "playbooks:tasks", {Role.MARKETER, Role.SALES, Role.ADMIN}),
-    ("Goals", "metrics:goals", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Goals", "goals:goals", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     ("Dashboards", "dashboards:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     # Which activities count as attribution touches: marketers edit, directors read.
     ("Touch rules", "metrics:touch_rules", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "playbooks",
     "ingestion",
     "metrics",
+    "goals",
     "dashboards",
     "demo",
 ]

@@ -3,9 +3,10 @@
 A lead is followed up in time when ``first_follow_up_at <= handed_off_at + sla_hours``; exactly
 ``sla_hours`` counts as on time (the SLA is "within 48 h"). A lead not followed up while its SLA is
 still running is *waiting* (not decided yet); one not followed up after the SLA has passed is
-*overdue*. The same rule in three shapes, side by side so they cannot drift: one lead
-(``lead_follow_up``), a frame of leads (``follow_up_outcomes``) and a queryset filter
-(``on_time_q``). No ORM access here; callers pass ``settings.ABM_FOLLOW_UP_SLA_HOURS``.
+*overdue*. The same rule in two shapes, side by side so they cannot drift: one lead (``lead_follow_up``) and
+a frame of leads (``follow_up_outcomes``); its SQL shape is ``accounts.lead_filtering.on_time_q``
+(a test holds the three to the same answers). Pure: no Django; callers pass
+``settings.ABM_FOLLOW_UP_SLA_HOURS``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-from django.db.models import F, Q
 
 from abm.lib.timeconv import series_ns_float, to_utc
 
@@ -100,8 +100,3 @@ def follow_up_outcomes(leads: pd.DataFrame, *, now: pd.Timestamp, sla_hours: flo
     return leads.assign(
         hours=hours, status=status, due=status != "waiting", on_time=on_time.astype(bool)
     )
-
-
-def on_time_q(sla_hours: float) -> Q:
-    """Leads followed up within the SLA (a lead not followed up is not on time)."""
-    return Q(first_follow_up_at__lte=F("handed_off_at") + dt.timedelta(hours=sla_hours))

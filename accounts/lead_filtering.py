@@ -1,13 +1,13 @@
 """The lead drill-down list's filters: the hand-offs behind the dashboards' follow-up trend."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from abm.lib.channels import Channel
-from accounts.follow_up import on_time_q
 from accounts.list_filters import (
     TIER_CHOICES,
     Chip,
@@ -22,6 +22,13 @@ from accounts.list_filters import (
     tier_q,
 )
 from accounts.models import Lead, LeadStatus
+
+
+def on_time_q(sla_hours: float) -> Q:
+    """Leads followed up within the SLA (a lead not followed up is not on time): the rule of
+    accounts/follow_up.py as a queryset filter."""
+    return Q(first_follow_up_at__lte=F("handed_off_at") + dt.timedelta(hours=sla_hours))
+
 
 FOLLOW_UP_CHOICES = [
     ("on_time", "Followed up within the SLA"),

@@ -28,9 +28,10 @@ from dashboards.panels import (
     unallocated_spend,
 )
 from dashboards.rollup_reading import data_first_day, rollup_sums, snapshot_rows
-from metrics.goal_progress import goal_summaries
+from goals.loading import goal_summary_rows
+from goals.progress import goal_summaries
+from goals.visibility import goals_visible_to
 from metrics.models import AttributionModel
-from metrics.visibility import goals_visible_to
 from playbooks.models import Playbook
 
 MODEL_EXPLANATIONS = {
@@ -122,8 +123,8 @@ def goal_rows(user, filters: DashboardFilters, *, limit: int = 8) -> list[dict]:
         .order_by("end_date", "name")[:limit]
     )
     return [
-        {**row, "url": reverse("metrics:goal_detail", args=[row["id"]])}
-        for row in goal_summaries(goals)
+        {**row, "url": reverse("goals:goal_detail", args=[row["id"]])}
+        for row in goal_summaries(goal_summary_rows(goals))
     ]
 
 

@@ -1,15 +1,13 @@
-"""Metrics API resources: goals, spend lines, engagement scores and metric runs.
+"""Metrics API resources: spend lines, engagement scores and metric runs.
 
 Rows come from metrics/visibility.py, as on the pages; the computed figures (attribution, ROI,
 lift) are read-only reports in dashboards/api.py.
 """
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from abm.api import RoleWritePermission
 from abm.api_resources import ScopedReadOnlyViewSet, ScopedViewSet
 from abm.api_schema import ErrorSerializer
 from abm.models import Role
@@ -17,81 +15,23 @@ from abm.visibility import jobs_visible_to
 from metrics.api_filters import (
     BudgetLineFilter,
     EngagementScoreFilter,
-    GoalFilter,
     MetricRunFilter,
 )
 from metrics.api_serializers import (
     BudgetLineSerializer,
     EngagementScoreSerializer,
-    GoalSerializer,
     MetricRunSerializer,
 )
 from metrics.budget_lines import budget_line_delete
 from metrics.figures_status import RECOMPUTE_ROLES
-from metrics.goal_access import can_edit_goal, can_set_goals
-from metrics.goal_tracking import goal_delete
-from metrics.models import GoalMilestone
 from metrics.recompute import recompute_enqueue
 from metrics.visibility import (
     budget_lines_visible_to,
     engagement_scores_visible_to,
-    goals_visible_to,
 )
 
 # Spend is entered by marketers and admins; directors read it (as they read the ROI it feeds).
 SPEND_WRITERS = (Role.MARKETER, Role.ADMIN)
-
-
-class GoalWritePermission(RoleWritePermission):
-    """The goal pages' rules (metrics/goal_access.py): directors and admins change any goal,
-    marketers marketing goals, reps none."""
-
-    message = (
-        "Directors and admins change any goal, marketers marketing goals; sales reps read the "
-        "goals that cover their accounts."
-    )
-
-    def has_permission(self, request, view) -> bool:
-        if not request.user or not request.user.is_authenticated:
-            return False
-        return request.method in ("GET", "HEAD", "OPTIONS") or can_set_goals(request.user)
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in ("GET", "HEAD", "OPTIONS") or can_edit_goal(request.user, obj)
-
-
-def _goals(user):
-    return goals_visible_to(user).prefetch_related(
-        Prefetch("milestones", queryset=GoalMilestone.objects.order_by("date"))
-    )
-
-
-@extend_schema_view(
-    list=extend_schema(
-        description="The goals you may see (a rep: those they own or that cover their "
-        "accounts), with milestones and progress as of the last recompute."
-    ),
-    retrieve=extend_schema(description="One goal; 404 when you may not see it."),
-    create=extend_schema(
-        description="Set a goal. It must pass the SMART check of the goal form (a 400 names "
-        "the rule and field); its baseline and progress are measured at once."
-    ),
-    update=extend_schema(description="Replace a goal's fields (and milestones when sent)."),
-    partial_update=extend_schema(
-        description="Change some of a goal's fields; the whole goal is checked again."
-    ),
-    destroy=extend_schema(description="Delete a goal and its parts."),
-)
-class GoalViewSet(ScopedViewSet):
-    scope = staticmethod(_goals)
-    serializer_class = GoalSerializer
-    filterset_class = GoalFilter
-    permission_classes = [GoalWritePermission]
-    ordering_fields = ["start_date", "end_date", "name", "created_at", "id"]
-    ordering = ["team", "start_date", "name", "id"]
-
-    def perform_destroy(self, instance):
-        goal_delete(goal=instance, by=self.request.user)
 
 
 @extend_schema_view(

@@ -5,27 +5,7 @@ import django_filters as filters
 from abm.api_resources import BooleanParam, IdParam
 from abm.lib.channels import Channel
 from abm.models import Job, RunKind, RunStatus
-from metrics.models import BudgetLine, EngagementScore, Goal, GoalMetric, GoalStatus, GoalTeam
-
-
-class GoalFilter(filters.FilterSet):
-    team = filters.ChoiceFilter(choices=GoalTeam.choices)
-    metric = filters.ChoiceFilter(choices=GoalMetric.choices)
-    status = filters.ChoiceFilter(choices=GoalStatus.choices)
-    owner = IdParam(field_name="owner_id", help_text="Owner's user id.")
-    playbook = IdParam(field_name="scope_playbook_id")
-    parent = IdParam(field_name="parent_id", help_text="The parts of this goal.")
-    top_level = BooleanParam(
-        field_name="parent", lookup_expr="isnull", help_text="true: goals that are no part."
-    )
-    active_on = filters.DateFilter(method="running_on", help_text="Goals running on this date.")
-
-    class Meta:
-        model = Goal
-        fields = []
-
-    def running_on(self, queryset, name, value):
-        return queryset.filter(start_date__lte=value, end_date__gte=value)
+from metrics.models import BudgetLine, EngagementScore
 
 
 class BudgetLineFilter(filters.FilterSet):

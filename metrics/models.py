@@ -23,39 +23,6 @@ class ConversionKind(models.TextChoices):
     REVENUE = "revenue", "Revenue (closed won)"
 
 
-class GoalTeam(models.TextChoices):
-    MARKETING = "marketing", "Marketing"
-    SALES = "sales", "Sales"
-    SHARED = "shared", "Shared"
-
-
-class GoalMetric(models.TextChoices):
-    PIPELINE_CREATED = "pipeline_created", "Pipeline created"
-    REVENUE_WON = "revenue_won", "Revenue won"
-    OPPORTUNITIES_CREATED = "opportunities_created", "Opportunities created"
-    MQA_ACCOUNTS = "mqa_accounts", "MQA accounts"
-    ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
-    WIN_RATE = "win_rate", "Win rate"
-    AVERAGE_DEAL_SIZE = "average_deal_size", "Average deal size"
-    FOLLOW_UP_RATE = "follow_up_rate", "Follow-up rate"
-    MEETINGS_HELD = "meetings_held", "Meetings held"
-
-
-# How a goal metric's values read: money, or a rate stored as a fraction (0.35 = 35 %).
-MONEY_METRICS = frozenset(
-    {GoalMetric.PIPELINE_CREATED, GoalMetric.REVENUE_WON, GoalMetric.AVERAGE_DEAL_SIZE}
-)
-RATE_METRICS = frozenset({GoalMetric.WIN_RATE, GoalMetric.FOLLOW_UP_RATE})
-
-
-class GoalStatus(models.TextChoices):
-    ON_TRACK = "on_track", "On track"
-    AT_RISK = "at_risk", "At risk"
-    OFF_TRACK = "off_track", "Off track"
-    ACHIEVED = "achieved", "Achieved"
-    MISSED = "missed", "Missed"
-
-
 class BudgetLine(models.Model):
     """Spend not recorded on activities: agency fees, event sponsorships, ad budgets."""
 
@@ -87,84 +54,6 @@ class BudgetLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.amount}"
-
-
-class Goal(models.Model):
-    name = models.CharField(max_length=200)
-    team = models.CharField(max_length=16, choices=GoalTeam.choices)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_goals"
-    )
-    metric = models.CharField(max_length=32, choices=GoalMetric.choices)
-    scope_tiers = models.JSONField(default=list, blank=True)
-    scope_playbook = models.ForeignKey(
-        "playbooks.Playbook",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="scoped_goals",
-    )
-    scope_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="scoped_goals",
-        help_text="Limit the goal to this rep's accounts.",
-    )
-    baseline = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    target = models.DecimalField(max_digits=16, decimal_places=4)
-    start_date = models.DateField()
-    end_date = models.DateField()
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
-    )
-    # Written by the metrics engine on every recompute.
-    current_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    expected_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=GoalStatus.choices, blank=True)
-    notified_status = models.CharField(max_length=16, choices=GoalStatus.choices, blank=True)
-    computed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["team", "start_date", "name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(start_date__lt=models.F("end_date")), name="goal_starts_before_end"
-            ),
-            models.CheckConstraint(condition=Q(target__gte=0), name="goal_target_gte_0"),
-            models.CheckConstraint(condition=one_of("team", GoalTeam), name="goal_team_valid"),
-            models.CheckConstraint(
-                condition=one_of("metric", GoalMetric), name="goal_metric_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status="") | one_of("status", GoalStatus), name="goal_status_valid"
-            ),
-        ]
-        indexes = [models.Index(fields=["owner"]), models.Index(fields=["start_date", "end_date"])]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class GoalMilestone(models.Model):
-    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="milestones")
-    date = models.DateField()
-    value = models.DecimalField(max_digits=16, decimal_places=4)
-
-    class Meta:
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(fields=["goal", "date"], name="goal_milestone_once_per_date"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="goal_milestone_value_gte_0"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date}: {self.value}"
 
 
 class EngagementScore(models.Model):

@@ -37,7 +37,6 @@ from abm.models import Job, RunKind
 from accounts.follow_up import follow_up_outcomes
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
-from metrics.goal_tracking import update_goal_progress
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
@@ -47,6 +46,7 @@ from metrics.models import (
     JourneyStageChange,
     MetricRollup,
 )
+from metrics.signals import metrics_recomputed
 from metrics.touch_rule_store import load_touch_rules
 from metrics.touch_rules import TouchRules, attribution_touches
 from metrics.writing import insert_rows, replace_rows
@@ -188,7 +188,8 @@ def recompute_all(
                 credits_written = write_credits(credits, rewrite=rewrite_credits)
             with watch.phase("write rollups"):
                 _replace(MetricRollup.objects.all(), rollup)
-                update_goal_progress(now=now.to_pydatetime())  # after this run's stage changes
+                # Goals measure progress here: after this run's stage changes, in its transaction.
+                metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
             watch.start("commit")
         watch.stop("commit")
         if queue_tasks and len(changes):

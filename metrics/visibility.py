@@ -1,6 +1,6 @@
-"""Who may see goals, spend and stored metric results."""
+"""Who may see spend and stored metric results."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.visibility import account_children_visible_to
 from metrics.models import (
@@ -8,19 +8,9 @@ from metrics.models import (
     BudgetLine,
     EngagementHistory,
     EngagementScore,
-    Goal,
     JourneyStageChange,
     MetricRollup,
 )
-
-
-def goals_visible_to(user) -> QuerySet[Goal]:
-    if not user.is_authenticated:
-        return Goal.objects.none()
-    if user.sees_everything:
-        return Goal.objects.all()
-    # A rep sees the goals they own and those scoped to their own accounts.
-    return Goal.objects.filter(Q(owner=user) | Q(scope_owner=user))
 
 
 def budget_lines_visible_to(user) -> QuerySet[BudgetLine]:

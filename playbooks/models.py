@@ -61,7 +61,7 @@ class Playbook(models.Model):
     )
     budget = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     goal = models.ForeignKey(
-        "metrics.Goal", null=True, blank=True, on_delete=models.SET_NULL, related_name="playbooks"
+        "goals.Goal", null=True, blank=True, on_delete=models.SET_NULL, related_name="playbooks"
     )
     holdout_share = models.FloatField(default=default_holdout_share)
     is_starter = models.BooleanField(default=False, help_text="A template to clone from.")

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from abm.lib.channels import ActivityKind, Channel, Direction
 from accounts.models import Account, Contact, Lead, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam
+from goals.choices import GoalMetric, GoalTeam
+from goals.models import Goal
 from playbooks.models import Activity, ActivitySource, Enrolment, Playbook, Stage, Step, Task
 
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 from abm.models import Job, RunKind
 from abm.tokens import token_create
 from accounts.models import Account, Contact, Lead, Opportunity
+from goals.models import Goal
 from ingestion.models import ImportJob
-from metrics.models import AttributionCredit, Goal
+from metrics.models import AttributionCredit
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 
 PK = 4242

@@ -17,8 +17,8 @@ from accounts.icp import icp_save
 from accounts.models import Account
 from accounts.scoring import IcpCriteria
 from accounts.tiering import accounts_set_tier
+from goals.models import Goal
 from ingestion.import_jobs import import_file
-from metrics.models import Goal
 from playbooks import building, lifecycle
 from playbooks.models import PlaybookStatus
 from tests.factories import AccountFactory, GoalFactory
@@ -171,10 +171,10 @@ def goal_post(owner, **changes) -> dict:
 
 def test_goals_created_changed_and_deleted_through_the_pages_are_recorded(client, diana, alice):
     client.force_login(diana)
-    client.post(reverse("metrics:goal_create"), goal_post(alice))
+    client.post(reverse("goals:goal_create"), goal_post(alice))
     goal = Goal.objects.get()
-    client.post(reverse("metrics:goal_edit", args=[goal.pk]), goal_post(alice, target="250000"))
-    client.post(reverse("metrics:goal_delete", args=[goal.pk]))
+    client.post(reverse("goals:goal_edit", args=[goal.pk]), goal_post(alice, target="250000"))
+    client.post(reverse("goals:goal_delete", args=[goal.pk]))
 
     created = only(AuditAction.GOAL_CREATED)
     assert (created.actor, created.object_label) == (diana, "Tier 1 pipeline")
@@ -188,7 +188,7 @@ def test_goals_created_changed_and_deleted_through_the_pages_are_recorded(client
 
 
 def test_deleting_a_goal_names_the_child_goals_that_go_with_it(diana):
-    from metrics.goal_tracking import goal_delete
+    from goals.tracking import goal_delete
 
     parent = GoalFactory(owner=diana, name="All pipeline", target=Decimal(10))
     GoalFactory(owner=diana, name="Tier 1 part", parent=parent)

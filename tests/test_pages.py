@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam
+from goals.choices import GoalMetric, GoalTeam
+from goals.models import Goal
 from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook, Stage, Step, Task
 
 PASSWORD = "pw-for-tests-1"
@@ -78,7 +79,7 @@ def book(alice, bob):
 
 
 PAGES = ["accounts:list", "ingestion:import", "playbooks:list", "playbooks:tasks"]
-PAGES += ["metrics:goals", "dashboards:director", "dashboards:marketer", "dashboards:sales"]
+PAGES += ["goals:goals", "dashboards:director", "dashboards:marketer", "dashboards:sales"]
 PAGES += ["metrics:touch_rules"]
 FORBIDDEN = {("ingestion:import", "alice"), ("ingestion:import", "diana")}
 FORBIDDEN |= {("dashboards:director", "alice"), ("dashboards:marketer", "alice")}
@@ -209,7 +210,7 @@ def test_other_list_pages_query_counts_do_not_grow_with_rows(
     client.force_login(diana)
 
     # Session and user, then: count + page; one aggregate + one query per due group; goals.
-    for url_name, bound in [("playbooks:list", 4), ("playbooks:tasks", 6), ("metrics:goals", 3)]:
+    for url_name, bound in [("playbooks:list", 4), ("playbooks:tasks", 6), ("goals:goals", 3)]:
         with django_assert_max_num_queries(bound):
             assert client.get(reverse(url_name)).status_code == 200
 
@@ -349,9 +350,9 @@ def test_goals_page_shows_reps_only_their_goals(client, alice, bob, diana):
     )
 
     client.force_login(alice)
-    mine = [g.name for g in client.get(reverse("metrics:goals")).context["goals"]]
+    mine = [g.name for g in client.get(reverse("goals:goals")).context["goals"]]
     client.force_login(diana)
-    response = client.get(reverse("metrics:goals"))
+    response = client.get(reverse("goals:goals"))
 
     assert mine == ["Alice pipeline"]
     assert len(response.context["goals"]) == 3

@@ -8,12 +8,12 @@ from accounts.visibility import (
     leads_visible_to,
     opportunities_visible_to,
 )
+from goals.visibility import goals_visible_to
 from metrics.models import AttributionCredit, EngagementScore
 from metrics.visibility import (
     attribution_credits_visible_to,
     budget_lines_visible_to,
     engagement_scores_visible_to,
-    goals_visible_to,
 )
 from playbooks.visibility import (
     activities_visible_to,

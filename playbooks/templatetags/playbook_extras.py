@@ -1,4 +1,4 @@
-"""Display helpers for playbook pages: channel colours, merge fields, goal values."""
+"""Display helpers for playbook pages: channel colours, merge fields, overdue tasks."""
 
 import re
 

@@ -6,6 +6,9 @@ import pandas as pd
 import pytest
 
 from accounts.follow_up import FollowUpStatus, follow_up_outcomes, lead_follow_up
+from accounts.lead_filtering import on_time_q
+from accounts.models import Lead
+from tests.factories import AccountFactory, LeadFactory
 
 HANDED = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 
@@ -57,3 +60,31 @@ def test_the_frame_rule_agrees_with_the_per_lead_rule():
         outcome = follow_up_outcomes(frame.iloc[[row.Index]], now=now, sla_hours=48).iloc[0]
         assert outcome["status"] == one.status
         assert outcome["on_time"] == (one.status == FollowUpStatus.ON_TIME)
+
+
+@pytest.mark.django_db
+def test_the_queryset_filter_agrees_with_the_per_lead_rule():
+    account = AccountFactory()
+    leads = {
+        hours: LeadFactory(
+            account=account,
+            handed_off_at=HANDED,
+            first_follow_up_at=HANDED + dt.timedelta(hours=hours) if hours is not None else None,
+        )
+        for hours in (2, 48, 48.5, None)
+    }
+
+    on_time = set(Lead.objects.filter(on_time_q(48)).values_list("pk", flat=True))
+
+    expected = {
+        lead.pk
+        for lead in leads.values()
+        if lead_follow_up(
+            handed_off_at=lead.handed_off_at,
+            first_follow_up_at=lead.first_follow_up_at,
+            now=HANDED + dt.timedelta(hours=100),
+            sla_hours=48,
+        ).status
+        == FollowUpStatus.ON_TIME
+    }
+    assert on_time == expected == {leads[2].pk, leads[48].pk}

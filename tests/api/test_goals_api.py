@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.goal_smart import period_label
-from metrics.models import Goal, GoalMilestone
+from goals.models import Goal, GoalMilestone
+from goals.smart import period_label
 from tests.api.api_calls import error_of, ids
 from tests.factories import GoalFactory
-from tests.metrics.goal_books import END, START, playbook_book, win_rate_book
+from tests.goals.goal_books import END, START, playbook_book, win_rate_book
 
 URL = "/api/goals/"
 # Goals must end after today (Timely): they are set for next year.

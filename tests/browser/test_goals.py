@@ -8,9 +8,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Account, Opportunity
-from metrics.models import Goal
+from goals.models import Goal
 from metrics.recompute import recompute_all
-from tests.metrics.goal_books import playbook_book, win_rate_book
+from tests.goals.goal_books import playbook_book, win_rate_book
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Contact, JourneyStage, Opportunity, OpportunityStage
-from metrics.models import Goal, GoalMetric, GoalTeam
+from goals.choices import GoalMetric, GoalTeam
+from goals.models import Goal
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
 
 pytestmark = pytest.mark.browser

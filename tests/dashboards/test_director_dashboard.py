@@ -15,7 +15,8 @@ from abm.lib.channels import Channel
 from abm.models import User
 from accounts.models import Opportunity
 from demo.seeding import seed_demo
-from metrics.models import AttributionCredit, AttributionModel, BudgetLine, Goal
+from goals.models import Goal
+from metrics.models import AttributionCredit, AttributionModel, BudgetLine
 from metrics.recompute import recompute_all
 from playbooks.models import Activity
 
@@ -275,7 +276,7 @@ def test_goal_progress_shows_the_goals_running_in_the_period(client, diana, alic
 
     assert [g["name"] for g in response.context["goals"]] == ["Tier 1 pipeline"]
     html = response.content.decode()
-    assert reverse("metrics:goal_detail", args=[running.pk]) in html
+    assert reverse("goals:goal_detail", args=[running.pk]) in html
     assert "$50,000 of $200,000" in html
     assert "Off track" in html
 

@@ -1,0 +1,27 @@
+"""Query parameters of the goals API list (django-filter: a bad value is a 400)."""
+
+import django_filters as filters
+
+from abm.api_resources import BooleanParam, IdParam
+from goals.choices import GoalMetric, GoalStatus, GoalTeam
+from goals.models import Goal
+
+
+class GoalFilter(filters.FilterSet):
+    team = filters.ChoiceFilter(choices=GoalTeam.choices)
+    metric = filters.ChoiceFilter(choices=GoalMetric.choices)
+    status = filters.ChoiceFilter(choices=GoalStatus.choices)
+    owner = IdParam(field_name="owner_id", help_text="Owner's user id.")
+    playbook = IdParam(field_name="scope_playbook_id")
+    parent = IdParam(field_name="parent_id", help_text="The parts of this goal.")
+    top_level = BooleanParam(
+        field_name="parent", lookup_expr="isnull", help_text="true: goals that are no part."
+    )
+    active_on = filters.DateFilter(method="running_on", help_text="Goals running on this date.")
+
+    class Meta:
+        model = Goal
+        fields = []
+
+    def running_on(self, queryset, name, value):
+        return queryset.filter(start_date__lte=value, end_date__gte=value)
