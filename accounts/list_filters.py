@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import keyword
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
@@ -148,21 +148,24 @@ class OwnerFilter(filters.CharFilter):
         return qs.filter(owner_q(value, self.field_name)) if value else qs
 
 
-class PlaybookFilter(filters.CharFilter):
+class PlaybookIdFilter(filters.CharFilter):
     """A playbook id, or "none" for rows outside any playbook; `field_name` is the playbook."""
 
     field_class = PlaybookParamField
 
-    def __init__(self, field_name: str = "playbook", **kwargs):
+    def __init__(self, field_name: str = "playbook", *, none_path: str = "", **kwargs):
+        """`none_path` is the nullable relation that puts a row outside any playbook, when it
+        is not the playbook itself (an activity's step)."""
         kwargs.setdefault("label", "Playbook")
         kwargs.setdefault("max_length", 40)
+        self.none_path = none_path or field_name
         super().__init__(field_name=field_name, **kwargs)
 
     def filter(self, qs, value):
         if not value:
             return qs
         if value == NO_PLAYBOOK:
-            return qs.filter(**{f"{self.field_name}__isnull": True})
+            return qs.filter(**{f"{self.none_path}__isnull": True})
         return qs.filter(**{f"{self.field_name}_id": int(value)})
 
 
@@ -413,85 +416,3 @@ def page_of(paginator: Paginator, raw: str | None) -> tuple[Page, str | None]:
             f"There is no page {number}; showing page 1 of {paginator.num_pages}."
         )
     return paginator.page(number), None
-
-
-# --- Legacy form-based lists (activities, tasks), until they are FilterSets too ----------
-
-
-def date_field(label: str) -> forms.DateField:
-    # One format only: links are built by code, and 01/02/2026 means two different days.
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "use a date as YYYY-MM-DD."},
-    )
-
-
-def drop_reversed_range(form: forms.Form, cleaned: dict, low: str, high: str) -> None:
-    """A range whose start is after its end matches nothing by mistake: ignore both ends."""
-    lo, hi = cleaned.get(low), cleaned.get(high)
-    if lo is not None and hi is not None and lo > hi:
-        form.add_error(
-            None,
-            f"“{form.fields[low].label}” ({lo:%Y-%m-%d}) is after "
-            f"“{form.fields[high].label}” ({hi:%Y-%m-%d}): both were ignored.",
-        )
-        cleaned.pop(low, None)
-        cleaned.pop(high, None)
-
-
-@dataclass
-class ListFilter:
-    """The valid part of a request's parameters, as cleaned values and as canonical strings."""
-
-    values: dict
-    params: dict[str, str]
-    sort: str
-    default_sort: str
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.values)
-
-    def query(self, **changes) -> QueryDict:
-        """The canonical query string, with `changes` applied (None removes a key)."""
-        query = QueryDict(mutable=True)
-        for name, value in self.params.items():
-            query[name] = value
-        if self.sort != self.default_sort:
-            query["sort"] = self.sort
-        for name, value in changes.items():
-            if value is None or value == "":
-                query.pop(name, None)
-            else:
-                query[name] = str(value)
-        return query
-
-    def without(self, *names: str) -> str:
-        return self.query(**dict.fromkeys(names)).urlencode()
-
-
-def read_filter(form: forms.Form, *, sorts, default_sort: str) -> ListFilter:
-    """Validate `form` (bound to the GET parameters); keep what is valid, describe the rest."""
-    form.is_valid()
-    cleaned = form.cleaned_data
-    values = {
-        name: cleaned[name]
-        for name in form.fields
-        if name != "sort" and name in cleaned and cleaned[name] not in (None, "", False)
-    }
-    problems = [
-        f"“{form.fields[name].label}” was ignored: {' '.join(errors)}"
-        if name in form.fields
-        else " ".join(errors)
-        for name, errors in form.errors.items()
-    ]
-    sort = cleaned.get("sort") or default_sort
-    if sort not in sorts:
-        sort = default_sort
-    params = {name: _param(value) for name, value in values.items()}
-    return ListFilter(
-        values=values, params=params, sort=sort, default_sort=default_sort, problems=problems
-    )

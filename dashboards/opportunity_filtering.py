@@ -26,7 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from abm.lib.channels import Channel
 from accounts.filtersets import OpportunityFilterSet
-from accounts.list_filters import NO_PLAYBOOK, PlaybookFilter, day_range_q
+from accounts.list_filters import NO_PLAYBOOK, PlaybookIdFilter, day_range_q
 from accounts.models import OpportunitySource
 from metrics.leads import SALES_CHANNELS
 from metrics.models import AttributionModel, ConversionKind
@@ -80,7 +80,7 @@ class OpportunityListFilterSet(OpportunityFilterSet):
     )
     kind = filters.ChoiceFilter(label="Credit kind", choices=ConversionKind.choices, method=_later)
     channel = filters.ChoiceFilter(label="Channel", choices=Channel.choices, method=_later)
-    playbook = PlaybookFilter(method=_later)
+    playbook = PlaybookIdFilter(method=_later)
     origin = filters.ChoiceFilter(label="Origin", choices=ORIGIN_CHOICES, method=_later)
 
     @property
