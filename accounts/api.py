@@ -11,7 +11,7 @@ from accounts.api_serializers import (
     LeadSerializer,
     OpportunitySerializer,
 )
-from accounts.filtersets import AccountFilter, ContactFilter, LeadFilterSet, OpportunityFilterSet
+from accounts.filtersets import AccountFilterSet, ContactFilter, LeadFilterSet, OpportunityFilterSet
 from accounts.models import OpportunityStageChange
 from accounts.records import account_delete, record_delete
 from accounts.visibility import (
@@ -44,7 +44,7 @@ def _described(noun: str, plural: str, extra: str = ""):
 class AccountViewSet(ScopedViewSet):
     scope = staticmethod(accounts_visible_to)
     serializer_class = AccountSerializer
-    filterset_class = AccountFilter
+    filterset_class = AccountFilterSet
     ordering_fields = ["name", "fit_score", "engagement_score", "created_at", "updated_at", "id"]
     ordering = ["name", "id"]
     write_roles = (*RECORD_WRITERS, Role.DIRECTOR)

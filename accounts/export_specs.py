@@ -9,8 +9,8 @@ from django.http import QueryDict
 
 from abm.exports import ExportSpec, register_export
 from abm.lib.csv_export import person_name
+from accounts.account_filters import accounts_filtered
 from accounts.export_columns import ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS
-from accounts.filtering import accounts_filtered
 from accounts.filtersets import LeadFilterSet
 from accounts.visibility import (
     accounts_visible_to,

@@ -34,7 +34,10 @@ from accounts.models import (
 )
 
 
-class AccountFilter(filters.FilterSet):
+class AccountFilterSet(ListFilterSet):
+    """Accounts as the API lists them; the account list page reads them through
+    AccountListFilterSet (accounts/account_filters.py)."""
+
     q = filters.CharFilter(method="search", help_text="Part of the name or domain.")
     tier = filters.TypedChoiceFilter(choices=Tier.choices, coerce=int, help_text="1, 2 or 3.")
     target = BooleanParam(

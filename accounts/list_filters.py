@@ -189,21 +189,33 @@ class ListFilterSet(filters.FilterSet):
     default_sort: ClassVar[str] = ""
     # (low, high) day filters: a page ignores both when the start is after the end.
     ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+    sort_label: ClassVar[str] = "Sort"
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, page=False):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.page = page
         if page and self.sorts:
             self.filters["sort"] = filters.ChoiceFilter(
-                label="Sort", choices=list(self.sort_labels.items()), method=_keep
+                label=self.sort_label,
+                choices=list(self.sort_labels.items()),
+                empty_label=None,
+                method=_keep,
             )
             self.filters["sort"].parent = self
 
+    # Parameters put first, in this order, in the page's links (the rest follow as declared).
+    param_order: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def get_filters(cls):
-        return OrderedDict(
+        found = OrderedDict(
             (name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name, flt)
             for name, flt in super().get_filters().items()
+        )
+        first = [name for name in cls.param_order if name in found]
+        return OrderedDict(
+            [(name, found[name]) for name in first]
+            + [(name, flt) for name, flt in found.items() if name not in first]
         )
 
     @classmethod
@@ -211,9 +223,13 @@ class ListFilterSet(filters.FilterSet):
         """Bound to a page's (or an export's) GET parameters: invalid ones are dropped."""
         flt = cls(data if data is not None else QueryDict(), queryset, page=True, **kwargs)
         flt.form.is_valid()
-        for low, high in cls.ranges:
-            flt._drop_reversed_range(low, high)
+        flt.check_page()
         return flt
+
+    def check_page(self) -> None:
+        """Checks across parameters, on pages only: what they find is dropped and reported."""
+        for low, high in self.ranges:
+            self._drop_reversed_range(low, high)
 
     def _drop_reversed_range(self, low: str, high: str) -> None:
         """A range whose start is after its end matches nothing by mistake: ignore both ends."""
@@ -245,7 +261,7 @@ class ListFilterSet(filters.FilterSet):
 
     @cached_property
     def params(self) -> dict[str, str]:
-        return {name: _param(value) for name, value in self.values.items()}
+        return {name: param_text(value) for name, value in self.values.items()}
 
     @cached_property
     def sort(self) -> str:
@@ -292,13 +308,13 @@ def _keep(queryset, name, value):
     return queryset  # the sort is applied once, after every filter
 
 
-def _param(value) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
+def param_text(value) -> str:
+    if isinstance(value, dt.date):  # a datetime too
         return value.isoformat()
     if value is True:
         return "1"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
