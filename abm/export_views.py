@@ -7,12 +7,22 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from abm.exports import EXPORTS, export_file, exports_of
+from abm.job_progress import Progress
 
 
 @login_required
 def export_job(request, pk: int):
     run = get_object_or_404(exports_of(request.user), pk=pk)
-    context = {
+    return render(request, "accounts/export_job.html", export_progress_context(run))
+
+
+def export_progress(run) -> Progress:
+    return Progress("accounts/_export_progress.html", export_progress_context(run))
+
+
+def export_progress_context(run) -> dict:
+    """What the export page and its progress partial (accounts/_export_progress.html) show."""
+    return {
         "run": run,
         "expired": run.status == "done" and export_file(run) is None,
         "back_url": _back_url(run.params),
@@ -20,7 +30,6 @@ def export_job(request, pk: int):
         "inline_max": settings.ABM_EXPORT_INLINE_MAX_ROWS,
         "max_age_hours": settings.ABM_EXPORT_MAX_AGE_HOURS,
     }
-    return render(request, "accounts/export_job.html", context)
 
 
 @login_required

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,6 +23,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from abm.celery import app
 from abm.models import Job, RunStatus
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ SWEEP_BATCH = 100
 def task_named(name: str):
     """The registered Celery task of that name. Jobs name their task, so the modules that queue
     work never import the modules that do it (which import them)."""
-    if name not in current_app.tasks:
-        current_app.loader.import_default_modules()  # autodiscovery, as a worker does at start
-    return current_app.tasks[name]
+    # Our app, not celery's current_app: that one is per thread, and a web server thread that
+    # never set it gets celery's default app, which knows none of our tasks.
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # autodiscovery, as a worker does at start
+    return app.tasks[name]
 
 
 def run_send(run: Job, *, task=None, countdown: int | None = None) -> bool:

@@ -241,7 +241,7 @@ SPECTACULAR_SETTINGS = {
         "SeniorityEnum": "accounts.models.Seniority",
         "ChannelEnum": "abm.lib.channels.Channel",
         "ActivityKindEnum": "abm.lib.channels.ActivityKind",
-        "RunKindEnum": "metrics.models.RunKind",
+        "RunKindEnum": "abm.models.RunKind",
         "ConversionKindEnum": "metrics.models.ConversionKind",
     },
 }

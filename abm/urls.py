@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from abm import audit_views, export_urls, views
+from abm import audit_views, job_urls, views
 from abm.api_errors import api_not_found
 from accounts import urls as accounts_urls
 from dashboards import account_urls
@@ -25,7 +25,7 @@ urlpatterns = [
         "accounts/",
         include(
             (
-                account_urls.urlpatterns + accounts_urls.urlpatterns + export_urls.urlpatterns,
+                account_urls.urlpatterns + accounts_urls.urlpatterns + job_urls.urlpatterns,
                 "accounts",
             )
         ),

@@ -1,4 +1,4 @@
-"""Buying-committee coverage (DOMAIN.md "Contact"), pure: no ORM.
+"""Buying-committee coverage (DOMAIN.md "Contact"), pure: no Django; the roles come in.
 
 Coverage = share of the roles decision maker, champion and influencer that have at least one
 contact engaged in the window, where engaged means an inbound activity by that contact inside it
@@ -6,12 +6,8 @@ contact engaged in the window, where engaged means an inbound activity by that c
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from accounts.models import BuyingRole
-
-COMMITTEE_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.CHAMPION, BuyingRole.INFLUENCER)
 
 
 @dataclass(frozen=True)
@@ -46,10 +42,16 @@ def contact_engaged(last_inbound_at: dt.datetime | None, *, now: dt.datetime, da
 
 
 def committee_coverage(
-    contacts: Iterable[tuple[str, dt.datetime | None]], *, now: dt.datetime, days: int
+    contacts: Iterable[tuple[str, dt.datetime | None]],
+    *,
+    roles: Sequence[tuple[str, str]],
+    now: dt.datetime,
+    days: int,
 ) -> Coverage:
-    """`contacts` holds (buying_role, last inbound activity at or None) per contact."""
-    counts = {role: [0, 0] for role in COMMITTEE_ROLES}
+    """`contacts` holds (buying_role, last inbound activity at or None) per contact; `roles` the
+    committee's (role, label) pairs, in the order they are shown."""
+    labels = dict(roles)
+    counts = {role: [0, 0] for role in labels}
     for role, last_inbound_at in contacts:
         if role not in counts:
             continue
@@ -57,7 +59,7 @@ def committee_coverage(
         counts[role][1] += contact_engaged(last_inbound_at, now=now, days=days)
     return Coverage(
         roles=tuple(
-            RoleCoverage(role=role.value, label=str(role.label), contacts=n, engaged=engaged)
+            RoleCoverage(role=role, label=labels[role], contacts=n, engaged=engaged)
             for role, (n, engaged) in counts.items()
         )
     )

@@ -2,16 +2,15 @@
 its API endpoint (see accounts/list_filters.py). Where the page and the API name the same thing
 differently (``from`` / ``handed_off_after``), both parameters are kept."""
 
-import datetime as dt
-
 import django_filters as filters
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from abm.api_resources import BooleanParam, DateTimeParam, IdParam
 from abm.lib.channels import Channel
+from accounts.follow_up import on_time_q
 from accounts.list_filters import (
     Chips,
     DayFilter,
@@ -154,14 +153,6 @@ class OpportunityFilterSet(ListFilterSet):
         return chips
 
 
-def sla() -> dt.timedelta:
-    return dt.timedelta(hours=settings.ABM_FOLLOW_UP_SLA_HOURS)
-
-
-def on_time_q() -> Q:
-    return Q(first_follow_up_at__lte=F("handed_off_at") + sla())
-
-
 FOLLOW_UP_CHOICES = [
     ("on_time", "Followed up within the SLA"),
     ("late", "Followed up late"),
@@ -202,8 +193,9 @@ class LeadFilterSet(ListFilterSet):
     def by_follow_up(self, queryset, name, value):
         return queryset.filter(
             {
-                "on_time": on_time_q(),
-                "late": Q(first_follow_up_at__isnull=False) & ~on_time_q(),
+                "on_time": on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS),
+                "late": Q(first_follow_up_at__isnull=False)
+                & ~on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS),
                 "none": Q(first_follow_up_at__isnull=True),
             }[value]
         )

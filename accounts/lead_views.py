@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import render
+from django.utils import timezone
 
 from abm.exports import export_or_queue
-from accounts.filtersets import LeadFilterSet, on_time_q, sla
+from accounts.filtersets import LeadFilterSet
+from accounts.follow_up import FollowUpStatus, lead_follow_up, on_time_q
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from accounts.models import Lead
 from accounts.visibility import leads_visible_to
@@ -24,7 +27,7 @@ def lead_totals(leads: QuerySet[Lead]) -> Totals:
     """Counts over the whole filtered set in one query."""
     row = leads.order_by().aggregate(
         n=Count("pk"),
-        on_time=Count("pk", filter=on_time_q()),
+        on_time=Count("pk", filter=on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS)),
         followed=Count("pk", filter=Q(first_follow_up_at__isnull=False)),
     )
     return Totals(count=row["n"], on_time=row["on_time"], followed=row["followed"])
@@ -39,15 +42,18 @@ def lead_list(request):
         leads.select_related("account__owner", "contact"), PER_PAGE, count=totals.count
     )
     page, page_problem = page_of(paginator, request.GET.get("page"))
-    window = sla()
+    sla_hours = settings.ABM_FOLLOW_UP_SLA_HOURS
+    now = timezone.now()
     rows = []
     for lead in page.object_list:
-        lead.hours = (
-            None
-            if lead.first_follow_up_at is None
-            else (lead.first_follow_up_at - lead.handed_off_at).total_seconds() / 3600
+        follow_up = lead_follow_up(
+            handed_off_at=lead.handed_off_at,
+            first_follow_up_at=lead.first_follow_up_at,
+            now=now,
+            sla_hours=sla_hours,
         )
-        lead.on_time = lead.hours is not None and lead.hours <= window.total_seconds() / 3600
+        lead.hours = follow_up.hours
+        lead.on_time = follow_up.status == FollowUpStatus.ON_TIME
         rows.append(lead)
     query = flt.query()
     return render(
@@ -59,7 +65,7 @@ def lead_list(request):
             "rows": rows,
             "filter": flt,
             "totals": totals,
-            "sla_hours": int(window.total_seconds() // 3600),
+            "sla_hours": int(sla_hours),
             "chips": flt.chips(filter_names(request.user, flt.values)),
             "problems": flt.problems + ([page_problem] if page_problem else []),
             "query": query,

@@ -39,6 +39,10 @@ class BuyingRole(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+# The buying committee whose coverage DOMAIN.md measures (accounts/committee.py).
+COMMITTEE_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.CHAMPION, BuyingRole.INFLUENCER)
+
+
 class OpportunityStage(models.TextChoices):
     QUALIFICATION = "qualification", "Qualification"
     DISCOVERY = "discovery", "Discovery"

@@ -13,7 +13,9 @@ chart, never shifted into it.
 
 import pandas as pd
 
-from abm.lib.channels import CHANNEL_COLOURS, Channel
+from abm.lib import colours
+from abm.lib.channels import Channel
+from abm.lib.timeconv import to_utc
 
 MIN_WEEKS = 12
 MAX_WEEKS = 104
@@ -22,18 +24,16 @@ WEEK_MS = 7 * 24 * 3600 * 1000
 _PERIOD_ORIGIN = "2024-01-01"
 MARKERS = {
     # kind: (legend name, plotly symbol, colour)
-    "created": ("Opportunity created", "diamond", "#2442a8"),
-    "won": ("Closed won", "star", "#1d7a48"),
-    "lost": ("Closed lost", "x", "#b42828"),
+    "created": ("Opportunity created", "diamond", colours.BLUE_700),
+    "won": ("Closed won", "star", colours.GREEN_600),
+    "lost": ("Closed lost", "x", colours.RED_600),
 }
-_FALLBACK_COLOUR = "#a3abb8"
+_FALLBACK_COLOUR = colours.GRAY_400
 
 
 def week_start(stamp: pd.Timestamp) -> pd.Timestamp:
     """Midnight UTC of the Monday on or before `stamp`."""
-    stamp = pd.Timestamp(stamp)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    day = stamp.normalize()
+    day = to_utc(stamp).normalize()
     return day - pd.Timedelta(days=day.day_of_week)
 
 
@@ -82,7 +82,7 @@ def _weekly_series(activities: pd.DataFrame, weeks: pd.DatetimeIndex) -> list[di
             {
                 "channel": channel,
                 "label": _channel_label(channel),
-                "colour": CHANNEL_COLOURS.get(channel, _FALLBACK_COLOUR),
+                "colour": colours.CHANNEL_COLOURS.get(channel, _FALLBACK_COLOUR),
                 "counts": [int(v) for v in row.to_numpy()],
             }
         )
@@ -148,7 +148,7 @@ def timeline_figure(weeks: list[str], series: list[dict], markers: list[dict]) -
                     "symbol": symbol,
                     "size": 13,
                     "color": colour,
-                    "line": {"color": "#ffffff", "width": 1},
+                    "line": {"color": colours.WHITE, "width": 1},
                 },
                 "hovertemplate": "%{text}<br>%{x|%b %-d, %Y}<extra></extra>",
                 "cliponaxis": False,
@@ -174,15 +174,19 @@ def timeline_figure(weeks: list[str], series: list[dict], markers: list[dict]) -
         "bargap": 0.18,
         "height": 340,
         "margin": {"l": 44, "r": 16, "t": 12, "b": 24},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": colours.CHART_BACKGROUND,
+        "plot_bgcolor": colours.CHART_BACKGROUND,
         "font": {
             "family": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
             "size": 12,
-            "color": "#3b4456",
+            "color": colours.CHART_TEXT,
         },
         "hovermode": "closest",
-        "hoverlabel": {"bgcolor": "#131926", "bordercolor": "#131926", "font": {"color": "#fff"}},
+        "hoverlabel": {
+            "bgcolor": colours.TOOLTIP,
+            "bordercolor": colours.TOOLTIP,
+            "font": {"color": colours.WHITE},
+        },
         "legend": {
             "orientation": "h",
             "x": 0,
@@ -194,7 +198,7 @@ def timeline_figure(weeks: list[str], series: list[dict], markers: list[dict]) -
         "xaxis": {
             "type": "date",
             "showgrid": False,
-            "linecolor": "#cdd2da",
+            "linecolor": colours.AXIS_LINE,
             "tickformat": "%b %Y",
             # One tick a month up to ~7 months, then every 2 or 3: never a label twice.
             "dtick": f"M{1 if len(weeks) <= 30 else 2 if len(weeks) <= 60 else 3}",
@@ -203,7 +207,7 @@ def timeline_figure(weeks: list[str], series: list[dict], markers: list[dict]) -
         },
         "yaxis": {
             "title": {"text": "Touches per week", "font": {"size": 12}},
-            "gridcolor": "#eef0f3",
+            "gridcolor": colours.GRID,
             "zeroline": False,
             "rangemode": "tozero",
             "range": [0, marker_y * 1.12],

@@ -1,11 +1,9 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from abm.lib.permissions import role_required
-from abm.models import Role, RunKind, RunStatus
+from abm.models import Role, RunKind
 from abm.visibility import jobs_visible_to
 from accounts.filtering import (
     filter_choices,
@@ -77,25 +75,7 @@ def _icp_run(request):
     return runs.select_related("requested_by").first()
 
 
-@login_required
-def run_status(request, pk: int):
-    """A background job's progress, polled by static/js/run_progress.js."""
-    run = get_object_or_404(jobs_visible_to(request.user), pk=pk)
-    return JsonResponse(
-        {
-            "id": run.pk,
-            "kind": run.kind,
-            "status": run.status,
-            "status_label": run.get_status_display(),
-            "phase": run.phase,
-            "percent": run.percent,
-            "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
-            "error": run.error if run.status == RunStatus.FAILED else "",
-            "result": run.result,
-        }
-    )
-
-
+# Each kind of job as its page shows it; a kind without a page of its own gets the plain bar.
 @role_required(*PLANNING_ROLES)
 def tiering(request):
     visible = accounts_visible_to(request.user)

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Account, Contact, Lead, Opportunity, OpportunityStageChange
+from accounts.models import Account, Contact, Lead, Opportunity
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:
@@ -27,10 +27,6 @@ def contacts_visible_to(user) -> QuerySet[Contact]:
 
 def opportunities_visible_to(user) -> QuerySet[Opportunity]:
     return _children(Opportunity.objects.all(), user)
-
-
-def opportunity_stage_changes_visible_to(user) -> QuerySet[OpportunityStageChange]:
-    return _children(OpportunityStageChange.objects.all(), user, "opportunity__account")
 
 
 def leads_visible_to(user) -> QuerySet[Lead]:

@@ -1,7 +1,7 @@
 """Loaders for the account pages: scoped querysets in, what the pure modules take out.
 
 Each loader runs a fixed number of queries whatever the number of rows, so pages stay flat
-(tests/accounts/test_query_counts.py holds them to it).
+(tests/accounts/test_account_query_counts.py holds them to it).
 """
 
 import datetime as dt
@@ -13,11 +13,19 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 
-from abm.lib.channels import CHANNEL_COLOURS, Channel, Direction
-from accounts.committee import COMMITTEE_ROLES, committee_coverage, contact_engaged
+from abm.lib import colours
+from abm.lib.channels import Channel, Direction
+from accounts.committee import committee_coverage, contact_engaged
 from accounts.fit_explain import fit_rows
 from accounts.follow_up import lead_follow_up
-from accounts.models import CLOSED_STAGES, Account, BuyingRole, OpportunityStage, Seniority
+from accounts.models import (
+    CLOSED_STAGES,
+    COMMITTEE_ROLES,
+    Account,
+    BuyingRole,
+    OpportunityStage,
+    Seniority,
+)
 from accounts.timeline import MAX_WEEKS, timeline_data
 from accounts.visibility import contacts_visible_to, leads_visible_to, opportunities_visible_to
 from accounts.why_hot import why_hot
@@ -120,7 +128,10 @@ def account_profile(*, account: Account, user, now: dt.datetime, activity_page=N
         )
     )
     coverage = committee_coverage(
-        [(c.buying_role, c.last_inbound_at) for c in contacts], now=now, days=window
+        [(c.buying_role, c.last_inbound_at) for c in contacts],
+        roles=[(role.value, str(role.label)) for role in COMMITTEE_ROLES],
+        now=now,
+        days=window,
     )
     present = {c.buying_role for c in contacts}
 
@@ -203,7 +214,7 @@ def _channel_rows(by_channel: dict) -> list[dict]:
                 "label": label,
                 "points": float(points),
                 "share": float(points) / total if total else 0.0,
-                "colour": CHANNEL_COLOURS.get(channel, "#a3abb8"),
+                "colour": colours.CHANNEL_COLOURS.get(channel, colours.GRAY_400),
             }
         )
     return rows

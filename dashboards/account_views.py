@@ -18,6 +18,7 @@ from abm.models import Role
 from accounts.account_filters import accounts_filtered
 from accounts.assignment import AssignmentError, account_assign, can_assign
 from accounts.filtering import display_name, playbook_name, sales_reps
+from accounts.list_filters import page_of
 from accounts.models import Account, Tier
 from accounts.tiering import (
     accounts_set_tier,
@@ -48,21 +49,6 @@ def _filtered(user, data: QueryDict):
     return accounts_filtered(user, data)
 
 
-def _page(paginator: Paginator, raw: str | None):
-    """The requested page, or the first one with a note saying why."""
-    if not raw:
-        return paginator.page(1), None
-    try:
-        number = int(raw)
-    except ValueError:
-        return paginator.page(1), f"“Page” was ignored: “{raw[:20]}” is not a page number."
-    if not 1 <= number <= paginator.num_pages:
-        return paginator.page(1), (
-            f"There is no page {number}; showing page 1 of {paginator.num_pages}."
-        )
-    return paginator.page(number), None
-
-
 @login_required
 def account_list(request):
     user = request.user
@@ -71,7 +57,7 @@ def account_list(request):
     accounts = accounts.select_related("owner")
     if not sees_all:
         accounts = accounts.select_related("engagement")
-    page, page_problem = _page(Paginator(accounts, ACCOUNTS_PER_PAGE), request.GET.get("page"))
+    page, page_problem = page_of(Paginator(accounts, ACCOUNTS_PER_PAGE), request.GET.get("page"))
     rows = list(page.object_list)
     if not sees_all:
         why = why_hot_by_account(rows, now=timezone.now())

@@ -2,17 +2,16 @@
 
 The page renders them with our static plotly.js (static/js/dashboard_charts.js). A point's
 ``customdata`` is the URL of the records behind it, so a click drills down. Colours come from
-``CHANNEL_COLOURS`` so a channel looks the same on every chart.
+``abm/lib/colours.py`` so a channel looks the same on every chart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from abm.lib.channels import CHANNEL_COLOURS
+from abm.lib import colours
 
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
-PALETTE = ("#3a63e8", "#28a263", "#d99214", "#6540c9", "#1a6d96", "#dc3f3f", "#b3470d", "#566072")
 MONEY_AXIS = {"tickprefix": "$", "tickformat": "~s", "hoverformat": ",.0f"}
 PERCENT_AXIS = {"tickformat": ".0%", "hoverformat": ".1%"}
 COUNT_AXIS = {"tickformat": ",d"}
@@ -25,17 +24,17 @@ HOVER = {
 
 
 def channel_colour(channel: str, index: int = 0) -> str:
-    return CHANNEL_COLOURS.get(channel, PALETTE[index % len(PALETTE)])
+    return colours.CHANNEL_COLOURS.get(channel, colours.SERIES[index % len(colours.SERIES)])
 
 
 def layout(*, y: str = "money", height: int = 320, legend: bool = True, **extra) -> dict:
     base = {
         "height": height,
         "margin": {"l": 64, "r": 16, "t": 16, "b": 56},
-        "font": {"family": FONT, "size": 12, "color": "#3b4456"},
+        "font": {"family": FONT, "size": 12, "color": colours.CHART_TEXT},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "yaxis": {**AXES[y], "gridcolor": "#eef0f3", "zeroline": False, "automargin": True},
+        "yaxis": {**AXES[y], "gridcolor": colours.GRID, "zeroline": False, "automargin": True},
         "xaxis": {"automargin": True},
         "showlegend": legend,
         "legend": {"orientation": "h", "y": -0.22},
@@ -63,7 +62,9 @@ def bars(
                 "name": item["name"],
                 "x": [wrap(c) for c in categories],
                 "y": [_number(v) for v in item["values"]],
-                "marker": {"color": item.get("colour") or PALETTE[index % len(PALETTE)]},
+                "marker": {
+                    "color": item.get("colour") or colours.SERIES[index % len(colours.SERIES)]
+                },
                 "customdata": list(item.get("urls") or []),
                 "hovertemplate": HOVER[y],
             }
@@ -92,7 +93,7 @@ def lines(
             "x": list(x),
             "y": [_number(v) for v in item["values"]],
             "line": {
-                "color": item.get("colour") or PALETTE[index % len(PALETTE)],
+                "color": item.get("colour") or colours.SERIES[index % len(colours.SERIES)],
                 "width": 2,
                 "dash": item.get("dash", "solid"),
             },
@@ -114,8 +115,8 @@ def funnel(stages: Sequence[str], counts: Sequence[int], urls: Sequence[str]) ->
                 "x": list(counts),
                 "customdata": list(urls),
                 "textinfo": "value+percent initial",
-                "marker": {"color": PALETTE[0]},
-                "connector": {"line": {"color": "#cdd2da"}},
+                "marker": {"color": colours.SERIES[0]},
+                "connector": {"line": {"color": colours.GRAY_300}},
                 "hovertemplate": "%{y}: %{x:,} accounts<extra></extra>",
             }
         ],
@@ -156,7 +157,7 @@ def intervals(
             "text": note.replace(" (", "<br>(", 1),
             "showarrow": False,
             "yshift": 22,
-            "font": {"size": 11, "color": "#566072"},
+            "font": {"size": 11, "color": colours.GRAY_600},
         }
         for category, note in zip(categories, notes, strict=True)
         if note
@@ -174,9 +175,9 @@ def intervals(
                     "symmetric": False,
                     "array": [v or 0 for v in plus],
                     "arrayminus": [v or 0 for v in minus],
-                    "color": "#566072",
+                    "color": colours.GRAY_600,
                 },
-                "marker": {"size": 11, "color": PALETTE[0]},
+                "marker": {"size": 11, "color": colours.SERIES[0]},
                 "customdata": list(urls),
                 "hovertemplate": HOVER[y],
             }
@@ -194,7 +195,7 @@ def intervals(
                     "x1": 1,
                     "y0": 0,
                     "y1": 0,
-                    "line": {"color": "#a3abb8", "dash": "dot"},
+                    "line": {"color": colours.GRAY_400, "dash": "dot"},
                 }
             ],
         ),

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from django.urls import reverse
 
+from abm.lib import colours
 from accounts.models import JourneyStage
 from dashboards import charts
 from dashboards import figures as fig
@@ -376,7 +377,7 @@ def _charts(t: dict[str, Table], filters) -> dict:
                 {
                     "name": "Revenue",
                     "values": [r["revenue"] for r in channel_rows],
-                    "colour": "#131926",
+                    "colour": colours.GRAY_900,
                     "urls": [r["revenue_url"] for r in channel_rows],
                 },
             ],
@@ -392,7 +393,7 @@ def _charts(t: dict[str, Table], filters) -> dict:
                 {
                     "name": "Revenue",
                     "values": [r["revenue"] for r in playbook_rows],
-                    "colour": "#131926",
+                    "colour": colours.GRAY_900,
                     "urls": [r["revenue_url"] for r in playbook_rows],
                 },
             ],

@@ -39,18 +39,6 @@ def opportunities_url(filters: DashboardFilters, *, kind: str = "pipeline", **pa
     return _url("accounts:opportunities", query)
 
 
-def activities_url(filters: DashboardFilters, **params) -> str:
-    query = {
-        "from": filters.first_day.isoformat(),
-        "to": filters.last_day.isoformat(),
-        "tier": filters.tier,
-        "owner": filters.owner,
-        "playbook": filters.playbook,
-    }
-    query.update(params)
-    return _url("ingestion:activities", query)
-
-
 def spend_url(filters: DashboardFilters, **params) -> str:
     """The costs behind a spend figure (dashboards/spend_views.py): the dashboard's own filters, plus
     ``channel`` and ``playbook`` (an id, "none" outside playbooks, "any" for playbook work)."""

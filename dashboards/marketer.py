@@ -30,6 +30,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from abm.lib import colours
 from accounts.list_filters import day_range_q, tier_q
 from dashboards import charts
 from dashboards import figures as fig
@@ -60,15 +61,15 @@ ENROLLED = "enrolled"  # the enrolment list's status for active, completed and e
 NO_STAGE = "No stage yet"
 # The enrolment states that are not "active at a stage", in the order the bars stack.
 STATUS_SERIES = (
-    (EnrolmentStatus.COMPLETED, "Completed", "#28a263"),
-    (EnrolmentStatus.EXITED, "Exited", "#566072"),
-    (EnrolmentStatus.HOLDOUT, "Holdout", "#c3c9d3"),
+    (EnrolmentStatus.COMPLETED, "Completed", colours.GREEN_500),
+    (EnrolmentStatus.EXITED, "Exited", colours.GRAY_600),
+    (EnrolmentStatus.HOLDOUT, "Holdout", colours.GRAY_350),
 )
 TASK_SERIES = (
-    ("done", "Done", "#28a263"),
-    ("skipped", "Skipped", "#a3abb8"),
-    ("overdue", "Overdue", "#dc3f3f"),
-    ("upcoming", "Not due yet", "#9db4f5"),
+    ("done", "Done", colours.GREEN_500),
+    ("skipped", "Skipped", colours.GRAY_400),
+    ("overdue", "Overdue", colours.RED_500),
+    ("upcoming", "Not due yet", colours.BLUE_300),
 )
 
 
@@ -485,7 +486,7 @@ def _stage_chart(rows: list[dict]) -> dict:
     # Stages by their place in the playbooks (Find before Nurture), whichever playbook has them.
     active = [r for r in rows if r["status"] == EnrolmentStatus.ACTIVE]
     stage_names = list(dict.fromkeys(r["stage"] for r in sorted(active, key=lambda r: r["order"])))
-    colours = dict(zip(labels, (c for _, _, c in STATUS_SERIES), strict=True))
+    status_colours = dict(zip(labels, (c for _, _, c in STATUS_SERIES), strict=True))
     series = []
     for index, name in enumerate([*stage_names, *labels]):
         status = EnrolmentStatus.ACTIVE if name in stage_names else None
@@ -501,7 +502,7 @@ def _stage_chart(rows: list[dict]) -> dict:
                 "name": name,
                 "values": [cells[pk]["accounts"] if pk in cells else None for pk, _ in playbooks],
                 "urls": [cells[pk]["url"] if pk in cells else "" for pk, _ in playbooks],
-                "colour": colours.get(name) or charts.PALETTE[index % len(charts.PALETTE)],
+                "colour": status_colours.get(name) or colours.SERIES[index % len(colours.SERIES)],
             }
         )
     return _legend_in_order(
@@ -527,13 +528,13 @@ def _trend_chart(rows: list[dict], filters) -> dict:
             {
                 "name": "Enrolled",
                 "values": [r["enrolled"] for r in rows],
-                "colour": charts.PALETTE[0],
+                "colour": colours.SERIES[0],
                 "urls": [enrolled_url] * len(rows),
             },
             {
                 "name": "Holdout",
                 "values": [r["holdout"] for r in rows],
-                "colour": "#8a93a3",
+                "colour": colours.GRAY_450,
                 "dash": "dot",
                 "urls": [holdout_url] * len(rows),
             },
@@ -575,19 +576,19 @@ def _money_chart(rows: list[dict]) -> dict:
             {
                 "name": "Spend",
                 "values": [r["spend"] for r in rows],
-                "colour": "#d99214",
+                "colour": colours.AMBER_500,
                 "urls": [r["spend_url"] for r in rows],
             },
             {
                 "name": "Influenced pipeline",
                 "values": [r["pipeline"] for r in rows],
-                "colour": charts.PALETTE[0],
+                "colour": colours.SERIES[0],
                 "urls": [r["url"] for r in rows],
             },
             {
                 "name": "Attributed revenue",
                 "values": [r["revenue"] for r in rows],
-                "colour": "#131926",
+                "colour": colours.GRAY_900,
                 "urls": [r["revenue_url"] for r in rows],
             },
         ],
@@ -602,7 +603,7 @@ def _roi_chart(rows: list[dict]) -> dict:
             {
                 "name": "ROI",
                 "values": [r["roi"] for r in rows],
-                "colour": ["#28a263" if (r["roi"] or 0) >= 0 else "#dc3f3f" for r in rows],
+                "colour": [colours.GOOD if (r["roi"] or 0) >= 0 else colours.BAD for r in rows],
                 "urls": [r["revenue_url"] for r in rows],
             }
         ],

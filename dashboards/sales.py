@@ -26,6 +26,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from abm.lib import colours
 from accounts.filtering import priority_expression
 from accounts.list_filters import day_range_q, tier_q
 from accounts.models import CLOSED_STAGES, OpportunityStage
@@ -397,7 +398,7 @@ def _stage_chart(rows: list[dict]) -> dict:
             {
                 "name": "Open pipeline",
                 "values": [r["amount"] for r in rows],
-                "colour": charts.PALETTE[0],
+                "colour": colours.SERIES[0],
                 "urls": [r["url"] for r in rows],
             }
         ],

@@ -9,6 +9,10 @@ class IngestionConfig(AppConfig):
     verbose_name = "Ingestion"
 
     def ready(self) -> None:
+        from abm.job_progress import register_progress
+        from abm.models import RunKind
         from ingestion import export_specs
+        from ingestion.import_views import import_progress
 
         export_specs.register()  # the CSV exports this app's pages offer (abm/exports.py)
+        register_progress(RunKind.IMPORT, import_progress)

@@ -204,14 +204,6 @@ def import_job_preview(
     )
 
 
-def import_job_map(*, job: ImportJob, by, mapping: dict[str, str]) -> ImportJob:
-    """Replace the mapping; ImportRefused when it names unknown columns or fields or misses one."""
-    _check_allowed(by)
-    job.mapping = importing.check_mapping(job.kind, job.headers, mapping)
-    job.save(update_fields=["mapping"])
-    return job
-
-
 def import_job_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
     """Queue the import on a worker once the surrounding transaction commits."""
     _prepare(job, by, mapping)

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from abm.job_progress import Progress
 from abm.lib.permissions import role_required
 from abm.models import RunStatus
 from ingestion.import_jobs import (
@@ -323,4 +324,19 @@ def import_job_rejects(request, pk: int):
         as_attachment=True,
         filename=f"{stem}-rejects.csv",
         content_type="text/csv; charset=utf-8",
+    )
+
+
+def import_progress(run) -> Progress:
+    """An import's progress partial, or its whole-file check's; the page reloads when either
+    finishes, for the counts, rejected rows and checked mapping the partial does not hold."""
+    if run.params.get("check"):
+        return Progress(
+            "accounts/_import_check.html",
+            {"check": run, "checked": None},
+            reload_when_finished=True,
+        )
+    job = ImportJob.objects.filter(run=run).first()
+    return Progress(
+        "accounts/import_progress.html", {"run": run, "job": job}, reload_when_finished=True
     )

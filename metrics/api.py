@@ -4,7 +4,6 @@ Rows come from metrics/visibility.py, as on the pages; the computed figures (att
 lift) are read-only reports in dashboards/api.py.
 """
 
-from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -13,7 +12,6 @@ from rest_framework.response import Response
 from abm.api import RoleWritePermission
 from abm.api_resources import ScopedReadOnlyViewSet, ScopedViewSet
 from abm.api_schema import ErrorSerializer
-from abm.change_feed import announce_change
 from abm.models import Role
 from abm.visibility import jobs_visible_to
 from metrics.api_filters import (
@@ -28,6 +26,7 @@ from metrics.api_serializers import (
     GoalSerializer,
     MetricRunSerializer,
 )
+from metrics.budget_lines import budget_line_delete
 from metrics.figures_status import RECOMPUTE_ROLES
 from metrics.goal_access import can_edit_goal, can_set_goals
 from metrics.goal_tracking import goal_delete
@@ -114,23 +113,10 @@ class BudgetLineViewSet(ScopedViewSet):
     ordering = ["-date", "id"]
     write_roles = SPEND_WRITERS
 
-    # ROI and pipeline ratio read spend from the rollups: each change asks for a recompute in its
-    # own transaction, as other data changes do (abm/change_feed.py).
+    # Writes go through metrics/budget_lines.py (the serializer's create and update call it).
 
-    @transaction.atomic
-    def perform_create(self, serializer):
-        super().perform_create(serializer)
-        announce_change(reason=f"budget line #{serializer.instance.pk} added")
-
-    @transaction.atomic
-    def perform_update(self, serializer):
-        super().perform_update(serializer)
-        announce_change(reason=f"budget line #{serializer.instance.pk} changed")
-
-    @transaction.atomic
     def perform_destroy(self, instance):
-        announce_change(reason=f"budget line #{instance.pk} deleted")
-        instance.delete()
+        budget_line_delete(instance, by=self.request.user)
 
 
 @extend_schema_view(

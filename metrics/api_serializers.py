@@ -14,6 +14,7 @@ from rest_framework import serializers
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
 from abm.models import Job, Role
 from accounts.models import Tier
+from metrics.budget_lines import budget_line_create, budget_line_update
 from metrics.goal_access import can_edit_goal
 from metrics.goal_forms import REQUIRED_MESSAGES, GoalForm, MilestoneFormSet, unit_scale
 from metrics.goal_tracking import goal_save
@@ -280,6 +281,12 @@ class BudgetLineSerializer(ConstraintCheckedSerializer):
     class Meta:
         model = BudgetLine
         fields = ["id", "playbook", "channel", "date", "amount", "description"]
+
+    def create(self, validated_data):
+        return budget_line_create(values=validated_data, by=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return budget_line_update(instance, values=validated_data, by=self.context["request"].user)
 
     def validate(self, attrs):
         playbook = attrs.get("playbook", getattr(self.instance, "playbook", None))

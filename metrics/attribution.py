@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import series_ns
+
 MODELS = (
     "first_touch",
     "last_touch",
@@ -125,7 +127,7 @@ def _journeys(
     with_non_converting: bool,
 ) -> _Journeys:
     jid, conv_jid = _journey_keys(touches["journey_id"], conversions["journey_id"])
-    ts = _ns(touches["ts"])
+    ts = series_ns(touches["ts"])
     tid = _sort_key(touches["touch_id"])
     order = None if _in_journey_order(jid, ts, tid) else _journey_order(jid, ts, tid)
     if order is not None:
@@ -137,7 +139,7 @@ def _journeys(
         raise ValueError("conversions must have one row per journey_id")
     # A sentinel conversion that matches nothing keeps the lookups below free of special cases.
     conv_jid = np.append(conv_jid, 0)
-    conv_ts = np.append(_ns(conversions["ts"])[conv_order], 0)
+    conv_ts = np.append(series_ns(conversions["ts"])[conv_order], 0)
     conv_value = np.append(conversions["value"].to_numpy(dtype=float)[conv_order], 0.0)
 
     starts = _starts(jid)
@@ -252,14 +254,6 @@ def _sort_key(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, sort=True)[0]
 
 
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds (UTC), without copying a column that is already ns and tz-aware."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = pd.to_datetime(values, utc=True)
-    array = values.array
-    return array.asi8 if array.unit == "ns" else array.as_unit("ns").asi8
-
-
 def _channel_codes(touches: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
     channel = touches["channel"]
     if isinstance(channel.dtype, pd.CategoricalDtype):
@@ -290,7 +284,7 @@ def _positional_weights(j: _Journeys, model: str) -> np.ndarray:
 def _time_decay_weights(j: _Journeys, touches: pd.DataFrame, half_life_days: float) -> np.ndarray:
     # 2^(-age/h) is proportional to 2^((ts - ts_last)/h): relative to the journey's last touch,
     # which also keeps a long journey from underflowing to 0 / 0.
-    ts = _ns(touches["ts"])[j.rows]
+    ts = series_ns(touches["ts"])[j.rows]
     w = np.exp2((ts - j.per_row(ts[j.ends])) / (_DAY_NS * half_life_days))
     return w / j.per_row(np.bincount(j.group, weights=w))
 

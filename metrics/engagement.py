@@ -42,6 +42,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import instant_ns, series_ns
+
 _DAY_NS = 86_400 * 10**9
 _SPIKE_DAYS = 7
 _SPIKE_BASELINE_WEEKS = 4
@@ -62,8 +64,8 @@ def score_accounts(
     top_n: int = 3,
 ) -> pd.DataFrame:
     """Score, by_channel, engaged_contacts, spike and top_activities per account at ``as_of``."""
-    t = _instant_ns(as_of)
-    ts = _ns(activities["occurred_at"])
+    t = instant_ns(as_of)
+    ts = series_ns(activities["occurred_at"])
     inside = (ts <= t) & (ts > t - round(window_days * _DAY_NS))
     acts = activities.loc[inside].reset_index(drop=True)
     ts = ts[inside]
@@ -126,7 +128,7 @@ def score_history(
         raise ValueError("date range too long for the half-life; split it")
 
     accounts = pd.Index(activities["account_id"].unique()).sort_values()
-    ts = _ns(activities["occurred_at"])
+    ts = series_ns(activities["occurred_at"])
     day = ts // _DAY_NS
     inside = (day >= lo) & (day <= last)
     acts = activities.loc[inside].reset_index(drop=True)
@@ -245,22 +247,5 @@ def _top_activities(
 # --- Time -------------------------------------------------------------------------------------
 
 
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds (UTC), without copying a column that is already ns and tz-aware."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = pd.to_datetime(values, utc=True)
-    array = values.array
-    return array.asi8 if array.unit == "ns" else array.as_unit("ns").asi8
-
-
-def _utc(value: dt.date | dt.datetime | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def _instant_ns(value: dt.datetime | pd.Timestamp) -> int:
-    return _utc(value).as_unit("ns").value
-
-
 def _day_number(value: dt.date | pd.Timestamp) -> int:
-    return _instant_ns(value) // _DAY_NS
+    return instant_ns(value) // _DAY_NS

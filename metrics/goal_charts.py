@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from abm.lib import colours
 from metrics.goal_progress import period_bounds, value_unit
 
-ACTUAL = "#3a63e8"
-EXPECTED = "#737d8e"
-TARGET = "#1d7a48"
+ACTUAL = colours.BLUE_500
+EXPECTED = colours.GRAY_500
+TARGET = colours.GREEN_600
 _AXIS = {"money": {"tickprefix": "$", "tickformat": ",.0f"}, "rate": {"tickformat": ".0%"}}
 
 
@@ -86,8 +87,8 @@ def burn_up_figure(
             "margin": {"l": 64, "r": 16, "t": 8, "b": 40},
             "hovermode": "x unified",
             "legend": {"orientation": "h", "y": -0.18},
-            "xaxis": {"range": [_iso(lo), _iso(hi)], "type": "date", "gridcolor": "#eef0f3"},
-            "yaxis": {"rangemode": "tozero", "gridcolor": "#eef0f3", **_AXIS.get(unit, {})},
+            "xaxis": {"range": [_iso(lo), _iso(hi)], "type": "date", "gridcolor": colours.GRID},
+            "yaxis": {"rangemode": "tozero", "gridcolor": colours.GRID, **_AXIS.get(unit, {})},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
             "font": {"family": "system-ui, sans-serif", "size": 12},

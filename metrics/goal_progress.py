@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import series_ns, to_utc
 from abm.templatetags.abm_extras import EMPTY, money, percent
+from accounts.follow_up import follow_up_outcomes
 from metrics import leads, lift
 from metrics.models import MONEY_METRICS, RATE_METRICS, GoalMetric, GoalStatus
 
@@ -50,10 +52,6 @@ class Scope:
     tiers: tuple[int, ...] = ()
     playbook_id: int | None = None
     owner_id: int | None = None
-
-    @property
-    def is_set(self) -> bool:
-        return bool(self.tiers) or self.playbook_id is not None or self.owner_id is not None
 
 
 def _frame(**columns: str) -> pd.DataFrame:
@@ -140,11 +138,6 @@ def _midnight(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day.year, day.month, day.day, tz="UTC")
 
 
-def _utc(value) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 # --- Metric values ----------------------------------------------------------------------------
 
 
@@ -160,7 +153,7 @@ def metric_value(
     """The metric over the accounts for the period up to ``as_of``; None when a ratio has
     nothing to divide by."""
     lo, hi = period_bounds(start, end)
-    as_of = _utc(as_of)
+    as_of = to_utc(as_of)
     if metric in CUMULATIVE_METRICS:
         events = _events(data, metric, accounts, lo)
         inside = (events["ts"] >= lo) & (events["ts"] < hi) & (events["ts"] <= as_of)
@@ -215,7 +208,7 @@ def _level(data: GoalData, metric, accounts, lo, hi, as_of) -> float | None:
         # A follow-up after as_of had not happened yet as of then.
         later = handed["first_follow_up_at"] > as_of
         handed = handed.assign(first_follow_up_at=handed["first_follow_up_at"].mask(later, pd.NaT))
-        outcomes = leads.follow_up_outcomes(handed, now=as_of, sla_hours=data.sla_hours)
+        outcomes = follow_up_outcomes(handed, now=as_of, sla_hours=data.sla_hours)
         return _number(leads.follow_up_summary(outcomes)["rate"].iloc[0])
     raise ValueError(f"{metric!r} is not a goal metric")
 
@@ -234,7 +227,7 @@ def metric_series(
     as_of,
 ) -> pd.DataFrame:
     """``date, value``: the metric at the end of each day of the period up to ``as_of``."""
-    as_of = _utc(as_of)
+    as_of = to_utc(as_of)
     lo, hi = period_bounds(start, end)
     last = min(as_of, hi - pd.Timedelta(microseconds=1))
     if last < lo:
@@ -247,15 +240,11 @@ def metric_series(
         events = events.loc[(events["ts"] >= lo) & (events["ts"] < hi) & (events["ts"] <= as_of)]
         order = events.sort_values("ts")
         cumulative = order["value"].cumsum().to_numpy()
-        at = np.searchsorted(_ns(order["ts"]), _ns(pd.Series(ends)), side="right")
+        at = np.searchsorted(series_ns(order["ts"]), series_ns(pd.Series(ends)), side="right")
         values = np.where(at > 0, np.r_[0.0, cumulative][at], 0.0)
     else:
         values = [_level(data, metric, accounts, lo, hi, day_end) for day_end in ends]
     return pd.DataFrame({"date": [d.date() for d in days], "value": values})
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns").asi8
 
 
 # --- Expected by now and status ---------------------------------------------------------------
@@ -279,7 +268,7 @@ def expected_value(
     times, values = expected_curve(
         metric=metric, baseline=baseline, target=target, start=start, end=end, milestones=milestones
     )
-    at = _utc(as_of).value
+    at = to_utc(as_of).value
     return float(np.interp(at, times, values))
 
 
@@ -323,9 +312,9 @@ def goal_status(
 ) -> str:
     """on_track (>= on_track_share of expected), at_risk (>= at_risk_share), off_track (below);
     achieved / missed once decided. "" before the start, and while a rate has no value yet."""
-    if _utc(as_of) < period_bounds(start, end)[0]:
+    if to_utc(as_of) < period_bounds(start, end)[0]:
         return ""
-    ended = _utc(as_of) >= period_bounds(start, end)[1]
+    ended = to_utc(as_of) >= period_bounds(start, end)[1]
     if current is None:
         return GoalStatus.MISSED if ended else ""
     if ended:

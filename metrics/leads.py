@@ -4,11 +4,9 @@ Follow-up against the SLA, sourced vs influenced pipeline, and lead-to-opportuni
 
 Decisions where DOMAIN.md is silent:
 
-- Follow-up (as ``accounts/follow_up.py`` shows it per lead): hours = first_follow_up_at -
-  handed_off_at; within the SLA when hours <= sla_hours (exactly 48 h is on time). A lead not
-  followed up while its SLA is still running is *waiting* and left out of the rate until it is
-  decided; one not followed up after the SLA has passed counts as a miss. Median hours are over
-  the leads followed up. The rep is the account's owner.
+- Follow-up: each lead's outcome comes from ``accounts/follow_up.py`` (the SLA rule). A *waiting*
+  lead is left out of the rate until it is decided; an overdue one counts as a miss. Median hours
+  are over the leads followed up. The rep is the account's owner.
 - Marketing touch: a touch (an activity the touch rules count, metrics/touch_rules.py) whose
   playbook step is owned by marketing; outside playbooks, a touch on any channel but ``phone`` and
   ``sdr_outreach``. A step's owner decides over its channel: an email a rep sends from a sales
@@ -29,26 +27,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import to_utc
+
 SALES_CHANNELS = ("phone", "sdr_outreach")
 MARKETING = "marketing"
-_HOUR_NS = 3_600 * 10**9
-
-
-def follow_up_outcomes(leads: pd.DataFrame, *, now: pd.Timestamp, sla_hours: float) -> pd.DataFrame:
-    """Per lead: ``hours``, ``status`` (on_time | late | waiting | overdue), ``due``, ``on_time``.
-
-    ``leads``: ``handed_off_at, first_follow_up_at`` (NaT until followed up); others are kept.
-    """
-    handed = _ns(leads["handed_off_at"])
-    followed = _ns(leads["first_follow_up_at"])
-    hours = (followed - handed) / _HOUR_NS
-    done = ~np.isnan(hours)
-    on_time = done & (hours <= sla_hours)
-    expired = (_utc(now).value - handed) / _HOUR_NS > sla_hours
-    status = np.select([on_time, done, expired], ["on_time", "late", "overdue"], default="waiting")
-    return leads.assign(
-        hours=hours, status=status, due=status != "waiting", on_time=on_time.astype(bool)
-    )
 
 
 def follow_up_summary(outcomes: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -103,24 +85,6 @@ def pipeline_origins(
     )
 
 
-def origin_summary(origins: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Per group: ``pipeline, sourced, influenced`` amounts and ``sourced_share, influenced_share``."""
-    amount = origins["amount"].astype(float)
-    frame = origins.assign(
-        pipeline=amount,
-        sourced=np.where(origins["sourced"], amount, 0.0),
-        influenced=np.where(origins["influenced"], amount, 0.0),
-    )
-    sums = ["pipeline", "sourced", "influenced"]
-    table = (
-        frame.groupby(list(by), dropna=False)[sums].sum() if by else frame[sums].sum().to_frame().T
-    )
-    total = table["pipeline"].where(table["pipeline"] > 0)
-    table["sourced_share"] = table["sourced"] / total
-    table["influenced_share"] = table["influenced"] / total
-    return table.reset_index() if by else table.reset_index(drop=True)
-
-
 def lead_conversions(
     leads: pd.DataFrame,
     opportunities: pd.DataFrame,
@@ -141,33 +105,5 @@ def lead_conversions(
         joined["created_at"] <= joined["handed_off_at"] + horizon
     )
     converted = leads["lead_id"].isin(joined.loc[hit, "lead_id"]).to_numpy()
-    matured = (leads["handed_off_at"] + horizon <= _utc(now)).to_numpy()
+    matured = (leads["handed_off_at"] + horizon <= to_utc(now)).to_numpy()
     return leads.assign(converted=converted, decided=converted | matured)
-
-
-def conversion_summary(conversions: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Per group: ``leads, decided, converted, rate`` (converted / decided)."""
-    frame = conversions.assign(
-        leads=1,
-        decided=conversions["decided"].astype(int),
-        converted=conversions["converted"].astype(int),
-    )
-    sums = ["leads", "decided", "converted"]
-    table = (
-        frame.groupby(list(by), dropna=False)[sums].sum() if by else frame[sums].sum().to_frame().T
-    )
-    table["rate"] = table["converted"] / table["decided"].where(table["decided"] > 0)
-    return table.reset_index() if by else table.reset_index(drop=True)
-
-
-def _utc(value) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds as floats, NaN for missing timestamps."""
-    values = pd.to_datetime(values, utc=True)
-    ns = values.array.as_unit("ns").asi8.astype(float)
-    ns[values.isna().to_numpy()] = np.nan
-    return ns

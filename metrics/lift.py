@@ -39,6 +39,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from abm.lib.timeconv import series_ns_float, to_utc
+
 SEGMENTS = ("target", "non_target", "tier_1", "tier_2", "tier_3", "engaged", "not_engaged")
 COMPARISONS = {
     "target_vs_non_target": ("target", "non_target"),
@@ -71,7 +73,7 @@ def opportunity_outcomes(opportunities: pd.DataFrame) -> pd.DataFrame:
     lost = (opportunities["stage"] == "closed_lost").to_numpy()
     amount = opportunities["amount"].to_numpy(dtype=float)
     days = (
-        _ns(opportunities["closed_at"]) - _ns(opportunities["created_at"])
+        series_ns_float(opportunities["closed_at"]) - series_ns_float(opportunities["created_at"])
     ) / _DAY_NS  # NaN while open
     return opportunities.assign(
         opportunities=1,
@@ -114,7 +116,7 @@ def segment_metrics(
     """
     segments = account_segments(accounts)
     created = opportunities.loc[
-        (opportunities["created_at"] >= _utc(start)) & (opportunities["created_at"] < _utc(end))
+        (opportunities["created_at"] >= to_utc(start)) & (opportunities["created_at"] < to_utc(end))
     ]
     outcomes = opportunity_outcomes(created)[["account_id", *SUMS]]
     rows = outcomes.merge(segments, on="account_id")
@@ -187,7 +189,7 @@ def enrolment_outcomes(
     """
     frame = enrolments.reset_index(drop=True)
     frame = frame.assign(row=np.arange(len(frame)))
-    created = opportunities.loc[opportunities["created_at"] <= _utc(now)]
+    created = opportunities.loc[opportunities["created_at"] <= to_utc(now)]
     joined = frame[["row", "account_id", "enrolled_at"]].merge(
         created[["account_id", "amount", "created_at"]], on="account_id"
     )
@@ -335,16 +337,3 @@ def _result(a: float, b: float, diff: float, low: float, high: float, p: float) 
         "ci_high": high,
         "p": p,
     }
-
-
-def _utc(value) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds as floats, NaN for missing timestamps."""
-    values = pd.to_datetime(values, utc=True)
-    ns = values.array.as_unit("ns").asi8.astype(float)
-    ns[values.isna().to_numpy()] = np.nan
-    return ns

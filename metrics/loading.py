@@ -9,34 +9,7 @@ import pandas as pd
 from abm.lib.frames import frame_from_queryset
 from accounts.frames import load_accounts  # noqa: F401 (the engine loads accounts here)
 from accounts.models import Contact, Opportunity
-from playbooks.models import Activity, Enrolment
-
-
-def load_activities(*, since=None, until=None) -> pd.DataFrame:
-    activities = Activity.objects.all()
-    if since is not None:
-        activities = activities.filter(occurred_at__gt=since)
-    if until is not None:
-        activities = activities.filter(occurred_at__lte=until)
-    frame = frame_from_queryset(
-        activities.order_by(),
-        {
-            "activity_id": "id",
-            "account_id": "account_id",
-            "contact_id": "contact_id",
-            "seniority": "contact__seniority",
-            "channel": "channel",
-            "kind": "kind",
-            "direction": "direction",
-            "occurred_at": "occurred_at",
-            "cost": "cost",
-            "playbook_id": "step__stage__playbook_id",
-        },
-        datetimes=("occurred_at",),
-        numbers=("cost",),
-    )
-    frame["seniority"] = frame["seniority"].astype("object").where(frame["seniority"].notna(), None)
-    return frame
+from playbooks.models import Enrolment
 
 
 def load_opportunities() -> pd.DataFrame:

@@ -32,7 +32,9 @@ from django.utils import timezone
 
 from abm.jobs import run_enqueue, run_progress
 from abm.lib.db_stats import analyze
+from abm.lib.timeconv import instant_ns, series_ns
 from abm.models import Job, RunKind
+from accounts.follow_up import follow_up_outcomes
 from accounts.models import Account, Contact, Lead
 from metrics import attribution, engagement, leads, lift, loading, roi, rollups, stages
 from metrics.goal_tracking import update_goal_progress
@@ -236,7 +238,7 @@ def load_inputs(now: pd.Timestamp) -> Inputs:
 
 
 def load_touchpoints(*, since=None, until=None) -> pd.DataFrame:
-    """Activities as ``loading.load_activities`` gives them, plus their step's ``owner_role``.
+    """Activities with their contact's seniority and their step's playbook and ``owner_role``.
 
     The contact's seniority and the step's playbook and owner are mapped from those small
     tables here rather than joined per activity, and PostgreSQL sends times as integer
@@ -550,11 +552,13 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
     """
     columns = ["journey_id", "touch_id", "ts", "channel", "is_mqa", "playbook_id"]
     account = touches["account_id"].to_numpy()
-    micros = _ns(touches["occurred_at"]) // 1000
-    order = np.lexsort((touches["activity_id"].to_numpy(), _ns(touches["occurred_at"]), account))
+    micros = series_ns(touches["occurred_at"]) // 1000
+    order = np.lexsort(
+        (touches["activity_id"].to_numpy(), series_ns(touches["occurred_at"]), account)
+    )
     accounts, code = np.unique(account[order], return_inverse=True)
     micros = micros[order]
-    starts, ends = _ns(conversions["start"]) // 1000, _ns(conversions["ts"]) // 1000
+    starts, ends = series_ns(conversions["start"]) // 1000, series_ns(conversions["ts"]) // 1000
     instants = np.concatenate([micros, starts, ends])
     origin = int(instants.min()) if len(instants) else 0
     shift = int(instants.max(initial=origin) - origin + 2).bit_length()
@@ -579,7 +583,7 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
 
     # Non-converting paths: accounts with touches and no conversion in the window before now.
     converted = conversions.loc[conversions["ts"] > now - window, "account_id"].to_numpy()
-    idle = ~np.isin(account[order], converted) & (micros > (_ns_of(now - window) // 1000))
+    idle = ~np.isin(account[order], converted) & (micros > (instant_ns(now - window) // 1000))
     idle_rows = np.flatnonzero(idle)
     # Journey ids -account_id ascending: accounts descending, each still in time order.
     idle_rows = idle_rows[np.argsort(-account[order][idle_rows], kind="stable")]
@@ -595,15 +599,6 @@ def _journey_touches(touches, conversions, now, window) -> pd.DataFrame:
         }
     )
     return frame[columns]
-
-
-def _ns(values: pd.Series) -> np.ndarray:
-    """Epoch nanoseconds of a tz-aware column."""
-    return pd.DatetimeIndex(values).as_unit("ns").asi8
-
-
-def _ns_of(stamp: pd.Timestamp) -> int:
-    return pd.Timestamp(stamp).as_unit("ns").value
 
 
 # --- Rollups ----------------------------------------------------------------------------------
@@ -680,9 +675,7 @@ def _lead_rollups(data: Inputs, now) -> pd.DataFrame:
         month=roi.month_of(data.leads["handed_off_at"]),
         channel=data.leads["source_channel"].astype(object),
     )
-    follow_ups = leads.follow_up_outcomes(
-        frame, now=now, sla_hours=settings.ABM_FOLLOW_UP_SLA_HOURS
-    )
+    follow_ups = follow_up_outcomes(frame, now=now, sla_hours=settings.ABM_FOLLOW_UP_SLA_HOURS)
     conversions = leads.lead_conversions(
         frame, data.opportunities, days=setting("ABM_LEAD_CONVERSION_DAYS"), now=now
     )

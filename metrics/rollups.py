@@ -136,7 +136,7 @@ def engaged_accounts_rollup(engaged_months: pd.DataFrame) -> pd.DataFrame:
 
 
 def lead_rollups(follow_ups: pd.DataFrame, conversions: pd.DataFrame) -> pd.DataFrame:
-    """``follow_ups``: ``leads.follow_up_outcomes``; ``conversions``: ``leads.lead_conversions``;
+    """``follow_ups``: ``accounts.follow_up.follow_up_outcomes``; ``conversions``: ``leads.lead_conversions``;
     both with ``month`` (of hand-off), ``channel`` (source channel), ``tier`` and ``owner_id``."""
     dims = ["month", "channel", *_ACCOUNT_DIMENSIONS]
     frame = follow_ups.assign(

@@ -17,6 +17,7 @@ from accounts.models import Tier
 from accounts.visibility import accounts_visible_to
 from playbooks import building
 from playbooks.audience import parse_saved_filter
+from playbooks.building import STEP_FIELDS
 from playbooks.enrolment import enrol_accounts
 from playbooks.forms import HOLDOUT_MAX_PERCENT, playbook_owners
 from playbooks.models import Activity, Enrolment, Playbook, Stage, Step, Task
@@ -38,17 +39,6 @@ STEP_EXAMPLE = {
     "body": "Hi {{ contact.first_name }}, ...",
     "unit_cost": "0.00",
 }
-# building.STEP_FIELDS in the order a person reads a step.
-STEP_FIELDS = [
-    "channel",
-    "day_offset",
-    "owner_role",
-    "target_buying_role",
-    "target_seniority",
-    "subject",
-    "body",
-    "unit_cost",
-]
 STAGE_EXAMPLE = {"id": 31, "playbook": 12, "order": 0, "name": "Find", "exit_stage": "aware"}
 
 

@@ -21,11 +21,16 @@ class PlaybooksConfig(AppConfig):
     verbose_name = "Playbooks"
 
     def ready(self) -> None:
+        from abm.job_progress import Progress, register_progress
+        from abm.models import RunKind
         from abm.scoping import register_scope
         from playbooks.models import Playbook
         from playbooks.visibility import playbooks_visible_to
 
         register_scope(Playbook, playbooks_visible_to)
+        register_progress(
+            RunKind.TASKS, lambda run: Progress("playbooks/_tasks_progress.html", {"run": run})
+        )
         # post_migrate, not a data migration: test databases flushed between transactional tests
         # get the starters back too, and a deleted starter returns on the next migrate.
         post_migrate.connect(

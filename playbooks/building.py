@@ -35,17 +35,16 @@ DEFAULT_STAGES = (
 # A step added after others lands this many days after the latest one (a typical cadence gap).
 NEW_STEP_GAP_DAYS = 3
 DETAIL_FIELDS = frozenset({"name", "objective", "owner", "budget", "goal", "holdout_share"})
-STEP_FIELDS = frozenset(
-    {
-        "channel",
-        "day_offset",
-        "owner_role",
-        "target_buying_role",
-        "target_seniority",
-        "unit_cost",
-        "subject",
-        "body",
-    }
+# What a step holds that people edit (pages, API), in the order a person reads a step.
+STEP_FIELDS = (
+    "channel",
+    "day_offset",
+    "owner_role",
+    "target_buying_role",
+    "target_seniority",
+    "subject",
+    "body",
+    "unit_cost",
 )
 UP, DOWN = "up", "down"
 
@@ -293,7 +292,7 @@ def new_step_defaults(stage: Stage) -> dict:
 
 def step_add(*, stage: Stage, by, **fields) -> Step:
     """Append a step to the stage; unset fields get sensible defaults (an email a few days on)."""
-    unknown = set(fields) - STEP_FIELDS
+    unknown = set(fields) - set(STEP_FIELDS)
     if unknown:
         raise TypeError(f"not step fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
@@ -313,7 +312,7 @@ def step_add(*, stage: Stage, by, **fields) -> Step:
 
 def step_update(*, step: Step, by, **fields) -> Step:
     """Change a step. On an active playbook this shapes only tasks not generated yet."""
-    unknown = set(fields) - STEP_FIELDS
+    unknown = set(fields) - set(STEP_FIELDS)
     if unknown:
         raise TypeError(f"not step fields: {', '.join(sorted(unknown))}")
     _check_editable(step.stage.playbook)

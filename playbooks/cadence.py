@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
+from abm.lib import colours
+
 STAGE_TAIL_DAYS = 7
 ROLE_SYMBOLS = {"marketing": "circle", "sales": "diamond"}
-ROLE_OUTLINES = {"marketing": "#1f2a44", "sales": "#b3470d"}
-BAND_COLOURS = ("#f6f7f9", "#ffffff")
-FALLBACK_COLOUR = "#737d8e"
+ROLE_OUTLINES = {"marketing": colours.NAVY, "sales": colours.ORANGE_600}
+BAND_COLOURS = (colours.GRAY_50, colours.WHITE)
+FALLBACK_COLOUR = colours.GRAY_500
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def cadence_figure(
     channel_order = [channel_labels[c] for c in channel_labels if c in used]
     traces = []
     for role, role_label in role_labels.items():
-        xs, ys, colours, texts = [], [], [], []
+        xs, ys, marker_colours, texts = [], [], [], []
         for stage, span in zip(stages, spans, strict=True):
             for step in stage["steps"]:
                 if step["owner_role"] != role:
@@ -83,7 +85,7 @@ def cadence_figure(
                 day = span.start + step["day_offset"]
                 xs.append(day)
                 ys.append(channel_labels.get(step["channel"], step["channel"]))
-                colours.append(channel_colours.get(step["channel"], FALLBACK_COLOUR))
+                marker_colours.append(channel_colours.get(step["channel"], FALLBACK_COLOUR))
                 texts.append(_hover(step, stage, day, role_label, channel_labels))
         if not xs:
             continue
@@ -99,8 +101,8 @@ def cadence_figure(
                 "marker": {
                     "symbol": ROLE_SYMBOLS.get(role, "circle"),
                     "size": 15,
-                    "color": colours,
-                    "line": {"width": 2, "color": ROLE_OUTLINES.get(role, "#252d3b")},
+                    "color": marker_colours,
+                    "line": {"width": 2, "color": ROLE_OUTLINES.get(role, colours.GRAY_800)},
                 },
             }
         )
@@ -110,15 +112,19 @@ def cadence_figure(
         "layout": {
             "height": 150 + 46 * max(len(channel_order), 1),
             "margin": {"l": 130, "r": 24, "t": 64, "b": 56},
-            "paper_bgcolor": "#ffffff",
-            "plot_bgcolor": "#ffffff",
+            "paper_bgcolor": colours.CHART_BACKGROUND,
+            "plot_bgcolor": colours.CHART_BACKGROUND,
             "font": {
                 "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
                 "size": 12,
-                "color": "#3b4456",
+                "color": colours.CHART_TEXT,
             },
             "hovermode": "closest",
-            "hoverlabel": {"bgcolor": "#ffffff", "bordercolor": "#cdd2da", "align": "left"},
+            "hoverlabel": {
+                "bgcolor": colours.WHITE,
+                "bordercolor": colours.GRAY_300,
+                "align": "left",
+            },
             # The page draws the legend (channel colours and role shapes) in HTML.
             "showlegend": False,
             "xaxis": {
@@ -127,7 +133,7 @@ def cadence_figure(
                 "dtick": 7,
                 "zeroline": False,
                 "showgrid": True,
-                "gridcolor": "#eef0f3",
+                "gridcolor": colours.GRID,
                 "fixedrange": True,
             },
             "yaxis": {
@@ -136,7 +142,7 @@ def cadence_figure(
                 "categoryarray": channel_order,
                 "autorange": "reversed",
                 "showgrid": True,
-                "gridcolor": "#eef0f3",
+                "gridcolor": colours.GRID,
                 "fixedrange": True,
                 "automargin": True,
             },
@@ -164,7 +170,7 @@ def cadence_figure(
                     "x1": span.start,
                     "y0": 0,
                     "y1": 1,
-                    "line": {"width": 1, "color": "#cdd2da", "dash": "dot"},
+                    "line": {"width": 1, "color": colours.GRAY_300, "dash": "dot"},
                 }
                 for span in spans[1:]
             ],
@@ -180,7 +186,7 @@ def cadence_figure(
                     + (
                         f"<br>exits at {escape(stage['exit_label'])}" if stage["exit_label"] else ""
                     ),
-                    "font": {"size": 12, "color": "#252d3b"},
+                    "font": {"size": 12, "color": colours.GRAY_800},
                 }
                 for stage, span in zip(stages, spans, strict=True)
             ],

@@ -7,6 +7,7 @@ from django import forms
 from abm.models import User
 from accounts.models import BuyingRole, JourneyStage, Seniority, Tier
 from playbooks.audience import parse_saved_filter
+from playbooks.building import STEP_FIELDS
 from playbooks.lifecycle import OWNER_ROLES
 from playbooks.models import Playbook, Stage, Step
 from playbooks.readiness import step_gaps
@@ -134,16 +135,7 @@ class StageForm(forms.ModelForm):
 class StepForm(forms.ModelForm):
     class Meta:
         model = Step
-        fields = [
-            "channel",
-            "day_offset",
-            "owner_role",
-            "target_buying_role",
-            "target_seniority",
-            "unit_cost",
-            "subject",
-            "body",
-        ]
+        fields = list(STEP_FIELDS)
         labels = {
             "day_offset": "Day",
             "owner_role": "Done by",

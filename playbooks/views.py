@@ -14,7 +14,8 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, 
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 
-from abm.lib.channels import CHANNEL_COLOURS, Channel
+from abm.lib.channels import Channel
+from abm.lib.colours import CHANNEL_COLOURS
 from abm.lib.permissions import role_required
 from playbooks import building
 from playbooks.cadence import cadence_figure, stage_spans

@@ -182,12 +182,15 @@ def test_a_change_for_every_account_reads_as_all(sent):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_engine_run_consumes_what_was_announced(settings):
-    # Eager mode: the announcement's run executes after commit and empties the feed.
+def test_the_engine_run_consumes_what_was_announced(sent):
     account = AccountFactory()
     with transaction.atomic():
         ActivityFactory(account=account)
         run = announce_change(reason="activity logged", account_ids=[account.pk])
+    assert Change.objects.filter(account_id=account.pk).exists()
+
+    # The worker's side, run here: the consumer task claims the job and reads the feed.
+    tasks.recompute_incremental_task.apply(args=(run.pk,))
 
     run.refresh_from_db()
     assert run.status == RunStatus.DONE

@@ -5,6 +5,7 @@ the fault tests (tests/faults) do the same against a real Redis that is stopped.
 """
 
 import datetime as dt
+import threading
 from unittest import mock
 
 import pytest
@@ -14,7 +15,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from abm.celery import app
 from abm.change_feed import announce_change
-from abm.job_sending import runs_to_send, sweep_unsent_runs
+from abm.job_sending import runs_to_send, sweep_unsent_runs, task_named
 from abm.jobs import execute_run, run_claim
 from abm.models import Job, RunKind, RunStatus
 from accounts.tasks import rescore_fit
@@ -206,3 +207,14 @@ def test_the_sweeper_is_on_the_beat_schedule():
 def test_run_tasks_keep_no_celery_result():
     # A sender awaiting no result never subscribes to one, so Redis being down fails it fast.
     assert all(task.ignore_result for task in (recompute_all_task, rescore_fit))
+
+
+def test_a_job_finds_its_task_by_name_from_any_thread():
+    # A web server thread never made our Celery app its current one (the browser tests' server).
+    found = {}
+    thread = threading.Thread(
+        target=lambda: found.update(task=task_named("metrics.recompute_incremental"))
+    )
+    thread.start()
+    thread.join()
+    assert found["task"].name == "metrics.recompute_incremental"

@@ -7,7 +7,6 @@ from accounts.visibility import (
     contacts_visible_to,
     leads_visible_to,
     opportunities_visible_to,
-    opportunity_stage_changes_visible_to,
 )
 from metrics.models import AttributionCredit, EngagementScore
 from metrics.visibility import (
@@ -63,7 +62,6 @@ SCOPED = [
     (accounts_visible_to, "account"),
     (contacts_visible_to, "contact"),
     (opportunities_visible_to, "opportunity"),
-    (opportunity_stage_changes_visible_to, "stage_change"),
     (leads_visible_to, "lead"),
     (activities_visible_to, "activity"),
     (tasks_visible_to, "task"),

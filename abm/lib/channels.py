@@ -52,20 +52,3 @@ OUTBOUND_KINDS = frozenset(
         ActivityKind.LINKEDIN_MESSAGE,
     }
 )
-
-# One colour per channel for every chart (timelines, dashboards), so a channel reads the same
-# everywhere. The Tableau 10 categorical palette plus a light green, so event and webinar (both live
-# sessions) share a hue.
-CHANNEL_COLOURS = {
-    Channel.EMAIL: "#4e79a7",
-    Channel.LINKEDIN: "#76b7b2",
-    Channel.PAID_SOCIAL: "#b07aa1",
-    Channel.DISPLAY: "#ff9da7",
-    Channel.DIRECT_MAIL: "#9c755f",
-    Channel.EVENT: "#59a14f",
-    Channel.WEBINAR: "#8cd17d",
-    Channel.PHONE: "#f28e2b",
-    Channel.SDR_OUTREACH: "#e15759",
-    Channel.CONTENT: "#edc948",
-    Channel.WEB_PERSONALISATION: "#bab0ac",
-}

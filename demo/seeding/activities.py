@@ -160,15 +160,15 @@ def _outbound(
     day = _to_weekday(rng=rng, days=day, low=clock.first_day, high=clock.last_day)
     at = day * DAY + _time_of_day(rng=rng, size=size, business=True)
     personal = kind != KD[ActivityKind.AD_IMPRESSION]
-    return _Touches(
+    return _made(
+        rng=rng,
+        acc=acc,
         account=account,
         at=at,
         channel=channel,
         kind=kind,
-        contact=_pick_contacts(rng=rng, acc=acc, account=account, mask=personal),
         step=step,
-        cost=_costs(rng=rng, channel=channel, kind=kind),
-        duration=np.full(size, -1, dtype=np.int64),
+        known=personal,
     )
 
 
@@ -192,6 +192,13 @@ def _inbound(
     at = day * DAY + _time_of_day(rng=rng, size=size, business=False)
     anonymous = np.isin(kind, [KD[ActivityKind.WEB_VISIT], KD[ActivityKind.INTENT_SIGNAL]])
     known = ~anonymous | ((kind == KD[ActivityKind.WEB_VISIT]) & (rng.random(size) < 0.35))
+    return _made(
+        rng=rng, acc=acc, account=account, at=at, channel=channel, kind=kind, step=step, known=known
+    )
+
+
+def _made(*, rng, acc: _Accounts, account, at, channel, kind, step, known) -> _Touches:
+    """Touches with their contacts (where ``known``) and costs; no duration (not a call)."""
     return _Touches(
         account=account,
         at=at,
@@ -200,7 +207,7 @@ def _inbound(
         contact=_pick_contacts(rng=rng, acc=acc, account=account, mask=known),
         step=step,
         cost=_costs(rng=rng, channel=channel, kind=kind),
-        duration=np.full(size, -1, dtype=np.int64),
+        duration=np.full(len(account), -1, dtype=np.int64),
     )
 
 

@@ -21,7 +21,8 @@ from playbooks.models import (
 DEMO_PASSWORD = "demo1234"
 # The number of accounts the budgets and contracts below are sized for (`make run` seeds it).
 DEFAULT_ACCOUNTS = 300
-DOMAIN_APPS = ("accounts", "playbooks", "metrics")
+# The apps whose rows are the domain (every app above abm): flush_domain_data empties them.
+DOMAIN_APPS = ("accounts", "playbooks", "ingestion", "metrics", "goals", "dashboards", "demo")
 
 DAY = 86_400
 HOUR = 3_600
@@ -146,7 +147,6 @@ BUYING_ROLE_BY_SENIORITY = (
     (0.02, 0.30, 0.30, 0.20, 0.05, 0.13),
     (0.00, 0.10, 0.20, 0.45, 0.05, 0.20),
 )
-COMMITTEE_ROLES = (BuyingRole.DECISION_MAKER, BuyingRole.CHAMPION, BuyingRole.INFLUENCER)
 
 CHANNELS = tuple(Channel.values)
 KINDS = tuple(ActivityKind.values)

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import make_password
 
 from abm.models import User
 from accounts.models import (
+    COMMITTEE_ROLES,
     ICP,
     Account,
     Contact,
@@ -17,7 +18,6 @@ from demo.seeding.bulk_writing import _insert, _next_id
 from demo.seeding.catalogue import (
     BUYING_ROLE_BY_SENIORITY,
     BUYING_ROLES,
-    COMMITTEE_ROLES,
     COUNTRIES,
     COUNTRY_SHARES,
     COUNTRY_TLDS,

@@ -36,17 +36,6 @@ class _Keyed:
         lower = np.searchsorted(self.keys, base + at - seconds, side="right")
         return upper - lower
 
-    def nth_after(
-        self, account: np.ndarray, at: np.ndarray, *, nth: int, missing: int
-    ) -> np.ndarray:
-        """The n-th moment of the account strictly after `at`, or `missing`."""
-        base = account.astype(np.int64) * self.SPAN
-        index = np.searchsorted(self.keys, base + at, side="right") + nth - 1
-        end = np.searchsorted(self.keys, base + self.SPAN, side="left")
-        found = index < end
-        value = self.keys[np.minimum(index, len(self.keys) - 1)] - base if len(self.keys) else 0
-        return np.where(found, value, missing)
-
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db import connection, transaction
 
 from abm.lib.db_stats import analyze
-from abm.models import Role
+from abm.models import Change, Job, Role
 from accounts.models import (
     Account,
 )
@@ -135,12 +135,15 @@ def seed_demo(
 
 
 def flush_domain_data() -> None:
-    """Delete every row of the domain apps (accounts, playbooks, metrics); users stay.
+    """Delete every row of the domain apps (every app above abm) and every job; users stay.
 
     That is everything those apps hold, not only what seed_demo wrote: ICPs, goals, import jobs
     and metric runs go too.
     """
-    domain = [m for label in DOMAIN_APPS for m in apps.get_app_config(label).get_models()]
+    domain = [Job, Change]  # abm's records of work; users, tokens and the audit log stay
+    for config in apps.get_app_configs():
+        if config.label in DOMAIN_APPS:
+            domain += config.get_models()
     # Django declares foreign keys DEFERRABLE INITIALLY DEFERRED (SQLite and PostgreSQL), so the
     # order does not matter inside the transaction (Playbook.goal and Goal.scope_playbook form a
     # cycle anyway); models later in an app mostly point at earlier ones, hence reversed.

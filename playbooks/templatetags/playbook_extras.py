@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from abm.lib.channels import CHANNEL_COLOURS
+from abm.lib import colours
+from abm.lib.colours import CHANNEL_COLOURS
 
 register = template.Library()
 
 _MERGE_FIELD = re.compile(r"{{\s*([A-Za-z_][\w.]*)\s*}}")
-FALLBACK_COLOUR = "#737d8e"
+FALLBACK_COLOUR = colours.GRAY_500
 
 
 @register.filter

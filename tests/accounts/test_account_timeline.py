@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from django.urls import reverse
 
-from abm.lib.channels import CHANNEL_COLOURS
+from abm.lib.colours import CHANNEL_COLOURS
 from accounts.timeline import MAX_WEEKS, MIN_WEEKS, timeline_data, week_start
 from tests.accounts.account_pages import account, activity
 from tests.factories import OpportunityFactory

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.committee import committee_coverage
+from accounts.models import COMMITTEE_ROLES
 from tests.accounts.account_pages import account, activity
 from tests.factories import ContactFactory
 
@@ -14,6 +15,9 @@ NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 def days_ago(n):
     return NOW - dt.timedelta(days=n)
+
+
+ROLES = [(role.value, str(role.label)) for role in COMMITTEE_ROLES]
 
 
 @pytest.mark.parametrize(
@@ -35,7 +39,7 @@ def days_ago(n):
     ],
 )
 def test_coverage_is_the_share_of_key_roles_engaged_in_90_days(contacts, share, missing):
-    coverage = committee_coverage(contacts, now=NOW, days=90)
+    coverage = committee_coverage(contacts, roles=ROLES, now=NOW, days=90)
 
     assert coverage.share == pytest.approx(share)
     if missing is not None:
@@ -44,7 +48,10 @@ def test_coverage_is_the_share_of_key_roles_engaged_in_90_days(contacts, share, 
 
 def test_it_counts_contacts_and_engaged_ones_per_role():
     coverage = committee_coverage(
-        [("champion", NOW), ("champion", None), ("influencer", None)], now=NOW, days=90
+        [("champion", NOW), ("champion", None), ("influencer", None)],
+        roles=ROLES,
+        now=NOW,
+        days=90,
     )
 
     assert [(r.role, r.contacts, r.engaged) for r in coverage.roles] == [

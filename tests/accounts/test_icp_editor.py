@@ -61,7 +61,7 @@ def test_saving_rescores_every_account_and_shows_the_run_done(
     assert page.context["run"] == run
     html = page.content.decode()
     assert 'data-status="done"' in html
-    assert f'data-run-url="{reverse("accounts:run_status", args=[run.pk])}"' in html
+    assert "hx-trigger" not in html  # a finished run is not polled
 
 
 def test_saving_updates_the_active_icp_in_place(client, maria, companies):
@@ -156,25 +156,27 @@ def test_only_marketers_and_admins_edit_the_icp(client, alice, diana, username):
     assert not ICP.objects.exists()
 
 
-def test_run_status_reports_progress_as_json(client, maria):
+def test_run_status_renders_the_progress_partial_until_the_run_finishes(client, maria):
     run = Job.objects.create(
         kind=RunKind.ICP_RESCORE, status=RunStatus.RUNNING, phase="scoring 10 accounts", percent=30
     )
     client.force_login(maria)
+    url = reverse("accounts:run_status", args=[run.pk])
 
-    data = client.get(reverse("accounts:run_status", args=[run.pk])).json()
+    html = client.get(url).content.decode()
 
-    assert data == {
-        "id": run.pk,
-        "kind": "icp_rescore",
-        "status": "running",
-        "status_label": "Running",
-        "phase": "scoring 10 accounts",
-        "percent": 30,
-        "finished": False,
-        "error": "",
-        "result": {},
-    }
+    assert 'data-status="running"' in html
+    assert "scoring 10 accounts" in html
+    assert "30%" in html
+    assert 'aria-valuenow="30"' in html
+    assert f'hx-get="{url}" hx-trigger="every 1s"' in html
+    assert "HX-Refresh" not in client.get(url)
+
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100)
+    html = client.get(url).content.decode()
+    assert 'data-status="done"' in html
+    assert "Every account has its new fit" in html
+    assert "hx-trigger" not in html
     assert client.get(reverse("accounts:run_status", args=[999999])).status_code == 404
 
 
@@ -185,7 +187,8 @@ def test_a_queued_run_shows_a_bar_that_the_page_will_poll(client, maria):
     html = client.get(URL, {"run": run.pk}).content.decode()
 
     assert 'data-status="queued"' in html
-    assert "js/run_progress.js" in html
+    assert f'hx-get="{reverse("accounts:run_status", args=[run.pk])}"' in html
+    assert "vendor/htmx/htmx.min.js" in html
     assert 'role="progressbar"' in html
 
 

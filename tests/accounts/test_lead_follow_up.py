@@ -2,9 +2,10 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
-from accounts.follow_up import FollowUpStatus, lead_follow_up
+from accounts.follow_up import FollowUpStatus, follow_up_outcomes, lead_follow_up
 
 HANDED = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 
@@ -32,3 +33,27 @@ def test_follow_up_status_against_the_sla(follow_up_hours, now_hours, status, wi
     assert result.status == status
     assert result.within_sla is within
     assert result.hours == follow_up_hours
+
+
+def test_the_frame_rule_agrees_with_the_per_lead_rule():
+    cases = [(2, 100), (48, 100), (48.5, 100), (None, 10), (None, 49)]
+    frame = pd.DataFrame(
+        {
+            "handed_off_at": [pd.Timestamp(HANDED)] * len(cases),
+            "first_follow_up_at": [
+                pd.Timestamp(HANDED + dt.timedelta(hours=h)) if h is not None else pd.NaT
+                for h, _ in cases
+            ],
+        }
+    )
+    for (_, now_hours), row in zip(cases, frame.itertuples(), strict=True):
+        now = HANDED + dt.timedelta(hours=now_hours)
+        one = lead_follow_up(
+            handed_off_at=HANDED,
+            first_follow_up_at=None if pd.isna(row.first_follow_up_at) else row.first_follow_up_at,
+            now=now,
+            sla_hours=48,
+        )
+        outcome = follow_up_outcomes(frame.iloc[[row.Index]], now=now, sla_hours=48).iloc[0]
+        assert outcome["status"] == one.status
+        assert outcome["on_time"] == (one.status == FollowUpStatus.ON_TIME)

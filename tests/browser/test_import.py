@@ -170,7 +170,7 @@ def test_the_page_follows_a_running_import_and_then_shows_the_result(
     Job.objects.filter(pk=run.pk).update(status="queued", percent=0)
     execute_run(run.pk, lambda claimed: import_job_execute(run=claimed))
 
-    # import_job.js reloads the page once the run is done, and the counts appear.
+    # The poll that finds the run done answers with HX-Refresh: the page reloads with the counts.
     page.get_by_test_id("import-counts").wait_for()
     assert page.get_by_test_id("import-counts").locator("[data-count=rejected]").inner_text() == "3"
     assert console_errors == []

@@ -19,7 +19,6 @@ from ingestion.import_jobs import (
     import_job_create,
     import_job_enqueue,
     import_job_file,
-    import_job_map,
     import_job_preview,
     import_job_rejects_file,
     import_job_run,
@@ -266,8 +265,6 @@ def test_a_job_whose_file_vanished_fails_with_the_reason(maria):
 def test_a_mapping_missing_a_required_column_is_refused_before_anything_runs(maria):
     job = upload(maria, ACCOUNTS_CSV)
 
-    with pytest.raises(ImportRefused, match="Missing required columns for importing accounts"):
-        import_job_map(job=job, by=maria, mapping={"Account Name": "name"})
     with pytest.raises(ImportRefused, match="Missing required columns"):
         import_job_enqueue(job=job, by=maria, mapping={"Tier": "tier"})
 

@@ -381,13 +381,28 @@ def test_a_queued_run_shows_the_progress_bar_polling_its_status(client, maria):
     response = client.get(job_url(job))
 
     html = response.content.decode()
-    assert f'data-run-url="{reverse("accounts:run_status", args=[run.pk])}"' in html
+    assert f'hx-get="{reverse("accounts:run_status", args=[run.pk])}"' in html
+    assert 'hx-trigger="every 1s"' in html
     assert 'data-status="queued"' in html
-    assert "data-reload-when-finished" in html
-    assert "js/run_progress.js" in html
-    assert "js/import_job.js" in html
+    assert "vendor/htmx/htmx.min.js" in html
     assert 'data-testid="import-counts"' not in html
     assert 'data-testid="mapping-form"' not in html
+
+
+def test_the_polled_import_partial_reloads_the_page_once_the_run_finishes(client, maria):
+    job = make_job(maria)
+    run = Job.objects.create(kind=RunKind.IMPORT, status=RunStatus.RUNNING, percent=40)
+    ImportJob.objects.filter(pk=job.pk).update(run=run)
+    client.force_login(maria)
+    url = reverse("accounts:run_status", args=[run.pk])
+
+    running = client.get(url)
+    assert "HX-Refresh" not in running
+    assert 'hx-trigger="every 1s"' in running.content.decode()
+    assert job.original_name in running.content.decode()
+
+    Job.objects.filter(pk=run.pk).update(status=RunStatus.DONE, percent=100)
+    assert client.get(url)["HX-Refresh"] == "true"
 
 
 def test_a_running_import_is_not_started_twice(client, maria):

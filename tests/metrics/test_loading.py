@@ -4,7 +4,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from metrics.loading import load_accounts, load_activities, load_opportunities
+from metrics.loading import load_accounts, load_opportunities
+from metrics.recompute import load_touchpoints
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -26,7 +27,7 @@ def test_activities_load_with_their_contact_seniority_and_playbook():
     )
     without_contact = ActivityFactory(account=account, occurred_at=T0 + dt.timedelta(hours=1))
 
-    frame = load_activities().set_index("activity_id")
+    frame = load_touchpoints().set_index("activity_id")
 
     assert frame.loc[with_contact.pk, "seniority"] == "c_level"
     assert frame.loc[with_contact.pk, "cost"] == 2.5
@@ -42,7 +43,7 @@ def test_activities_load_only_inside_the_requested_window():
     inside = ActivityFactory(occurred_at=T0)
     ActivityFactory(occurred_at=T0 - dt.timedelta(days=10))
     ActivityFactory(occurred_at=T0 + dt.timedelta(days=10))
-    frame = load_activities(since=T0 - dt.timedelta(days=1), until=T0)
+    frame = load_touchpoints(since=T0 - dt.timedelta(days=1), until=T0)
     assert frame["activity_id"].tolist() == [inside.pk]
 
 
