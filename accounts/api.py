@@ -5,13 +5,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from abm.api_resources import ScopedViewSet
 from abm.models import Role
-from accounts.api_filters import AccountFilter, ContactFilter, LeadFilter, OpportunityFilter
 from accounts.api_serializers import (
     AccountSerializer,
     ContactSerializer,
     LeadSerializer,
     OpportunitySerializer,
 )
+from accounts.filtersets import AccountFilterSet, ContactFilter, LeadFilterSet, OpportunityFilterSet
 from accounts.models import OpportunityStageChange
 from accounts.records import account_delete, record_delete
 from accounts.visibility import (
@@ -44,7 +44,7 @@ def _described(noun: str, plural: str, extra: str = ""):
 class AccountViewSet(ScopedViewSet):
     scope = staticmethod(accounts_visible_to)
     serializer_class = AccountSerializer
-    filterset_class = AccountFilter
+    filterset_class = AccountFilterSet
     ordering_fields = ["name", "fit_score", "engagement_score", "created_at", "updated_at", "id"]
     ordering = ["name", "id"]
     write_roles = (*RECORD_WRITERS, Role.DIRECTOR)
@@ -82,7 +82,7 @@ class ContactViewSet(_RecordViewSet):
 )
 class OpportunityViewSet(_RecordViewSet):
     serializer_class = OpportunitySerializer
-    filterset_class = OpportunityFilter
+    filterset_class = OpportunityFilterSet
     ordering_fields = ["created_at", "amount", "closed_at", "updated_at", "id"]
     ordering = ["-created_at", "-id"]
     write_roles = RECORD_WRITERS
@@ -99,7 +99,7 @@ class OpportunityViewSet(_RecordViewSet):
 class LeadViewSet(_RecordViewSet):
     scope = staticmethod(leads_visible_to)
     serializer_class = LeadSerializer
-    filterset_class = LeadFilter
+    filterset_class = LeadFilterSet
     ordering_fields = ["handed_off_at", "id"]
     ordering = ["-handed_off_at", "-id"]
     write_roles = RECORD_WRITERS

@@ -9,9 +9,9 @@ from django.http import QueryDict
 
 from abm.exports import ExportSpec, register_export
 from abm.lib.csv_export import person_name
+from accounts.account_filters import accounts_filtered
 from accounts.export_columns import ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS
-from accounts.filtering import accounts_filtered
-from accounts.lead_filtering import filter_leads, lead_filter
+from accounts.filtersets import LeadFilterSet
 from accounts.visibility import (
     accounts_visible_to,
     contacts_visible_to,
@@ -67,7 +67,7 @@ def _opportunities(user, query: QueryDict, account: int | None) -> ExportSpec:
 
 
 def _lead_list(user, query: QueryDict, account: int | None) -> ExportSpec:
-    leads = filter_leads(leads_visible_to(user), lead_filter(query))
+    leads = LeadFilterSet.for_page(query, leads_visible_to(user)).qs
     return ExportSpec("leads.csv", LEAD_LIST_COLUMNS, leads)
 
 

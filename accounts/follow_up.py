@@ -4,7 +4,7 @@ A lead is followed up in time when ``first_follow_up_at <= handed_off_at + sla_h
 ``sla_hours`` counts as on time (the SLA is "within 48 h"). A lead not followed up while its SLA is
 still running is *waiting* (not decided yet); one not followed up after the SLA has passed is
 *overdue*. The same rule in two shapes, side by side so they cannot drift: one lead (``lead_follow_up``) and
-a frame of leads (``follow_up_outcomes``); its SQL shape is ``accounts.lead_filtering.on_time_q``
+a frame of leads (``follow_up_outcomes``); its SQL shape is ``accounts.filtersets.on_time_q``
 (a test holds the three to the same answers). Pure: no Django; callers pass
 ``settings.ABM_FOLLOW_UP_SLA_HOURS``.
 """

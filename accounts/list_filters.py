@@ -1,20 +1,30 @@
-"""What the drill-down lists (opportunities, activities) share: URL parameters read through a
-Django form, UTC day ranges, tier and owner filters, removable chips and a paginator that is told
-its count.
+"""One filter definition per list, for its page, its CSV export and its API endpoint.
 
-A dashboard links here with GET parameters; a bad one (created_from=abc, tier=9) is dropped and
-reported, never an error page, and every link the page builds carries only the valid ones.
+Each list is a django-filter FilterSet (a subclass of ListFilterSet). The API uses it strictly, as
+any ``filterset_class``: a bad value is a 400. A page or an export reads it through ``for_page``:
+a dashboard links there with GET parameters, and a bad one (created_from=abc, tier=9) is dropped
+and reported, never an error page; every link the page builds carries only the valid ones.
+
+The pieces the lists share live here: UTC day ranges, tier, owner, playbook id or "none", sorting,
+removable chips and a paginator that is told its count.
 """
 
-import datetime as dt
-from dataclasses import dataclass, field
-from functools import cached_property
+from __future__ import annotations
 
+import datetime as dt
+import keyword
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import django_filters as filters
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import QueryDict
 
+from abm.api_resources import IdParam
 from abm.models import User
 from abm.scoping import visible_to
 from accounts.filtering import display_name
@@ -30,38 +40,13 @@ TIER_CHOICES = [
     (TARGETS, "Any target tier"),
 ]
 PER_PAGE = 50
-
-
 # A list narrowed to rows without a playbook (?playbook=none).
 NO_PLAYBOOK = "none"
+# The largest id a page link may carry (an integer column's range).
+MAX_PAGE_ID = 2**31
 
 
-class PlaybookParamField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        if value in ("", NO_PLAYBOOK) or (value.isdigit() and 0 < int(value) < 2**31):
-            return value
-        raise forms.ValidationError(f"“{value[:30]}” is not a playbook id or “none”.")
-
-
-class OwnerField(forms.CharField):
-    """A user id, or "unassigned"; whether the user exists only matters to the result."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in ("", UNASSIGNED) or (value.isdigit() and 0 < int(value) < 2**31):
-            return value
-        raise forms.ValidationError(f"“{value[:30]}” is not a user id or “unassigned”.")
-
-
-def date_field(label: str) -> forms.DateField:
-    # One format only: links are built by code, and 01/02/2026 means two different days.
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "use a date as YYYY-MM-DD."},
-    )
+# --- Query pieces ------------------------------------------------------------------------------
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -78,55 +63,274 @@ def day_range_q(path: str, start: dt.date | None, end: dt.date | None) -> Q:
     return q
 
 
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}__{name}" if prefix else name
+
+
 def tier_q(tier: str, account_path: str = "account") -> Q:
+    """`account_path` leads to the account ("" when the rows are accounts)."""
     if tier == TARGETS:
-        return Q(**{f"{account_path}__tier__isnull": False})
+        return Q(**{_path(account_path, "tier__isnull"): False})
     if tier == NON_TARGET:
-        return Q(**{f"{account_path}__tier__isnull": True})
-    return Q(**{f"{account_path}__tier": int(tier)})
+        return Q(**{_path(account_path, "tier__isnull"): True})
+    return Q(**{_path(account_path, "tier"): int(tier)})
 
 
 def owner_q(owner: str, account_path: str = "account") -> Q:
     if owner == UNASSIGNED:
-        return Q(**{f"{account_path}__owner__isnull": True})
-    return Q(**{f"{account_path}__owner_id": int(owner)})
+        return Q(**{_path(account_path, "owner__isnull"): True})
+    return Q(**{_path(account_path, "owner_id"): int(owner)})
 
 
-def filter_names(user, values: dict) -> dict[str, str]:
-    """Names for the ids among the filters, from what `user` may see (else the chip shows the id).
+# --- Reusable filters --------------------------------------------------------------------------
 
-    At most one small query per id given, whatever the number of rows.
+
+class _IdOrWordField(forms.CharField):
+    word = ""
+    noun = ""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in ("", self.word) or (value.isdigit() and 0 < int(value) < MAX_PAGE_ID):
+            return value
+        raise forms.ValidationError(f"“{value[:30]}” is not a {self.noun} id or “{self.word}”.")
+
+
+class OwnerField(_IdOrWordField):
+    """A user id, or "unassigned"; whether the user exists only matters to the result."""
+
+    word, noun = UNASSIGNED, "user"
+
+
+class PlaybookParamField(_IdOrWordField):
+    word, noun = NO_PLAYBOOK, "playbook"
+
+
+class DayFilter(filters.DateFilter):
+    """A UTC day, inclusive, from its start (``last=False``) or to its end (``last=True``)."""
+
+    def __init__(self, field_name: str, *, last: bool = False, **kwargs):
+        # One format only: links are built by code, and 01/02/2026 means two different days.
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("error_messages", {"invalid": "use a date as YYYY-MM-DD."})
+        self.last = last
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        bounds = (None, value) if self.last else (value, None)
+        return qs.filter(day_range_q(self.field_name, *bounds))
+
+
+class TierFilter(filters.ChoiceFilter):
+    """A tier, "0" for non-targets or "targets"; `field_name` leads to the account."""
+
+    def __init__(self, field_name: str = "account", **kwargs):
+        kwargs.setdefault("label", "Tier")
+        super().__init__(field_name=field_name, choices=TIER_CHOICES, **kwargs)
+
+    def filter(self, qs, value):
+        return qs.filter(tier_q(value, self.field_name)) if value else qs
+
+
+class OwnerFilter(filters.CharFilter):
+    """The account owner's id, or "unassigned"; `field_name` leads to the account."""
+
+    field_class = OwnerField
+
+    def __init__(self, field_name: str = "account", **kwargs):
+        kwargs.setdefault("label", "Owner")
+        kwargs.setdefault("max_length", 40)
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        return qs.filter(owner_q(value, self.field_name)) if value else qs
+
+
+class PlaybookIdFilter(filters.CharFilter):
+    """A playbook id, or "none" for rows outside any playbook; `field_name` is the playbook."""
+
+    field_class = PlaybookParamField
+
+    def __init__(self, field_name: str = "playbook", *, none_path: str = "", **kwargs):
+        """`none_path` is the nullable relation that puts a row outside any playbook, when it
+        is not the playbook itself (an activity's step)."""
+        kwargs.setdefault("label", "Playbook")
+        kwargs.setdefault("max_length", 40)
+        self.none_path = none_path or field_name
+        super().__init__(field_name=field_name, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if value == NO_PLAYBOOK:
+            return qs.filter(**{f"{self.none_path}__isnull": True})
+        return qs.filter(**{f"{self.field_name}_id": int(value)})
+
+
+def account_filter(**kwargs) -> IdParam:
+    kwargs.setdefault("label", "Account")
+    return IdParam(field_name="account_id", **kwargs)
+
+
+# --- The list filter set -----------------------------------------------------------------------
+
+
+class ListFilterSet(filters.FilterSet):
+    """A list's filters. Strict as the API's ``filterset_class``; lenient through ``for_page``,
+    where it also sorts (``sort``) and exposes the valid part as values and canonical strings.
+
+    A declared filter named after a Python keyword ends in "_" (``from_``): its parameter does not.
     """
-    names = {}
-    owner = values.get("owner")
-    if owner and owner != UNASSIGNED and (user.sees_everything or int(owner) == user.pk):
-        if found := User.objects.filter(pk=int(owner)).first():
-            names["owner"] = display_name(found)
-    if account := values.get("account"):
-        if found := accounts_visible_to(user).filter(pk=account).values_list("name").first():
-            names["account"] = found[0]
-    playbook = values.get("playbook")
-    if playbook and str(playbook).isdigit():
-        # Playbooks sit above accounts: reached through the enrolment relation, scoped by theirs.
-        enrolment = Account._meta.get_field("enrolments").related_model
-        playbooks = visible_to(enrolment._meta.get_field("playbook").related_model, user)
-        found = playbooks.filter(pk=int(playbook)).values_list("name").first()
-        if found:
-            names["playbook"] = found[0]
-    return names
 
+    sorts: ClassVar[dict[str, tuple]] = {}
+    sort_labels: ClassVar[dict[str, str]] = {}
+    default_sort: ClassVar[str] = ""
+    # (low, high) day filters: a page ignores both when the start is after the end.
+    ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+    sort_label: ClassVar[str] = "Sort"
 
-def drop_reversed_range(form: forms.Form, cleaned: dict, low: str, high: str) -> None:
-    """A range whose start is after its end matches nothing by mistake: ignore both ends."""
-    lo, hi = cleaned.get(low), cleaned.get(high)
-    if lo is not None and hi is not None and lo > hi:
-        form.add_error(
-            None,
-            f"“{form.fields[low].label}” ({lo:%Y-%m-%d}) is after "
-            f"“{form.fields[high].label}” ({hi:%Y-%m-%d}): both were ignored.",
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, page=False):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.page = page
+        if page and self.sorts:
+            self.filters["sort"] = filters.ChoiceFilter(
+                label=self.sort_label,
+                choices=list(self.sort_labels.items()),
+                empty_label=None,
+                method=_keep,
+            )
+            self.filters["sort"].parent = self
+
+    # Parameters put first, in this order, in the page's links (the rest follow as declared).
+    param_order: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def get_filters(cls):
+        found = OrderedDict(
+            (name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name, flt)
+            for name, flt in super().get_filters().items()
         )
-        cleaned.pop(low, None)
-        cleaned.pop(high, None)
+        first = [name for name in cls.param_order if name in found]
+        return OrderedDict(
+            [(name, found[name]) for name in first]
+            + [(name, flt) for name, flt in found.items() if name not in first]
+        )
+
+    @classmethod
+    def for_page(cls, data, queryset=None, **kwargs):
+        """Bound to a page's (or an export's) GET parameters: invalid ones are dropped."""
+        flt = cls(data if data is not None else QueryDict(), queryset, page=True, **kwargs)
+        flt.form.is_valid()
+        flt.check_page()
+        return flt
+
+    def check_page(self) -> None:
+        """Checks across parameters, on pages only: what they find is dropped and reported."""
+        for low, high in self.ranges:
+            self._drop_reversed_range(low, high)
+
+    def _drop_reversed_range(self, low: str, high: str) -> None:
+        """A range whose start is after its end matches nothing by mistake: ignore both ends."""
+        cleaned, fields = self.form.cleaned_data, self.form.fields
+        lo, hi = cleaned.get(low), cleaned.get(high)
+        if lo is not None and hi is not None and lo > hi:
+            self.form.add_error(
+                None,
+                f"“{fields[low].label}” ({lo:%Y-%m-%d}) is after "
+                f"“{fields[high].label}” ({hi:%Y-%m-%d}): both were ignored.",
+            )
+            cleaned.pop(low, None)
+            cleaned.pop(high, None)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*self.sorts[self.sort]) if self.page and self.sorts else queryset
+
+    # --- What a page shows and links to (valid parameters only) --------------------------------
+
+    @cached_property
+    def values(self) -> dict:
+        cleaned = self.form.cleaned_data
+        return {
+            name: cleaned[name]
+            for name in self.form.fields
+            if name != "sort" and name in cleaned and cleaned[name] not in (None, "", False)
+        }
+
+    @cached_property
+    def params(self) -> dict[str, str]:
+        return {name: param_text(value) for name, value in self.values.items()}
+
+    @cached_property
+    def sort(self) -> str:
+        sort = self.form.cleaned_data.get("sort") or self.default_sort
+        return sort if sort in self.sorts else self.default_sort
+
+    @cached_property
+    def problems(self) -> list[str]:
+        fields = self.form.fields
+        return [
+            f"“{fields[name].label}” was ignored: {' '.join(errors)}"
+            if name in fields
+            else " ".join(errors)
+            for name, errors in self.form.errors.items()
+        ]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.values)
+
+    def query(self, **changes) -> QueryDict:
+        """The canonical query string, with `changes` applied (None removes a key)."""
+        query = QueryDict(mutable=True)
+        for name, value in self.params.items():
+            query[name] = value
+        if self.sort != self.default_sort:
+            query["sort"] = self.sort
+        for name, value in changes.items():
+            if value is None or value == "":
+                query.pop(name, None)
+            else:
+                query[name] = str(value)
+        return query
+
+    def without(self, *names: str) -> str:
+        return self.query(**dict.fromkeys(names)).urlencode()
+
+    def chips(self, names: dict[str, str]) -> list[Chip]:
+        """One removable chip per active filter; `names` labels ids (owner, account, playbook)."""
+        return []
+
+
+def _keep(queryset, name, value):
+    return queryset  # the sort is applied once, after every filter
+
+
+def param_text(value) -> str:
+    if isinstance(value, dt.date):  # a datetime too
+        return value.isoformat()
+    if value is True:
+        return "1"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def sort_link(flt: ListFilterSet, ascending: str | None, descending: str | None) -> dict:
+    """Where a column header points and which way the list is sorted by it now."""
+    if flt.sort == ascending:
+        target, direction = descending or ascending, "ascending"
+    elif flt.sort == descending:
+        target, direction = ascending or descending, "descending"
+    else:
+        target, direction = descending or ascending, None
+    sort = None if target == flt.default_sort else target
+    return {"query": flt.query(sort=sort, page=None).urlencode(), "direction": direction}
+
+
+# --- Chips -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -138,7 +342,7 @@ class Chip:
 class Chips(list):
     """The chips of a list's active filters; the ones every list shares are built here."""
 
-    def __init__(self, flt: "ListFilter", names: dict[str, str]):
+    def __init__(self, flt: ListFilterSet, names: dict[str, str]):
         super().__init__()
         self.flt, self.values, self.names = flt, flt.values, names
 
@@ -175,80 +379,31 @@ def range_label(prefix: str, start: dt.date | None, end: dt.date | None) -> str:
     return f"{prefix} {text}" if prefix else text[0].upper() + text[1:]
 
 
-@dataclass
-class ListFilter:
-    """The valid part of a request's parameters, as cleaned values and as canonical strings."""
+def filter_names(user, values: dict) -> dict[str, str]:
+    """Names for the ids among the filters, from what `user` may see (else the chip shows the id).
 
-    values: dict
-    params: dict[str, str]
-    sort: str
-    default_sort: str
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.values)
-
-    def query(self, **changes) -> QueryDict:
-        """The canonical query string, with `changes` applied (None removes a key)."""
-        query = QueryDict(mutable=True)
-        for name, value in self.params.items():
-            query[name] = value
-        if self.sort != self.default_sort:
-            query["sort"] = self.sort
-        for name, value in changes.items():
-            if value is None or value == "":
-                query.pop(name, None)
-            else:
-                query[name] = str(value)
-        return query
-
-    def without(self, *names: str) -> str:
-        return self.query(**dict.fromkeys(names)).urlencode()
+    At most one small query per id given, whatever the number of rows.
+    """
+    names = {}
+    owner = values.get("owner")
+    if owner and owner != UNASSIGNED and (user.sees_everything or int(owner) == user.pk):
+        if found := User.objects.filter(pk=int(owner)).first():
+            names["owner"] = display_name(found)
+    if account := values.get("account"):
+        if found := accounts_visible_to(user).filter(pk=account).values_list("name").first():
+            names["account"] = found[0]
+    playbook = values.get("playbook")
+    if playbook and str(playbook).isdigit():
+        # Playbooks sit above accounts: reached through the enrolment relation, scoped by theirs.
+        enrolment = Account._meta.get_field("enrolments").related_model
+        playbooks = visible_to(enrolment._meta.get_field("playbook").related_model, user)
+        found = playbooks.filter(pk=int(playbook)).values_list("name").first()
+        if found:
+            names["playbook"] = found[0]
+    return names
 
 
-def sort_link(flt: ListFilter, ascending: str | None, descending: str | None) -> dict:
-    """Where a column header points and which way the list is sorted by it now."""
-    if flt.sort == ascending:
-        target, direction = descending or ascending, "ascending"
-    elif flt.sort == descending:
-        target, direction = ascending or descending, "descending"
-    else:
-        target, direction = descending or ascending, None
-    sort = None if target == flt.default_sort else target
-    return {"query": flt.query(sort=sort, page=None).urlencode(), "direction": direction}
-
-
-def read_filter(form: forms.Form, *, sorts, default_sort: str) -> ListFilter:
-    """Validate `form` (bound to the GET parameters); keep what is valid, describe the rest."""
-    form.is_valid()
-    cleaned = form.cleaned_data
-    values = {
-        name: cleaned[name]
-        for name in form.fields
-        if name != "sort" and name in cleaned and cleaned[name] not in (None, "", False)
-    }
-    problems = [
-        f"“{form.fields[name].label}” was ignored: {' '.join(errors)}"
-        if name in form.fields
-        else " ".join(errors)
-        for name, errors in form.errors.items()
-    ]
-    sort = cleaned.get("sort") or default_sort
-    if sort not in sorts:
-        sort = default_sort
-    params = {name: _param(value) for name, value in values.items()}
-    return ListFilter(
-        values=values, params=params, sort=sort, default_sort=default_sort, problems=problems
-    )
-
-
-def _param(value) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is True:
-        return "1"
-    return str(value)
+# --- Pages -------------------------------------------------------------------------------------
 
 
 class CountedPaginator(Paginator):

@@ -15,13 +15,9 @@ from django.views.decorators.http import require_POST
 from abm.exports import export_or_queue
 from abm.lib.permissions import role_required, user_role
 from abm.models import Role
+from accounts.account_filters import accounts_filtered
 from accounts.assignment import AssignmentError, account_assign, can_assign
-from accounts.filtering import (
-    accounts_filtered,
-    display_name,
-    playbook_name,
-    sales_reps,
-)
+from accounts.filtering import display_name, playbook_name, sales_reps
 from accounts.list_filters import page_of
 from accounts.models import Account, Tier
 from accounts.tiering import (
@@ -77,7 +73,7 @@ def account_list(request):
             "page": page,
             "rows": rows,
             "filter": flt,
-            "form": flt.form,
+            "form": flt.shown_form,
             "problems": flt.problems + ([page_problem] if page_problem else []),
             "query": query,
             "query_string": query.urlencode(),

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from abm.exports import ExportSpec, register_export
 from abm.lib.csv_export import person_name
 from accounts.visibility import opportunities_visible_to
-from dashboards.opportunity_filtering import credit_filter, filter_opportunities, opportunity_filter
+from dashboards.opportunity_filtering import OpportunityListFilterSet
 
 CENT = Decimal("0.01")
 
@@ -34,9 +34,9 @@ OPPORTUNITY_LIST_COLUMNS = {
 
 
 def _opportunity_list(user, query: QueryDict, account: int | None) -> ExportSpec:
-    flt = opportunity_filter(query)
-    opportunities = filter_opportunities(opportunities_visible_to(user), flt)
-    if credit_filter(flt) is None:
+    flt = OpportunityListFilterSet.for_page(query, opportunities_visible_to(user))
+    opportunities = flt.qs
+    if flt.credit is None:
         return ExportSpec("opportunities.csv", OPPORTUNITY_LIST_COLUMNS, opportunities)
     columns = {**OPPORTUNITY_LIST_COLUMNS, "credited": "credited"}
     return ExportSpec("opportunities.csv", columns, opportunities, convert=_credit_in_cents)

@@ -8,13 +8,7 @@ from django.shortcuts import render
 from abm.exports import export_or_queue
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
 from accounts.visibility import opportunities_visible_to
-from dashboards.opportunity_filtering import (
-    credit_filter,
-    filter_opportunities,
-    opportunity_chips,
-    opportunity_filter,
-    opportunity_totals,
-)
+from dashboards.opportunity_filtering import OpportunityListFilterSet, opportunity_totals
 
 CENT = Decimal("0.01")
 # Only what the table shows: the credit filter groups rows, and narrow rows group faster.
@@ -43,9 +37,9 @@ SORT_COLUMNS = {
 
 @login_required
 def opportunity_list(request):
-    flt = opportunity_filter(request.GET)
-    credit = credit_filter(flt)
-    opportunities = filter_opportunities(opportunities_visible_to(request.user), flt)
+    flt = OpportunityListFilterSet.for_page(request.GET, opportunities_visible_to(request.user))
+    credit = flt.credit
+    opportunities = flt.qs
     totals = opportunity_totals(opportunities, credit=credit)
     paginator = CountedPaginator(
         opportunities.select_related("account__owner").only(*ROW_FIELDS),
@@ -64,7 +58,7 @@ def opportunity_list(request):
             "filter": flt,
             "credit": credit,
             "totals": totals,
-            "chips": opportunity_chips(flt, filter_names(request.user, flt.values)),
+            "chips": flt.chips(filter_names(request.user, flt.values)),
             "problems": flt.problems + ([page_problem] if page_problem else []),
             "query": query,
             "query_string": query.urlencode(),

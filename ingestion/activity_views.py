@@ -1,26 +1,37 @@
 """The activity list a dashboard drills down to, and its CSV."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import render
 
 from abm.exports import export_or_queue
 from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
-from ingestion.activity_filtering import (
-    activity_chips,
-    activity_filter,
-    activity_totals,
-    filter_activities,
-)
+from playbooks.filtersets import ActivityFilterSet
 from playbooks.models import Activity
 from playbooks.visibility import activities_visible_to
 
 SORT_COLUMNS = {"occurred": ("occurred", "-occurred"), "cost": (None, "-cost")}
 
 
+@dataclass(frozen=True)
+class Totals:
+    count: int
+    cost: Decimal
+
+
+def activity_totals(activities: QuerySet[Activity]) -> Totals:
+    """Count and cost of the whole filtered set: one query, the page's only COUNT."""
+    row = activities.order_by().aggregate(n=Count("pk"), cost=Sum("cost"))
+    return Totals(count=row["n"], cost=row["cost"] or Decimal(0))
+
+
 @login_required
 def activity_list(request):
-    flt = activity_filter(request.GET)
-    activities = filter_activities(activities_visible_to(request.user), flt)
+    flt = ActivityFilterSet.for_page(request.GET, activities_visible_to(request.user))
+    activities = flt.qs
     totals = activity_totals(activities)
     # The page's ids first, then their rows: sorting a million rows joined to their account,
     # contact and step first (to sort by cost, say) took seconds; sorting bare rows does not.
@@ -42,7 +53,7 @@ def activity_list(request):
             "rows": [found[pk] for pk in ids if pk in found],
             "filter": flt,
             "totals": totals,
-            "chips": activity_chips(flt, filter_names(request.user, flt.values)),
+            "chips": flt.chips(filter_names(request.user, flt.values)),
             "problems": flt.problems + ([page_problem] if page_problem else []),
             "query": query,
             "query_string": query.urlencode(),

@@ -13,8 +13,8 @@ from abm.api_errors import ApiError
 from abm.api_resources import ScopedReadOnlyViewSet
 from abm.api_schema import ErrorSerializer
 from ingestion.api_batches import activities_ingest, ingest_allowed, json_type
-from playbooks.api_filters import ActivityFilter
 from playbooks.api_serializers import ActivitySerializer
+from playbooks.filtersets import ActivityFilterSet
 from playbooks.visibility import activities_visible_to
 
 
@@ -175,7 +175,7 @@ def _activities(data) -> list:
 class ActivityViewSet(ScopedReadOnlyViewSet):
     scope = staticmethod(activities_visible_to)
     serializer_class = ActivitySerializer
-    filterset_class = ActivityFilter
+    filterset_class = ActivityFilterSet
     ordering_fields = ["occurred_at", "created_at", "id"]
     ordering = ["-occurred_at", "-id"]
     # Ids are numbers, so "activities/batch/" can never be read as an activity's address.

@@ -7,7 +7,7 @@ from django.http import QueryDict
 
 from abm.exports import ExportSpec, register_export
 from abm.lib.csv_export import person_name
-from ingestion.activity_filtering import activity_filter, filter_activities
+from playbooks.filtersets import ActivityFilterSet
 from playbooks.visibility import activities_visible_to
 
 # header -> values_list lookup
@@ -34,7 +34,7 @@ ACTIVITY_LIST_COLUMNS = {
 
 
 def _activity_list(user, query: QueryDict, account: int | None) -> ExportSpec:
-    activities = filter_activities(activities_visible_to(user), activity_filter(query))
+    activities = ActivityFilterSet.for_page(query, activities_visible_to(user)).qs
     return ExportSpec("activities.csv", ACTIVITY_LIST_COLUMNS, activities)
 
 

@@ -15,13 +15,6 @@ from abm.api_schema import ErrorSerializer
 from abm.lib.permissions import user_role
 from abm.models import Role
 from playbooks import building, lifecycle
-from playbooks.api_filters import (
-    EnrolmentFilter,
-    PlaybookFilter,
-    StageFilter,
-    StepFilter,
-    TaskFilter,
-)
 from playbooks.api_serializers import (
     CloneSerializer,
     EnrolmentSerializer,
@@ -36,6 +29,13 @@ from playbooks.api_serializers import (
     TaskSerializer,
 )
 from playbooks.enrolment import enrol_accounts, enrol_audience, unenrol
+from playbooks.filtersets import (
+    EnrolmentFilter,
+    PlaybookFilter,
+    StageFilter,
+    StepFilter,
+    TaskFilterSet,
+)
 from playbooks.models import EnrolmentStatus, Stage, Step, TaskStatus
 from playbooks.task_completion import TaskNotOpen, task_complete, task_skip
 from playbooks.visibility import (
@@ -316,7 +316,7 @@ def _task_action(description: str, request, response):
 )
 class TaskViewSet(ScopedReadOnlyViewSet):
     serializer_class = TaskSerializer
-    filterset_class = TaskFilter
+    filterset_class = TaskFilterSet
     ordering_fields = ["due_at", "created_at", "completed_at", "id"]
     ordering = ["due_at", "id"]
     write_roles = TASK_ROLES

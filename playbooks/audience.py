@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from accounts.filtering import AccountFilter, FilterChoices, account_filter
+from accounts.account_filters import AccountListFilterSet, account_list_filter
+from accounts.filtering import FilterChoices
 from accounts.models import Account, Tier
 from accounts.visibility import accounts_visible_to
 from playbooks.models import Playbook
@@ -38,7 +39,7 @@ def audience_accounts(playbook: Playbook, *, user) -> QuerySet[Account]:
     return accounts.order_by("name", "id")
 
 
-def saved_filter(params: dict) -> AccountFilter:
+def saved_filter(params: dict) -> AccountListFilterSet:
     """The account list's filter for stored parameters, validated without reading the database.
 
     The list validates industry, country and owner against the values present; a saved filter
@@ -53,7 +54,7 @@ def saved_filter(params: dict) -> AccountFilter:
         countries=[data["country"]] if data.get("country") else [],
         owners=[(int(owner), "")] if owner.isdigit() else [],
     )
-    return account_filter(data, choices=choices, with_owner=True, default_sort="name")
+    return account_list_filter(data, choices=choices, with_owner=True, default_sort="name")
 
 
 def parse_saved_filter(text: str) -> tuple[dict[str, str], list[str]]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.list_filters import CountedPaginator, page_of
+from playbooks.filtersets import TaskListFilterSet
 from playbooks.forms import TaskCompleteForm
 from playbooks.models import TaskStatus
 from playbooks.task_completion import (
@@ -30,11 +31,8 @@ from playbooks.task_filtering import (
     DUE_SOON_DAYS,
     TASKS_PER_PAGE,
     actionable_tasks,
-    filter_tasks,
     may_act_on_tasks,
     open_tasks,
-    task_chips,
-    task_filter,
     task_playbooks,
     window_bounds,
     window_conditions,
@@ -49,8 +47,9 @@ def _task_list_state(user, data: QueryDict, now):
     """The filter read from `data`, the window counts, and the tasks of the chosen window."""
     tasks, mine_only = open_tasks(user)
     playbooks = task_playbooks(tasks, user)
-    flt, form = task_filter(data, playbooks=playbooks)
-    filtered = filter_tasks(tasks, flt)
+    flt = TaskListFilterSet.for_page(data, tasks, playbooks=playbooks)
+    form = flt.form
+    filtered = flt.qs
     windows = window_counts(filtered, flt, now)
     due = flt.values.get("due")
     if due:
@@ -93,7 +92,7 @@ def task_list(request):
             "page": page,
             "rows": rows,
             "total": sum(w.count for w in state["windows"]),
-            "chips": task_chips(flt, state["playbooks"]),
+            "chips": flt.chips(),
             "problems": flt.problems + ([page_problem] if page_problem else []),
             "query_string": query.urlencode(),
             "all_query": flt.without("due", "page"),

@@ -5,8 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from accounts.filtersets import on_time_q
 from accounts.follow_up import FollowUpStatus, follow_up_outcomes, lead_follow_up
-from accounts.lead_filtering import on_time_q
 from accounts.models import Lead
 from tests.factories import AccountFactory, LeadFactory
 
