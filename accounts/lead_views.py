@@ -11,7 +11,12 @@ from django.utils import timezone
 from abm.exports import export_or_queue
 from accounts.filtersets import LeadFilterSet, on_time_q
 from accounts.follow_up import FollowUpStatus, lead_follow_up
-from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
+from accounts.list_filters import (
+    PER_PAGE,
+    CountedPaginator,
+    list_context,
+    page_of,
+)
 from accounts.models import Lead
 from accounts.visibility import leads_visible_to
 
@@ -55,22 +60,17 @@ def lead_list(request):
         lead.hours = follow_up.hours
         lead.on_time = follow_up.status == FollowUpStatus.ON_TIME
         rows.append(lead)
-    query = flt.query()
     return render(
         request,
         "accounts/leads.html",
         {
             "title": "Leads",
-            "page": page,
             "rows": rows,
-            "filter": flt,
             "totals": totals,
             "sla_hours": int(sla_hours),
-            "chips": flt.chips(filter_names(request.user, flt.values)),
-            "problems": flt.problems + ([page_problem] if page_problem else []),
-            "query": query,
-            "query_string": query.urlencode(),
-            "sort_links": {"handed_off": sort_link(flt, "handed_off", "-handed_off")},
+            **list_context(
+                request.user, flt, page, page_problem, {"handed_off": ("handed_off", "-handed_off")}
+            ),
         },
     )
 

@@ -432,3 +432,21 @@ def page_of(paginator: Paginator, raw: str | None) -> tuple[Page, str | None]:
             f"There is no page {number}; showing page 1 of {paginator.num_pages}."
         )
     return paginator.page(number), None
+
+
+def list_context(
+    user, flt: ListFilterSet, page: Page, page_problem: str | None, sorts: dict
+) -> dict:
+    """What every filtered list page shows around its rows: the filter, its chips (ids named
+    from what ``user`` may see), the problems with its parameters, the page and its sort links.
+    ``sorts`` maps a column to its (ascending, descending) sort keys."""
+    query = flt.query()
+    return {
+        "page": page,
+        "filter": flt,
+        "chips": flt.chips(filter_names(user, flt.values)),
+        "problems": flt.problems + ([page_problem] if page_problem else []),
+        "query": query,
+        "query_string": query.urlencode(),
+        "sort_links": {name: sort_link(flt, *keys) for name, keys in sorts.items()},
+    }

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from abm.exports import export_or_queue
+from abm.lib.form_errors import form_errors
 from abm.lib.permissions import role_required, user_role
 from abm.models import Role
 from accounts.account_filters import accounts_filtered
@@ -110,9 +111,8 @@ def account_bulk(request):
     form = BulkActionForm(request.POST)
     back = _back_url(request, form)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        for error in form_errors(form):
+            messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data
     if data["scope"] == "matching":

@@ -6,7 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from abm.exports import export_or_queue
-from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
+from accounts.list_filters import (
+    PER_PAGE,
+    CountedPaginator,
+    list_context,
+    page_of,
+)
 from accounts.visibility import opportunities_visible_to
 from dashboards.opportunity_filtering import OpportunityListFilterSet, opportunity_totals
 
@@ -47,22 +52,15 @@ def opportunity_list(request):
         count=totals.count,
     )
     page, page_problem = page_of(paginator, request.GET.get("page"))
-    query = flt.query()
     return render(
         request,
         "accounts/opportunities.html",
         {
             "title": "Opportunities",
-            "page": page,
             "rows": list(page.object_list),
-            "filter": flt,
             "credit": credit,
             "totals": totals,
-            "chips": flt.chips(filter_names(request.user, flt.values)),
-            "problems": flt.problems + ([page_problem] if page_problem else []),
-            "query": query,
-            "query_string": query.urlencode(),
-            "sort_links": {name: sort_link(flt, *keys) for name, keys in SORT_COLUMNS.items()},
+            **list_context(request.user, flt, page, page_problem, SORT_COLUMNS),
         },
     )
 

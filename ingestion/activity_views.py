@@ -8,7 +8,12 @@ from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import render
 
 from abm.exports import export_or_queue
-from accounts.list_filters import PER_PAGE, CountedPaginator, filter_names, page_of, sort_link
+from accounts.list_filters import (
+    PER_PAGE,
+    CountedPaginator,
+    list_context,
+    page_of,
+)
 from playbooks.filtersets import ActivityFilterSet
 from playbooks.models import Activity
 from playbooks.visibility import activities_visible_to
@@ -43,21 +48,14 @@ def activity_list(request):
     found = Activity.objects.select_related("account", "contact", "step__stage__playbook").in_bulk(
         ids
     )
-    query = flt.query()
     return render(
         request,
         "accounts/activities.html",
         {
             "title": "Activities",
-            "page": page,
             "rows": [found[pk] for pk in ids if pk in found],
-            "filter": flt,
             "totals": totals,
-            "chips": flt.chips(filter_names(request.user, flt.values)),
-            "problems": flt.problems + ([page_problem] if page_problem else []),
-            "query": query,
-            "query_string": query.urlencode(),
-            "sort_links": {name: sort_link(flt, *keys) for name, keys in SORT_COLUMNS.items()},
+            **list_context(request.user, flt, page, page_problem, SORT_COLUMNS),
         },
     )
 

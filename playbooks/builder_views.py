@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from abm.lib.form_errors import form_errors
 from abm.lib.permissions import role_required
 from abm.scoping import visible_to
 from accounts.visibility import accounts_visible_to, contacts_visible_to
@@ -397,7 +398,7 @@ def step_create(request, pk: int, stage_pk: int):
         # The whole plan, so the new row sits in order and the empty-stage note goes.
         return _stages_response(request, playbook)
     if not request.htmx:
-        messages.error(request, "Step not added: " + "; ".join(_flat_errors(form)))
+        messages.error(request, "Step not added: " + "; ".join(form_errors(form)))
         return redirect(f"{reverse('playbooks:detail', args=[pk])}?add_step={stage.pk}")
     context = _new_step_context(request, stage, form=form)
     return render(request, "playbooks/_step_form.html", context, status=422)
@@ -502,14 +503,10 @@ def step_save(request, pk: int, step_pk: int):
             )
         )
     if not request.htmx:
-        messages.error(request, "Step not saved: " + "; ".join(_flat_errors(form)))
+        messages.error(request, "Step not saved: " + "; ".join(form_errors(form)))
         return back_to(playbook)
     context = _step_form_context(request, playbook, step, form)
     return render(request, "playbooks/_step_form.html", context, status=422)
-
-
-def _flat_errors(form) -> list[str]:
-    return [error for errors in form.errors.values() for error in errors]
 
 
 @require_POST

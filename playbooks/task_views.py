@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from abm.lib.form_errors import form_errors
 from accounts.list_filters import CountedPaginator, page_of
 from playbooks.filtersets import TaskListFilterSet
 from playbooks.forms import TaskCompleteForm
@@ -179,9 +180,8 @@ def task_bulk(request):
     form = BulkTaskForm(request.POST)
     back = _back_url(form.data.get("query", ""))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        for error in form_errors(form):
+            messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data
     ids = data["ids"]
