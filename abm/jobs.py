@@ -72,13 +72,6 @@ def run_fail(run_id: int, *, error: str) -> None:
     )
 
 
-def latest_run(*, kind: RunKind | None = None) -> Job | None:
-    runs = Job.objects.all()
-    if kind:
-        runs = runs.filter(kind=kind)
-    return runs.first()
-
-
 # Errors worth a retry with backoff: the database went away or hit a serialisation conflict.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 

@@ -65,7 +65,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from metrics.recompute import recompute_all
+    from metrics.engine.runner import recompute_all
 
     report(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     runs, cpu_runs = [], []

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db.models import Min, QuerySet
 
 from abm.lib.channels import ActivityKind
+from abm.lib.frames import frame_from_queryset
 from accounts.models import Account, Lead, Opportunity
 from goals.models import Goal
 from goals.progress import GoalData
-from metrics.loading import frame_from_queryset
 from metrics.models import EngagementHistory, JourneyStageChange
 from playbooks.models import Activity, Enrolment
 

@@ -23,8 +23,8 @@ from metrics.api_serializers import (
     MetricRunSerializer,
 )
 from metrics.budget_lines import budget_line_delete
+from metrics.engine.runner import recompute_enqueue
 from metrics.figures_status import RECOMPUTE_ROLES
-from metrics.recompute import recompute_enqueue
 from metrics.visibility import (
     budget_lines_visible_to,
     engagement_scores_visible_to,

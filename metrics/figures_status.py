@@ -16,7 +16,7 @@ from abm.visibility import jobs_visible_to
 RECOMPUTE_ROLES = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
 METRIC_KINDS = (RunKind.FULL, RunKind.INCREMENTAL)
 PENDING = (RunStatus.QUEUED, RunStatus.RUNNING)
-# The start of a recompute phase (metrics/recompute.py) -> what the status line calls it.
+# The start of a recompute phase (metrics/engine/runner.py) -> what the status line calls it.
 PHASE_LABELS = (
     ("loading", "loading"),
     ("scoring engagement", "engagement"),

@@ -3,7 +3,7 @@ from celery import shared_task
 from abm.change_feed import changes_consumed
 from abm.jobs import TRANSIENT_ERRORS, execute_run
 from abm.models import Job, RunKind
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 
 # Tasks of a Job keep their outcome on the row, not in Celery's result store: a sender that
 # awaits no result then never subscribes to one, which with Redis down stalls it for ~20 s and

@@ -65,7 +65,7 @@ def attribution_touches(
     touch at or before it first became mqa (the w_shaped anchor). Journeys, credits, cost per mqa
     and influenced pipeline all read these touches.
 
-    ``activities`` as ``recompute.load_touchpoints`` gives them; ``first_mqa``: ``account_id,
+    ``activities`` as ``metrics.engine.loading.load_activities`` gives them; ``first_mqa``: ``account_id,
     mqa_at`` (the first time each account became mqa).
     """
     touches = activities.loc[counts_as_touch(activities, rules)].reset_index(drop=True)

@@ -4,8 +4,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from abm.lib.permissions import role_required
+from metrics.engine.runner import recompute_enqueue
 from metrics.figures_status import RECOMPUTE_ROLES, figures_status
-from metrics.recompute import recompute_enqueue
 
 
 @require_POST

@@ -29,7 +29,7 @@ print("run", run.pk)
 # What "Recompute now" does: record the run and send its task once the transaction commits.
 RECOMPUTE_NOW = """
 from django.db import transaction
-from metrics.recompute import recompute_enqueue
+from metrics.engine.runner import recompute_enqueue
 with transaction.atomic():
     run = recompute_enqueue()
 print("run", run.pk)

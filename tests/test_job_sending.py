@@ -19,7 +19,7 @@ from abm.job_sending import runs_to_send, sweep_unsent_runs, task_named
 from abm.jobs import execute_run, run_claim
 from abm.models import Job, RunKind, RunStatus
 from accounts.tasks import rescore_fit
-from metrics.recompute import recompute_enqueue
+from metrics.engine.runner import recompute_enqueue
 from metrics.tasks import recompute_all_task, recompute_incremental_task
 
 DOWN = BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")

@@ -34,8 +34,8 @@ from demo.seeding.columns import _Accounts, _Clock, _Opportunities, _Touches
 from demo.seeding.playbooks_simulation import Wave
 from demo.seeding.task_completion import complete_tasks
 from metrics import engagement, stages
+from metrics.engine.params import EngineParams
 from metrics.models import JourneyStageChange
-from metrics.recompute import engagement_params
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import OwnerRole, Task, TaskStatus
 from playbooks.tasking import run_playbooks
@@ -146,7 +146,7 @@ def _task_touches(done: list, index: dict[int, int]) -> _Touches:
 
 
 def _activity_frame(acc: _Accounts, t: _Touches) -> pd.DataFrame:
-    """Touches as the engine's loader gives activities (metrics/loading.py)."""
+    """Touches as the engine's loader gives activities (metrics/engine/loading.py)."""
     known = t.contact >= 0
     position = np.where(known, t.contact - acc.contact_first[0], 0)
     seniority = np.asarray(SENIORITIES, dtype=object)[acc.contact_seniority[position]]
@@ -166,12 +166,13 @@ def _activity_frame(acc: _Accounts, t: _Touches) -> pd.DataFrame:
 
 def _write_stages(frame, tier, opps, acc, previous: pd.Series, end_s: int, now: datetime):
     """Journey stages at the week's end by the engine's rules, written as the recompute does."""
+    params = EngineParams.from_settings(settings)
     at = pd.Timestamp(now)
-    window = pd.Timedelta(days=settings.ABM_ENGAGEMENT_WINDOW_DAYS)
+    window = pd.Timedelta(days=params.engagement_window_days)
     recent = frame.loc[(frame["occurred_at"] > at - window) & (frame["occurred_at"] <= at)]
-    scores = engagement.score_accounts(
-        recent, at, spike_ratio=settings.ABM_SPIKE_RATIO, **engagement_params()
-    ).set_index("account_id")
+    scores = engagement.score_accounts(recent, at, **params.scoring_kwargs()).set_index(
+        "account_id"
+    )
     inbound = set(recent.loc[recent["direction"] == "inbound", "account_id"].tolist())
     created = opps.created_s <= end_s
     open_ = created & ((opps.closed_s < 0) | (opps.closed_s > end_s))
@@ -189,9 +190,9 @@ def _write_stages(frame, tier, opps, acc, previous: pd.Series, end_s: int, now: 
     )
     current = stages.journey_stages(
         accounts,
-        engaged_score=settings.ABM_ENGAGED_SCORE,
-        mqa_score=settings.ABM_MQA_SCORE,
-        mqa_min_contacts=settings.ABM_MQA_MIN_ENGAGED_CONTACTS,
+        engaged_score=params.engaged_score,
+        mqa_score=params.mqa_score,
+        mqa_min_contacts=params.mqa_min_engaged_contacts,
     )
     changes = stages.stage_changes(previous, current)
     if len(changes):

@@ -235,10 +235,10 @@ def test_it_sorts_by_a_few_safe_keys(client, diana, book, sort, expected):
 
 
 def test_influenced_means_a_marketing_touch_in_the_window_before_creation(client, diana):
+    from metrics.engine.loading import load_activities, load_first_mqa, load_opportunities
     from metrics.leads import pipeline_origins
-    from metrics.loading import load_opportunities
-    from metrics.recompute import attribution_touches, load_first_mqa, load_touchpoints
     from metrics.touch_rule_store import load_touch_rules
+    from metrics.touch_rules import attribution_touches
 
     created = at("2026-06-01")
     marketing_step = StepFactory(channel="email", owner_role="marketing")
@@ -295,7 +295,7 @@ def test_influenced_means_a_marketing_touch_in_the_window_before_creation(client
     # A creation range bounds the touches searched too, without changing the answer.
     day = {"origin": "influenced", "created_from": "2026-06-01", "created_to": "2026-06-01"}
     assert set(names(client.get(URL, day))) == shown
-    touches = attribution_touches(load_touchpoints(), load_first_mqa(), load_touch_rules())
+    touches = attribution_touches(load_activities(), load_first_mqa(), load_touch_rules())
     origins = pipeline_origins(load_opportunities(), touches, window_days=180)
     by_recompute = set(
         Opportunity.objects.filter(

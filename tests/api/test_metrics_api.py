@@ -11,8 +11,8 @@ from abm.models import Job, RunKind, RunStatus, User
 from accounts.models import Opportunity
 from dashboards.filters import parse_filters
 from demo.seeding import seed_demo
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, BudgetLine, EngagementScore
-from metrics.recompute import recompute_all
 from playbooks.models import Activity, Enrolment
 from tests.api.api_calls import error_of, ids
 from tests.factories import AccountFactory, OpportunityFactory

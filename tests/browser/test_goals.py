@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Account, Opportunity
 from goals.models import Goal
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from tests.goals.goal_books import playbook_book, win_rate_book
 
 pytestmark = pytest.mark.browser

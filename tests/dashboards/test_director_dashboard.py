@@ -16,8 +16,8 @@ from abm.models import User
 from accounts.models import Opportunity
 from demo.seeding import seed_demo
 from goals.models import Goal
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, AttributionModel, BudgetLine
-from metrics.recompute import recompute_all
 from playbooks.models import Activity
 
 URL = reverse("dashboards:director")

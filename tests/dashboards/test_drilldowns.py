@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from abm.models import User
 from demo.seeding import seed_demo
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from playbooks.models import Playbook
 
 DIRECTOR = reverse("dashboards:director")

@@ -15,8 +15,8 @@ from dashboards.drilldown import reached_accounts_url
 from dashboards.filters import parse_filters
 from dashboards.funnel import funnel_reached
 from metrics import lift
+from metrics.engine.runner import recompute_all
 from metrics.models import EngagementScore, JourneyStageChange
-from metrics.recompute import recompute_all
 from tests.conftest import make_user
 from tests.factories import (
     AccountFactory,

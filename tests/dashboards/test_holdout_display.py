@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from dashboards.director import director_context
 from dashboards.filters import parse_filters
 from dashboards.marketer import marketer_context
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from playbooks.models import Enrolment
 from tests.factories import AccountFactory, EnrolmentFactory, OpportunityFactory, PlaybookFactory
 

@@ -17,8 +17,8 @@ from abm.models import Role
 from accounts.list_filters import day_range_q
 from dashboards.filters import parse_filters
 from dashboards.marketer import completion_rate, marketer_context, trend_days
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, BudgetLine, EngagementHistory
-from metrics.recompute import recompute_all
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import Activity, Enrolment, Task
 from playbooks.task_completion import task_complete, task_skip

@@ -16,8 +16,8 @@ from accounts.list_filters import day_range_q
 from accounts.models import Account, Opportunity
 from dashboards.filters import parse_filters
 from dashboards.sales import PRIORITY_ROWS, sales_context
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit
-from metrics.recompute import recompute_all
 from playbooks.models import Task
 from playbooks.task_completion import task_complete
 from tests.conftest import make_user

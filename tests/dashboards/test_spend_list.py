@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from metrics.engine.runner import recompute_all
 from metrics.models import BudgetLine
-from metrics.recompute import recompute_all
 from tests.factories import AccountFactory, ActivityFactory, StepFactory
 
 URL = reverse("dashboards:spend")

@@ -22,6 +22,7 @@ from accounts.rescoring import icp_rescore_enqueue
 from demo.seeding import seed_demo
 from ingestion.import_jobs import import_job_create, import_job_enqueue, import_job_file
 from ingestion.models import ImportJob
+from metrics.engine.runner import recompute_all, recompute_enqueue
 from metrics.models import (
     AttributionCredit,
     CreditDigest,
@@ -30,7 +31,6 @@ from metrics.models import (
     JourneyStageChange,
     MetricRollup,
 )
-from metrics.recompute import recompute_all, recompute_enqueue
 from playbooks.models import Activity
 from tests.conftest import make_user
 from tests.faults.harness import VISIBILITY_TIMEOUT, terminate_other_backends, wait_until

@@ -110,7 +110,7 @@ def test_a_failed_email_is_tried_again_on_the_next_run(
 
 
 def test_the_full_recompute_measures_goals(goal, django_capture_on_commit_callbacks):
-    from metrics.recompute import recompute_all
+    from metrics.engine.runner import recompute_all
 
     with django_capture_on_commit_callbacks(execute=True):
         recompute_all(now=HALF_WAY)

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from metrics.loading import load_accounts, load_opportunities
-from metrics.recompute import load_touchpoints
+from accounts.frames import load_accounts
+from metrics.engine.loading import load_activities, load_opportunities
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -27,13 +27,16 @@ def test_activities_load_with_their_contact_seniority_and_playbook():
     )
     without_contact = ActivityFactory(account=account, occurred_at=T0 + dt.timedelta(hours=1))
 
-    frame = load_touchpoints().set_index("activity_id")
+    frame = load_activities().set_index("activity_id")
 
     assert frame.loc[with_contact.pk, "seniority"] == "c_level"
     assert frame.loc[with_contact.pk, "cost"] == 2.5
     assert frame.loc[with_contact.pk, "playbook_id"] == step.stage.playbook_id
     assert frame.loc[with_contact.pk, "occurred_at"] == pd.Timestamp(T0)
     assert frame.loc[without_contact.pk, "seniority"] is None
+    assert frame.loc[with_contact.pk, "owner_role"] == step.owner_role
+    assert frame.loc[without_contact.pk, "owner_role"] == ""
+    assert pd.isna(frame.loc[without_contact.pk, "playbook_id"])
     assert pd.isna(frame.loc[without_contact.pk, "contact_id"])
     assert str(frame["occurred_at"].dt.tz) == "UTC"
 
@@ -43,7 +46,7 @@ def test_activities_load_only_inside_the_requested_window():
     inside = ActivityFactory(occurred_at=T0)
     ActivityFactory(occurred_at=T0 - dt.timedelta(days=10))
     ActivityFactory(occurred_at=T0 + dt.timedelta(days=10))
-    frame = load_touchpoints(since=T0 - dt.timedelta(days=1), until=T0)
+    frame = load_activities(since=T0 - dt.timedelta(days=1), until=T0)
     assert frame["activity_id"].tolist() == [inside.pk]
 
 

@@ -15,7 +15,9 @@ from django.db.models import Sum
 from abm.jobs import execute_run
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
-from metrics import recompute
+from metrics.engine import runner, writing
+from metrics.engine.compute import credits
+from metrics.engine.runner import recompute_all
 from metrics.models import (
     AttributionCredit,
     AttributionModel,
@@ -25,7 +27,6 @@ from metrics.models import (
     JourneyStageChange,
     MetricRollup,
 )
-from metrics.recompute import recompute_all
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -214,14 +215,14 @@ def test_the_command_recomputes_as_a_recorded_run_and_prints_the_phases(dataset)
 @pytest.mark.django_db
 def test_progress_moves_forward_through_named_phases(dataset):
     seen = []
-    original = recompute.run_progress
+    original = runner.run_progress
 
     def record(run, *, phase, percent):
         seen.append((percent, phase))
         original(run, phase=phase, percent=percent)
 
     run = Job.objects.create(kind=RunKind.FULL)
-    with mock.patch.object(recompute, "run_progress", record):
+    with mock.patch.object(runner, "run_progress", record):
         execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW))
     percents = [p for p, _ in seen]
     assert percents == sorted(percents)
@@ -250,7 +251,7 @@ def test_binary_copy_stores_every_type_exactly(dataset):
         }
     )
     AttributionCredit.objects.all().delete()
-    recompute._insert(AttributionCredit, frame)
+    writing.insert_rows(AttributionCredit, frame)
 
     # Rows go in grouped by their binary layout, not in frame order: compare by model.
     stored = {
@@ -290,7 +291,7 @@ def test_binary_copy_stores_json_dates_nulls_and_unicode(dataset, alice):
             "data": [{"p": None, "ok": True, "name": "Zürich", "n": [1, 2.5]}, {}],
         }
     )
-    recompute._insert(MetricRollup, frame)
+    writing.insert_rows(MetricRollup, frame)
     first = MetricRollup.objects.get(metric="holdout")
     second = MetricRollup.objects.get(metric="spend")
     assert (first.period, first.tier, first.owner_id, first.value) == (None, 0, alice.pk, -1.5)
@@ -427,7 +428,7 @@ def test_journeys_are_the_touches_inside_each_window_in_order(seed):
             "start": created - window,
         }
     )
-    fast = recompute._journey_touches(touches, conversions, now, window)
+    fast = credits.journey_touches(touches, conversions, now, window)
     naive = naive_journeys(touches, conversions, now, window)
     pd.testing.assert_frame_equal(
         fast.astype({"channel": object}), naive.astype({"channel": object}), check_dtype=False

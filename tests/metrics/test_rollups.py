@@ -9,8 +9,8 @@ from django.db.models.functions import TruncMonth
 
 from accounts.models import Account, Opportunity
 from metrics import rollups
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, BudgetLine, MetricRollup, RollupMetric
-from metrics.recompute import recompute_all
 from playbooks.models import Activity
 from tests.factories import (
     AccountFactory,

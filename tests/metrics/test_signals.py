@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from abm.models import Job, RunKind
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from metrics.signals import metrics_recomputed
 
 NOW = dt.datetime(2026, 2, 15, 12, tzinfo=dt.UTC)

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from metrics.engine.runner import recompute_all
 from metrics.models import BudgetLine
-from metrics.recompute import recompute_all
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory, StepFactory
 
 URL = reverse("dashboards:director")

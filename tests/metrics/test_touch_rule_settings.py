@@ -13,8 +13,8 @@ from abm.models import AuditEvent, Job, RunKind, RunStatus
 from abm.navigation import nav_items
 from accounts.models import Opportunity
 from dashboards.opportunity_filtering import influenced_q
+from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, MetricRollup, TouchRule
-from metrics.recompute import recompute_all
 from metrics.touch_rule_store import load_touch_rules, touch_rules_save
 from metrics.touch_rules import TouchRules
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory, StepFactory

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from django.conf import settings
 
-from metrics.recompute import attribution_credits
+from metrics.engine.compute.credits import attribution_credits
+from metrics.engine.params import EngineParams
 from metrics.touch_rules import (
     TouchRules,
     attribution_touches,
@@ -123,7 +124,7 @@ def _credits_by_channel(rules: TouchRules, model: str) -> dict[str, float]:
         }
     )
     touches = attribution_touches(frame, NO_MQA, rules)
-    credits = attribution_credits(touches, deals, NOW)
+    credits = attribution_credits(touches, deals, NOW, EngineParams.from_settings(settings))
     rows = credits.loc[(credits["model"] == model) & (credits["kind"] == "pipeline")]
     return rows.groupby("channel")["credit"].sum().round(2).to_dict()
 

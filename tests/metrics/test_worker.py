@@ -12,8 +12,8 @@ from abm.change_feed import announce_change
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Opportunity
 from demo.seeding import seed_demo
+from metrics.engine.runner import recompute_enqueue
 from metrics.models import AttributionCredit, BudgetLine, MetricRollup
-from metrics.recompute import recompute_enqueue
 from metrics.tasks import recompute_all_task
 from playbooks.models import Activity
 from tests.factories import ActivityFactory

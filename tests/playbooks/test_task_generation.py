@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from abm.models import Job, RunKind, RunStatus
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from playbooks.building import playbook_create, step_add
 from playbooks.enrolment import enrol_accounts
 from playbooks.lifecycle import playbook_activate, playbook_pause

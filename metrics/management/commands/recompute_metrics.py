@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from abm.jobs import execute_run
 from abm.models import Job, RunKind
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 
 
 def _instant(value: str) -> dt.datetime:

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.recompute import recompute_all
+from metrics.engine.runner import recompute_all
 from tests.metrics.reconciliation.dataset import build
 from tests.metrics.reconciliation.sql import Scope, add_months
 
