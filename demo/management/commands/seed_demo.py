@@ -6,7 +6,10 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from abm.jobs import execute_run
+from abm.models import Job, RunKind
 from demo.seeding import SeedRefused, seed_demo
+from metrics.engine.runner import recompute_all
 
 
 def _iso_date(value: str) -> date:
@@ -88,10 +91,6 @@ class Command(BaseCommand):
 
     def _recompute(self, verbose: bool, as_of: datetime | None) -> None:
         """Compute the metrics in-process, so the demo opens with scores, stages and credits."""
-        from abm.jobs import execute_run
-        from abm.models import Job, RunKind
-        from metrics.engine.runner import recompute_all
-
         started = perf_counter()
         # Recorded as a run, so the dashboards say what time the figures are as of.
         run_id = Job.objects.create(kind=RunKind.FULL).pk
