@@ -358,6 +358,24 @@ def _origin_table(origin: dict, filters) -> Table:
     return table
 
 
+def _pipeline_and_revenue(labels: list, rows: list[dict], *, pipeline_colour=None) -> dict:
+    """Pipeline and revenue bars side by side, each bar opening the deals it counts."""
+    pipeline = {
+        "name": "Pipeline",
+        "values": [r["pipeline"] for r in rows],
+        "urls": [r["url"] for r in rows],
+    }
+    if pipeline_colour is not None:
+        pipeline["colour"] = pipeline_colour
+    revenue = {
+        "name": "Revenue",
+        "values": [r["revenue"] for r in rows],
+        "colour": colours.GRAY_900,
+        "urls": [r["revenue_url"] for r in rows],
+    }
+    return charts.bars(labels, [pipeline, revenue])
+
+
 def _charts(t: dict[str, Table], filters) -> dict:
     channel_rows = [r for r in t["by_channel"].rows if r["channel_key"] != "unallocated"]
     playbook_rows = t["by_playbook"].rows
@@ -366,39 +384,12 @@ def _charts(t: dict[str, Table], filters) -> dict:
     funnel_rows = t["funnel"].rows
     follow = t["follow_up"].rows
     return {
-        "by_channel": charts.bars(
+        "by_channel": _pipeline_and_revenue(
             [r["channel"] for r in channel_rows],
-            [
-                {
-                    "name": "Pipeline",
-                    "values": [r["pipeline"] for r in channel_rows],
-                    "colour": [charts.channel_colour(r["channel_key"]) for r in channel_rows],
-                    "urls": [r["url"] for r in channel_rows],
-                },
-                {
-                    "name": "Revenue",
-                    "values": [r["revenue"] for r in channel_rows],
-                    "colour": colours.GRAY_900,
-                    "urls": [r["revenue_url"] for r in channel_rows],
-                },
-            ],
+            channel_rows,
+            pipeline_colour=[charts.channel_colour(r["channel_key"]) for r in channel_rows],
         ),
-        "by_playbook": charts.bars(
-            [r["playbook"] for r in playbook_rows],
-            [
-                {
-                    "name": "Pipeline",
-                    "values": [r["pipeline"] for r in playbook_rows],
-                    "urls": [r["url"] for r in playbook_rows],
-                },
-                {
-                    "name": "Revenue",
-                    "values": [r["revenue"] for r in playbook_rows],
-                    "colour": colours.GRAY_900,
-                    "urls": [r["revenue_url"] for r in playbook_rows],
-                },
-            ],
-        ),
+        "by_playbook": _pipeline_and_revenue([r["playbook"] for r in playbook_rows], playbook_rows),
         "models": charts.bars(
             [r["channel"] for r in model_rows],
             [
