@@ -110,12 +110,22 @@ class PendingChanges:
 @contextmanager
 def changes_consumed() -> Iterator[PendingChanges]:
     """The changes recorded so far; deleted when the block (the consumer's run) succeeds."""
-    rows = Change.objects.aggregate(upto=Max("id"))
-    upto = rows["upto"]
+    upto = feed_position()
     entries = Change.objects.filter(id__lte=upto) if upto is not None else Change.objects.none()
     ids = set(entries.values_list("account_id", flat=True).distinct())
     reasons = tuple(entries.values_list("reason", flat=True).distinct()[:20])
     account_ids = None if None in ids else frozenset(ids)
     yield PendingChanges(upto=upto, account_ids=account_ids, reasons=reasons)
+    forget_changes(upto)
+
+
+def feed_position() -> int | None:
+    """The last entry recorded so far (None: the feed is empty): a run that reads everything
+    after this point consumes the entries up to it (``forget_changes``)."""
+    return Change.objects.aggregate(upto=Max("id"))["upto"]
+
+
+def forget_changes(upto: int | None) -> None:
+    """Delete the entries up to ``upto``: a run that read every account after them succeeded."""
     if upto is not None:
         Change.objects.filter(id__lte=upto).delete()

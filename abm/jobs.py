@@ -72,6 +72,9 @@ def run_fail(run_id: int, *, error: str) -> None:
     )
 
 
+# What a run's body returns when other tasks go on with the run and finish it (a sharded run).
+CONTINUES = object()
+
 # Errors worth a retry with backoff: the database went away or hit a serialisation conflict.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -90,5 +93,7 @@ def execute_run(
     except Exception as exc:
         run_fail(run_id, error=f"{type(exc).__name__}: {exc}")
         raise
+    if result is CONTINUES:
+        return None
     run_finish(run, result=result)
     return result

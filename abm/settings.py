@@ -387,6 +387,12 @@ ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 # The task that consumes the change feed (abm/change_feed.py): named here, so that the layers
 # below the engine announce changes without importing it.
 ABM_CHANGE_CONSUMER_TASK = "metrics.recompute_incremental"
+# The engine's slots (metrics/engine/slots.py): a change recomputes the slot of its account, so
+# smaller slots make incremental runs cheaper and full runs pay a little more per slot.
+ABM_ENGINE_ACCOUNTS_PER_SLOT = envint("ABM_ENGINE_ACCOUNTS_PER_SLOT", 500)
+ABM_ENGINE_MAX_SLOTS = envint("ABM_ENGINE_MAX_SLOTS", 512)
+# Worker tasks a full run's slots are dealt to (1: the run computes them all itself).
+ABM_ENGINE_SHARDS = envint("ABM_ENGINE_SHARDS", 1)
 ABM_ROLLUP_MONTHS = envint("ABM_ROLLUP_MONTHS", 24)
 ABM_LIFT_PERIOD_DAYS = envint("ABM_LIFT_PERIOD_DAYS", 365)
 ABM_LIFT_RESAMPLES = envint("ABM_LIFT_RESAMPLES", 2000)

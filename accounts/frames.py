@@ -6,9 +6,13 @@ from abm.lib.frames import frame_from_queryset
 from accounts.models import Account
 
 
-def load_accounts() -> pd.DataFrame:
+def load_accounts(account_ids=None) -> pd.DataFrame:
+    """Every account, or those of ``account_ids`` (a slot of the metrics engine)."""
+    accounts = Account.objects.order_by()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
     return frame_from_queryset(
-        Account.objects.order_by(),
+        accounts,
         {
             "account_id": "id",
             "tier": "tier",

@@ -10,9 +10,9 @@ Run from the repository root on a seeded database, for example:
 It overwrites the stored metric results, as every recompute does. Target: load + compute + write
 under 10 s for 10 000 accounts (about 1M activities, 20k opportunities) on PostgreSQL. The first
 pass also writes 90 days of engagement history; later passes continue it from the last day, as the
-nightly run does, so the best of the later passes is the steady state. Credits are written only
-where their digest changed (Markov's, and deals with new touches); ``--rewrite`` times rewriting
-all 1.5M rows, as the first run on a database does.
+nightly run does, so the best of the later passes is the steady state. Every slot rewrites its
+accounts' credits; the finish rewrites Markov's (benchmarks/bench_engine.py times workers and
+incremental runs).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import time
 GROUPS = {
     "load": ("load",),
     "compute": ("engagement", "stages", "attribution", "rollups"),
-    "write": ("write engagement", "write stages", "write credits", "write rollups", "commit"),
+    "write": ("write slot", "write finish"),
+    "finish": ("finish load", "finish compute", "analyze"),
 }
 
 
@@ -44,11 +45,7 @@ def main() -> None:
         help="skip VACUUM ANALYZE of the result tables between passes (outside the timings); "
         "it stands in for autovacuum, which some development servers turn off",
     )
-    parser.add_argument(
-        "--rewrite",
-        action="store_true",
-        help="rewrite every credit row in every pass, as the first run on a database does",
-    )
+    parser.add_argument("--slots", type=int, default=None, help="default: from the settings")
     parser.add_argument(
         "--days-between",
         type=float,
@@ -73,7 +70,7 @@ def main() -> None:
     for number in range(1, args.passes + 1):
         now = first_now + dt.timedelta(days=args.days_between * (number - 1))
         start = time.perf_counter()
-        result = recompute_all(now=now, rewrite_credits=args.rewrite)
+        result = recompute_all(now=now, slots=args.slots)
         wall = time.perf_counter() - start
         runs.append(result["seconds"])
         if number == 1:
@@ -86,7 +83,7 @@ def main() -> None:
         cpu = sum(result["cpu_seconds"].values())
         report(
             f"pass {number}: {wall:6.2f} s wall, {cpu:5.2f} s CPU, "
-            f"{result['credit_rows_written']:,} credit rows written (load average {load:.1f})"
+            f"{result['slots']} slots (load average {load:.1f})"
         )
         cpu_runs.append(result["cpu_seconds"])
         if connection.vendor == "postgresql" and not args.no_vacuum:
@@ -122,7 +119,7 @@ def main() -> None:
 
 def _vacuum(connection) -> None:
     with connection.cursor() as cursor:
-        for table in ("attributioncredit", "creditdigest", "metricrollup", "engagementscore"):
+        for table in ("attributioncredit", "slotrollup", "metricrollup", "engagementscore"):
             cursor.execute(f"VACUUM ANALYZE metrics_{table}")
 
 

@@ -3,7 +3,6 @@ from django.contrib import admin
 from metrics.models import (
     AttributionCredit,
     BudgetLine,
-    CreditDigest,
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
@@ -77,13 +76,6 @@ class MetricRollupAdmin(admin.ModelAdmin):
     list_filter = ("metric", "model", "kind", "channel")
     raw_id_fields = ("playbook", "owner")
     list_select_related = ("playbook",)
-
-
-@admin.register(CreditDigest)
-class CreditDigestAdmin(admin.ModelAdmin):
-    list_display = ("model", "kind", "opportunity_id", "account_id", "rows")
-    list_filter = ("model", "kind")
-    raw_id_fields = ("opportunity",)
 
 
 @admin.register(TouchRule)

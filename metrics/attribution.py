@@ -333,9 +333,13 @@ def _count_by(key: np.ndarray, size: int) -> np.ndarray:
 
 def _removal_effects(j: _Journeys, codes: np.ndarray, n_channels: int) -> np.ndarray:
     """Removal effect per channel code from the absorbing chain start, channels, conversion, null."""
-    effects = np.zeros(n_channels)
     if not len(codes):
-        return effects
+        return np.zeros(n_channels)
+    return _effects_from_matrix(_transition_matrix(j, codes, n_channels))
+
+
+def _transition_matrix(j: _Journeys, codes: np.ndarray, n_channels: int) -> np.ndarray:
+    """Transition counts between the states channels 0..c-1, start, conversion and null."""
     c = n_channels
     start, conversion, null = c, c + 1, c + 2  # channel states are the codes 0..c-1
     # Transitions between different consecutive channels of a journey (repeats collapse).
@@ -348,7 +352,13 @@ def _removal_effects(j: _Journeys, codes: np.ndarray, n_channels: int) -> np.nda
     counts[start, :c] = np.bincount(codes[j.starts], minlength=c)
     ending = codes[j.ends].astype(np.intp) * 2 + j.converting
     counts[:c, [null, conversion]] = np.bincount(ending, minlength=2 * c).reshape(c, 2)
+    return counts
 
+
+def _effects_from_matrix(counts: np.ndarray) -> np.ndarray:
+    c = len(counts) - 3
+    start, conversion = c, c + 1
+    effects = np.zeros(c)
     out = counts.sum(axis=1, keepdims=True)
     prob = counts / np.where(out == 0, 1, out)
     transient = c + 1  # the channels and start
@@ -362,6 +372,55 @@ def _removal_effects(j: _Journeys, codes: np.ndarray, n_channels: int) -> np.nda
         removed[:, k] = 0.0  # transitions into k now go to null
         effects[k] = 1.0 - np.linalg.solve(identity - removed, r)[start] / base
     return np.clip(effects, 0.0, None)
+
+
+# --- Markov statistics that add up over disjoint sets of journeys (the sharded engine) --------
+
+_START, _CONVERSION, _NULL = "(start)", "(conversion)", "(null)"
+
+
+def markov_transition_counts(
+    touches: pd.DataFrame, conversions: pd.DataFrame, *, window_days: float | None = None
+) -> pd.DataFrame:
+    """The Markov chain's transition counts, ``from_state, to_state, count`` (non-zero only);
+    states are channel names and "(start)", "(conversion)", "(null)". Counts of disjoint sets of
+    journeys add up to the counts of their union (``removal_effects_from_counts``)."""
+    j = _journeys(touches, conversions, window_days, with_non_converting=True)
+    codes, channels = _channel_codes(touches, j.rows)
+    names = np.array([*map(str, channels), _START, _CONVERSION, _NULL], dtype=object)
+    if not len(codes):
+        return _empty_counts()
+    matrix = _transition_matrix(j, codes, len(channels))
+    source, target = np.nonzero(matrix)
+    return pd.DataFrame(
+        {"from_state": names[source], "to_state": names[target], "count": matrix[source, target]}
+    )
+
+
+def removal_effects_from_counts(counts: pd.DataFrame) -> pd.Series:
+    """Removal effect per channel (sorted by name) from summed ``markov_transition_counts``."""
+    totals = counts.groupby(["from_state", "to_state"], sort=False)["count"].sum()
+    states = set(totals.index.get_level_values(0)) | set(totals.index.get_level_values(1))
+    channels = sorted(states - {_START, _CONVERSION, _NULL})
+    if not channels:
+        return pd.Series([], index=pd.Index([], name="channel"), name="removal_effect", dtype=float)
+    at = {name: i for i, name in enumerate([*channels, _START, _CONVERSION, _NULL])}
+    matrix = np.zeros((len(at), len(at)))
+    source = [at[s] for s in totals.index.get_level_values(0)]
+    target = [at[t] for t in totals.index.get_level_values(1)]
+    np.add.at(matrix, (source, target), totals.to_numpy(dtype=float))
+    effects = _effects_from_matrix(matrix)
+    return pd.Series(effects, index=pd.Index(channels, name="channel"), name="removal_effect")
+
+
+def _empty_counts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "from_state": pd.Series(dtype=object),
+            "to_state": pd.Series(dtype=object),
+            "count": pd.Series(dtype=float),
+        }
+    )
 
 
 def _markov_weights(j: _Journeys, codes: np.ndarray, effects: np.ndarray) -> np.ndarray:

@@ -67,6 +67,9 @@ class EngagementScore(models.Model):
     engaged_contacts = models.PositiveIntegerField(default=0)
     spike = models.BooleanField(default=False)
     top_activities = models.JSONField(default=list)
+    # Engaged (daily score >= the engaged score) on a day of the lift period: the lift snapshot
+    # classes accounts by it, across every slot of the engine.
+    engaged_in_period = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -184,34 +187,6 @@ class AttributionCredit(models.Model):
         return f"{self.model}/{self.kind} {self.channel}: {self.credit}"
 
 
-class CreditDigest(models.Model):
-    """A fingerprint of the stored credits of one (model, kind, opportunity).
-
-    Between two recomputes most deals' credits do not change (a deal's journey is fixed once it
-    is created or closed; Markov's shift with every run), so the recompute rewrites only the
-    credits whose digest changed instead of 1.5M rows. ``rows`` lets it check that the credit
-    table still holds what the digests describe, and rewrite everything when it does not.
-    """
-
-    model = models.CharField(max_length=16, choices=AttributionModel.choices)
-    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
-    opportunity = models.ForeignKey(
-        "accounts.Opportunity",
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    # Where the credits are, for deleting them through the credit table's (account, opportunity)
-    # index even after the deal moved to another account.
-    account_id = models.BigIntegerField()
-    digest = models.BigIntegerField()
-    rows = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.model}/{self.kind} {self.opportunity_id}: {self.digest:x}"
-
-
 class RollupMetric(models.TextChoices):
     CREDIT = "credit", "Attributed credit"
     SPEND = "spend", "Spend"
@@ -319,3 +294,59 @@ class TouchRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {'touch' if self.counts_as_touch else 'not a touch'}"
+
+
+class EngineSlot(models.Model):
+    """One slot of the engine: the accounts with ``id % slots == slot`` (metrics/engine/slots.py).
+
+    A slot is the unit the engine computes, stores partial sums for, and recomputes when one of
+    its accounts changes; ``slots`` is the slot count of the full run that laid them out.
+    """
+
+    slot = models.PositiveIntegerField(primary_key=True)
+    slots = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()  # the as-of time of the slot's last computation
+
+    def __str__(self) -> str:
+        return f"slot {self.slot}/{self.slots} as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class SlotRollup(models.Model):
+    """A slot's share of the additive rollups (metrics/rollups.py): ``MetricRollup`` is their sum
+    plus the parts computed over every account at once (budget lines, leads, lift, holdout)."""
+
+    slot = models.PositiveIntegerField()
+    metric = models.CharField(max_length=32, choices=RollupMetric.choices)
+    period = models.DateField(null=True, blank=True)
+    model = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=24, blank=True)
+    playbook_id = models.BigIntegerField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    segment = models.CharField(max_length=32, blank=True)
+    value = models.FloatField(default=0)
+    count = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["slot"])]
+
+    def __str__(self) -> str:
+        return f"slot {self.slot} {self.metric} {self.period or 'now'}: {self.value}"
+
+
+class SlotMarkovCount(models.Model):
+    """A slot's Markov transition counts per conversion kind: summed over the slots, they give
+    the removal effects of every channel exactly (metrics/attribution.py)."""
+
+    slot = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
+    from_state = models.CharField(max_length=32)
+    to_state = models.CharField(max_length=32)
+    count = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["slot"])]
+
+    def __str__(self) -> str:
+        return f"slot {self.slot} {self.kind} {self.from_state} -> {self.to_state}: {self.count}"

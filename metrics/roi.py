@@ -108,16 +108,6 @@ def spend_rows(
             "lines": 1.0,
         }
     )
-    channel = budget_lines["channel"].fillna("").astype(object)
-    lines = pd.DataFrame(
-        {
-            "month": month_of(pd.to_datetime(budget_lines["date"])),
-            "channel": channel,
-            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
-            "amount": budget_lines["amount"].astype(float),
-            "lines": 1.0,
-        }
-    )
     # The fallback key: every activity on the line's key that month counts once.
     counts = pd.DataFrame(
         {
@@ -128,8 +118,7 @@ def spend_rows(
             "amount": 1.0,
         }
     )
-    from_budget = _allocated(lines, from_activities, counts)
-    from_budget["channel"] = from_budget["channel"].where(from_budget["channel"] != "", UNALLOCATED)
+    from_budget = budget_rows(budget_lines, from_activities, counts)
     frames = [f for f in (from_activities, from_budget) if len(f)]
     if not frames:
         return _empty(account_id="Int64", amount=float, lines=float)
@@ -137,6 +126,27 @@ def spend_rows(
     rows["account_id"] = rows["account_id"].astype("Int64")
     rows = account_dimensions(rows, accounts)
     return rows[[*DIMENSIONS, "account_id", "amount", "lines"]]
+
+
+def budget_rows(
+    budget_lines: pd.DataFrame, costs: pd.DataFrame, counts: pd.DataFrame
+) -> pd.DataFrame:
+    """Budget lines shared out by ``costs`` (``month, channel, playbook_id, account_id, amount``:
+    activity cost), else by ``counts`` (the same columns, ``amount`` = number of activities):
+    ``month, channel, playbook_id, account_id, amount, lines`` (``account_id`` NA: unallocated).
+    The "accounts" may be any disjoint groups of them: shares add up (the sharded engine)."""
+    lines = pd.DataFrame(
+        {
+            "month": month_of(pd.to_datetime(budget_lines["date"])),
+            "channel": budget_lines["channel"].fillna("").astype(object),
+            "playbook_id": budget_lines["playbook_id"].astype("Int64"),
+            "amount": budget_lines["amount"].astype(float),
+            "lines": 1.0,
+        }
+    )
+    rows = _allocated(lines, costs, counts)
+    rows["channel"] = rows["channel"].where(rows["channel"] != "", UNALLOCATED)
+    return rows
 
 
 # A budget line's allocation key: the activity columns that must match it, by what it names.

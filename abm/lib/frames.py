@@ -7,6 +7,7 @@ other databases read it with a chunked values_list.
 import io
 
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -38,7 +39,10 @@ def frame_from_queryset(
 
 
 def _copy_out(rows: QuerySet, names: list[str]) -> pd.DataFrame:
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # .none(), or an empty IN list: no query to run
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in names})
     buffer = io.StringIO()
     with connection.cursor() as cursor:
         raw = cursor.cursor

@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Max, Min, Sum
 from django.db.models.expressions import RawSQL
 
 from abm.lib.frames import frame_from_queryset
@@ -19,40 +19,72 @@ from accounts.frames import load_accounts
 from accounts.models import Contact, Lead, Opportunity
 from metrics.engine.compute.inputs import Inputs, activities_since, history_floor, rollup_horizon
 from metrics.engine.params import EngineParams
-from metrics.models import BudgetLine, EngagementHistory, JourneyStageChange
+from metrics.models import (
+    AttributionCredit,
+    BudgetLine,
+    EngagementHistory,
+    EngagementScore,
+    JourneyStageChange,
+    SlotMarkovCount,
+    SlotRollup,
+)
 from metrics.touch_rule_store import load_touch_rules
 from playbooks.models import Activity, Enrolment, Step
 
 
-def load_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
-    accounts = load_accounts()
-    opportunities = load_opportunities()
+def load_inputs(now: pd.Timestamp, params: EngineParams, account_ids=None) -> Inputs:
+    """Every input of a run; with ``account_ids``, only those accounts' rows (one slot), and no
+    leads, enrolments or budget lines (the finish reads those for every account at once)."""
+    accounts = load_accounts(account_ids)
+    opportunities = load_opportunities(account_ids)
     since = activities_since(now, opportunities, params)
+    scoped = account_ids is not None
     return Inputs(
         accounts=accounts,
         opportunities=opportunities,
-        activities=load_activities(since=since.to_pydatetime(), until=now.to_pydatetime()),
-        enrolments=load_enrolments(),
-        leads=load_leads(),
-        budget_lines=load_budget_lines(),
-        first_mqa=load_first_mqa(),
+        activities=load_activities(
+            since=since.to_pydatetime(), until=now.to_pydatetime(), account_ids=account_ids
+        ),
+        enrolments=load_enrolments(none=scoped),
+        leads=load_leads(none=scoped),
+        budget_lines=load_budget_lines(none=scoped),
+        first_mqa=load_first_mqa(account_ids),
         horizon=rollup_horizon(now, params),
         touch_rules=load_touch_rules(),
     )
 
 
-def load_history_start(now: pd.Timestamp, params: EngineParams) -> dt.date:
+def load_finish_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
+    """What the finish reads: every account, deal, lead, enrolment and budget line; no
+    activities (the slots have summed what it needs of them)."""
+    return Inputs(
+        accounts=load_accounts(),
+        opportunities=load_opportunities(),
+        activities=load_activities(since=now.to_pydatetime(), until=now.to_pydatetime()),
+        enrolments=load_enrolments(),
+        leads=load_leads(),
+        budget_lines=load_budget_lines(),
+        first_mqa=load_first_mqa([]),
+        horizon=rollup_horizon(now, params),
+        touch_rules=load_touch_rules(),
+    )
+
+
+def load_history_start(now: pd.Timestamp, params: EngineParams, account_ids=None) -> dt.date:
     """Continue the daily history where it stopped, at most one engagement window back."""
     floor = history_floor(now, params)
-    last = EngagementHistory.objects.order_by("-date").values_list("date", flat=True).first()
+    history = EngagementHistory.objects.all()
+    if account_ids is not None:
+        history = history.filter(account_id__in=list(account_ids))
+    last = history.aggregate(last=Max("date"))["last"]
     if last is None:
         return floor
     return max(floor, min(last, now.date()))
 
 
-def load_opportunities() -> pd.DataFrame:
+def load_opportunities(account_ids=None) -> pd.DataFrame:
     return frame_from_queryset(
-        Opportunity.objects.order_by(),
+        _of_accounts(Opportunity.objects.order_by(), account_ids),
         {
             "opportunity_id": "id",
             "account_id": "account_id",
@@ -67,7 +99,7 @@ def load_opportunities() -> pd.DataFrame:
     )
 
 
-def load_activities(*, since=None, until=None) -> pd.DataFrame:
+def load_activities(*, since=None, until=None, account_ids=None) -> pd.DataFrame:
     """Activities in ``(since, until]`` with their contact's ``seniority`` (None without one) and
     their step's ``playbook_id`` (NaN outside playbooks) and ``owner_role`` ("" outside).
 
@@ -75,7 +107,7 @@ def load_activities(*, since=None, until=None) -> pd.DataFrame:
     activity, and PostgreSQL sends times as integer microseconds: parsing a million timestamp
     strings was most of the load.
     """
-    activities = Activity.objects.order_by()
+    activities = _of_accounts(Activity.objects.order_by(), account_ids)
     if since is not None:
         activities = activities.filter(occurred_at__gt=since)
     if until is not None:
@@ -108,7 +140,8 @@ def load_activities(*, since=None, until=None) -> pd.DataFrame:
         frame["occurred_at"] = pd.DatetimeIndex(micros.astype("datetime64[us]"), tz="UTC").as_unit(
             "ns"
         )
-    contacts = pd.Series(dict(Contact.objects.values_list("id", "seniority")), dtype=object)
+    contacts = _of_accounts(Contact.objects.order_by(), account_ids)
+    contacts = pd.Series(dict(contacts.values_list("id", "seniority")), dtype=object)
     seniority = _lookup(contacts, frame["contact_id"])
     steps = pd.DataFrame.from_records(
         list(Step.objects.values_list("id", "stage__playbook_id", "owner_role")),
@@ -130,9 +163,9 @@ def _lookup(table: pd.Series, keys: pd.Series, *, missing=None) -> np.ndarray:
     return values[np.where(at < 0, len(table), at)]
 
 
-def load_enrolments() -> pd.DataFrame:
+def load_enrolments(*, none: bool = False) -> pd.DataFrame:
     return frame_from_queryset(
-        Enrolment.objects.order_by(),
+        _none_if(Enrolment.objects.order_by(), none),
         {
             "enrolment_id": "id",
             "account_id": "account_id",
@@ -144,9 +177,9 @@ def load_enrolments() -> pd.DataFrame:
     )
 
 
-def load_leads() -> pd.DataFrame:
+def load_leads(*, none: bool = False) -> pd.DataFrame:
     return frame_from_queryset(
-        Lead.objects.order_by(),
+        _none_if(Lead.objects.order_by(), none),
         {
             "lead_id": "id",
             "account_id": "account_id",
@@ -158,9 +191,9 @@ def load_leads() -> pd.DataFrame:
     )
 
 
-def load_budget_lines() -> pd.DataFrame:
+def load_budget_lines(*, none: bool = False) -> pd.DataFrame:
     frame = frame_from_queryset(
-        BudgetLine.objects.order_by(),
+        _none_if(BudgetLine.objects.order_by(), none),
         {"playbook_id": "playbook_id", "channel": "channel", "date": "date", "amount": "amount"},
         numbers=("amount",),
         texts=("channel",),
@@ -169,9 +202,9 @@ def load_budget_lines() -> pd.DataFrame:
     return frame
 
 
-def load_first_mqa() -> pd.DataFrame:
+def load_first_mqa(account_ids=None) -> pd.DataFrame:
     rows = (
-        JourneyStageChange.objects.filter(to_stage="mqa")
+        _of_accounts(JourneyStageChange.objects.filter(to_stage="mqa"), account_ids)
         .values("account_id")
         .annotate(mqa_at=Min("changed_at"))
         .order_by()
@@ -180,3 +213,64 @@ def load_first_mqa() -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=["account_id", "mqa_at"])
     frame["mqa_at"] = pd.to_datetime(frame["mqa_at"], utc=True)
     return frame
+
+
+def load_engaged_in_period() -> set:
+    """Accounts engaged in the lift period, as their slots last computed it."""
+    rows = EngagementScore.objects.filter(engaged_in_period=True)
+    return set(rows.values_list("account_id", flat=True))
+
+
+def load_linear_credits() -> pd.DataFrame:
+    """The linear model's stored credits: Markov's are derived from their touch counts."""
+    return frame_from_queryset(
+        AttributionCredit.objects.filter(model="linear").order_by(),
+        {
+            "model": "model",
+            "kind": "kind",
+            "opportunity_id": "opportunity_id",
+            "account_id": "account_id",
+            "converted_at": "converted_at",
+            "channel": "channel",
+            "playbook_id": "playbook_id",
+            "weight": "weight",
+            "credit": "credit",
+            "touches": "touches",
+        },
+        datetimes=("converted_at",),
+        numbers=("credit",),
+        texts=("channel",),
+    )
+
+
+def load_slot_sums(slots: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The slots' rollup rows summed over the slots, and their summed Markov counts."""
+    dims = ["metric", "period", "model", "kind", "channel", "playbook_id", "tier", "owner_id"]
+    dims.append("segment")
+    rollup = frame_from_queryset(
+        SlotRollup.objects.filter(slot__lt=slots)
+        .values(*dims)
+        .annotate(total_value=Sum("value"), total_count=Sum("count"))
+        .order_by(),
+        {**{d: d for d in dims}, "value": "total_value", "count": "total_count"},
+        texts=("metric", "model", "kind", "channel", "segment"),
+    )
+    counts = frame_from_queryset(
+        SlotMarkovCount.objects.filter(slot__lt=slots)
+        .values("kind", "from_state", "to_state")
+        .annotate(total=Sum("count"))
+        .order_by(),
+        {"kind": "kind", "from_state": "from_state", "to_state": "to_state", "count": "total"},
+        texts=("kind", "from_state", "to_state"),
+    )
+    return rollup, counts
+
+
+def _of_accounts(queryset, account_ids):
+    if account_ids is None:
+        return queryset
+    return queryset.filter(account_id__in=list(account_ids))
+
+
+def _none_if(queryset, none: bool):
+    return queryset.none() if none else queryset

@@ -1,43 +1,31 @@
-"""One recompute end to end: load, compute, write in one transaction, then tell the apps above.
+"""Runs of the engine: every slot (a full run) or the changed accounts' slots (an incremental
+run), then the finish (metrics/engine/finishing.py).
 
-Recompute-and-overwrite makes a re-run, or a re-delivered task, harmless; the incremental run
-(the change feed's consumer, abm/change_feed.py) is this same computation, which takes seconds
-for 1M activities. Each phase is timed (``result["seconds"]``) for ``manage.py recompute_metrics``
-and the benchmark, and two recomputes never overlap: the second waits on an advisory lock.
+In this process (``recompute_all``, ``recompute_changed``) or over workers (``start_sharded``
+fans the slots out as ``metrics.recompute_shard`` tasks, the last to finish sends
+``metrics.recompute_finish``): the same slot and finish code either way. Each slot and the finish
+are one transaction; recompute-and-overwrite makes a re-run, or a re-delivered task, harmless.
+Each phase is timed (``result["seconds"]``) for ``manage.py recompute_metrics`` and the benchmark.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from abm.jobs import run_enqueue, run_progress
-from abm.lib.db_stats import analyze
 from abm.models import Job, RunKind
-from metrics import stages
-from metrics.engine.compute.accounts import (
-    account_scores,
-    engaged_accounts,
-    journey_stages_now,
-    score_history,
-    with_new_mqa,
-)
-from metrics.engine.compute.credits import attribution_credits
-from metrics.engine.compute.rollup_rows import build_rollups
-from metrics.engine.loading import load_history_start, load_inputs
+from metrics.engine.finishing import finish_run
 from metrics.engine.params import EngineParams
-from metrics.engine.writing import replace_rows, write_credits, write_engagement, write_stages
-from metrics.models import AttributionCredit, MetricRollup
-from metrics.signals import metrics_recomputed
-from metrics.touch_rules import attribution_touches
+from metrics.engine.slots import run_slots, slot_count, stored_layout
 from playbooks.task_generation import tasks_enqueue
 
 # The Celery task that runs ``recompute_all`` (metrics/tasks.py), sent by name.
@@ -46,98 +34,109 @@ RECOMPUTE_TASK = "metrics.recompute_all"
 _LOCK_KEY = 0x61626D_7263
 
 
-def recompute_enqueue(*, by=None) -> Job:
-    """Queue a full recompute as a background job, sent once the caller's transaction commits."""
-    return run_enqueue(kind=RunKind.FULL, task=RECOMPUTE_TASK, requested_by=by)
+def recompute_enqueue(
+    *, by=None, shards: int | None = None, slots: int | None = None, now=None
+) -> Job:
+    """Queue a full recompute as a background job, sent once the caller's transaction commits;
+    ``shards`` > 1 spreads its slots over that many worker tasks; ``now``: as of when (the
+    time it starts, by default)."""
+    params = {name: n for name, n in (("shards", shards), ("slots", slots)) if n}
+    if now is not None:
+        params["as_of"] = as_of(now).isoformat()
+    return run_enqueue(kind=RunKind.FULL, task=RECOMPUTE_TASK, requested_by=by, params=params)
+
+
+def as_of(now: dt.datetime | None) -> pd.Timestamp:
+    return pd.Timestamp(now or timezone.now()).tz_convert("UTC")
 
 
 def recompute_all(
     *,
     run: Job | None = None,
     now: dt.datetime | None = None,
-    rewrite_credits: bool = False,
     queue_tasks: bool = True,
+    slots: int | None = None,
 ) -> dict:
-    """Recompute everything as of ``now``; ``rewrite_credits`` rewrites every credit row
-    instead of those whose digest changed. ``queue_tasks=False`` leaves out the task job that
-    stage changes queue (the demo seeder, computing as of a simulated day, runs its cadence)."""
-    now = pd.Timestamp(now or timezone.now()).tz_convert("UTC")
+    """Recompute every slot and finish, in this process, as of ``now``. ``queue_tasks=False``
+    leaves out the task job that stage changes queue (the demo seeder, computing as of a
+    simulated day, runs its cadence)."""
+    return _run(run, as_of(now), slot_count(slots), None, queue_tasks=queue_tasks)
+
+
+def recompute_changed(
+    account_ids: Iterable[int] | None, *, run: Job | None = None, now: dt.datetime | None = None
+) -> dict:
+    """Recompute the slots of these accounts and finish; everything when ``account_ids`` is
+    None (a change to every account) or no complete slot layout is stored yet."""
+    layout = stored_layout()
+    if account_ids is None or layout is None:
+        return recompute_all(run=run, now=now)
+    chosen = sorted({int(pk) % layout for pk in account_ids})
+    return _run(run, as_of(now), layout, chosen, queue_tasks=True)
+
+
+def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> dict:
     params = EngineParams.from_settings(settings)
     watch = Stopwatch()
-    # Percents follow each phase's share of the time on 10 000 accounts (see the benchmark).
-    with _exclusive():
-        _progress(run, "loading accounts, deals and activities", 2)
-        with watch.phase("load"):
-            data = load_inputs(now, params)
+    chosen = list(range(slots) if chosen is None else chosen)
+    watch.on_phase = _phase_progress(run, len(chosen))
+    with exclusive():
+        counts = run_slots(chosen, slots, now, params, watch)
+        finished = finish_run(run, now, slots, params, watch)
+    if queue_tasks and counts["stage_changes"]:
+        # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
+        tasks_enqueue(reason=f"{counts['stage_changes']:,} journey stage changes")
+    return run_result(now, slots, counts, finished, watch)
 
-        _progress(run, f"scoring engagement of {len(data.accounts):,} accounts", 26)
-        with watch.phase("engagement"):
-            scores = account_scores(data, now, params)
-            history_start = load_history_start(now, params)
-            history = score_history(data, history_start, now, params)
-            engaged_months, engaged_in_period = engaged_accounts(data, now, params)
 
-        _progress(run, "evaluating journey stages", 41)
-        with watch.phase("stages"):
-            new_stages = journey_stages_now(
-                data.accounts, scores, data.opportunities, data.activities, now, params
-            )
-            previous = data.accounts.set_index("account_id")["stage"]
-            changes = stages.stage_changes(previous, new_stages)
-            first_mqa = with_new_mqa(data.first_mqa, changes, now)
-
-        _progress(run, f"attributing {len(data.opportunities):,} deals with 8 models", 43)
-        with watch.phase("attribution"):
-            touches = attribution_touches(data.activities, first_mqa, data.touch_rules)
-            credits = attribution_credits(touches, data.opportunities, now, params)
-
-        _progress(run, "rolling up spend, ROI, lift and leads", 64)
-        with watch.phase("rollups"):
-            rollup = build_rollups(
-                data,
-                credits,
-                touches,
-                first_mqa,
-                new_stages,
-                engaged_months,
-                engaged_in_period,
-                now,
-                params,
-            )
-
-        _progress(run, f"saving {len(credits):,} credits and {len(rollup):,} rollups", 77)
-        # One transaction: dashboards see the previous run or this one, never a mix.
-        with transaction.atomic():
-            with watch.phase("write engagement"):
-                write_engagement(scores, history, history_start=history_start, now=now)
-            with watch.phase("write stages"):
-                write_stages(changes, now)
-            with watch.phase("write credits"):
-                credits_written = write_credits(credits, rewrite=rewrite_credits)
-            with watch.phase("write rollups"):
-                replace_rows(MetricRollup.objects.all(), rollup)
-                # Goal progress and the like, after this run's stage changes, in its transaction.
-                metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
-            watch.start("commit")
-        watch.stop("commit")
-        if queue_tasks and len(changes):
-            # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
-            tasks_enqueue(reason=f"{len(changes):,} journey stage changes")
-        with watch.phase("analyze"):
-            analyze(MetricRollup, AttributionCredit)
+def run_result(now: pd.Timestamp, slots: int, counts: dict, finished: dict, watch) -> dict:
     return {
-        "accounts": len(data.accounts),
-        "activities": len(data.activities),
-        "opportunities": len(data.opportunities),
-        "stage_changes": len(changes),
-        "credit_rows": len(credits),
-        "credit_rows_written": credits_written,
-        "rollup_rows": len(rollup),
+        **{k: v for k, v in counts.items() if k != "slots"},
+        "credit_rows": counts["credit_rows"] + finished["markov_rows"],
+        "rollup_rows": finished["rollup_rows"],
+        "slots": slots,
+        "slots_computed": len(counts["slots"]),
         "as_of": now.isoformat(),
-        "touch_rules": data.touch_rules.as_dict(),  # the rule these figures follow (dashboards)
+        "touch_rules": finished["touch_rules"],
+        "removal_effects": finished["removal_effects"],
         "seconds": {name: round(s, 3) for name, s in watch.seconds.items()},
         "cpu_seconds": {name: round(s, 3) for name, s in watch.cpu_seconds.items()},
     }
+
+
+# Each phase: what the progress bar says, and where in a slot (or the finish) it starts.
+_PHASES = {
+    "load": ("loading accounts, deals and activities", 0.0),
+    "engagement": ("scoring engagement", 0.25),
+    "stages": ("evaluating journey stages", 0.4),
+    "attribution": ("attributing deals with 7 models", 0.45),
+    "rollups": ("rolling up spend, mqa, deals and engaged accounts", 0.65),
+    "write slot": ("saving scores, stages and credits", 0.75),
+    "finish load": ("reading every slot's sums", 0.0),
+    "finish compute": ("attributing with Markov; rolling up budget, ROI, lift and leads", 0.3),
+    "write finish": ("saving the rollups", 0.8),
+    "analyze": ("updating table statistics", 0.95),
+}
+
+
+def _phase_progress(run: Job | None, slots: int) -> Callable[[str], None]:
+    """Slots take 2 % to 85 % of the bar, the finish the rest; the bar only moves forward."""
+    state = {"slot": -1, "percent": 0}
+
+    def report(name: str) -> None:
+        text, at = _PHASES.get(name, (name, 0.0))
+        if name == "load":
+            state["slot"] += 1
+        if name.startswith("finish") or name in ("write finish", "analyze"):
+            percent = 85 + int(14 * at)
+        else:
+            percent = 2 + int(83 * (state["slot"] + at) / max(slots, 1))
+            text = f"slot {state['slot'] + 1} of {slots}: {text}"
+        if percent > state["percent"]:
+            state["percent"] = percent
+            _progress(run, text, percent)
+
+    return report
 
 
 @dataclass
@@ -147,8 +146,11 @@ class Stopwatch:
 
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    on_phase: Callable[[str], None] | None = None  # told of each phase as it starts
 
     def start(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
         self._started = (name, time.perf_counter(), time.process_time())
 
     def stop(self, name: str) -> None:
@@ -168,7 +170,7 @@ class Stopwatch:
 
 
 @contextmanager
-def _exclusive() -> Iterator[None]:
+def exclusive() -> Iterator[None]:
     """Serialise recomputes on PostgreSQL: a second one waits rather than interleaving writes."""
     if connection.vendor != "postgresql":
         yield

@@ -1,9 +1,9 @@
 """Store the engine's frames in their tables: recompute and overwrite, so a re-run changes nothing.
 
-Callers wrap these in one transaction, so readers never see half a run. On PostgreSQL rows go in
-with binary COPY (no text formatting or parsing of 1.5M credit rows); elsewhere (SQLite, the test
-suite) with a plain executemany. Credits are rewritten only where a digest per (model, kind, deal)
-changed (``write_credits``).
+``write_slot`` replaces one slot's rows, ``write_finish`` Markov's credits and the rollups; the
+runner wraps each in one transaction, so a slot is stored whole or not at all. On PostgreSQL rows
+go in with binary COPY (no text formatting or parsing of 1.5M credit rows); elsewhere (SQLite,
+the test suite) with a plain executemany.
 """
 
 from __future__ import annotations
@@ -20,14 +20,16 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from psycopg2.extras import execute_values
 
-from abm.lib.frames import frame_from_queryset
 from accounts.models import Account
 from metrics.models import (
     AttributionCredit,
-    CreditDigest,
     EngagementHistory,
     EngagementScore,
+    EngineSlot,
     JourneyStageChange,
+    MetricRollup,
+    SlotMarkovCount,
+    SlotRollup,
 )
 
 _BATCH = 5_000
@@ -78,15 +80,41 @@ def _execute_many(model: type[Model], frame: pd.DataFrame) -> int:
     return len(rows)
 
 
-# --- Engagement and stages --------------------------------------------------------------------
+# --- One slot ---------------------------------------------------------------------------------
+
+
+def write_slot(result, *, slot: int, slots: int, account_ids, history_start, now) -> None:
+    """Replace everything stored for the slot's accounts with ``result`` (compute.slot)."""
+    ids = [int(pk) for pk in account_ids]
+    write_engagement(
+        result.scores,
+        result.history,
+        result.engaged_in_period,
+        ids=ids,
+        history_start=history_start,
+        now=now,
+    )
+    write_stages(result.changes, now)
+    replace_rows(AttributionCredit.objects.filter(account_id__in=ids), result.credits)
+    replace_rows(SlotRollup.objects.filter(slot=slot), result.rollup.assign(slot=slot))
+    replace_rows(SlotMarkovCount.objects.filter(slot=slot), result.markov_counts.assign(slot=slot))
+    EngineSlot.objects.update_or_create(slot=slot, defaults={"slots": slots, "computed_at": now})
+
+
+def write_finish(markov: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> None:
+    """Markov's credits, every rollup row, and no slot left from a layout with more slots."""
+    replace_rows(AttributionCredit.objects.filter(model="markov"), markov)
+    replace_rows(MetricRollup.objects.all(), rollup)
+    for model in (SlotRollup, SlotMarkovCount, EngineSlot):
+        model.objects.filter(slot__gte=slots).delete()
 
 
 def write_engagement(
-    scores: pd.DataFrame, history: pd.DataFrame, *, history_start, now: pd.Timestamp
+    scores: pd.DataFrame, history: pd.DataFrame, engaged: set, *, ids, history_start, now
 ) -> None:
     """Today's scores (on the accounts too) and the daily history from ``history_start``."""
     replace_rows(
-        EngagementScore.objects.all(),
+        EngagementScore.objects.filter(account_id__in=ids),
         pd.DataFrame(
             {
                 "account_id": scores["account_id"].to_numpy(),
@@ -97,6 +125,7 @@ def write_engagement(
                 "engaged_contacts": scores["engaged_contacts"].to_numpy(),
                 "spike": scores["spike"].to_numpy(),
                 "top_activities": scores["top_activities"].to_list(),
+                "engaged_in_period": scores["account_id"].isin(engaged).to_numpy(),
                 "computed_at": now,
             }
         ),
@@ -107,7 +136,7 @@ def write_engagement(
         scores["spike"].to_numpy(),
     )
     replace_rows(
-        EngagementHistory.objects.filter(date__gte=history_start),
+        EngagementHistory.objects.filter(account_id__in=ids, date__gte=history_start),
         pd.DataFrame(
             {
                 "account_id": history["account_id"].to_numpy(),
@@ -173,156 +202,6 @@ def _set_stages(changes: pd.DataFrame) -> None:
     by_stage = changes.groupby("to_stage")["account_id"].apply(list)
     for stage, ids in by_stage.items():
         Account.objects.filter(pk__in=[int(i) for i in ids]).update(stage=stage)
-
-
-# --- Attribution credits ----------------------------------------------------------------------
-
-_DIGEST_KEY = ["model", "kind", "opportunity_id"]
-# Rewriting everything beats deleting by key once this share of the credits changed.
-_REWRITE_SHARE = 0.5
-
-
-def write_credits(credits: pd.DataFrame, *, rewrite: bool = False) -> int:
-    """Store the credits, rewriting only those of (model, kind, deal) whose digest changed.
-
-    The digest covers every stored column, so an unchanged digest means unchanged rows. A
-    (model, kind) slice that mostly changed (Markov's, every run) is rewritten whole with one
-    sequential delete; a few changed deals are deleted by key through the (account,
-    opportunity) index. Returns the number of credit rows written.
-    """
-    digests = credit_digests(credits)
-    if connection.vendor != "postgresql" or rewrite:
-        return _rewrite_credits(credits, digests)
-    old = frame_from_queryset(
-        CreditDigest.objects.order_by(),
-        {c: c for c in ["model", "kind", "opportunity_id", "account_id", "digest", "rows"]},
-    )
-    if old.empty or int(old["rows"].sum()) != AttributionCredit.objects.count():
-        return _rewrite_credits(credits, digests)
-    # Nullable integers: an outer merge must not turn 64-bit digests into floats.
-    both = digests.astype({"digest": "Int64"}).merge(
-        old.astype({"digest": "Int64"}),
-        on=_DIGEST_KEY,
-        how="outer",
-        suffixes=("", "_old"),
-        indicator=True,
-    )
-    new, gone = both["_merge"] == "left_only", both["_merge"] == "right_only"
-    differs = (both["_merge"] == "both") & (both["digest"] != both["digest_old"]).fillna(True)
-    changed = new | gone | differs
-    if changed.sum() > _REWRITE_SHARE * max(len(both), 1):
-        return _rewrite_credits(credits, digests)
-    share = changed.groupby([both["model"], both["kind"]]).mean()
-    slices = [key for key, part in share.items() if part > _REWRITE_SHARE]
-    in_slice = pd.MultiIndex.from_frame(both[["model", "kind"]]).isin(slices)
-    stale = both.loc[(gone | differs) & ~in_slice]
-    fresh = both.loc[(new | differs) & ~in_slice, _DIGEST_KEY]
-    _delete_credit_slices(slices)
-    _delete_credit_keys(
-        pd.DataFrame(
-            {
-                "model": stale["model"].to_numpy(),
-                "kind": stale["kind"].to_numpy(),
-                "opportunity_id": stale["opportunity_id"].to_numpy(),
-                "account_id": stale["account_id_old"].to_numpy(),
-            }
-        )
-    )
-    slice_rows = pd.MultiIndex.from_frame(credits[["model", "kind"]]).isin(slices)
-    rows = pd.concat([credits.loc[slice_rows], credits.merge(fresh, on=_DIGEST_KEY)])
-    digest_rows = pd.MultiIndex.from_frame(digests[["model", "kind"]]).isin(slices)
-    insert_rows(AttributionCredit, rows[list(credits.columns)])
-    insert_rows(
-        CreditDigest,
-        pd.concat([digests.loc[digest_rows], digests.merge(fresh, on=_DIGEST_KEY)])[
-            list(digests.columns)
-        ],
-    )
-    return len(rows)
-
-
-def _rewrite_credits(credits: pd.DataFrame, digests: pd.DataFrame) -> int:
-    replace_rows(CreditDigest.objects.all(), digests)
-    return replace_rows(AttributionCredit.objects.all(), credits)
-
-
-def _delete_credit_slices(slices: list[tuple[str, str]]) -> None:
-    if not slices:
-        return
-    pairs = ", ".join(["(%s, %s)"] * len(slices))
-    params = [value for pair in slices for value in pair]
-    with connection.cursor() as cursor:
-        for model in (AttributionCredit, CreditDigest):
-            table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"DELETE FROM {table} WHERE (model, kind) IN ({pairs})", params)
-
-
-def credit_digests(credits: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, kind, opportunity): a 64-bit digest of its rows, and their number."""
-    hashed = pd.util.hash_pandas_object(
-        credits[
-            [
-                "account_id",
-                "converted_at",
-                "channel",
-                "playbook_id",
-                "weight",
-                "credit",
-                "touches",
-            ]
-        ],
-        index=False,
-    ).to_numpy()
-    model, models = pd.factorize(credits["model"])
-    kind, kinds = pd.factorize(credits["kind"])
-    key = (credits["opportunity_id"].to_numpy() * len(models) + model) * len(kinds) + kind
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else order
-    at = order[starts]
-    # A sum is order-independent and wraps at 2**64: the digest of the group's set of rows.
-    digest = np.add.reduceat(hashed[order], starts) if len(key) else hashed
-    return pd.DataFrame(
-        {
-            "model": credits["model"].to_numpy()[at],
-            "kind": credits["kind"].to_numpy()[at],
-            "opportunity_id": credits["opportunity_id"].to_numpy()[at],
-            "account_id": credits["account_id"].to_numpy()[at],
-            "digest": digest.view(np.int64),
-            "rows": np.diff(np.r_[starts, len(key)]),
-        }
-    )
-
-
-def _delete_credit_keys(keys: pd.DataFrame) -> None:
-    """Delete the credits and digests of these (model, kind, opportunity, account) keys."""
-    if keys.empty:
-        return
-    credit_table = connection.ops.quote_name(AttributionCredit._meta.db_table)
-    digest_table = connection.ops.quote_name(CreditDigest._meta.db_table)
-    fields = {f.column: f for f in AttributionCredit._meta.concrete_fields}
-    payload = copy_binary([_encode(keys[name], fields[name]) for name in keys.columns])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE stale_credit_keys (model varchar(16), kind varchar(16), "
-            "opportunity_id bigint, account_id bigint) ON COMMIT DROP"
-        )
-        cursor.cursor.copy_expert(
-            "COPY stale_credit_keys (model, kind, opportunity_id, account_id) "
-            "FROM STDIN WITH (FORMAT binary)",
-            payload,
-        )
-        cursor.execute("ANALYZE stale_credit_keys")
-        cursor.execute(
-            f"DELETE FROM {credit_table} c USING stale_credit_keys k "
-            "WHERE c.account_id = k.account_id AND c.opportunity_id = k.opportunity_id "
-            "AND c.model = k.model AND c.kind = k.kind"
-        )
-        cursor.execute(
-            f"DELETE FROM {digest_table} d USING stale_credit_keys k "
-            "WHERE d.opportunity_id = k.opportunity_id AND d.model = k.model AND d.kind = k.kind"
-        )
-        cursor.execute("DROP TABLE stale_credit_keys")
 
 
 # --- PostgreSQL binary COPY -------------------------------------------------------------------

@@ -25,11 +25,12 @@ from ingestion.models import ImportJob
 from metrics.engine.runner import recompute_all, recompute_enqueue
 from metrics.models import (
     AttributionCredit,
-    CreditDigest,
     EngagementHistory,
     EngagementScore,
+    EngineSlot,
     JourneyStageChange,
     MetricRollup,
+    SlotRollup,
 )
 from playbooks.models import Activity
 from tests.conftest import make_user
@@ -75,7 +76,7 @@ def metric_totals() -> dict:
             .annotate(rows=Count("pk"), credit=Sum("credit"), touches=Sum("touches"))
             .order_by("model", "kind")
         ),
-        "digests": CreditDigest.objects.count(),
+        "slots": EngineSlot.objects.count(),
         "rollups": [
             (row["metric"], row["rows"], round(row["value"], 4), round(row["count"], 4))
             for row in MetricRollup.objects.values("metric")
@@ -92,24 +93,23 @@ def metric_totals() -> dict:
 def assert_no_duplicate_results() -> None:
     credit_key = ("model", "kind", "opportunity", "channel", "playbook")
     assert duplicates(AttributionCredit.objects, *credit_key) == 0
-    assert duplicates(CreditDigest.objects, "model", "kind", "opportunity") == 0
     rollup_key = ("metric", "period", "model", "kind", "channel", "playbook", "tier", "owner")
     assert duplicates(MetricRollup.objects, *rollup_key, "segment") == 0
 
 
-def clean_run_totals(as_of: str) -> dict:
+def clean_run_totals(as_of: str, slots: int | None = None) -> dict:
     """The same recompute, in this process and undisturbed, as of the faulted run's instant."""
     AttributionCredit.objects.all().delete()
     MetricRollup.objects.all().delete()
-    recompute_all(now=dt.datetime.fromisoformat(as_of), rewrite_credits=True)
+    recompute_all(now=dt.datetime.fromisoformat(as_of), slots=slots)
     return metric_totals()
 
 
 def seeded_without_results(accounts: int) -> None:
     seed_demo(accounts=accounts, seed=11)
     # The seeder recomputed: drop its results so the run under test writes every row again.
-    AttributionCredit.objects.all().delete()
-    MetricRollup.objects.all().delete()
+    for model in (AttributionCredit, MetricRollup, EngineSlot, SlotRollup):
+        model.objects.all().delete()
 
 
 def test_a_worker_killed_during_a_full_recompute_is_replaced_and_the_run_completes(workers):
@@ -137,6 +137,44 @@ def test_a_worker_killed_during_a_full_recompute_is_replaced_and_the_run_complet
     assert run.result["rollup_rows"] == MetricRollup.objects.count() > 0
     assert_no_duplicate_results()
     assert metric_totals() == clean_run_totals(run.result["as_of"])
+
+
+def test_a_worker_killed_mid_shard_leaves_no_partial_slot_and_the_run_completes(workers):
+    seeded_without_results(accounts=300)
+    first = workers.start()
+    workers.start()
+    with transaction.atomic():
+        run = recompute_enqueue(shards=4, slots=8)
+
+    # Killed once a shard has ended: the first worker is then inside its next one.
+    wait_until(
+        lambda: refreshed(run).result.get("shards"),
+        timeout=60,
+        what="a shard of the run to end",
+        every=0.01,
+    )
+    first.kill()
+    assert refreshed(run).status == RunStatus.RUNNING, "the run finished before the kill"
+    # Each slot is stored whole or not at all.
+    members = {
+        k: [a for a in Account.objects.values_list("pk", flat=True) if a % 8 == k] for k in range(8)
+    }
+    for slot, ids in members.items():
+        stored = EngineSlot.objects.filter(slot=slot).exists()
+        assert SlotRollup.objects.filter(slot=slot).exists() == stored
+        assert AttributionCredit.objects.filter(account_id__in=ids).exists() <= stored
+    assert not MetricRollup.objects.exists()  # the finish has not run
+
+    # Redis hands the killed worker's unacknowledged shard to the next worker that connects
+    # once the visibility timeout has passed since it was delivered.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
+    workers.start()
+    wait_finished(run, timeout=120)
+
+    assert run.result["slots_computed"] == 8
+    assert run.result["credit_rows"] == AttributionCredit.objects.count() > 0
+    assert_no_duplicate_results()
+    assert metric_totals() == clean_run_totals(run.result["as_of"], slots=8)
 
 
 def write_activities_csv(path, *, rows: int, domains: list[str]) -> dict:

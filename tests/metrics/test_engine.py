@@ -15,7 +15,7 @@ from django.db import connection
 from abm.models import Job, RunKind
 from metrics.engine.params import EngineParams
 from metrics.engine.runner import recompute_all
-from metrics.models import EngagementScore, MetricRollup
+from metrics.models import AttributionCredit, EngagementScore, MetricRollup
 from metrics.signals import metrics_recomputed
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
@@ -148,9 +148,12 @@ def test_each_run_signals_after_its_writes_inside_its_transaction(db, received):
     assert call["in_transaction"]
 
 
-def test_a_failing_receiver_rolls_the_run_back(db):
+def test_a_failing_receiver_rolls_the_finish_back(db):
+    """Slots are stored as they end (each whole); the finish, which writes the rollups the
+    dashboards read and Markov's credits, is rolled back with its receivers."""
     account = AccountFactory(tier=1)
     ActivityFactory(account=account, kind="meeting", occurred_at=NOW)
+    OpportunityFactory(account=account, amount=Decimal(1000), created_at=NOW)
 
     def broken(sender, **kwargs):
         raise RuntimeError("receiver failed")
@@ -161,5 +164,7 @@ def test_a_failing_receiver_rolls_the_run_back(db):
             recompute_all(now=NOW)
     finally:
         metrics_recomputed.disconnect(broken)
-    assert not EngagementScore.objects.exists()
+    assert EngagementScore.objects.filter(account=account).exists()
+    assert AttributionCredit.objects.filter(model="linear").exists()
+    assert not AttributionCredit.objects.filter(model="markov").exists()
     assert not MetricRollup.objects.exists()

@@ -17,11 +17,10 @@ from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
 from metrics.engine import runner, writing
 from metrics.engine.compute import credits
-from metrics.engine.runner import recompute_all
+from metrics.engine.runner import recompute_all, recompute_changed
 from metrics.models import (
     AttributionCredit,
     AttributionModel,
-    CreditDigest,
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
@@ -191,11 +190,10 @@ def test_it_reports_the_time_of_every_phase(dataset):
         "stages",
         "attribution",
         "rollups",
-        "write engagement",
-        "write stages",
-        "write credits",
-        "write rollups",
-        "commit",
+        "write slot",
+        "finish load",
+        "finish compute",
+        "write finish",
         "analyze",
     ]
     assert all(seconds >= 0 for seconds in result["seconds"].values())
@@ -333,44 +331,36 @@ def deals(db):
     return accounts
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the differential write is for PG")
-def test_a_rerun_rewrites_only_the_credits_that_changed(deals):
-    first = recompute_all(now=NOW)
-    assert first["credit_rows_written"] == first["credit_rows"]
-
+def test_a_change_recomputes_only_its_accounts_slot_and_ends_as_a_full_run_would(deals):
+    recompute_all(now=NOW, slots=3)
     ActivityFactory(
         account=deals[0], channel="webinar", kind="webinar_attended", occurred_at=days_ago(10)
     )
-    second = recompute_all(now=NOW)
-    differential = credit_snapshot()
-    # The changed deal's 8 models, and Markov's credits of every deal (its chain changed).
-    assert 0 < second["credit_rows_written"] < second["credit_rows"]
 
-    recompute_all(now=NOW, rewrite_credits=True)
-    assert credit_snapshot() == differential
-    assert CreditDigest.objects.aggregate(n=Sum("rows"))["n"] == AttributionCredit.objects.count()
+    result = recompute_changed([deals[0].pk], now=NOW)
+    incremental = (credit_snapshot(), rollup_snapshot())
+    recompute_all(now=NOW, slots=3)
 
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the differential write is for PG")
-def test_credits_changed_behind_the_digests_back_are_rewritten(deals):
-    recompute_all(now=NOW)
-    expected = credit_snapshot()
-    AttributionCredit.objects.filter(model="linear").delete()
-
-    result = recompute_all(now=NOW)
-
-    assert result["credit_rows_written"] == result["credit_rows"]
-    assert credit_snapshot() == expected
+    assert (result["slots"], result["slots_computed"]) == (3, 1)
+    assert result["accounts"] == sum(1 for a in deals if a.pk % 3 == deals[0].pk % 3)
+    assert incremental == (credit_snapshot(), rollup_snapshot())
 
 
-def test_deleting_a_deal_deletes_its_credits_and_digests(deals):
+def test_deleting_a_deal_deletes_its_credits(deals):
     recompute_all(now=NOW)
     deal = deals[0].opportunities.get()
     deal.delete()
     assert not AttributionCredit.objects.filter(opportunity_id=deal.pk).exists()
-    assert not CreditDigest.objects.filter(opportunity_id=deal.pk).exists()
     result = recompute_all(now=NOW)
     assert AttributionCredit.objects.count() == result["credit_rows"]
+
+
+def rollup_snapshot() -> list:
+    key = ("metric", "period", "model", "kind", "channel", "playbook", "tier", "owner", "segment")
+    rows = MetricRollup.objects.values_list(*key, "value", "count", "data")
+    return sorted(
+        ((*r[:-3], round(r[-3], 9), round(r[-2], 9), repr(r[-1])) for r in rows), key=repr
+    )
 
 
 def test_a_rerun_as_of_the_same_instant_replaces_its_own_stage_changes(dataset):

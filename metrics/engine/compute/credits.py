@@ -16,29 +16,39 @@ from abm.lib.timeconv import instant_ns, series_ns
 from metrics import attribution
 from metrics.engine.params import EngineParams
 
+HEURISTIC = tuple(m for m in attribution.MODELS if m != "markov")
+_VALUE_COLUMNS = ["weight", "credit"]
+
 
 def attribution_credits(
     touches: pd.DataFrame, opportunities: pd.DataFrame, now: pd.Timestamp, params: EngineParams
 ) -> pd.DataFrame:
-    """Credits per (model, kind, opportunity, channel, playbook) for every model and both kinds.
+    """Credits per (model, kind, opportunity, channel, playbook) for every model and both kinds:
+    what a run over one slot holding every account stores."""
+    credits, counts = slot_credits(touches, opportunities, now, params)
+    effects = removal_effects(counts)
+    markov = markov_credits(credits, opportunities, effects)
+    return _in_index_order(pd.concat([credits, markov], ignore_index=True))
+
+
+def slot_credits(
+    touches: pd.DataFrame, opportunities: pd.DataFrame, now: pd.Timestamp, params: EngineParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every model's credits but Markov's, and the Markov transition counts per kind
+    (``kind, from_state, to_state, count``): Markov needs every slot's counts first.
 
     Every model returns the same rows (one per counted touch) for a kind, so the grouping per
     (opportunity, channel, playbook) is computed once per kind and each model only sums into it.
     """
     window = pd.Timedelta(days=params.attribution_window_days)
-    pipeline = opportunities.loc[opportunities["created_at"] <= now].assign(
-        ts=lambda f: f["created_at"], start=lambda f: f["created_at"] - window
-    )
-    won = opportunities.loc[
-        (opportunities["stage"] == "closed_won") & (opportunities["closed_at"] <= now)
-    ].assign(ts=lambda f: f["closed_at"], start=lambda f: f["created_at"] - window)
-    frames = []
-    for kind, conversions in (("pipeline", pipeline), ("revenue", won)):
+    frames, counts = [], []
+    for kind, conversions in _conversions(opportunities, now, window):
         journeys = journey_touches(touches, conversions, now, window)
         conv = conversions.rename(columns={"opportunity_id": "journey_id", "amount": "value"})
         conv = conv[["journey_id", "ts", "value"]]
+        counts.append(attribution.markov_transition_counts(journeys, conv).assign(kind=kind))
         groups = None
-        for model in attribution.MODELS:
+        for model in HEURISTIC:
             rows = attribution.credit(
                 journeys, conv, model, half_life_days=params.time_decay_half_life_days
             )
@@ -46,11 +56,68 @@ def attribution_credits(
                 groups = _CreditGroups.of(rows, conversions)
             frames.append(groups.credits(rows, model, kind))
     frames = [f for f in frames if len(f)]
-    if not frames:
-        return empty_credits()
-    credits = pd.concat(frames, ignore_index=True)
+    credits = pd.concat(frames, ignore_index=True) if frames else empty_credits()
     credits["channel"] = credits["channel"].astype(object)
-    # In the order of the table's (account, opportunity) index: COPY then appends to it.
+    counts = pd.concat(counts, ignore_index=True)[["kind", "from_state", "to_state", "count"]]
+    return _in_index_order(credits), counts
+
+
+def removal_effects(counts: pd.DataFrame) -> dict[str, pd.Series]:
+    """Removal effects per conversion kind from (summed) transition counts."""
+    return {
+        kind: attribution.removal_effects_from_counts(part)
+        for kind, part in counts.groupby("kind", sort=False)
+    }
+
+
+def markov_credits(
+    credits: pd.DataFrame, opportunities: pd.DataFrame, effects: dict[str, pd.Series]
+) -> pd.DataFrame:
+    """Markov's credits from the linear model's rows, which keep each (deal, channel,
+    playbook)'s number of touches: a touch's Markov weight is its channel's removal effect over
+    the sum of its journey's, so a row's is ``touches * effect / sum``; a journey whose channels
+    all have effect 0 falls back to linear weights (metrics/attribution.py). Removal effects
+    move with every run; this re-derives Markov's credits without computing journeys again."""
+    rows = credits.loc[credits["model"] == "linear"]
+    if rows.empty:
+        return empty_credits()
+    parts = []
+    for kind, part in rows.groupby("kind", sort=False):
+        effect = effects.get(kind, pd.Series(dtype=float))
+        per_touch = effect.reindex(part["channel"].to_numpy()).fillna(0.0).to_numpy()
+        touches = part["touches"].to_numpy(dtype=float)
+        score = touches * per_touch
+        journey, _ = pd.factorize(part["opportunity_id"])
+        total = np.bincount(journey, weights=score)
+        dull = total[journey] <= 0  # no channel of the journey matters: linear weights
+        score = np.where(dull, touches, score)
+        total = np.bincount(journey, weights=score)
+        weight = score / total[journey]
+        values = opportunities.set_index("opportunity_id")["amount"].astype(float)
+        value = values.reindex(part["opportunity_id"].to_numpy()).fillna(0.0).to_numpy()
+        keep = weight > 0
+        parts.append(
+            part.loc[keep].assign(
+                model="markov",
+                weight=np.clip(weight[keep], 0, 1).round(6),
+                credit=(value[keep] * weight[keep]).round(4),
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _conversions(opportunities: pd.DataFrame, now: pd.Timestamp, window: pd.Timedelta):
+    pipeline = opportunities.loc[opportunities["created_at"] <= now].assign(
+        ts=lambda f: f["created_at"], start=lambda f: f["created_at"] - window
+    )
+    won = opportunities.loc[
+        (opportunities["stage"] == "closed_won") & (opportunities["closed_at"] <= now)
+    ].assign(ts=lambda f: f["closed_at"], start=lambda f: f["created_at"] - window)
+    return (("pipeline", pipeline), ("revenue", won))
+
+
+def _in_index_order(credits: pd.DataFrame) -> pd.DataFrame:
+    """In the order of the table's (account, opportunity) index: COPY then appends to it."""
     order = np.lexsort((credits["opportunity_id"].to_numpy(), credits["account_id"].to_numpy()))
     return credits.take(order).reset_index(drop=True)
 

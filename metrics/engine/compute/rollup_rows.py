@@ -1,5 +1,5 @@
-"""Every rollup the dashboards read, from what the run loaded and computed (metrics/rollups.py
-shapes each part)."""
+"""The rows the rollups are built from: a slot's deals (``deal_rows``) and the parts computed over
+every account at once (``global_rollups``): budget lines, leads, lift and the holdout test."""
 
 from __future__ import annotations
 
@@ -12,53 +12,7 @@ from metrics.engine.compute.inputs import Inputs
 from metrics.engine.params import EngineParams
 
 
-def build_rollups(
-    data: Inputs,
-    credits: pd.DataFrame,
-    touches: pd.DataFrame,
-    first_mqa: pd.DataFrame,
-    new_stages: pd.Series,
-    engaged_months: pd.DataFrame,
-    engaged_in_period: set,
-    now: pd.Timestamp,
-    params: EngineParams,
-) -> pd.DataFrame:
-    accounts = data.accounts
-    window = params.attribution_window_days
-    parts = [
-        rollups.credit_rollup(roi.credit_rows(credits, accounts)),
-        rollups.spend_rollup(roi.spend_rows(data.activities, data.budget_lines, accounts)),
-        rollups.mqa_rollup(roi.mqa_rows(touches, first_mqa, accounts, window_days=window)),
-        rollups.deal_rollups(_deals(data, touches, engaged_months, now, params)),
-        rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
-        _lead_rollups(data, now, params),
-        rollups.accounts_rollup(
-            roi.account_dimensions(
-                pd.DataFrame(
-                    {"account_id": new_stages.index, "stage": new_stages.to_numpy(dtype=object)}
-                ),
-                accounts,
-            )
-        ),
-        _lift_snapshot(data, engaged_in_period, now, params),
-        rollups.holdout_rollup(
-            lift.holdout_lift(
-                data.enrolments,
-                data.opportunities,
-                now=now,
-                min_group=params.lift_min_group,
-                resamples=params.lift_resamples,
-                seed=params.lift_seed,
-            )
-        ),
-    ]
-    frame = rollups.assemble(parts)
-    monthly = pd.notna(frame["period"].to_numpy())
-    recent = np.array([p is None or p >= data.horizon.date() for p in frame["period"]])
-    return frame.loc[~monthly | recent].reset_index(drop=True)
-
-
-def _deals(data: Inputs, touches, engaged_months, now, params: EngineParams) -> pd.DataFrame:
+def deal_rows(data: Inputs, touches, engaged_months, now, params: EngineParams) -> pd.DataFrame:
     created = data.opportunities.loc[data.opportunities["created_at"] <= now]
     deals = lift.opportunity_outcomes(created)
     origins = leads.pipeline_origins(created, touches, window_days=params.attribution_window_days)
@@ -75,6 +29,55 @@ def _deals(data: Inputs, touches, engaged_months, now, params: EngineParams) -> 
         "",
     )
     return deals
+
+
+def global_rollups(
+    data: Inputs,
+    budget_weights: pd.DataFrame,
+    engaged_in_period: set,
+    now: pd.Timestamp,
+    params: EngineParams,
+) -> list[pd.DataFrame]:
+    """``data`` holds every account, deal, lead, enrolment and budget line, and no activities;
+    ``budget_weights``: the slots' summed activity cost and count per month, channel, playbook,
+    tier and owner (``compute.slot.budget_weights``)."""
+    return [
+        rollups.spend_rollup(budget_spend_rows(data.budget_lines, budget_weights)),
+        _lead_rollups(data, now, params),
+        _lift_snapshot(data, engaged_in_period, now, params),
+        rollups.holdout_rollup(
+            lift.holdout_lift(
+                data.enrolments,
+                data.opportunities,
+                now=now,
+                min_group=params.lift_min_group,
+                resamples=params.lift_resamples,
+                seed=params.lift_seed,
+            )
+        ),
+    ]
+
+
+def budget_spend_rows(budget_lines: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """Budget lines shared out as ``roi.spend_rows`` shares them to accounts, to the tier and
+    owner groups the rollups keep: a group's share is the sum of its accounts' shares."""
+    groups = weights[["tier", "owner_id"]].drop_duplicates().reset_index(drop=True)
+    groups["group"] = np.arange(len(groups), dtype=np.int64)
+    keyed = weights.merge(groups, on=["tier", "owner_id"], how="left").rename(
+        columns={"period": "month", "group": "account_id"}
+    )
+    columns = ["month", "channel", "playbook_id", "account_id"]
+    costs = keyed.loc[keyed["value"] > 0, columns].assign(amount=keyed["value"], lines=1.0)
+    counts = keyed[columns].assign(amount=keyed["count"].astype(float))
+    rows = roi.budget_rows(budget_lines, costs, counts)
+    at = groups.set_index("group")
+    known = rows["account_id"].notna()
+    tier = pd.array([pd.NA] * len(rows), dtype="Int64")
+    owner = pd.array([pd.NA] * len(rows), dtype="Int64")
+    picked = at.reindex(rows.loc[known, "account_id"].astype("int64"))
+    tier[known.to_numpy()] = picked["tier"].astype("Int64").array
+    owner[known.to_numpy()] = picked["owner_id"].astype("Int64").array
+    return rows.assign(tier=tier, owner_id=owner)
 
 
 def _lead_rollups(data: Inputs, now, params: EngineParams) -> pd.DataFrame:

@@ -31,16 +31,18 @@ class Command(BaseCommand):
             help="compute as of this instant, ISO 8601 (default: now)",
         )
         parser.add_argument(
-            "--rewrite",
-            action="store_true",
-            help="rewrite every attribution credit, not only those that changed",
+            "--slots",
+            type=int,
+            default=None,
+            help="lay the accounts out in this many slots (default: one per "
+            "ABM_ENGINE_ACCOUNTS_PER_SLOT accounts)",
         )
 
     def handle(self, *args, **options) -> None:
         run = Job.objects.create(kind=RunKind.FULL, params={"source": "command"})
         result = execute_run(
             run.pk,
-            lambda r: recompute_all(run=r, now=options["now"], rewrite_credits=options["rewrite"]),
+            lambda r: recompute_all(run=r, now=options["now"], slots=options["slots"]),
         )
         seconds = result["seconds"]
         width = max(len(name) for name in seconds)
@@ -51,8 +53,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"run #{run.pk}: {result['accounts']:,} accounts, {result['activities']:,} "
                 f"activities, {result['opportunities']:,} deals -> {result['credit_rows']:,} "
-                f"credit rows ({result['credit_rows_written']:,} written), "
-                f"{result['rollup_rows']:,} rollups, "
+                f"credit rows, {result['rollup_rows']:,} rollups, "
+                f"{result['slots']:,} slots, "
                 f"{result['stage_changes']:,} stage changes"
             )
         )

@@ -1,0 +1,178 @@
+"""The metrics engine at scale, in one run: full runs over 1, 2 and 4 worker processes, incremental
+runs after 1, 100 and 10 000 changed accounts, then the import and attribution benchmarks.
+
+Run from the repository root against a seeded PostgreSQL database and a Redis:
+
+    psql -h 127.0.0.1 -U postgres -c 'create database abm_bench'
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/abm_bench REDIS_URL=redis://127.0.0.1:6379/13
+    .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --accounts 10000
+    .venv/bin/python -m benchmarks.bench_engine --workers 1 2 4 --changed 1 100 10000
+
+Each worker is ``celery -A abm worker --pool=solo`` in its own process, started afresh for each
+configuration, so its peak resident memory (VmHWM) is that configuration's. A full run with one
+worker is the in-process run the embedded default makes; with more, its slots are dealt out to
+that many shard tasks. Incremental runs are timed in this process, as the change feed's
+consumer runs them. ``--skip-others`` leaves out bench_import and bench_attribution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def report(line: str = "") -> None:
+    print(line, flush=True)  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--changed", type=int, nargs="+", default=[1, 100, 10_000])
+    parser.add_argument("--slots", type=int, default=None, help="default: from the settings")
+    parser.add_argument("--skip-others", action="store_true")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        sys.exit("needs DATABASE_URL (PostgreSQL) and REDIS_URL: workers share the database")
+    from accounts.models import Account
+    from metrics.engine.slots import slot_count
+    from playbooks.models import Activity
+
+    accounts, activities = Account.objects.count(), Activity.objects.count()
+    slots = slot_count(args.slots)
+    report(f"database {connection.settings_dict['NAME']}: {accounts:,} accounts, ")
+    report(f"{activities:,} activities; {slots} slots; load average {_load()}")
+    report()
+    report("Full run (a fresh worker per configuration; wall time from enqueue to done)")
+    report(
+        f"{'workers':>8} {'wall s':>8} {'slots s':>8} {'finish s':>9} {'us/activity':>12} "
+        f"{'peak MB/worker':>15} {'load':>6}"
+    )
+    for count in args.workers:
+        wall, result, peaks = _full_run(count, slots)
+        finish = sum(
+            result["seconds"].get(p, 0.0)
+            for p in ("finish load", "finish compute", "write finish", "analyze")
+        )
+        report(
+            f"{count:>8} {wall:8.2f} {wall - finish:8.2f} {finish:9.2f} "
+            f"{wall / max(activities, 1) * 1e6:12.2f} {max(peaks):15,.0f} {_load():>6}"
+        )
+
+    report()
+    report("Incremental run in this process after N changed accounts (one activity each)")
+    report(f"{'changed':>8} {'slots':>6} {'run s':>7} {'slots s':>8} {'finish s':>9} {'load':>6}")
+    from metrics.engine.runner import recompute_all, recompute_changed
+
+    recompute_all(slots=args.slots)  # the layout in place, as of now
+    ids = list(Account.objects.values_list("pk", flat=True))
+    rng = random.Random(1)
+    for count in args.changed:
+        changed = rng.sample(ids, min(count, len(ids)))
+        _touch(changed)
+        start = time.perf_counter()
+        result = recompute_changed(changed)
+        wall = time.perf_counter() - start
+        finish = sum(
+            result["seconds"].get(p, 0.0)
+            for p in ("finish load", "finish compute", "write finish", "analyze")
+        )
+        report(
+            f"{count:>8} {result['slots_computed']:>6} {wall:7.2f} {wall - finish:8.2f} "
+            f"{finish:9.2f} {_load():>6}"
+        )
+
+    if not args.skip_others:
+        for module, extra in (
+            ("benchmarks.bench_import", []),
+            ("benchmarks.bench_attribution", []),
+        ):
+            report()
+            report(f"== {module} ==")
+            subprocess.run([sys.executable, "-m", module, *extra], check=False)
+
+
+def _full_run(count: int, slots: int) -> tuple[float, dict, list[float]]:
+    from django.db import transaction
+
+    from abm.models import Job, RunStatus
+    from metrics.engine.runner import recompute_enqueue
+
+    workers = [_start_worker(f"bench{n}") for n in range(count)]
+    try:
+        start = time.perf_counter()
+        with transaction.atomic():
+            run = recompute_enqueue(shards=count if count > 1 else None, slots=slots)
+        while True:
+            run = Job.objects.get(pk=run.pk)
+            if run.status in (RunStatus.DONE, RunStatus.FAILED):
+                break
+            time.sleep(0.1)
+        wall = time.perf_counter() - start
+        if run.status != RunStatus.DONE:
+            sys.exit(f"run {run.pk} failed: {run.error}")
+        peaks = [_peak_mb(w.pid) for w in workers]
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    return wall, run.result, peaks
+
+
+def _start_worker(name: str) -> subprocess.Popen:
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}.log"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "abm", "worker", "--pool=solo"),
+            *("-n", f"{name}@%h", "--loglevel=WARNING", "--without-mingle", "--without-gossip"),
+        ],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    time.sleep(4)  # ready to consume; the first message waits in Redis meanwhile
+    return process
+
+
+def _peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _touch(account_ids: list[int]) -> None:
+    """One new activity on each account, as an ingestion would write it."""
+    from django.utils import timezone
+
+    from playbooks.models import Activity
+
+    now = timezone.now()
+    Activity.objects.bulk_create(
+        [
+            Activity(account_id=pk, channel="content", kind="web_visit", occurred_at=now)
+            for pk in account_ids
+        ],
+        batch_size=5_000,
+    )
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""One slot of accounts end to end: everything the engine computes per account, and the slot's
+share of every figure that adds up over accounts.
+
+A slot's result depends only on its own accounts' rows, so slots compute apart (on any worker)
+and a changed account recomputes its slot alone. What does not add up over accounts is left to
+``compute.finish``: the Markov removal effects (the slot keeps its transition counts, which do
+add up), budget lines shared out over every account's cost, leads, lift and the holdout test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from metrics import roi, rollups, stages
+from metrics.engine.compute.accounts import (
+    account_scores,
+    engaged_accounts,
+    journey_stages_now,
+    score_history,
+    with_new_mqa,
+)
+from metrics.engine.compute.credits import slot_credits
+from metrics.engine.compute.inputs import Inputs
+from metrics.engine.compute.rollup_rows import deal_rows
+from metrics.engine.params import EngineParams
+from metrics.touch_rules import attribution_touches
+
+# The slot's activity cost and count per month, channel, playbook, tier and owner: what budget
+# lines are shared out by (DOMAIN.md "Money"), summed over the slots by the finish.
+BUDGET_WEIGHT = "budget_weight"
+
+
+@dataclass
+class SlotResult:
+    scores: pd.DataFrame
+    history: pd.DataFrame
+    changes: pd.DataFrame  # journey stage changes: account_id, from_stage, to_stage
+    engaged_in_period: set
+    credits: pd.DataFrame  # every model but Markov (compute.credits)
+    markov_counts: pd.DataFrame  # kind, from_state, to_state, count
+    rollup: pd.DataFrame  # the slot's additive rollup rows, and its budget weights
+
+
+def compute_slot(
+    data: Inputs, now: pd.Timestamp, history_start: dt.date, params: EngineParams, watch
+) -> SlotResult:
+    """``data`` holds the slot's accounts and their rows; ``watch`` times the phases."""
+    with watch.phase("engagement"):
+        scores = account_scores(data, now, params)
+        history = score_history(data, history_start, now, params)
+        engaged_months, engaged_in_period = engaged_accounts(data, now, params)
+
+    with watch.phase("stages"):
+        new_stages = journey_stages_now(
+            data.accounts, scores, data.opportunities, data.activities, now, params
+        )
+        previous = data.accounts.set_index("account_id")["stage"]
+        changes = stages.stage_changes(previous, new_stages)
+        first_mqa = with_new_mqa(data.first_mqa, changes, now)
+
+    with watch.phase("attribution"):
+        touches = attribution_touches(data.activities, first_mqa, data.touch_rules)
+        credits, markov_counts = slot_credits(touches, data.opportunities, now, params)
+
+    with watch.phase("rollups"):
+        accounts = data.accounts
+        window = params.attribution_window_days
+        stage_frame = pd.DataFrame(
+            {"account_id": new_stages.index, "stage": new_stages.to_numpy(dtype=object)}
+        )
+        spend = roi.spend_rows(data.activities, data.budget_lines.iloc[:0], accounts)
+        rollup = rollups.assemble(
+            [
+                rollups.credit_rollup(roi.credit_rows(credits, accounts)),
+                rollups.spend_rollup(spend),
+                rollups.mqa_rollup(roi.mqa_rows(touches, first_mqa, accounts, window_days=window)),
+                rollups.deal_rollups(deal_rows(data, touches, engaged_months, now, params)),
+                rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
+                rollups.accounts_rollup(roi.account_dimensions(stage_frame, accounts)),
+                budget_weights(data.activities, accounts),
+            ]
+        )
+    return SlotResult(
+        scores=scores,
+        history=history,
+        changes=changes,
+        engaged_in_period=engaged_in_period,
+        credits=credits,
+        markov_counts=markov_counts,
+        rollup=rollup.drop(columns="data"),
+    )
+
+
+def budget_weights(activities: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Activity cost (``value``) and number (``count``) per month, channel, playbook, tier and
+    owner: a budget line's share for a tier and owner is their weight over the total."""
+    frame = roi.account_dimensions(
+        pd.DataFrame(
+            {
+                "account_id": activities["account_id"],
+                "month": roi.month_of(activities["occurred_at"]),
+                "channel": activities["channel"].astype(object),
+                "playbook_id": activities["playbook_id"].astype("Int64"),
+                "cost": activities["cost"].astype(float).clip(lower=0),
+            }
+        ),
+        accounts,
+    )
+    dims = ["month", "channel", "playbook_id", "tier", "owner_id"]
+    sums = frame.groupby(dims, dropna=False, sort=False)["cost"].agg(["sum", "size"])
+    sums = sums.reset_index().rename(columns={"month": "period", "sum": "value", "size": "count"})
+    return sums.assign(metric=BUDGET_WEIGHT)

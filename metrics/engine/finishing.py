@@ -1,0 +1,50 @@
+"""The finish of a run, after its slots: Markov's credits and every rollup, in one transaction,
+then the apps above are told (``metrics_recomputed``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.db import transaction
+
+from abm.lib.db_stats import analyze
+from metrics.engine.compute.credits import markov_credits, removal_effects
+from metrics.engine.compute.finish import finish_rollups
+from metrics.engine.loading import (
+    load_engaged_in_period,
+    load_finish_inputs,
+    load_linear_credits,
+    load_slot_sums,
+)
+from metrics.engine.params import EngineParams
+from metrics.engine.writing import write_finish
+from metrics.models import AttributionCredit, MetricRollup
+from metrics.signals import metrics_recomputed
+
+
+def finish_run(run, now: pd.Timestamp, slots: int, params: EngineParams, watch) -> dict:
+    """Markov's credits from every slot's transition counts, and the rollups from every slot's
+    sums plus the parts over all accounts; the counts it stored."""
+    with watch.phase("finish load"):
+        data = load_finish_inputs(now, params)
+        slot_sums, counts = load_slot_sums(slots)
+        linear = load_linear_credits()
+        engaged = load_engaged_in_period()
+    with watch.phase("finish compute"):
+        effects = removal_effects(counts)
+        markov = markov_credits(linear, data.opportunities, effects)
+        rollup = finish_rollups(data, slot_sums, markov, engaged, now, params)
+    with watch.phase("write finish"), transaction.atomic():
+        write_finish(markov, rollup, slots=slots)
+        # Goal progress and the like, after this run's rows, in the same transaction.
+        metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
+    with watch.phase("analyze"):
+        analyze(MetricRollup, AttributionCredit)
+    return {
+        "markov_rows": len(markov),
+        "rollup_rows": len(rollup),
+        "touch_rules": data.touch_rules.as_dict(),  # the rule these figures follow (dashboards)
+        "removal_effects": {
+            kind: {str(k): round(float(v), 6) for k, v in series.items()}
+            for kind, series in effects.items()
+        },
+    }

@@ -1,0 +1,100 @@
+"""Slots: the engine's unit of work, storage and recompute.
+
+Slot ``k`` of ``n`` holds the accounts with ``id % n == k``. A slot loads only its accounts' rows,
+computes them (compute/slot.py) and replaces its stored rows in one transaction: a worker killed
+mid-slot leaves nothing of it, and computing a slot again changes nothing. A full run lays out
+``n`` from the number of accounts (``ABM_ENGINE_ACCOUNTS_PER_SLOT``); a change recomputes the
+slots of the changed accounts under the layout in place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min
+
+from accounts.models import Account
+from metrics.engine.compute.slot import compute_slot
+from metrics.engine.loading import load_history_start, load_inputs
+from metrics.engine.params import EngineParams
+from metrics.engine.writing import write_slot
+from metrics.models import EngineSlot
+
+# pg_advisory_xact_lock keys: "abm slot" + the slot number.
+_SLOT_LOCK = 0x61626D_73_0000
+
+
+def slot_count(slots: int | None = None) -> int:
+    """The layout of a full run: ``slots`` if given, else one slot per so many accounts."""
+    if slots:
+        return max(1, int(slots))
+    per_slot = settings.ABM_ENGINE_ACCOUNTS_PER_SLOT
+    wanted = math.ceil(Account.objects.count() / per_slot)
+    return max(1, min(wanted, settings.ABM_ENGINE_MAX_SLOTS))
+
+
+def stored_layout() -> int | None:
+    """The slot count every stored slot was computed under; None without a complete layout."""
+    row = EngineSlot.objects.aggregate(n=Count("slot"), low=Min("slots"), high=Max("slots"))
+    if not row["n"] or row["low"] != row["high"] or row["n"] != row["low"]:
+        return None
+    return row["high"]
+
+
+def slot_members(slots: int) -> dict[int, list[int]]:
+    """The account ids of every slot, from one query."""
+    ids = np.array(Account.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+    return {k: ids[ids % slots == k].tolist() for k in range(slots)}
+
+
+def run_slots(
+    chosen: Iterable[int], slots: int, now: pd.Timestamp, params: EngineParams, watch
+) -> dict:
+    """Compute and store each chosen slot, one transaction each; the summed counts."""
+    chosen = list(chosen)
+    members = slot_members(slots)
+    totals = {"accounts": 0, "activities": 0, "opportunities": 0, "stage_changes": 0}
+    totals["credit_rows"] = 0
+    for slot in chosen:
+        counts = run_slot(slot, slots, members[slot], now, params, watch)
+        for name, value in counts.items():
+            totals[name] += value
+    totals["slots"] = chosen
+    return totals
+
+
+def run_slot(
+    slot: int, slots: int, account_ids: list[int], now: pd.Timestamp, params: EngineParams, watch
+) -> dict:
+    with watch.phase("load"):
+        data = load_inputs(now, params, account_ids)
+        history_start = load_history_start(now, params, account_ids)
+    result = compute_slot(data, now, history_start, params, watch)
+    with watch.phase("write slot"), transaction.atomic():
+        _lock(_SLOT_LOCK + slot)  # two runs over the same slot write one after the other
+        write_slot(
+            result,
+            slot=slot,
+            slots=slots,
+            account_ids=data.accounts["account_id"].to_numpy(),
+            history_start=history_start,
+            now=now,
+        )
+    return {
+        "accounts": len(data.accounts),
+        "activities": len(data.activities),
+        "opportunities": len(data.opportunities),
+        "stage_changes": len(result.changes),
+        "credit_rows": len(result.credits),
+    }
+
+
+def _lock(key: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -1,0 +1,179 @@
+"""Slots: any layout, any sequence of incremental runs, and the sharded run over workers all store
+the same figures as one full run in one process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from abm.models import Job, RunStatus
+from accounts.models import Account, Opportunity
+from demo.seeding import seed_demo
+from metrics.engine.runner import recompute_all, recompute_changed, recompute_enqueue
+from metrics.models import AttributionCredit, EngineSlot, MetricRollup, SlotRollup
+from playbooks.models import Activity
+from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory
+from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
+
+NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+
+def clean_run(**kwargs) -> dict:
+    """A full run from no stored results."""
+    for model in (AttributionCredit, MetricRollup, SlotRollup, EngineSlot):
+        model.objects.all().delete()
+    return recompute_all(now=NOW, **kwargs)
+
+
+@pytest.fixture
+def demo(db):
+    """A demo as of NOW's day, and a first run as of NOW: its journey stage history is then the
+    one every later run as of NOW starts from."""
+    seed_demo(accounts=40, seed=21, today=NOW.date())
+    recompute_all(now=NOW)
+
+
+def test_every_slot_layout_stores_the_same_figures(demo):
+    clean_run(slots=1)
+    one = stored_figures()
+    result = clean_run(slots=5)
+    assert (result["slots"], result["slots_computed"]) == (5, 5)
+    assert EngineSlot.objects.count() == 5
+    assert_same_figures(stored_figures(), one)
+
+
+def test_a_smaller_layout_leaves_no_slot_of_the_larger_one(demo):
+    clean_run(slots=6)
+    recompute_all(now=NOW, slots=2)
+    assert sorted(EngineSlot.objects.values_list("slot", flat=True)) == [0, 1]
+    assert set(SlotRollup.objects.values_list("slot", flat=True)) == {0, 1}
+
+
+# --- Incremental == full, over random sequences of changes ------------------------------------
+
+
+def _log_activity(rng: random.Random, account: Account) -> None:
+    kind = rng.choice(
+        [("email", "email_click"), ("webinar", "webinar_attended"), ("event", "meeting")]
+    )
+    ActivityFactory(
+        account=account,
+        channel=kind[0],
+        kind=kind[1],
+        occurred_at=NOW - dt.timedelta(days=rng.uniform(0, 200)),
+        cost=Decimal(rng.choice([0, 0, 25, 400])),
+    )
+
+
+def _delete_activity(rng: random.Random, account: Account) -> None:
+    activity = Activity.objects.filter(account=account).order_by("?").first()
+    if activity is not None:
+        activity.delete()
+
+
+def _open_deal(rng: random.Random, account: Account) -> None:
+    OpportunityFactory(
+        account=account,
+        amount=Decimal(rng.randrange(5, 90) * 1000),
+        created_at=NOW - dt.timedelta(days=rng.uniform(0, 120)),
+    )
+
+
+def _win_deal(rng: random.Random, account: Account) -> None:
+    deal = Opportunity.objects.filter(account=account, closed_at__isnull=True).first()
+    if deal is not None:
+        Opportunity.objects.filter(pk=deal.pk).update(
+            stage="closed_won", closed_at=max(deal.created_at, NOW - dt.timedelta(days=3))
+        )
+
+
+def _retier(rng: random.Random, account: Account) -> None:
+    Account.objects.filter(pk=account.pk).update(tier=rng.choice([None, 1, 2, 3]))
+
+
+CHANGES = [_log_activity, _delete_activity, _open_deal, _win_deal, _retier]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.lists(
+                st.tuples(st.integers(0, 11), st.sampled_from(CHANGES)), min_size=1, max_size=4
+            ),
+            st.integers(0, 10**6),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+@pytest.mark.django_db
+def test_any_sequence_of_incremental_runs_ends_where_a_full_run_does(steps):
+    """Twelve accounts in four slots; each example is rolled back after it."""
+    with transaction.atomic():
+        accounts = _twelve_accounts()
+        recompute_all(now=NOW, slots=4)
+        for changes, seed in steps:
+            rng = random.Random(seed)
+            touched = set()
+            for at, change in changes:
+                change(rng, accounts[at])
+                touched.add(accounts[at].pk)
+            recompute_changed(touched, now=NOW)
+        incremental = stored_figures()
+        recompute_all(now=NOW, slots=4)
+        assert_same_figures(stored_figures(), incremental)
+        transaction.set_rollback(True)
+
+
+def _twelve_accounts() -> list[Account]:
+    rng = random.Random(5)
+    accounts = [AccountFactory(tier=[1, 2, None][n % 3]) for n in range(12)]
+    for account in accounts:
+        for _ in range(rng.randrange(2, 7)):
+            _log_activity(rng, account)
+        if rng.random() < 0.6:
+            _open_deal(rng, account)
+    return accounts
+
+
+# --- Sharded over real workers ------------------------------------------------------------------
+
+
+def _wait_for(run: Job, seconds: float = 240) -> Job:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status in (RunStatus.DONE, RunStatus.FAILED):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run.pk} still {run.status} after {seconds}s")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_sharded_over_workers_stores_what_one_process_does(celery_worker):
+    seed_demo(accounts=60, seed=7, today=NOW.date())
+    recompute_all(now=NOW)
+    single = clean_run(slots=8)
+    expected = stored_figures()
+    for model in (AttributionCredit, MetricRollup, SlotRollup, EngineSlot):
+        model.objects.all().delete()
+
+    with transaction.atomic():
+        run = recompute_enqueue(shards=4, slots=8, now=NOW)
+    run = _wait_for(run)
+
+    assert run.status == RunStatus.DONE, run.error
+    assert sorted(run.result["shard_seconds"]) == ["0", "1", "2", "3"]
+    assert run.result["credit_rows"] == single["credit_rows"] == AttributionCredit.objects.count()
+    assert run.result["slots_computed"] == 8
+    assert_same_figures(stored_figures(), expected)
