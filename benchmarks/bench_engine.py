@@ -23,6 +23,7 @@ import random
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 
@@ -32,7 +33,7 @@ def report(line: str = "") -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
     parser.add_argument("--changed", type=int, nargs="+", default=[1, 100, 10_000])
     parser.add_argument("--slots", type=int, default=None, help="default: from the settings")
     parser.add_argument("--skip-others", action="store_true")
@@ -94,6 +95,8 @@ def main() -> None:
             f"{count:>8} {result['slots_computed']:>6} {wall:7.2f} {wall - finish:8.2f} "
             f"{finish:9.2f} {_load():>6}"
         )
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in result["seconds"].items())
+        report(f"         phases: {phases}")
 
     if not args.skip_others:
         for module, extra in (
@@ -163,7 +166,15 @@ def _touch(account_ids: list[int]) -> None:
     now = timezone.now()
     Activity.objects.bulk_create(
         [
-            Activity(account_id=pk, channel="content", kind="web_visit", occurred_at=now)
+            Activity(
+                account_id=pk,
+                channel="content",
+                kind="web_visit",
+                direction="inbound",
+                source="api",
+                external_id=f"bench-{uuid.uuid4()}",
+                occurred_at=now,
+            )
             for pk in account_ids
         ],
         batch_size=5_000,

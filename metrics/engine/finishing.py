@@ -21,9 +21,12 @@ from metrics.models import AttributionCredit, MetricRollup
 from metrics.signals import metrics_recomputed
 
 
-def finish_run(run, now: pd.Timestamp, slots: int, params: EngineParams, watch) -> dict:
+def finish_run(
+    run, now: pd.Timestamp, slots: int, params: EngineParams, watch, *, analyze_credits=True
+) -> dict:
     """Markov's credits from every slot's transition counts, and the rollups from every slot's
-    sums plus the parts over all accounts; the counts it stored."""
+    sums plus the parts over all accounts; the counts it stored. An incremental run leaves the
+    credit table's statistics to autovacuum (``analyze_credits=False``): a few slots changed."""
     with watch.phase("finish load"):
         data = load_finish_inputs(now, params)
         slot_sums, counts = load_slot_sums(slots)
@@ -38,7 +41,7 @@ def finish_run(run, now: pd.Timestamp, slots: int, params: EngineParams, watch) 
         # Goal progress and the like, after this run's rows, in the same transaction.
         metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
     with watch.phase("analyze"):
-        analyze(MetricRollup, AttributionCredit)
+        analyze(MetricRollup, *([AttributionCredit] if analyze_credits else []))
     return {
         "markov_rows": len(markov),
         "rollup_rows": len(rollup),

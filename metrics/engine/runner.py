@@ -82,7 +82,7 @@ def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> di
     watch.on_phase = _phase_progress(run, len(chosen))
     with exclusive():
         counts = run_slots(chosen, slots, now, params, watch)
-        finished = finish_run(run, now, slots, params, watch)
+        finished = finish_run(run, now, slots, params, watch, analyze_credits=len(chosen) == slots)
     if queue_tasks and counts["stage_changes"]:
         # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
         tasks_enqueue(reason=f"{counts['stage_changes']:,} journey stage changes")

@@ -48,6 +48,14 @@ def test_every_slot_layout_stores_the_same_figures(demo):
     assert_same_figures(stored_figures(), one)
 
 
+def test_slots_without_accounts_store_no_rows_and_change_no_figure(demo):
+    clean_run(slots=1)
+    one = stored_figures()
+    result = clean_run(slots=Account.objects.count() + 7)  # some slots hold no account
+    assert result["slots_computed"] == result["slots"] > Account.objects.count()
+    assert_same_figures(stored_figures(), one)
+
+
 def test_a_smaller_layout_leaves_no_slot_of_the_larger_one(demo):
     clean_run(slots=6)
     recompute_all(now=NOW, slots=2)
