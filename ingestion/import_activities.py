@@ -59,6 +59,8 @@ class ActivityWriter(Writer):
         self.contacts = ContactRefs(self.label)
         self.copied = 0
         self.analyzed = False
+        # Accounts whose activities a plan created or changed (old and new account of a move).
+        self.touched: set[int] = set()
 
     def after_batch(self) -> None:
         # A big first import into a young table leaves PostgreSQL without statistics, and its
@@ -127,6 +129,7 @@ class ActivityWriter(Writer):
             }
             plan.seen.update(dict.fromkeys(keys, row.line))
             plan.creates.append(new)
+            self.touched.add(new["account_id"])
             return
         changed = [name for name, value in updates.items() if stored[name] != value]
         if changed:
@@ -134,6 +137,7 @@ class ActivityWriter(Writer):
             apply_values(activity, updates)
             plan.updates.append(activity)
             plan.update_fields.update(changed)
+            self.touched.update((stored["account_id"], activity.account_id))
         else:
             plan.unchanged += 1
         plan.seen.update(dict.fromkeys(keys, row.line))
