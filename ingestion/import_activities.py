@@ -77,8 +77,6 @@ class ActivityWriter(Writer):
 
     def prepare(self, batch: list[Row]) -> None:
         self.account_of = self.resolve_accounts(batch)
-        if any(name in row.values for row in batch for name in CONTACT_REFS):
-            self.contacts.prefetch(batch, account_ids(self.account_of))
         external_ids = {row.values["external_id"] for row in batch if "external_id" in row.values}
         existing = Activity.objects.filter(source=self.source).values_list(
             "external_id", *self.STORED
@@ -87,6 +85,14 @@ class ActivityWriter(Writer):
             found[0]: dict(zip(self.STORED, found[1:], strict=True))
             for found in in_chunks(existing, "external_id", external_ids)
         }
+        if any(name in row.values for row in batch for name in CONTACT_REFS):
+            # A row naming no account finds its contact at the stored activity's account.
+            of = account_ids(self.account_of)
+            for row in batch:
+                stored = self.by_external_id.get(row.values.get("external_id"))
+                if row.line not in of and stored is not None:
+                    of[row.line] = stored["account_id"]
+            self.contacts.prefetch(batch, of)
 
     def plan_row(self, row: Row, plan: Plan) -> None:
         values = row.values
