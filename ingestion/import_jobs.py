@@ -7,6 +7,8 @@ Used alike by the upload pages, `manage.py import_csv` and the `ingestion.import
 The check of the mapping page reads the whole file through the run's own path (`import_read`,
 then `upsert_rows` with dry_run), so the rows it says will be rejected are the rows the run
 rejects; only a database refusal at write time (a race with another import) can add to them.
+On PostgreSQL the run writes activities by COPY and one upsert (import_activity_copy.py) under the
+batch writer's rules, held to the same outcome by tests/ingestion/test_import_activity_copy.py.
 """
 
 from __future__ import annotations
