@@ -182,3 +182,15 @@ def test_the_change_feed_names_the_accounts_the_rows_touched(book, maria):
     # X3 moved from Beta to Acme: both are recomputed, and no other account.
     assert announced == {book["acme"].pk, book["beta"].pk}
     assert other.pk not in announced
+
+
+def test_a_file_of_only_a_header_imports_nothing(book, maria):
+    counts, rejects, _, touched = import_read(
+        kind="activities", data=HEADER.encode(), mapping=None, by=maria, dry_run=False
+    )
+
+    assert (counts.as_dict(), rejects, touched) == (
+        {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0},
+        [],
+        set(),
+    )
