@@ -257,7 +257,6 @@ def _upsert(frame: pd.DataFrame, writer: ActivityWriter) -> tuple[int, int, set[
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} ({columns}) ON COMMIT DROP")
         copy_frame(STAGE, frame, fields)
-        cursor.execute(f"ANALYZE {STAGE}")  # else the planner guesses its size when joining
         # A vanished account fails here, not at the commit, so the caller can redo the file.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Compiling the plan (the CTE's row guesses are wild) costs more than it saves.
