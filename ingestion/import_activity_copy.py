@@ -250,6 +250,7 @@ def _upsert(frame: pd.DataFrame, writer: ActivityWriter) -> tuple[int, int, set[
         f"{name} {re.sub(' CHECK.*', '', fields[name].db_type(connection))}" for name in STAGED
     )
     merged = ", ".join(f"{sql} AS {name}" for name, sql in _MERGED.items())
+    differs = " OR ".join(f"({sql}) IS DISTINCT FROM a.{name}" for name, sql in _MERGED.items())
     names = ", ".join(_MERGED)
     excluded = ", ".join(f"EXCLUDED.{name}" for name in _MERGED)
     current = ", ".join(f"{table}.{name}" for name in _MERGED)
@@ -267,6 +268,8 @@ def _upsert(frame: pd.DataFrame, writer: ActivityWriter) -> tuple[int, int, set[
                 SELECT s.external_id, a.account_id AS stored_account_id, {merged}
                 FROM {STAGE} s
                 LEFT JOIN {table} a ON a.source = %(source)s AND a.external_id = s.external_id
+                -- Unchanged rows stay out: ON CONFLICT would lock (and so write) each of them.
+                WHERE a.id IS NULL OR {differs}
             ), written AS (
                 INSERT INTO {table} (source, external_id, created_at, step_id, {names})
                 SELECT %(source)s, external_id, %(now)s, NULL, {names} FROM merged
