@@ -1,13 +1,17 @@
 """The activity CSV import on PostgreSQL: validate the whole file as columns, COPY, one upsert.
 
-The batch writer (ingestion/import_activities.py) draws up a plan row by row and costs ~60 µs a
-row; here the same rules run over pandas columns, the accepted rows go into a temporary table with
-binary COPY (abm/lib/table_copy.py) and one INSERT ... ON CONFLICT (source, external_id) DO UPDATE
-writes them. The natural key and the outcome are the batch writer's (ingestion/import_upsert.py):
-a blank cell keeps the stored value, a row counts as updated only when a value differs, so a
-re-import writes nothing, and each refused row keeps its reason. Only the rare rows whose reason
-needs it (an unknown or ambiguous account, a contact, a cost) are looked at one by one, in Python
-and without queries. SQLite, the mapping page's check and the API keep the batch writer.
+The batch writer (ingestion/import_activities.py) draws up a plan row by row, in batches of
+5,000; here the same rules run over pandas columns, the accepted rows go into a temporary table
+with binary COPY (abm/lib/table_copy.py) and one INSERT ... ON CONFLICT (source, external_id) DO
+UPDATE writes those that are new or differ. The natural key and the outcome are the batch
+writer's (ingestion/import_upsert.py): a blank cell keeps the stored value, a row counts as updated
+only when a value differs, so a re-import writes nothing, and each refused row keeps its reason.
+Only rows that need the batch writer's own resolvers (an unknown or ambiguous account, a contact,
+a cost in another currency) are looked at one by one, in Python and without queries. SQLite, the mapping
+page's check and the API keep the batch writer.
+
+A row another import commits between our read and our write is updated by ON CONFLICT with this
+file's values, blank cells taking the defaults; the whole file is one transaction.
 """
 
 from __future__ import annotations
