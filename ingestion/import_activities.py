@@ -59,6 +59,8 @@ class ActivityWriter(Writer):
         self.contacts = ContactRefs(self.label)
         self.copied = 0
         self.analyzed = False
+        # Accounts whose activities a plan created or changed (old and new account of a move).
+        self.touched: set[int] = set()
 
     def after_batch(self) -> None:
         # A big first import into a young table leaves PostgreSQL without statistics, and its
@@ -75,8 +77,6 @@ class ActivityWriter(Writer):
 
     def prepare(self, batch: list[Row]) -> None:
         self.account_of = self.resolve_accounts(batch)
-        if any(name in row.values for row in batch for name in CONTACT_REFS):
-            self.contacts.prefetch(batch, account_ids(self.account_of))
         external_ids = {row.values["external_id"] for row in batch if "external_id" in row.values}
         existing = Activity.objects.filter(source=self.source).values_list(
             "external_id", *self.STORED
@@ -85,6 +85,14 @@ class ActivityWriter(Writer):
             found[0]: dict(zip(self.STORED, found[1:], strict=True))
             for found in in_chunks(existing, "external_id", external_ids)
         }
+        if any(name in row.values for row in batch for name in CONTACT_REFS):
+            # A row naming no account finds its contact at the stored activity's account.
+            of = account_ids(self.account_of)
+            for row in batch:
+                stored = self.by_external_id.get(row.values.get("external_id"))
+                if row.line not in of and stored is not None:
+                    of[row.line] = stored["account_id"]
+            self.contacts.prefetch(batch, of)
 
     def plan_row(self, row: Row, plan: Plan) -> None:
         values = row.values
@@ -127,6 +135,7 @@ class ActivityWriter(Writer):
             }
             plan.seen.update(dict.fromkeys(keys, row.line))
             plan.creates.append(new)
+            self.touched.add(new["account_id"])
             return
         changed = [name for name, value in updates.items() if stored[name] != value]
         if changed:
@@ -134,6 +143,7 @@ class ActivityWriter(Writer):
             apply_values(activity, updates)
             plan.updates.append(activity)
             plan.update_fields.update(changed)
+            self.touched.update((stored["account_id"], activity.account_id))
         else:
             plan.unchanged += 1
         plan.seen.update(dict.fromkeys(keys, row.line))

@@ -7,6 +7,8 @@ Used alike by the upload pages, `manage.py import_csv` and the `ingestion.import
 The check of the mapping page reads the whole file through the run's own path (`import_read`,
 then `upsert_rows` with dry_run), so the rows it says will be rejected are the rows the run
 rejects; only a database refusal at write time (a race with another import) can add to them.
+On PostgreSQL the run writes activities by COPY and one upsert (import_activity_copy.py) under the
+batch writer's rules, held to the same outcome by tests/ingestion/test_import_activity_copy.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from abm.audit import AuditAction, audit_record
@@ -30,6 +32,7 @@ from abm.lib.permissions import user_role
 from abm.models import Job, Role, RunKind
 from accounts.models import Account, Contact, Lead, Opportunity
 from ingestion import importing
+from ingestion.import_activity_copy import copy_activities
 from ingestion.import_upsert import Counts, upsert_rows
 from ingestion.importing import ImportRefused, Preview, Reject
 from ingestion.models import ImportJob, ImportKind
@@ -129,23 +132,42 @@ def import_labels(mapping: dict[str, str]) -> dict[str, str]:
 
 def import_read(
     *, kind: str, data: bytes, mapping: dict[str, str], by, dry_run: bool, progress=None
-) -> tuple[Counts, list[Reject], importing.Parsed]:
+) -> tuple[Counts, list[Reject], importing.Parsed, set[int] | None]:
     """Every row of the file through the same rules: read and validate, then find, plan and
-    (unless `dry_run`) write. Counts include the rows refused while reading."""
+    (unless `dry_run`) write. Counts include the rows refused while reading. Last, the ids of
+    the accounts whose rows changed, or None when the kind does not tell (every account).
+
+    Activities are written on PostgreSQL by COPY and one upsert (import_activity_copy.py); a
+    database refusal there (a race with another import) redoes the file through the batch writer,
+    which finds what is written and rejects only the failing rows."""
     parsed = importing.parse(data, kind, tz=timezone.get_default_timezone(), mapping=mapping)
+    labels = import_labels(parsed.mapping)
+    touched = set() if kind == ImportKind.ACTIVITIES else None
     if progress is not None and parsed.rows:
         progress(0, len(parsed.rows))
-    counts, rejected = upsert_rows(
-        kind=kind,
-        rows=parsed.rows,
-        by=by,
-        progress=progress,
-        labels=import_labels(parsed.mapping),
-        dry_run=dry_run,
-    )
+    result = None
+    if touched is not None and not dry_run and connection.vendor == "postgresql":
+        try:
+            counts, rejected, touched = copy_activities(
+                parsed.rows, by=by, labels=labels, progress=progress
+            )
+            result = counts, rejected
+        except (IntegrityError, DataError):
+            touched = set()
+    if result is None:
+        result = upsert_rows(
+            kind=kind,
+            rows=parsed.rows,
+            by=by,
+            progress=progress,
+            labels=labels,
+            dry_run=dry_run,
+            touched=touched,
+        )
+    counts, rejected = result
     counts.rejected += len(parsed.rejects)
     rejects = sorted(parsed.rejects + rejected, key=lambda reject: reject.line)
-    return counts, rejects, parsed
+    return counts, rejects, parsed, touched
 
 
 def import_job_check_enqueue(*, job: ImportJob, by, mapping: dict[str, str] | None = None) -> Job:
@@ -175,7 +197,7 @@ def import_job_check_execute(*, run: Job) -> dict:
             run, phase=f"checked {done:,} of {total:,} rows", percent=10 + 85 * done // total
         )
 
-    counts, rejects, _ = import_read(
+    counts, rejects, _, _ = import_read(
         kind=job.kind,
         data=_read(job),
         mapping=run.params["mapping"],
@@ -277,7 +299,7 @@ def import_job_execute(*, run: Job) -> dict:
         phase = f"saved {done:,} of {total:,} rows" if done else f"saving {total:,} rows"
         run_progress(run, phase=phase, percent=10 + 85 * done // total)
 
-    counts, rejects, parsed = import_read(
+    counts, rejects, parsed, touched = import_read(
         kind=job.kind, data=_read(job), mapping=job.mapping, by=by, dry_run=False, progress=saved
     )
     if counts.created >= ANALYZE_AFTER_ROWS:
@@ -299,7 +321,8 @@ def import_job_execute(*, run: Job) -> dict:
         # Accounts were fit-scored as they were written (accounts/fitting.py), as over the API.
         if job.kind != ImportKind.ACCOUNTS and (counts.created or counts.updated):
             # Engagement, stages and attribution read contacts, deals, leads and activities.
-            announce_change(reason=f"{job.kind} import #{job.pk}")
+            # Activities tell which accounts they touched: only those are recomputed.
+            announce_change(reason=f"{job.kind} import #{job.pk}", account_ids=touched)
     return {
         "import_job": job.pk,
         "kind": job.kind,

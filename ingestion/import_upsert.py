@@ -64,11 +64,13 @@ def upsert_rows(
     progress: Callable[[int, int], None] | None = None,
     labels: dict[str, str] | None = None,
     dry_run: bool = False,
+    touched: set[int] | None = None,
 ) -> tuple[Counts, list[Reject]]:
     """Write every row, batch by batch, each batch in its own transaction.
 
     `labels` (field -> the file's header) word the reasons; `dry_run` draws up every plan with
-    the same rules and writes nothing, so a check counts the rejects the run will.
+    the same rules and writes nothing, so a check counts the rejects the run will. `touched`
+    receives the ids of the accounts whose rows changed, where the writer tells (activities).
     """
     writer = WRITERS[kind](by=by, labels=labels)
     batch_size = batch_size or BATCH_SIZE
@@ -86,6 +88,8 @@ def upsert_rows(
             rejects.extend(plan.rejects)
         if progress is not None:
             progress(start + len(batch), len(rows))
+    if touched is not None:
+        touched.update(getattr(writer, "touched", ()))
     return counts, rejects
 
 

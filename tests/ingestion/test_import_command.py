@@ -179,9 +179,10 @@ def test_an_import_redone_after_a_crash_duplicates_nothing(maria, monkeypatch):
 
 
 def test_progress_moves_between_batches(maria, monkeypatch):
+    """Batches are the batch writer's: contacts everywhere (activities on SQLite only)."""
     AccountFactory(domain="acme.com")
-    lines = [f"E{n},acme.com,email,email_click,2025-03-01" for n in range(5)]
-    text = "external_id,account_domain,channel,kind,occurred_at\n" + "\n".join(lines) + "\n"
+    lines = [f"C{n},acme.com,c{n}@acme.com,Ada" for n in range(5)]
+    text = "external_id,account_domain,email,first_name\n" + "\n".join(lines) + "\n"
     monkeypatch.setattr(import_upsert, "BATCH_SIZE", 2)
     reported = []
     monkeypatch.setattr(
@@ -189,7 +190,7 @@ def test_progress_moves_between_batches(maria, monkeypatch):
         lambda run, *, phase, percent: reported.append((phase, percent)),
     )
 
-    import_job_run(job=upload(maria, text, kind="activities"), by=maria)
+    import_job_run(job=upload(maria, text, kind="contacts"), by=maria)
 
     assert reported == [
         ("reading the file", 2),
