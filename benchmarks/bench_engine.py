@@ -34,7 +34,12 @@ def report(line: str = "") -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
-    parser.add_argument("--changed", type=int, nargs="+", default=[1, 100, 10_000])
+    parser.add_argument("--changed", type=int, nargs="*", default=[1, 100, 10_000])
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help="one full run in this process first (a copied or new workspace writes its history)",
+    )
     parser.add_argument("--slots", type=int, default=None, help="default: from the settings")
     parser.add_argument("--skip-others", action="store_true")
     args = parser.parse_args()
@@ -56,6 +61,12 @@ def main() -> None:
     slots = slot_count(args.slots)
     report(f"database {connection.settings_dict['NAME']}: {accounts:,} accounts, ")
     report(f"{activities:,} activities; {slots} slots; load average {_load()}")
+    if args.warm_up:
+        from metrics.engine.runner import recompute_all
+
+        started = time.perf_counter()
+        recompute_all(slots=args.slots)
+        report(f"warm-up run in this process: {time.perf_counter() - started:.1f} s")
     report()
     report("Full run (a fresh worker per configuration; wall time from enqueue to done)")
     report(
@@ -73,6 +84,9 @@ def main() -> None:
             f"{wall / max(activities, 1) * 1e6:12.2f} {max(peaks):15,.0f} {_load():>6}"
         )
 
+    if not args.changed:
+        args.skip_others or _others()
+        return
     report()
     report("Incremental run in this process after N changed accounts (one activity each)")
     report(f"{'changed':>8} {'slots':>6} {'run s':>7} {'slots s':>8} {'finish s':>9} {'load':>6}")
@@ -99,13 +113,14 @@ def main() -> None:
         report(f"         phases: {phases}")
 
     if not args.skip_others:
-        for module, extra in (
-            ("benchmarks.bench_import", []),
-            ("benchmarks.bench_attribution", []),
-        ):
-            report()
-            report(f"== {module} ==")
-            subprocess.run([sys.executable, "-m", module, *extra], check=False)
+        _others()
+
+
+def _others() -> None:
+    for module in ("benchmarks.bench_import", "benchmarks.bench_attribution"):
+        report()
+        report(f"== {module} ==")
+        subprocess.run([sys.executable, "-m", module], check=False)
 
 
 def _full_run(count: int, slots: int) -> tuple[float, dict, list[float]]:
