@@ -21,8 +21,10 @@ from abm.lib.timeconv import series_ns
 DAY_NS = 86_400 * 10**9
 # The high bit of int64 flipped: signed order as unsigned, so differences never overflow.
 _SIGN = np.uint64(1 << 63)
-# A journey key wider than this is factorised, so that ts keeps enough bits in the packed key.
-_MAX_JOURNEY_BITS = 40
+# Packed sort keys are uint64 below the top bit; ts keeps at least _MIN_TS_BITS of them (the
+# journey key is factorised otherwise).
+_MAX_KEY_BITS = 63
+_MIN_TS_BITS = 12
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,10 @@ def prepare_journeys(
     jid, conv_jid = _journey_keys(touches["journey_id"], conversions["journey_id"])
     ts = series_ns(touches["ts"])
     touch_id = touches["touch_id"]
-    order = None if _in_journey_order(jid, ts, touch_id) else _journey_order(jid, ts, touch_id)
-    if order is not None:
-        jid, ts = jid[order], ts[order]
+    order = None
+    if not _in_journey_order(jid, ts, touch_id):
+        order, jid = _journey_order(jid, ts, touch_id)
+        ts = ts[order]
 
     conv_order = np.argsort(conv_jid, kind="stable")
     conv_jid = conv_jid[conv_order]
@@ -228,39 +231,105 @@ def _in_journey_order(jid: np.ndarray, ts: np.ndarray, touch_id: pd.Series) -> b
     return bool((tid[len(tie) :] > tid[: len(tie)]).all())
 
 
-def _journey_order(jid: np.ndarray, ts: np.ndarray, touch_id: pd.Series) -> np.ndarray:
-    """Row order by (journey, ts, touch_id).
+def _journey_order(
+    jid: np.ndarray, ts: np.ndarray, touch_id: pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by (journey, ts, touch_id), and the journey keys in that order.
 
-    One argsort of an unsigned key: the journey in the high bits, ts in the low ones (coarsened
-    by a shift only when both do not fit in 63 bits). Runs of equal keys (same instant, or the
-    same coarse tick) are then put in exact (ts, touch_id) order; they are rare unless many
-    touches of a journey share an instant.
+    One ``np.sort`` of a uint64 packing (journey, coarse ts, row) in that order of bits: sorting
+    values is ~5x faster than ``argsort``, and the journey comes back out of the sorted key
+    without a gather. Rows of a journey in the same coarse tick (or at the same instant) are
+    then put in exact (ts, touch_id) order. When such runs are too many (dense touches, wide
+    journey keys) it falls back to an argsort whose key keeps more bits of ts.
     """
-    journey = _unsigned(jid)
-    journey -= journey.min()
-    if int(journey.max()).bit_length() > _MAX_JOURNEY_BITS:
-        journey = pd.factorize(jid, sort=True)[0].astype(np.uint64)
-    ts_bits = 63 - int(journey.max()).bit_length()
-    tick = _unsigned(ts)
-    tick -= tick.min()
-    shift = max(0, int(tick.max()).bit_length() - ts_bits)
-    if shift:
-        tick >>= np.uint64(shift)
+    n = len(jid)
+    row_bits = (n - 1).bit_length()
+    journey, uniques = _journey_codes(jid, _MAX_KEY_BITS - row_bits)
+    journey_bits = int(journey.max()).bit_length()
+    ts_bits = _MAX_KEY_BITS - row_bits - journey_bits
+    tick, shift = _ticks(ts, ts_bits)
+    journey <<= np.uint64(ts_bits + row_bits)
+    tick <<= np.uint64(row_bits)
+    key = np.bitwise_or(journey, tick, out=journey)
+    del tick
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & np.uint64((1 << row_bits) - 1)).astype(np.intp)
+    key >>= np.uint64(row_bits)  # (journey, tick)
+    run = _equal_key_runs(key)
+    if shift and len(run) > n // 4:
+        return _argsort_order(jid, ts, touch_id)
+    _order_runs(order, run, key, ts, touch_id)
+    key >>= np.uint64(ts_bits)
+    return order, _journey_ids(key, jid, uniques)
+
+
+def _argsort_order(
+    jid: np.ndarray, ts: np.ndarray, touch_id: pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same order from an argsort of (journey, ts) packed without the row: finer ticks."""
+    journey, uniques = _journey_codes(jid, _MAX_KEY_BITS)
+    ts_bits = _MAX_KEY_BITS - int(journey.max()).bit_length()
+    tick, _ = _ticks(ts, ts_bits)
     journey <<= np.uint64(ts_bits)
     key = np.bitwise_or(journey, tick, out=journey)
     del tick
     order = np.argsort(key)
     key = key[order]
-    tie = key[1:] == key[:-1]
-    if tie.any():
-        in_run = np.zeros(len(key), dtype=bool)
-        in_run[1:] |= tie
-        in_run[:-1] |= tie
-        at = np.flatnonzero(in_run)
+    _order_runs(order, _equal_key_runs(key), key, ts, touch_id)
+    key >>= np.uint64(ts_bits)
+    return order, _journey_ids(key, jid, uniques)
+
+
+def _journey_codes(jid: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Journey keys as small uint64 (offsets from the smallest), or factorised when too wide to
+    leave ts at least ``_MIN_TS_BITS`` of ``bits``; then also the sorted uniques."""
+    journey = _unsigned(jid)
+    journey -= journey.min()
+    if int(journey.max()).bit_length() <= bits - _MIN_TS_BITS:
+        return journey, None
+    codes, uniques = pd.factorize(jid, sort=True)
+    return codes.astype(np.uint64), np.asarray(uniques)
+
+
+def _journey_ids(journey: np.ndarray, jid: np.ndarray, uniques: np.ndarray | None) -> np.ndarray:
+    """Journey keys in sorted order back from the codes of ``_journey_codes``."""
+    if uniques is not None:
+        return uniques[journey.astype(np.intp)]
+    journey += np.uint64(int(jid.min()) + (1 << 63))  # the offset _unsigned gave the smallest
+    journey ^= _SIGN
+    return journey.view(np.int64)
+
+
+def _ticks(ts: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
+    """ts as uint64 offsets from the earliest, shifted right until they fit in ``bits``."""
+    tick = _unsigned(ts)
+    tick -= tick.min()
+    shift = max(0, int(tick.max()).bit_length() - bits)
+    if shift:
+        tick >>= np.uint64(shift)
+    return tick, shift
+
+
+def _equal_key_runs(sorted_key: np.ndarray) -> np.ndarray:
+    """Positions in runs of equal keys."""
+    tie = sorted_key[1:] == sorted_key[:-1]
+    if not tie.any():
+        return np.empty(0, dtype=np.intp)
+    in_run = np.zeros(len(sorted_key), dtype=bool)
+    in_run[1:] |= tie
+    in_run[:-1] |= tie
+    return np.flatnonzero(in_run)
+
+
+def _order_runs(
+    order: np.ndarray, at: np.ndarray, key: np.ndarray, ts: np.ndarray, touch_id: pd.Series
+) -> None:
+    """Put the rows at positions ``at`` (runs of equal key) in exact (ts, touch_id) order; key
+    first keeps each run in its place."""
+    if len(at):
         rows = order[at]
-        # key first keeps each run in its place; within it, exact ts then touch_id.
         order[at] = rows[np.lexsort((_tie_key(touch_id, rows), ts[rows], key[at]))]
-    return order
 
 
 def _unsigned(values: np.ndarray) -> np.ndarray:
