@@ -54,10 +54,13 @@ class JourneySet:
     Channel codes index ``channels``, the sorted channel names of the input.
     """
 
-    def __init__(self, touches: pd.DataFrame, paths: Journeys, path_ts: np.ndarray) -> None:
+    def __init__(
+        self, touches: pd.DataFrame, paths: Journeys, path_ts: np.ndarray, path_jid: np.ndarray
+    ) -> None:
         self.touches = touches
         self.paths = paths
         self._path_ts = path_ts
+        self._path_jid = path_jid  # the int64 journey keys per paths row
 
     @cached_property
     def _converting_rows(self) -> np.ndarray | None:
@@ -134,7 +137,13 @@ class JourneySet:
         names = ["journey_id", "touch_id", "channel"]
         names += ["playbook_id"] if "playbook_id" in self.touches else []
         rows = self.journeys.rows
-        return {c: pd.Series(self.touches[c].array.take(rows), copy=False) for c in names}
+        columns = {c: pd.Series(self.touches[c].array.take(rows), copy=False) for c in names[1:]}
+        jid = self.touches["journey_id"]
+        if jid.dtype == np.int64:  # the keys already in order: no gather through shuffled rows
+            jid = pd.Series(self._converting(self._path_jid), copy=False)
+        else:
+            jid = pd.Series(jid.array.take(rows), copy=False)
+        return {"journey_id": jid, **columns}
 
     @cached_property
     def row_value(self) -> np.ndarray:
@@ -183,7 +192,8 @@ def prepare_journeys(
     if keep.all():
         rows = np.arange(len(jid)) if order is None else order
         paths = Journeys(rows, numbers(starts, len(jid)), starts, sizes, value, found)
-        return JourneySet(touches, paths, ts)
+        # jid may be a view of the input: the output's journey_id must not write into it.
+        return JourneySet(touches, paths, ts, jid if order is not None else jid.copy())
     kept = np.flatnonzero(keep)
     counts = np.add.reduceat(keep, starts, dtype=np.intp) if len(starts) else sizes
     present = np.flatnonzero(counts)
@@ -197,7 +207,7 @@ def prepare_journeys(
         value=value[present],
         converting=found[present],
     )
-    return JourneySet(touches, paths, ts[kept])
+    return JourneySet(touches, paths, ts[kept], jid[kept])
 
 
 def starts_of_runs(sorted_keys: np.ndarray) -> np.ndarray:

@@ -83,15 +83,19 @@ def test_credit_models_computes_only_the_models_asked_for():
         credit_models(touches, conversions, ["linear"], half_life=3)
 
 
-def test_a_model_frame_can_change_without_touching_the_others():
+def test_a_model_frame_can_change_without_touching_the_others_or_the_input():
     touches, conversions = random_frames(1)
+    conversions["ts"] = touches["ts"].max()  # every touch counts, in input order: no copies
+    touches = touches.sort_values(["journey_id", "ts", "touch_id"], ignore_index=True)
     result = credit_models(touches, conversions, ["first_touch", "linear"])
-    linear = result["linear"].copy()
+    before, linear = touches.copy(), result["linear"].copy()
 
     result["first_touch"].loc[:, "journey_id"] = -1
+    result["first_touch"].loc[:, "touch_id"] = -1
     result["first_touch"].loc[:, "weight"] = 9.0
 
     pd.testing.assert_frame_equal(result["linear"], linear)
+    pd.testing.assert_frame_equal(touches, before)
 
 
 @pytest.mark.parametrize("seed", range(3))
