@@ -98,8 +98,10 @@ class JourneySet:
                 rank[by_name] = np.arange(len(names))
                 codes, names = rank[codes], names[by_name]
             return codes, names
-        codes, names = pd.factorize(channel, sort=True)
-        return codes, pd.Index(names)
+        # A plain object array hashes ~2x faster than a pandas "str" column.
+        codes, names = pd.factorize(channel.to_numpy(dtype=object), sort=True)
+        # Narrow codes, as a categorical's: less memory to gather through shuffled rows.
+        return codes.astype(np.int8 if len(names) < 127 else np.int32), pd.Index(names)
 
     @property
     def channels(self) -> pd.Index:
