@@ -46,12 +46,16 @@ def slot_credits(
         journeys = journey_touches(touches, conversions, now, window)
         conv = conversions.rename(columns={"opportunity_id": "journey_id", "amount": "value"})
         conv = conv[["journey_id", "ts", "value"]]
-        counts.append(attribution.markov_transition_counts(journeys, conv).assign(kind=kind))
+        # One journey set-up for Markov's counts and the seven models.
+        js = attribution.prepare_journeys(journeys, conv)
+        counts.append(
+            attribution.markov_transition_counts(journeys, conv, journeys=js).assign(kind=kind)
+        )
+        by_model = attribution.credit_models(
+            journeys, conv, HEURISTIC, journeys=js, half_life_days=params.time_decay_half_life_days
+        )
         groups = None
-        for model in HEURISTIC:
-            rows = attribution.credit(
-                journeys, conv, model, half_life_days=params.time_decay_half_life_days
-            )
+        for model, rows in by_model.items():
             if groups is None or not groups.matches(rows):
                 groups = _CreditGroups.of(rows, conversions)
             frames.append(groups.credits(rows, model, kind))

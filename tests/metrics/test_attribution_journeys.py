@@ -1,0 +1,202 @@
+"""One journey set-up for every model: credit_models against credit, and results that do not
+depend on the input's row order or dtypes (metrics/attribution_journeys.py)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metrics.attribution import MODELS, credit, credit_models, prepare_journeys
+
+CONVERTED = pd.Timestamp("2024-03-01", tz="UTC")
+CHANNELS = ["webinar", "email", "phone", "event", "ads"]  # not in name order on purpose
+
+
+def random_frames(seed, journeys=60, touches=400, *, tick_s=3600, span_s=40 * 86_400):
+    """Touches on a grid of ``tick_s`` (many share an instant) over ``span_s`` before
+    CONVERTED, a few after; a third of the journeys never convert, the others up to a tenth of
+    the span before CONVERTED. touch_ids are shuffled so ties need them."""
+    rng = np.random.default_rng(seed)
+    journey = rng.integers(0, journeys, touches)
+    seconds = rng.integers(-span_s // 10, span_s, touches) // tick_s * tick_s
+    ts = CONVERTED - pd.to_timedelta(seconds, "s")
+    frame = pd.DataFrame(
+        {
+            "journey_id": journey,
+            "touch_id": rng.permutation(touches) + 1,
+            "ts": ts,
+            "channel": pd.Categorical(rng.choice(CHANNELS, touches), categories=CHANNELS),
+            "is_mqa": rng.random(touches) < 0.1,
+            "playbook_id": rng.integers(1, 5, touches),
+        }
+    )
+    converting = np.flatnonzero(rng.random(journeys) < 0.65)
+    conversions = pd.DataFrame(
+        {
+            "journey_id": converting,
+            "ts": CONVERTED - pd.to_timedelta(rng.integers(0, span_s // 10, len(converting)), "s"),
+            "value": rng.uniform(0, 1000, len(converting)).round(2),
+        }
+    )
+    return frame, conversions
+
+
+def expected_order(touches, conversions, window_days):
+    """(journey_id, touch_id) of the counted touches, by a plain pandas sort and merge."""
+    merged = touches.merge(conversions, on="journey_id", suffixes=("", "_conv"))
+    counted = merged["ts"] <= merged["ts_conv"]
+    if window_days is not None:
+        counted &= merged["ts"] >= merged["ts_conv"] - pd.Timedelta(days=window_days)
+    ordered = merged[counted].sort_values(["journey_id", "ts", "touch_id"])
+    return list(zip(ordered["journey_id"], ordered["touch_id"], strict=True))
+
+
+def plain(frame):
+    """Channel as plain strings, for comparing categorical and string input."""
+    return frame.assign(channel=frame["channel"].astype(object))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("window_days", [None, 10])
+def test_credit_models_returns_what_credit_returns_for_each_model(seed, window_days):
+    touches, conversions = random_frames(seed)
+    shuffled = touches.sample(frac=1, random_state=seed)
+
+    together = credit_models(shuffled, conversions, window_days=window_days, half_life_days=3)
+
+    assert list(together) == list(MODELS)
+    for model in MODELS:
+        alone = credit(shuffled, conversions, model, window_days=window_days, half_life_days=3)
+        pd.testing.assert_frame_equal(together[model], alone, check_exact=True)
+
+
+def test_credit_models_computes_only_the_models_asked_for():
+    touches, conversions = random_frames(0)
+
+    result = credit_models(touches, conversions, ["shapley", "linear"])
+
+    assert list(result) == ["shapley", "linear"]
+    with pytest.raises(ValueError, match="unknown attribution model"):
+        credit_models(touches, conversions, ["linear", "last_non_direct"])
+    with pytest.raises(TypeError, match="unknown parameters"):
+        credit_models(touches, conversions, ["linear"], half_life=3)
+
+
+def test_a_model_frame_can_change_without_touching_the_others_or_the_input():
+    touches, conversions = random_frames(1)
+    conversions["ts"] = touches["ts"].max()  # every touch counts, in input order: no copies
+    touches = touches.sort_values(["journey_id", "ts", "touch_id"], ignore_index=True)
+    result = credit_models(touches, conversions, ["first_touch", "linear"])
+    before, linear = touches.copy(), result["linear"].copy()
+
+    result["first_touch"].loc[:, "journey_id"] = -1
+    result["first_touch"].loc[:, "touch_id"] = -1
+    result["first_touch"].loc[:, "weight"] = 9.0
+
+    pd.testing.assert_frame_equal(result["linear"], linear)
+    pd.testing.assert_frame_equal(touches, before)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_row_order_and_dtypes_do_not_change_any_model(seed):
+    touches, conversions = random_frames(seed)
+    ordered = touches.sort_values(["journey_id", "ts", "touch_id"], ignore_index=True)
+    shuffled = touches.sample(frac=1, random_state=seed, ignore_index=True)
+    names = {j: f"opp-{j:03d}" for j in range(60)}
+    variants = {
+        "shuffled categorical": (shuffled, conversions),
+        "shuffled strings": (plain(shuffled), conversions.sample(frac=1, random_state=seed)),
+        "categories in name order": (
+            shuffled.assign(channel=shuffled["channel"].cat.reorder_categories(sorted(CHANNELS))),
+            conversions,
+        ),
+        "string journey ids": (
+            plain(shuffled).assign(journey_id=shuffled["journey_id"].map(names)),
+            conversions.assign(journey_id=conversions["journey_id"].map(names)),
+        ),
+        "string touch ids": (
+            shuffled.assign(touch_id=shuffled["touch_id"].map("t{:05d}".format)),
+            conversions,
+        ),
+    }
+    reference = credit_models(ordered, conversions, window_days=20)
+
+    for name, (variant, variant_conversions) in variants.items():
+        result = credit_models(variant, variant_conversions, window_days=20)
+        for model in MODELS:
+            got, want = plain(result[model]), plain(reference[model])
+            if name == "string journey ids":
+                want = want.assign(journey_id=want["journey_id"].map(names))
+            if name == "string touch ids":
+                want = want.assign(touch_id=want["touch_id"].map("t{:05d}".format))
+            pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{name} {model}")
+
+
+@pytest.mark.parametrize(
+    ("journey_offset", "tick_s", "span_s"),
+    [
+        # Small journey keys: one packed sort; ties at the same instant.
+        (0, 3600, 40 * 86_400),
+        # Keys too wide to pack: factorised first.
+        (-(2**50), 3600, 40 * 86_400),
+        # Wide keys and a touch a year back leave ts a coarse tick (~40 min); touches seconds
+        # apart share it, so the finer argsort takes over.
+        (2**38, 1, 600),
+    ],
+)
+@pytest.mark.parametrize("window_days", [None, 30])
+def test_journeys_are_in_journey_ts_touch_order(journey_offset, tick_s, span_s, window_days):
+    touches, conversions = random_frames(5, journeys=40, touches=600, tick_s=tick_s, span_s=span_s)
+    touches.loc[0, "ts"] -= pd.Timedelta(days=400)
+    # Journey 0 keeps its id, the others move by the offset: the keys span it.
+    touches["journey_id"] += np.where(touches["journey_id"] > 0, journey_offset, 0)
+    conversions["journey_id"] += np.where(conversions["journey_id"] > 0, journey_offset, 0)
+    shuffled = touches.sample(frac=1, random_state=3, ignore_index=True)
+
+    result = credit(shuffled, conversions, "linear", window_days=window_days)
+
+    got = list(zip(result["journey_id"], result["touch_id"], strict=True))
+    assert got == expected_order(touches, conversions, window_days)
+    assert len(got) > 100
+
+
+def test_markov_paths_keep_every_touch_of_non_converting_journeys():
+    touches, conversions = random_frames(2)
+
+    shuffled = touches.sample(frac=1, random_state=2, ignore_index=True)
+
+    js = prepare_journeys(shuffled, conversions, window_days=5)
+
+    paths = js.paths
+    path_journeys = shuffled["journey_id"].to_numpy()[paths.rows[paths.starts]]
+    idle = ~np.isin(path_journeys, conversions["journey_id"])
+    idle_ids = set(path_journeys[idle])
+    assert idle_ids == set(touches["journey_id"]) - set(conversions["journey_id"])
+    assert paths.sizes[idle].tolist() == [
+        (touches["journey_id"] == j).sum() for j in path_journeys[idle]
+    ]
+    assert list(js.journeys.rows) == list(paths.rows[np.repeat(~idle, paths.sizes)])
+
+
+# --- Properties ---------------------------------------------------------------------------------
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    journeys=st.integers(1, 30),
+    touches=st.integers(0, 150),
+    model=st.sampled_from(MODELS),
+)
+@settings(max_examples=60, deadline=None)
+def test_shuffled_string_input_gives_what_sorted_categorical_input_gives(
+    seed, journeys, touches, model
+):
+    frame, conversions = random_frames(seed, journeys=journeys, touches=touches, tick_s=86_400)
+    ordered = frame.sort_values(["journey_id", "ts", "touch_id"], ignore_index=True)
+    shuffled = plain(frame.sample(frac=1, random_state=seed))
+
+    want = credit(ordered, conversions, model, window_days=7)
+    got = credit(shuffled, conversions, model, window_days=7)
+
+    pd.testing.assert_frame_equal(plain(got), plain(want), check_exact=True)
