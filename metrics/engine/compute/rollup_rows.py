@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from accounts.follow_up import follow_up_outcomes
-from metrics import leads, lift, roi, rollups
+from metrics import engagement, leads, lift, roi, rollups
 from metrics.engine.compute.inputs import Inputs
 from metrics.engine.params import EngineParams
 
@@ -31,6 +31,7 @@ def build_rollups(
         rollups.mqa_rollup(roi.mqa_rows(touches, first_mqa, accounts, window_days=window)),
         rollups.deal_rollups(_deals(data, touches, engaged_months, now, params)),
         rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
+        _engagement_trend(data, now, params),
         _lead_rollups(data, now, params),
         rollups.accounts_rollup(
             roi.account_dimensions(
@@ -75,6 +76,22 @@ def _deals(data: Inputs, touches, engaged_months, now, params: EngineParams) -> 
         "",
     )
     return deals
+
+
+def _engagement_trend(data: Inputs, now, params: EngineParams) -> pd.DataFrame:
+    """Sampled days' scores as the daily history stores them, recomputed from the activities: a
+    run's ``history`` frame holds only the days since the previous run."""
+    days = rollups.engagement_days(now.tz_convert("UTC").date())
+    members = rollups.engagement_members(
+        data.enrolments, lift.ENROLLED_STATUSES, lift.HOLDOUT_STATUS
+    )
+    acts = data.activities.loc[data.activities["account_id"].isin(members["account_id"])]
+    if acts.empty:
+        daily = pd.DataFrame({"account_id": [], "date": [], "score": []})
+    else:
+        daily = engagement.score_history(acts, days[0], days[-1], **params.engagement_kwargs())
+        daily = daily.loc[daily["date"].isin(pd.to_datetime(days))]
+    return rollups.engagement_rollup(roi.account_dimensions(members, data.accounts), daily, days)
 
 
 def _lead_rollups(data: Inputs, now, params: EngineParams) -> pd.DataFrame:
