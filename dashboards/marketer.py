@@ -1,18 +1,19 @@
 """The marketer's playbook dashboard: where each playbook's accounts are, whether they are warming
 up against the holdout, whether the work gets done, and what it costs and returns.
 
-A fixed number of grouped queries whatever the data size (enrolments, tasks and a sample of the
-engagement history are counted in the database; money and holdout lift come from the rollups),
-then pure pandas turns the small frames into tables and charts.
+A fixed number of grouped queries whatever the data size (enrolments and tasks are counted in the
+database; the engagement trend, money and holdout lift come from the rollups), then pure pandas
+turns the small frames into tables and charts.
 
 Where DOMAIN.md is silent (README "Metrics"):
 - Enrolments by stage are the state now: the period does not apply, tier / owner / playbook do.
   Enrolled = active, completed or exited (as in holdout lift); active ones are counted by their
   current stage.
-- Engagement trend: the accounts enrolled now and the holdout now, their average score on one day
-  a week for the last 12 weeks up to the latest day the history holds (it keeps 90 days, so the
-  period does not apply). The history stores only scores above zero, so a missing day is 0 and the
-  average divides by the group's enrolments. An account in two playbooks counts once for each.
+- Engagement trend: the accounts enrolled and in the holdout as of the last recompute, their
+  average score on one day a week for the 12 weeks up to the recompute's day (the ``engagement``
+  rollup; the period does not apply). The average divides by the group's distinct accounts: an
+  account in two playbooks counts once, or once in each playbook's own trend. The "Enrolled
+  accounts" tile shows the same group sizes.
 - Task completion: tasks due in the period; completion rate = done / (done + skipped + open and
   overdue). Open tasks not due yet stay out of the rate. Overdue means due before today, as on the
   task list.
@@ -26,7 +27,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import pandas as pd
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,10 +45,8 @@ from dashboards.panels import (
     spend_sub,
     unallocated_spend,
 )
-from dashboards.rollup_reading import rollup_sums, snapshot_rows
-from metrics.lift import ENROLLED_STATUSES, HOLDOUT_STATUS
+from dashboards.rollup_reading import engagement_sums, rollup_sums, snapshot_rows
 from metrics.models import AttributionModel
-from metrics.visibility import engagement_history_visible_to
 from playbooks.models import EnrolmentStatus, PlaybookStatus, TaskStatus
 from playbooks.visibility import (
     enrolments_visible_to,
@@ -56,7 +55,6 @@ from playbooks.visibility import (
     tasks_visible_to,
 )
 
-TREND_WEEKS = 12
 ENROLLED = "enrolled"  # the enrolment list's status for active, completed and exited
 NO_STAGE = "No stage yet"
 # The enrolment states that are not "active at a stage", in the order the bars stack.
@@ -153,42 +151,22 @@ def enrolment_counts(user, filters: DashboardFilters) -> pd.DataFrame:
     )
 
 
-def trend_days(latest: dt.date | None, weeks: int = TREND_WEEKS) -> list[dt.date]:
-    if latest is None:
-        return []
-    return [latest - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-
-
 def engagement_trend(user, filters: DashboardFilters) -> pd.DataFrame:
     """Per sampled day, the summed scores of the enrolled and of the holdout accounts; the
-    group sizes (distinct accounts) ride along in ``attrs``.
-
-    Three small queries: the latest day, the group sizes, the sums. The sums read a dozen days
-    of the history rather than ninety, and reach the enrolments through ``IN`` subqueries: a join
-    through the account table cost twice as much on 10 000 accounts.
-    """
-    history = engagement_history_visible_to(user)
-    latest = history.aggregate(latest=Max("date"))["latest"]
-    days = trend_days(latest)
-    enrolments = _narrowed(enrolments_visible_to(user), filters, playbook_path="playbook_id")
-    enrolled = enrolments.filter(status__in=ENROLLED_STATUSES).values("account_id")
-    holdout = enrolments.filter(status=HOLDOUT_STATUS).values("account_id")
+    group sizes (distinct accounts) ride along in ``attrs``. One read of the ``engagement``
+    rollup (metrics/rollups.py), whatever the number of accounts."""
+    sums = engagement_sums(user, filters)
+    days = sorted(sums["period"].unique())
     frame = pd.DataFrame(columns=["date", "enrolled", "holdout"])
-    sizes = enrolments.aggregate(
-        enrolled=Count("account_id", distinct=True, filter=Q(status__in=ENROLLED_STATUSES)),
-        holdout=Count("account_id", distinct=True, filter=Q(status=HOLDOUT_STATUS)),
-    )
-    if days and (sizes["enrolled"] or sizes["holdout"]):
-        sums = (
-            history.filter(date__in=days, account_id__in=enrolments.values("account_id"))
-            .order_by()
-            .values("date")
-            .annotate(
-                enrolled=Sum("score", filter=Q(account_id__in=enrolled)),
-                holdout=Sum("score", filter=Q(account_id__in=holdout)),
-            )
-        )
-        frame = pd.DataFrame.from_records(list(sums), columns=["date", "enrolled", "holdout"])
+    counts = {}
+    if days:
+        frame = sums.pivot_table(
+            index="period", columns="segment", values="value", aggfunc="sum", fill_value=0.0
+        ).reindex(columns=["enrolled", "holdout"], fill_value=0.0)
+        frame = frame.rename_axis(index="date", columns=None).reset_index()
+        # Every sampled day counts the same accounts: the sizes are those of the last one.
+        counts = sums.loc[sums["period"] == days[-1]].groupby("segment")["count"].sum()
+    sizes = {group: int(round(counts.get(group, 0.0))) for group in ("enrolled", "holdout")}
     frame.attrs.update(days=days, sizes=sizes)
     return frame
 
