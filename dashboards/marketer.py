@@ -1,9 +1,9 @@
 """The marketer's playbook dashboard: where each playbook's accounts are, whether they are warming
 up against the holdout, whether the work gets done, and what it costs and returns.
 
-A fixed number of grouped queries whatever the data size (enrolments and tasks are counted in the
-database; the engagement trend, money and holdout lift come from the rollups), then pure pandas
-turns the small frames into tables and charts.
+A fixed number of grouped queries whatever the data size (enrolments are counted in the database;
+the engagement trend, tasks, money and holdout lift come from the rollups), then pure pandas turns
+the small frames into tables and charts.
 
 Where DOMAIN.md is silent (README "Metrics"):
 - Enrolments by stage are the state now: the period does not apply, tier / owner / playbook do.
@@ -15,24 +15,22 @@ Where DOMAIN.md is silent (README "Metrics"):
   account in two playbooks counts once, or once in each playbook's own trend. The "Enrolled
   accounts" tile shows the same group sizes.
 - Task completion: tasks due in the period; completion rate = done / (done + skipped + open and
-  overdue). Open tasks not due yet stay out of the rate. Overdue means due before today, as on the
-  task list.
+  overdue). Open tasks not due yet stay out of the rate. Overdue means due before the day of the
+  last recompute (UTC; the task list's rule, as of the figures' run).
 - Influenced pipeline, spend and ROI in the tiles are those of playbook work only; credit and spend
   outside any playbook show as "No playbook" in the table.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 import pandas as pd
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from django.urls import reverse
-from django.utils import timezone
 
 from abm.lib import colours
-from accounts.list_filters import day_range_q, tier_q
+from accounts.list_filters import tier_q
 from dashboards import charts
 from dashboards import figures as fig
 from dashboards.drilldown import ANY_PLAYBOOK, opportunities_url, spend_url
@@ -47,12 +45,11 @@ from dashboards.panels import (
 )
 from dashboards.rollup_reading import engagement_sums, rollup_sums, snapshot_rows
 from metrics.models import AttributionModel
-from playbooks.models import EnrolmentStatus, PlaybookStatus, TaskStatus
+from playbooks.models import EnrolmentStatus, PlaybookStatus
 from playbooks.visibility import (
     enrolments_visible_to,
     playbooks_visible_to,
     stages_visible_to,
-    tasks_visible_to,
 )
 
 ENROLLED = "enrolled"  # the enrolment list's status for active, completed and exited
@@ -86,7 +83,7 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
     )
     enrolments = enrolment_counts(user, filters)
     trend = engagement_trend(user, filters)
-    tasks = task_counts(user, filters, now=timezone.now())
+    tasks = task_counts(user, filters)
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["kind", "playbook_id"], model=filters.model
     )
@@ -171,28 +168,18 @@ def engagement_trend(user, filters: DashboardFilters) -> pd.DataFrame:
     return frame
 
 
-def task_counts(user, filters: DashboardFilters, *, now: dt.datetime) -> pd.DataFrame:
-    """Tasks due in the period per playbook: ``done, skipped, overdue, upcoming``."""
-    # Overdue = due before today, the task list's rule: a step due this morning is today's work.
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    open_ = Q(status=TaskStatus.OPEN)
-    rows = _narrowed(
-        tasks_visible_to(user).filter(day_range_q("due_at", filters.first_day, filters.last_day)),
-        filters,
-        playbook_path="enrolment__playbook_id",
-    )
-    counts = (
-        rows.order_by()
-        .values(playbook_id=F("enrolment__playbook_id"))
-        .annotate(
-            done=Count("pk", filter=Q(status=TaskStatus.DONE)),
-            skipped=Count("pk", filter=Q(status=TaskStatus.SKIPPED)),
-            overdue=Count("pk", filter=open_ & Q(due_at__lt=today)),
-            upcoming=Count("pk", filter=open_ & Q(due_at__gte=today)),
-        )
-    )
+def task_counts(user, filters: DashboardFilters) -> pd.DataFrame:
+    """Tasks due in the period per playbook: ``done, skipped, overdue, upcoming`` (the ``tasks``
+    rollup: open tasks split at the last recompute's day, the task list's "overdue" rule)."""
+    sums = rollup_sums(user, filters, metrics=["tasks"], by=["playbook_id", "segment"])
     columns = ["playbook_id", *(key for key, _, _ in TASK_SERIES)]
-    return pd.DataFrame.from_records(list(counts), columns=columns)
+    if not len(sums):
+        return pd.DataFrame(columns=columns)
+    table = sums.pivot_table(
+        index="playbook_id", columns="segment", values="value", aggfunc="sum", fill_value=0
+    )
+    table = table.reindex(columns=columns[1:], fill_value=0).round().astype(int)
+    return table.rename_axis(index="playbook_id", columns=None).reset_index()[columns]
 
 
 # --- Figures: pure pandas ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from metrics.visibility import rollups_visible_to
 from playbooks.models import Activity
 
 # The rollups that carry a playbook; the playbook filter narrows only these.
-PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout"})
+PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout", "tasks"})
 DIMENSIONS = frozenset(
     {"metric", "period", "model", "kind", "channel", "playbook_id", "tier", "owner_id", "segment"}
 )

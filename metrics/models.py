@@ -225,6 +225,7 @@ class RollupMetric(models.TextChoices):
     INFLUENCED = "influenced", "Marketing-influenced pipeline"
     ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
     ENGAGEMENT = "engagement", "Engagement of enrolled and holdout accounts"
+    TASKS = "tasks", "Playbook tasks by due month and status"
     LEADS = "leads", "Leads handed off"
     FOLLOW_UP = "follow_up", "Leads followed up within the SLA"
     FOLLOW_UP_HOURS = "follow_up_hours", "Median hours to first follow-up"

@@ -20,6 +20,7 @@ means not tied to an account, or no owner. Blank text dimensions mean "not appli
 | sourced / influenced | creation month | tier, owner, segment | pipeline amount | deals |
 | engaged_accounts | month | tier, owner | accounts engaged that month | accounts |
 | engagement | sampled day (weekly, 12 weeks to the run's day) | playbook (NA = any playbook), segment = ``enrolled`` / ``holdout``, tier, owner | summed daily score | accounts in the group |
+| tasks | due month | playbook, tier, owner, segment = done / skipped / overdue / upcoming | tasks | tasks |
 | leads | hand-off month | channel (source), tier, owner | leads followed up | leads handed off |
 | follow_up | hand-off month | channel (source), tier, owner | followed up within the SLA | leads due |
 | follow_up_hours | hand-off month | segment total / channel / owner, and that dimension | median hours | leads followed up |
@@ -32,6 +33,7 @@ means not tied to an account, or no owner. Blank text dimensions mean "not appli
 month) and blank for the others, so target vs non-target, tiers and engaged vs not all come from
 sums. An account's engaged status varies by month, so for a multi-month range the engaged split's
 account count comes from the ``lift`` snapshot, which classes each account once for its period.
+``tasks`` splits open tasks at the run's UTC day: due before it = overdue, else upcoming.
 
 ``engagement`` groups the accounts by their enrolments as of the run (the marketer's trend):
 ``enrolled`` = active, completed or exited, ``holdout`` = in a holdout. An account counts once per
@@ -74,6 +76,7 @@ METRICS = (
     "influenced",
     "engaged_accounts",
     "engagement",
+    "tasks",
     "leads",
     "follow_up",
     "follow_up_hours",
@@ -93,6 +96,7 @@ DEAL_MEASURES = (
     ("influenced", "influenced_amount", "influenced"),
 )
 _ACCOUNT_DIMENSIONS = ["tier", "owner_id"]
+TASK_SEGMENTS = ("done", "skipped", "overdue", "upcoming")
 ENGAGEMENT_WEEKS = 12  # the marketer's trend: one day a week, the last being the run's day
 
 
@@ -184,6 +188,22 @@ def engagement_members(enrolments: pd.DataFrame, enrolled: tuple, holdout: str) 
     any_playbook = frame[["account_id", "segment"]].drop_duplicates()
     any_playbook["playbook_id"] = pd.array([pd.NA] * len(any_playbook), dtype="Int64")
     return pd.concat([per_playbook, any_playbook], ignore_index=True)
+
+
+def task_rollup(tasks: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+    """``tasks``: ``status, due_at`` (UTC) with ``month`` (due), ``playbook_id``, ``tier`` and
+    ``owner_id``; ``today``: the run's UTC midnight."""
+    status = tasks["status"]
+    open_ = status == "open"
+    segment = np.select(
+        [status == "done", status == "skipped", open_ & (tasks["due_at"] < today), open_],
+        TASK_SEGMENTS,
+        "",
+    )
+    frame = tasks.assign(segment=segment).loc[segment != ""]
+    dims = ["month", "playbook_id", *_ACCOUNT_DIMENSIONS, "segment"]
+    sums = frame.groupby(dims, dropna=False, sort=False).size().rename("tasks").reset_index()
+    return _rows("tasks", sums, value="tasks", count="tasks")
 
 
 def lead_rollups(follow_ups: pd.DataFrame, conversions: pd.DataFrame) -> pd.DataFrame:

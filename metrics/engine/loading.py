@@ -21,22 +21,24 @@ from metrics.engine.compute.inputs import Inputs, activities_since, history_floo
 from metrics.engine.params import EngineParams
 from metrics.models import BudgetLine, EngagementHistory, JourneyStageChange
 from metrics.touch_rule_store import load_touch_rules
-from playbooks.models import Activity, Enrolment, Step
+from playbooks.models import Activity, Enrolment, Step, Task
 
 
 def load_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
     accounts = load_accounts()
     opportunities = load_opportunities()
     since = activities_since(now, opportunities, params)
+    horizon = rollup_horizon(now, params)
     return Inputs(
         accounts=accounts,
         opportunities=opportunities,
         activities=load_activities(since=since.to_pydatetime(), until=now.to_pydatetime()),
         enrolments=load_enrolments(),
+        tasks=load_tasks(since=horizon.tz_localize("UTC").to_pydatetime()),
         leads=load_leads(),
         budget_lines=load_budget_lines(),
         first_mqa=load_first_mqa(),
-        horizon=rollup_horizon(now, params),
+        horizon=horizon,
         touch_rules=load_touch_rules(),
     )
 
@@ -141,6 +143,20 @@ def load_enrolments() -> pd.DataFrame:
             "enrolled_at": "enrolled_at",
         },
         datetimes=("enrolled_at",),
+    )
+
+
+def load_tasks(*, since: dt.datetime) -> pd.DataFrame:
+    return frame_from_queryset(
+        Task.objects.filter(due_at__gte=since).order_by(),
+        {
+            "task_id": "id",
+            "account_id": "account_id",
+            "playbook_id": "enrolment__playbook_id",
+            "status": "status",
+            "due_at": "due_at",
+        },
+        datetimes=("due_at",),
     )
 
 

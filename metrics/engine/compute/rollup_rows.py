@@ -32,6 +32,12 @@ def build_rollups(
         rollups.deal_rollups(_deals(data, touches, engaged_months, now, params)),
         rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
         _engagement_trend(data, now, params),
+        rollups.task_rollup(
+            roi.account_dimensions(data.tasks, accounts).assign(
+                month=roi.month_of(data.tasks["due_at"])
+            ),
+            today=now.tz_convert("UTC").floor("D"),
+        ),
         _lead_rollups(data, now, params),
         rollups.accounts_rollup(
             roi.account_dimensions(
