@@ -153,17 +153,19 @@ def engagement_trend(user, filters: DashboardFilters) -> pd.DataFrame:
     group sizes (distinct accounts) ride along in ``attrs``. One read of the ``engagement``
     rollup (metrics/rollups.py), whatever the number of accounts."""
     sums = engagement_sums(user, filters)
-    days = sorted(sums["period"].unique())
-    frame = pd.DataFrame(columns=["date", "enrolled", "holdout"])
-    counts = {}
-    if days:
-        frame = sums.pivot_table(
-            index="period", columns="segment", values="value", aggfunc="sum", fill_value=0.0
-        ).reindex(columns=["enrolled", "holdout"], fill_value=0.0)
-        frame = frame.rename_axis(index="date", columns=None).reset_index()
-        # Every sampled day counts the same accounts: the sizes are those of the last one.
-        counts = sums.loc[sums["period"] == days[-1]].groupby("segment")["count"].sum()
-    sizes = {group: int(round(counts.get(group, 0.0))) for group in ("enrolled", "holdout")}
+    # A dozen days by two groups: plain dicts, where a pandas pivot would cost milliseconds.
+    by_day: dict = {}
+    for day, segment, value, _count in sums.itertuples(index=False):
+        by_day.setdefault(day, {"enrolled": 0.0, "holdout": 0.0})[segment] += value
+    days = sorted(by_day)
+    # Every sampled day counts the same accounts: the sizes are those of the last one.
+    sizes = {"enrolled": 0, "holdout": 0}
+    for day, segment, _value, count in sums.itertuples(index=False):
+        if day == days[-1]:
+            sizes[segment] += int(round(count))
+    frame = pd.DataFrame(
+        [{"date": day, **by_day[day]} for day in days], columns=["date", "enrolled", "holdout"]
+    )
     frame.attrs.update(days=days, sizes=sizes)
     return frame
 
@@ -172,14 +174,13 @@ def task_counts(user, filters: DashboardFilters) -> pd.DataFrame:
     """Tasks due in the period per playbook: ``done, skipped, overdue, upcoming`` (the ``tasks``
     rollup: open tasks split at the last recompute's day, the task list's "overdue" rule)."""
     sums = rollup_sums(user, filters, metrics=["tasks"], by=["playbook_id", "segment"])
-    columns = ["playbook_id", *(key for key, _, _ in TASK_SERIES)]
-    if not len(sums):
-        return pd.DataFrame(columns=columns)
-    table = sums.pivot_table(
-        index="playbook_id", columns="segment", values="value", aggfunc="sum", fill_value=0
+    keys = [key for key, _, _ in TASK_SERIES]
+    counts: dict = {}
+    for _metric, playbook_id, segment, value, _count in sums.itertuples(index=False):
+        counts.setdefault(playbook_id, dict.fromkeys(keys, 0))[segment] += int(round(value))
+    return pd.DataFrame(
+        [{"playbook_id": pk, **row} for pk, row in counts.items()], columns=["playbook_id", *keys]
     )
-    table = table.reindex(columns=columns[1:], fill_value=0).round().astype(int)
-    return table.rename_axis(index="playbook_id", columns=None).reset_index()[columns]
 
 
 # --- Figures: pure pandas ---------------------------------------------------------------------
@@ -191,16 +192,13 @@ def completion_rate(done: float, skipped: float, overdue: float) -> float | None
 
 def trend_rows(trend: pd.DataFrame) -> list[dict]:
     """Average score per sampled day of the enrolled and the holdout accounts (a day without a
-    stored row is a score of 0, so the sums divide by the group sizes)."""
+    row is a score of 0, so the sums divide by the group sizes)."""
     sizes = trend.attrs.get("sizes", {})
-    sums = trend.set_index("date") if len(trend) else trend
+    sums = {row["date"]: row for row in trend.to_dict("records")}
     rows = []
     for day in trend.attrs.get("days", []):
-        present = len(trend) and day in sums.index
         averages = {
-            group: fig.ratio(
-                float(sums.loc[day, group] or 0.0) if present else 0.0, sizes.get(group, 0)
-            )
+            group: fig.ratio(float(sums.get(day, {}).get(group) or 0.0), sizes.get(group, 0))
             for group in ("enrolled", "holdout")
         }
         enrolled, holdout = averages["enrolled"], averages["holdout"]
