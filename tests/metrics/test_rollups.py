@@ -309,3 +309,33 @@ def test_a_rerun_leaves_the_same_rollups(dataset):
     first = snapshot()
     recompute_all(now=NOW)
     assert snapshot() == first
+
+
+def test_task_rollups_split_open_tasks_at_the_run_day():
+    today = pd.Timestamp("2026-06-30", tz="UTC")
+    due = pd.to_datetime(
+        [
+            "2026-06-29 23:00",
+            "2026-06-30 00:00",
+            "2026-06-10 09:00",
+            "2026-06-12 09:00",
+            "2026-07-02 09:00",
+        ],
+        utc=True,
+    )
+    tasks = pd.DataFrame(
+        {
+            "status": ["open", "open", "done", "skipped", "open"],
+            "due_at": due,
+            "month": due.tz_localize(None).to_period("M").start_time,
+            "playbook_id": pd.array([1, 1, 1, 2, 1], dtype="Int64"),
+            "tier": pd.array([1, 1, 1, 1, 0], dtype="Int64"),
+            "owner_id": pd.array([5, 5, 5, None, 5], dtype="Int64"),
+        }
+    )
+    rows = rollups.task_rollup(tasks, today)
+    got = rows.groupby(["segment", "playbook_id"])["value"].sum().to_dict()
+    assert got == {("overdue", 1): 1, ("upcoming", 1): 2, ("done", 1): 1, ("skipped", 2): 1}
+    assert (rows["value"] == rows["count"]).all()
+    july = rows.loc[rows["period"] == pd.Timestamp("2026-07-01")]
+    assert july[["segment", "tier"]].values.tolist() == [["upcoming", 0]]
