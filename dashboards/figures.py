@@ -220,12 +220,9 @@ def _roi_inputs(credit: pd.DataFrame, spend: pd.DataFrame, by: list[str]):
 
 def models_by_channel(credit: pd.DataFrame, models: list[str], channels: list[str]):
     """``{model: [credit per channel in channels order]}`` for the side-by-side chart."""
-    out = {}
-    for model in models:
-        rows = credit.loc[credit["model"] == model] if len(credit) else credit
-        per = rows.groupby("channel")["value"].sum() if len(rows) else pd.Series(dtype=float)
-        out[model] = [float(per.get(channel, 0.0)) for channel in channels]
-    return out
+    # One grouped sum: a selection per model cost a scan each.
+    per = credit.groupby(["model", "channel"])["value"].sum().to_dict() if len(credit) else {}
+    return {m: [float(per.get((m, channel), 0.0)) for channel in channels] for m in models}
 
 
 def funnel_rows(reached: Mapping[str, int], stages: list[tuple[str, str]]) -> list[dict]:
