@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from dashboards.table_cells import cell_text
@@ -92,23 +93,34 @@ def segment_sums(deals: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
     ``deals``: deal rollups by ``metric, tier, segment``; ``accounts``: the ``accounts`` snapshot
     by ``tier``. Engaged is a month-by-month state, so the engaged rows have no account count.
     """
+    # Plain arrays: a few dozen rows, where each pandas selection would cost more than the sum.
+    deal_cols, account_cols = _columns(deals), _columns(accounts)
     rows = {}
     for segment, _label, select in SEGMENT_ROWS:
-        chosen = deals.loc[select(deals)] if len(deals) else deals
         sums = dict.fromkeys(lift.SUMS, 0.0)
-        for metric, (from_value, from_count) in DEAL_COLUMNS.items():
-            part = chosen.loc[chosen["metric"] == metric] if len(chosen) else chosen
-            if from_value:
-                sums[from_value] += float(part["value"].sum()) if len(part) else 0.0
-            if from_count:
-                sums[from_count] += float(part["count"].sum()) if len(part) else 0.0
+        if len(deals):
+            chosen = select(deal_cols)
+            for metric, (from_value, from_count) in DEAL_COLUMNS.items():
+                part = chosen & (deal_cols["metric"] == metric)
+                if from_value:
+                    sums[from_value] += float(deal_cols["value"][part].sum())
+                if from_count:
+                    sums[from_count] += float(deal_cols["count"][part].sum())
         if segment in ("engaged", "not_engaged") or not len(accounts):
             sums["accounts"] = math.nan
         else:
-            sums["accounts"] = float(accounts.loc[select(accounts), "value"].sum())
+            sums["accounts"] = float(account_cols["value"][select(account_cols)].sum())
         rows[segment] = sums
     frame = pd.DataFrame.from_dict(rows, orient="index")
     return lift.ratios(frame)
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A rollup frame's columns as arrays (tier as float, NaN = not tied to an account)."""
+    out = {c: frame[c].to_numpy() for c in ("metric", "segment", "value", "count") if c in frame}
+    if "tier" in frame:
+        out["tier"] = pd.to_numeric(frame["tier"]).to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def win_rate_lift(sums: pd.DataFrame) -> float | None:
@@ -208,12 +220,9 @@ def _roi_inputs(credit: pd.DataFrame, spend: pd.DataFrame, by: list[str]):
 
 def models_by_channel(credit: pd.DataFrame, models: list[str], channels: list[str]):
     """``{model: [credit per channel in channels order]}`` for the side-by-side chart."""
-    out = {}
-    for model in models:
-        rows = credit.loc[credit["model"] == model] if len(credit) else credit
-        per = rows.groupby("channel")["value"].sum() if len(rows) else pd.Series(dtype=float)
-        out[model] = [float(per.get(channel, 0.0)) for channel in channels]
-    return out
+    # One grouped sum: a selection per model cost a scan each.
+    per = credit.groupby(["model", "channel"])["value"].sum().to_dict() if len(credit) else {}
+    return {m: [float(per.get((m, channel), 0.0)) for channel in channels] for m in models}
 
 
 def funnel_rows(reached: Mapping[str, int], stages: list[tuple[str, str]]) -> list[dict]:

@@ -1,37 +1,36 @@
 """The marketer's playbook dashboard: where each playbook's accounts are, whether they are warming
 up against the holdout, whether the work gets done, and what it costs and returns.
 
-A fixed number of grouped queries whatever the data size (enrolments, tasks and a sample of the
-engagement history are counted in the database; money and holdout lift come from the rollups),
-then pure pandas turns the small frames into tables and charts.
+A fixed number of grouped queries whatever the data size (enrolments are counted in the database;
+the engagement trend, tasks, money and holdout lift come from the rollups), then pure pandas turns
+the small frames into tables and charts.
 
 Where DOMAIN.md is silent (README "Metrics"):
 - Enrolments by stage are the state now: the period does not apply, tier / owner / playbook do.
   Enrolled = active, completed or exited (as in holdout lift); active ones are counted by their
   current stage.
-- Engagement trend: the accounts enrolled now and the holdout now, their average score on one day
-  a week for the last 12 weeks up to the latest day the history holds (it keeps 90 days, so the
-  period does not apply). The history stores only scores above zero, so a missing day is 0 and the
-  average divides by the group's enrolments. An account in two playbooks counts once for each.
+- Engagement trend: the accounts enrolled and in the holdout as of the last recompute, their
+  average score on one day a week for the 12 weeks up to the recompute's day (the ``engagement``
+  rollup; the period does not apply). The average divides by the group's distinct accounts: an
+  account in two playbooks counts once, or once in each playbook's own trend. The "Enrolled
+  accounts" tile shows the same group sizes.
 - Task completion: tasks due in the period; completion rate = done / (done + skipped + open and
-  overdue). Open tasks not due yet stay out of the rate. Overdue means due before today, as on the
-  task list.
+  overdue). Open tasks not due yet stay out of the rate. Overdue means due before the day of the
+  last recompute (UTC; the task list's rule, as of the figures' run).
 - Influenced pipeline, spend and ROI in the tiles are those of playbook work only; credit and spend
   outside any playbook show as "No playbook" in the table.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 import pandas as pd
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F
 from django.urls import reverse
-from django.utils import timezone
 
 from abm.lib import colours
-from accounts.list_filters import day_range_q, tier_q
+from accounts.list_filters import tier_q
 from dashboards import charts
 from dashboards import figures as fig
 from dashboards.drilldown import ANY_PLAYBOOK, opportunities_url, spend_url
@@ -44,19 +43,15 @@ from dashboards.panels import (
     spend_sub,
     unallocated_spend,
 )
-from dashboards.rollup_reading import rollup_sums, snapshot_rows
-from metrics.lift import ENROLLED_STATUSES, HOLDOUT_STATUS
+from dashboards.rollup_reading import engagement_sums, rollup_sums, snapshot_rows
 from metrics.models import AttributionModel
-from metrics.visibility import engagement_history_visible_to
-from playbooks.models import EnrolmentStatus, PlaybookStatus, TaskStatus
+from playbooks.models import EnrolmentStatus, PlaybookStatus
 from playbooks.visibility import (
     enrolments_visible_to,
     playbooks_visible_to,
     stages_visible_to,
-    tasks_visible_to,
 )
 
-TREND_WEEKS = 12
 ENROLLED = "enrolled"  # the enrolment list's status for active, completed and exited
 NO_STAGE = "No stage yet"
 # The enrolment states that are not "active at a stage", in the order the bars stack.
@@ -88,7 +83,7 @@ def marketer_context(user, filters: DashboardFilters) -> dict:
     )
     enrolments = enrolment_counts(user, filters)
     trend = engagement_trend(user, filters)
-    tasks = task_counts(user, filters, now=timezone.now())
+    tasks = task_counts(user, filters)
     credit = rollup_sums(
         user, filters, metrics=["credit"], by=["kind", "playbook_id"], model=filters.model
     )
@@ -153,68 +148,39 @@ def enrolment_counts(user, filters: DashboardFilters) -> pd.DataFrame:
     )
 
 
-def trend_days(latest: dt.date | None, weeks: int = TREND_WEEKS) -> list[dt.date]:
-    if latest is None:
-        return []
-    return [latest - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-
-
 def engagement_trend(user, filters: DashboardFilters) -> pd.DataFrame:
     """Per sampled day, the summed scores of the enrolled and of the holdout accounts; the
-    group sizes (distinct accounts) ride along in ``attrs``.
-
-    Three small queries: the latest day, the group sizes, the sums. The sums read a dozen days
-    of the history rather than ninety, and reach the enrolments through ``IN`` subqueries: a join
-    through the account table cost twice as much on 10 000 accounts.
-    """
-    history = engagement_history_visible_to(user)
-    latest = history.aggregate(latest=Max("date"))["latest"]
-    days = trend_days(latest)
-    enrolments = _narrowed(enrolments_visible_to(user), filters, playbook_path="playbook_id")
-    enrolled = enrolments.filter(status__in=ENROLLED_STATUSES).values("account_id")
-    holdout = enrolments.filter(status=HOLDOUT_STATUS).values("account_id")
-    frame = pd.DataFrame(columns=["date", "enrolled", "holdout"])
-    sizes = enrolments.aggregate(
-        enrolled=Count("account_id", distinct=True, filter=Q(status__in=ENROLLED_STATUSES)),
-        holdout=Count("account_id", distinct=True, filter=Q(status=HOLDOUT_STATUS)),
+    group sizes (distinct accounts) ride along in ``attrs``. One read of the ``engagement``
+    rollup (metrics/rollups.py), whatever the number of accounts."""
+    sums = engagement_sums(user, filters)
+    # A dozen days by two groups: plain dicts, where a pandas pivot would cost milliseconds.
+    by_day: dict = {}
+    for day, segment, value, _count in sums.itertuples(index=False):
+        by_day.setdefault(day, {"enrolled": 0.0, "holdout": 0.0})[segment] += value
+    days = sorted(by_day)
+    # Every sampled day counts the same accounts: the sizes are those of the last one.
+    sizes = {"enrolled": 0, "holdout": 0}
+    for day, segment, _value, count in sums.itertuples(index=False):
+        if day == days[-1]:
+            sizes[segment] += int(round(count))
+    frame = pd.DataFrame(
+        [{"date": day, **by_day[day]} for day in days], columns=["date", "enrolled", "holdout"]
     )
-    if days and (sizes["enrolled"] or sizes["holdout"]):
-        sums = (
-            history.filter(date__in=days, account_id__in=enrolments.values("account_id"))
-            .order_by()
-            .values("date")
-            .annotate(
-                enrolled=Sum("score", filter=Q(account_id__in=enrolled)),
-                holdout=Sum("score", filter=Q(account_id__in=holdout)),
-            )
-        )
-        frame = pd.DataFrame.from_records(list(sums), columns=["date", "enrolled", "holdout"])
     frame.attrs.update(days=days, sizes=sizes)
     return frame
 
 
-def task_counts(user, filters: DashboardFilters, *, now: dt.datetime) -> pd.DataFrame:
-    """Tasks due in the period per playbook: ``done, skipped, overdue, upcoming``."""
-    # Overdue = due before today, the task list's rule: a step due this morning is today's work.
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    open_ = Q(status=TaskStatus.OPEN)
-    rows = _narrowed(
-        tasks_visible_to(user).filter(day_range_q("due_at", filters.first_day, filters.last_day)),
-        filters,
-        playbook_path="enrolment__playbook_id",
+def task_counts(user, filters: DashboardFilters) -> pd.DataFrame:
+    """Tasks due in the period per playbook: ``done, skipped, overdue, upcoming`` (the ``tasks``
+    rollup: open tasks split at the last recompute's day, the task list's "overdue" rule)."""
+    sums = rollup_sums(user, filters, metrics=["tasks"], by=["playbook_id", "segment"])
+    keys = [key for key, _, _ in TASK_SERIES]
+    counts: dict = {}
+    for _metric, playbook_id, segment, value, _count in sums.itertuples(index=False):
+        counts.setdefault(playbook_id, dict.fromkeys(keys, 0))[segment] += int(round(value))
+    return pd.DataFrame(
+        [{"playbook_id": pk, **row} for pk, row in counts.items()], columns=["playbook_id", *keys]
     )
-    counts = (
-        rows.order_by()
-        .values(playbook_id=F("enrolment__playbook_id"))
-        .annotate(
-            done=Count("pk", filter=Q(status=TaskStatus.DONE)),
-            skipped=Count("pk", filter=Q(status=TaskStatus.SKIPPED)),
-            overdue=Count("pk", filter=open_ & Q(due_at__lt=today)),
-            upcoming=Count("pk", filter=open_ & Q(due_at__gte=today)),
-        )
-    )
-    columns = ["playbook_id", *(key for key, _, _ in TASK_SERIES)]
-    return pd.DataFrame.from_records(list(counts), columns=columns)
 
 
 # --- Figures: pure pandas ---------------------------------------------------------------------
@@ -226,16 +192,13 @@ def completion_rate(done: float, skipped: float, overdue: float) -> float | None
 
 def trend_rows(trend: pd.DataFrame) -> list[dict]:
     """Average score per sampled day of the enrolled and the holdout accounts (a day without a
-    stored row is a score of 0, so the sums divide by the group sizes)."""
+    row is a score of 0, so the sums divide by the group sizes)."""
     sizes = trend.attrs.get("sizes", {})
-    sums = trend.set_index("date") if len(trend) else trend
+    sums = {row["date"]: row for row in trend.to_dict("records")}
     rows = []
     for day in trend.attrs.get("days", []):
-        present = len(trend) and day in sums.index
         averages = {
-            group: fig.ratio(
-                float(sums.loc[day, group] or 0.0) if present else 0.0, sizes.get(group, 0)
-            )
+            group: fig.ratio(float(sums.get(day, {}).get(group) or 0.0), sizes.get(group, 0))
             for group in ("enrolled", "holdout")
         }
         enrolled, holdout = averages["enrolled"], averages["holdout"]

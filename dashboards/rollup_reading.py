@@ -19,7 +19,7 @@ from metrics.visibility import rollups_visible_to
 from playbooks.models import Activity
 
 # The rollups that carry a playbook; the playbook filter narrows only these.
-PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout"})
+PLAYBOOK_METRICS = frozenset({"credit", "spend", "mqa", "holdout", "tasks"})
 DIMENSIONS = frozenset(
     {"metric", "period", "model", "kind", "channel", "playbook_id", "tier", "owner_id", "segment"}
 )
@@ -93,6 +93,25 @@ def snapshot_rows(user, *, metric: str, filters: DashboardFilters) -> list[dict]
             "segment", "playbook_id", "data"
         )
     ]
+
+
+def engagement_sums(user, filters: DashboardFilters) -> pd.DataFrame:
+    """The ``engagement`` rollup per sampled day (``period``) and ``segment`` (enrolled /
+    holdout), under the tier and owner filters: one playbook's rows when filtered, else the
+    rows that count each account once for any playbook."""
+    rows = tier_filter(rollups_visible_to(user).filter(metric="engagement"), filters.tier)
+    if filters.owner is not None:
+        rows = rows.filter(owner_id=filters.owner)
+    if filters.playbook is not None:
+        rows = rows.filter(playbook_id=filters.playbook)
+    else:
+        rows = rows.filter(playbook_id__isnull=True)
+    sums = (
+        rows.order_by().values("period", "segment").annotate(value=Sum("value"), count=Sum("count"))
+    )
+    frame = pd.DataFrame.from_records(list(sums), columns=["period", "segment", "value", "count"])
+    frame[["value", "count"]] = frame[["value", "count"]].astype(float)
+    return frame
 
 
 def data_first_day() -> dt.date | None:

@@ -199,6 +199,8 @@ class RollupMetric(models.TextChoices):
     SOURCED = "sourced", "Marketing-sourced pipeline"
     INFLUENCED = "influenced", "Marketing-influenced pipeline"
     ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
+    ENGAGEMENT = "engagement", "Engagement of enrolled and holdout accounts"
+    TASKS = "tasks", "Playbook tasks by due month and status"
     LEADS = "leads", "Leads handed off"
     FOLLOW_UP = "follow_up", "Leads followed up within the SLA"
     FOLLOW_UP_HOURS = "follow_up_hours", "Median hours to first follow-up"
@@ -217,7 +219,7 @@ class MetricRollup(models.Model):
     """
 
     metric = models.CharField(max_length=32, choices=RollupMetric.choices)
-    # First day of a UTC month; null for a snapshot as of the run.
+    # First day of a UTC month (a sampled day for "engagement"); null for a snapshot as of the run.
     period = models.DateField(null=True, blank=True)
     model = models.CharField(max_length=16, choices=AttributionModel.choices, blank=True)
     kind = models.CharField(max_length=16, choices=ConversionKind.choices, blank=True)

@@ -19,6 +19,8 @@ means not tied to an account, or no owner. Blank text dimensions mean "not appli
 | cycle_days | creation month | tier, owner, segment | sum of won cycle days | won deals |
 | sourced / influenced | creation month | tier, owner, segment | pipeline amount | deals |
 | engaged_accounts | month | tier, owner | accounts engaged that month | accounts |
+| engagement | sampled day (weekly, 12 weeks to the run's day) | playbook (NA = any playbook), segment = ``enrolled`` / ``holdout``, tier, owner | summed daily score | accounts in the group |
+| tasks | due month | playbook, tier, owner, segment = done / skipped / overdue / upcoming | tasks | tasks |
 | leads | hand-off month | channel (source), tier, owner | leads followed up | leads handed off |
 | follow_up | hand-off month | channel (source), tier, owner | followed up within the SLA | leads due |
 | follow_up_hours | hand-off month | segment total / channel / owner, and that dimension | median hours | leads followed up |
@@ -31,10 +33,17 @@ means not tied to an account, or no owner. Blank text dimensions mean "not appli
 month) and blank for the others, so target vs non-target, tiers and engaged vs not all come from
 sums. An account's engaged status varies by month, so for a multi-month range the engaged split's
 account count comes from the ``lift`` snapshot, which classes each account once for its period.
+``tasks`` splits open tasks at the run's UTC day: due before it = overdue, else upcoming.
+
+``engagement`` groups the accounts by their enrolments as of the run (the marketer's trend):
+``enrolled`` = active, completed or exited, ``holdout`` = in a holdout. An account counts once per
+group in a playbook's rows and once per group in the "any playbook" rows (playbook NA), so every
+row is a sum over distinct accounts and adds up over disjoint sets of accounts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -66,6 +75,8 @@ METRICS = (
     "sourced",
     "influenced",
     "engaged_accounts",
+    "engagement",
+    "tasks",
     "leads",
     "follow_up",
     "follow_up_hours",
@@ -85,6 +96,8 @@ DEAL_MEASURES = (
     ("influenced", "influenced_amount", "influenced"),
 )
 _ACCOUNT_DIMENSIONS = ["tier", "owner_id"]
+TASK_SEGMENTS = ("done", "skipped", "overdue", "upcoming")
+ENGAGEMENT_WEEKS = 12  # the marketer's trend: one day a week, the last being the run's day
 
 
 def credit_rollup(credit_rows: pd.DataFrame) -> pd.DataFrame:
@@ -133,6 +146,64 @@ def engaged_accounts_rollup(engaged_months: pd.DataFrame) -> pd.DataFrame:
     sums = engaged_months.groupby(["month", *_ACCOUNT_DIMENSIONS], dropna=False, sort=False)
     sums = sums.size().rename("accounts").reset_index()
     return _rows("engaged_accounts", sums, value="accounts", count="accounts")
+
+
+def engagement_rollup(members: pd.DataFrame, daily: pd.DataFrame, days) -> pd.DataFrame:
+    """``members``: ``engagement_members``; ``daily``: ``account_id, date, score`` on ``days``
+    (a missing row is a score of 0). Scores rounded as the stored history rounds them."""
+    ids = ["playbook_id", *_ACCOUNT_DIMENSIONS]
+    dims = [*ids, "segment"]
+    if members.empty or not len(days):
+        return _concat([])
+    # NA ids as -1: group and merge keys without nullable-dtype surprises.
+    keyed = members.assign(**{c: members[c].astype("Int64").fillna(-1) for c in ids})
+    sizes = keyed.groupby(dims, sort=False).size().rename("accounts").reset_index()
+    scores = daily.loc[daily["score"] > 0, ["account_id", "date"]].assign(
+        score=daily["score"].round(4), date=pd.to_datetime(daily["date"])
+    )
+    sums = keyed.merge(scores, on="account_id").groupby([*dims, "date"], sort=False)
+    sums = sums["score"].sum().reset_index()
+    grid = sizes.merge(pd.DataFrame({"date": pd.to_datetime(list(days))}), how="cross")
+    grid = grid.merge(sums, on=[*dims, "date"], how="left").fillna({"score": 0.0})
+    for column in ids:
+        grid[column] = grid[column].where(grid[column] != -1).astype("Int64")
+    return _rows("engagement", grid, value="score", count="accounts", period="date")
+
+
+def engagement_days(latest: dt.date, weeks: int = ENGAGEMENT_WEEKS) -> list[dt.date]:
+    return [latest - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+def engagement_members(enrolments: pd.DataFrame, enrolled: tuple, holdout: str) -> pd.DataFrame:
+    """Distinct ``account_id, playbook_id, segment`` of the enrolments now (``enrolled`` statuses,
+    the ``holdout`` one), plus the same per account with ``playbook_id`` NA (any playbook)."""
+    segment = np.select(
+        [enrolments["status"].isin(enrolled), enrolments["status"] == holdout],
+        ["enrolled", "holdout"],
+        "",
+    )
+    frame = enrolments[["account_id", "playbook_id"]].assign(segment=segment)
+    frame = frame.loc[frame["segment"] != ""].astype({"playbook_id": "Int64"})
+    per_playbook = frame.drop_duplicates()
+    any_playbook = frame[["account_id", "segment"]].drop_duplicates()
+    any_playbook["playbook_id"] = pd.array([pd.NA] * len(any_playbook), dtype="Int64")
+    return pd.concat([per_playbook, any_playbook], ignore_index=True)
+
+
+def task_rollup(tasks: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+    """``tasks``: ``status, due_at`` (UTC) with ``month`` (due), ``playbook_id``, ``tier`` and
+    ``owner_id``; ``today``: the run's UTC midnight."""
+    status = tasks["status"]
+    open_ = status == "open"
+    segment = np.select(
+        [status == "done", status == "skipped", open_ & (tasks["due_at"] < today), open_],
+        TASK_SEGMENTS,
+        "",
+    )
+    frame = tasks.assign(segment=segment).loc[segment != ""]
+    dims = ["month", "playbook_id", *_ACCOUNT_DIMENSIONS, "segment"]
+    sums = frame.groupby(dims, dropna=False, sort=False).size().rename("tasks").reset_index()
+    return _rows("tasks", sums, value="tasks", count="tasks")
 
 
 def lead_rollups(follow_ups: pd.DataFrame, conversions: pd.DataFrame) -> pd.DataFrame:

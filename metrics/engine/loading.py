@@ -29,27 +29,29 @@ from metrics.models import (
     SlotRollup,
 )
 from metrics.touch_rule_store import load_touch_rules
-from playbooks.models import Activity, Enrolment, Step
+from playbooks.models import Activity, Enrolment, Step, Task
 
 
 def load_inputs(now: pd.Timestamp, params: EngineParams, account_ids=None) -> Inputs:
     """Every input of a run; with ``account_ids``, only those accounts' rows (one slot), and no
-    leads, enrolments or budget lines (the finish reads those for every account at once)."""
+    leads or budget lines (the finish reads those for every account at once)."""
     accounts = load_accounts(account_ids)
     opportunities = load_opportunities(account_ids)
     since = activities_since(now, opportunities, params)
     scoped = account_ids is not None
+    horizon = rollup_horizon(now, params)
     return Inputs(
         accounts=accounts,
         opportunities=opportunities,
         activities=load_activities(
             since=since.to_pydatetime(), until=now.to_pydatetime(), account_ids=account_ids
         ),
-        enrolments=load_enrolments(none=scoped),
+        enrolments=load_enrolments(account_ids),
+        tasks=load_tasks(since=horizon.tz_localize("UTC").to_pydatetime(), account_ids=account_ids),
         leads=load_leads(none=scoped),
         budget_lines=load_budget_lines(none=scoped),
         first_mqa=load_first_mqa(account_ids),
-        horizon=rollup_horizon(now, params),
+        horizon=horizon,
         touch_rules=load_touch_rules(),
     )
 
@@ -62,6 +64,7 @@ def load_finish_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
         opportunities=load_opportunities(),
         activities=load_activities(since=now.to_pydatetime(), until=now.to_pydatetime()),
         enrolments=load_enrolments(),
+        tasks=load_tasks(since=now.to_pydatetime(), account_ids=[]),
         leads=load_leads(),
         budget_lines=load_budget_lines(),
         first_mqa=load_first_mqa([]),
@@ -163,9 +166,9 @@ def _lookup(table: pd.Series, keys: pd.Series, *, missing=None) -> np.ndarray:
     return values[np.where(at < 0, len(table), at)]
 
 
-def load_enrolments(*, none: bool = False) -> pd.DataFrame:
+def load_enrolments(account_ids=None) -> pd.DataFrame:
     return frame_from_queryset(
-        _none_if(Enrolment.objects.order_by(), none),
+        _of_accounts(Enrolment.objects.order_by(), account_ids),
         {
             "enrolment_id": "id",
             "account_id": "account_id",
@@ -174,6 +177,20 @@ def load_enrolments(*, none: bool = False) -> pd.DataFrame:
             "enrolled_at": "enrolled_at",
         },
         datetimes=("enrolled_at",),
+    )
+
+
+def load_tasks(*, since: dt.datetime, account_ids=None) -> pd.DataFrame:
+    return frame_from_queryset(
+        _of_accounts(Task.objects.filter(due_at__gte=since).order_by(), account_ids),
+        {
+            "task_id": "id",
+            "account_id": "account_id",
+            "playbook_id": "enrolment__playbook_id",
+            "status": "status",
+            "due_at": "due_at",
+        },
+        datetimes=("due_at",),
     )
 
 

@@ -8,17 +8,20 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from django.db import connection
 from django.db.models import Sum
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from abm.models import Role
+from abm.models import Role, User
 from accounts.list_filters import day_range_q
 from dashboards.filters import parse_filters
-from dashboards.marketer import completion_rate, marketer_context, trend_days
+from dashboards.marketer import completion_rate, marketer_context
+from demo.seeding import seed_demo
 from metrics.engine.runner import recompute_all
 from metrics.models import AttributionCredit, BudgetLine, EngagementHistory
+from metrics.rollups import engagement_days
 from playbooks.enrolment import enrol_accounts
 from playbooks.models import Activity, Enrolment, Task
 from playbooks.task_completion import task_complete, task_skip
@@ -189,7 +192,7 @@ def test_the_engagement_trend_averages_the_history_of_enrolled_and_holdout_accou
         list(EngagementHistory.objects.values("account_id", "date", "score"))
     )
     latest = history["date"].max()
-    days = trend_days(latest)
+    days = engagement_days(latest)
     assert len(rows) == 12
     assert rows[-1]["date"] == latest.isoformat()
     enrolments = pd.DataFrame.from_records(
@@ -204,6 +207,76 @@ def test_the_engagement_trend_averages_the_history_of_enrolled_and_holdout_accou
             on_day = history.loc[(history["date"] == day) & history["account_id"].isin(members)]
             assert row[group] == pytest.approx(on_day["score"].sum() / len(members))
     assert any(row["enrolled"] for row in rows)
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)  # SQLite: text
+
+
+def _trend_by_sql(*, playbook=None, tier=None, owner=None) -> dict:
+    """The trend straight from the stored daily history, in SQL: per group (distinct accounts
+    enrolled, or in the holdout, under the filters) the summed score on each sampled day."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(date) FROM metrics_engagementhistory")
+        days = engagement_days(_day(cursor.fetchone()[0]))
+        out = {}
+        for group, statuses in (
+            ("enrolled", ("active", "completed", "exited")),
+            ("holdout", ("holdout",)),
+        ):
+            members = (
+                "SELECT DISTINCT e.account_id FROM playbooks_enrolment e"
+                " JOIN accounts_account a ON a.id = e.account_id"
+                f" WHERE e.status IN ({', '.join(['%s'] * len(statuses))})"
+            )
+            params = list(statuses)
+            for column, value in (("e.playbook_id", playbook), ("a.tier", tier)):
+                if value is not None:
+                    members += f" AND {column} = %s"
+                    params.append(value)
+            if owner is not None:
+                members += " AND a.owner_id = %s"
+                params.append(owner)
+            cursor.execute(f"SELECT COUNT(*) FROM ({members}) m", params)
+            size = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT date, SUM(score) FROM metrics_engagementhistory"
+                f" WHERE account_id IN ({members})"
+                f" AND date IN ({', '.join(['%s'] * len(days))}) GROUP BY date",
+                [*params, *days],
+            )
+            sums = {_day(day): score for day, score in cursor.fetchall()}
+            out[group] = (size, [sums.get(day, 0.0) / size if size else None for day in days])
+        return {"days": [day.isoformat() for day in days], **out}
+
+
+def test_the_trend_on_seeded_data_equals_sql_over_the_stored_history(client, db):
+    seed_demo(accounts=60, seed=5, today=timezone.now().date())
+    recompute_all(now=timezone.now())  # a run that rewrites only the last days of the history
+    marketer, rep = User.objects.get(username="marketer"), User.objects.get(username="rep1")
+    playbook = Enrolment.objects.values_list("playbook_id", flat=True).first()
+    cases = [
+        (marketer, {}, {}),
+        (marketer, {"playbook": playbook}, {"playbook": playbook}),
+        (marketer, {"tier": "1"}, {"tier": 1}),
+        (marketer, {"owner": rep.pk}, {"owner": rep.pk}),
+        (rep, {}, {"owner": rep.pk}),  # the context a rep would get: their accounts only
+    ]
+    for user, query, sql in cases:
+        if user == marketer:
+            client.force_login(user)
+            context = client.get(URL, query).context
+        else:
+            context, _ = context_for(user)
+        expected = _trend_by_sql(**sql)
+        rows = context["t"]["engagement_trend"].rows
+        assert [row["date"] for row in rows] == expected["days"], query
+        tiles = {tile["key"]: tile for tile in context["tiles"]}
+        assert tiles["enrolled"]["value"] == expected["enrolled"][0]
+        for group in ("enrolled", "holdout"):
+            assert [row[group] for row in rows] == pytest.approx(expected[group][1], abs=1e-9)
+    assert expected["enrolled"][0]
+    assert any(expected["enrolled"][1])
 
 
 def test_task_completion_matches_the_task_rows(world, maria):

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
@@ -10,7 +11,13 @@ from django.db.models.functions import TruncMonth
 from accounts.models import Account, Opportunity
 from metrics import rollups
 from metrics.engine.runner import recompute_all
-from metrics.models import AttributionCredit, BudgetLine, MetricRollup, RollupMetric
+from metrics.models import (
+    AttributionCredit,
+    BudgetLine,
+    EngagementHistory,
+    MetricRollup,
+    RollupMetric,
+)
 from playbooks.models import Activity
 from tests.factories import (
     AccountFactory,
@@ -19,6 +26,7 @@ from tests.factories import (
     EnrolmentFactory,
     LeadFactory,
     OpportunityFactory,
+    PlaybookFactory,
     StepFactory,
 )
 
@@ -192,6 +200,75 @@ def test_the_funnel_counts_accounts_per_stage_and_tier(dataset):
     assert rollup("accounts", tier=0).get().count == 1  # the non-target
 
 
+def test_engagement_rollups_sum_the_stored_history_of_enrolled_and_holdout_accounts(dataset):
+    # A second playbook: its own rows, and the account still counts once for any playbook.
+    other = PlaybookFactory()
+    EnrolmentFactory(account=dataset["mine"], playbook=other, status="completed")
+    recompute_all(now=NOW)
+    days = rollups.engagement_days(NOW.date())
+    assert sorted({r.period for r in rollup("engagement")}) == days
+    groups = {
+        ("enrolled", dataset["playbook"].pk): [dataset["mine"]],
+        ("holdout", dataset["playbook"].pk): [dataset["theirs"]],
+        ("enrolled", other.pk): [dataset["mine"]],
+        ("enrolled", None): [dataset["mine"]],
+        ("holdout", None): [dataset["theirs"]],
+    }
+    for (segment, playbook_id), accounts in groups.items():
+        for day in days:
+            row = rollup("engagement", segment=segment, playbook_id=playbook_id, period=day).get()
+            stored = EngagementHistory.objects.filter(account__in=accounts, date=day)
+            assert row.value == pytest.approx(total(stored, "score"))
+            assert row.count == len(accounts)
+            assert (row.tier, row.owner_id) == (accounts[0].tier, accounts[0].owner_id)
+    assert total(rollup("engagement", period=days[-1])) > 0  # the sampled days carry scores
+
+
+def test_engagement_rollups_add_up_over_disjoint_accounts():
+    members = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3, 1, 2, 3],
+            "playbook_id": pd.array([7, 7, 7, None, None, None], dtype="Int64"),
+            "segment": ["enrolled", "enrolled", "holdout"] * 2,
+            "tier": pd.array([1, 1, 1] * 2, dtype="Int64"),
+            "owner_id": pd.array([5, 5, None] * 2, dtype="Int64"),
+        }
+    )
+    days = rollups.engagement_days(dt.date(2026, 6, 30), weeks=2)
+    daily = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3, 1],
+            "date": pd.to_datetime([days[1], days[1], days[1], days[0]]),
+            "score": [1.5, 2.25, 4.0, 8.0],
+        }
+    )
+    whole = rollups.engagement_rollup(members, daily, days)
+    shards = pd.concat(
+        [
+            rollups.engagement_rollup(
+                members.loc[members["account_id"].isin(part)],
+                daily.loc[daily["account_id"].isin(part)],
+                days,
+            )
+            for part in ([1], [2, 3])
+        ]
+    )
+    keys = ["period", "playbook_id", "segment", "tier", "owner_id"]
+
+    def summed(frame):
+        frame = frame.astype({c: object for c in keys}).fillna({c: "NA" for c in keys})
+        return frame.groupby(keys)[["value", "count"]].sum().sort_index()
+
+    pd.testing.assert_frame_equal(summed(whole), summed(shards))
+    last = whole.loc[(whole["period"] == pd.Timestamp(days[1])) & whole["playbook_id"].isna()]
+    by_segment = last.set_index("segment")
+    assert by_segment.loc["enrolled", "value"] == 3.75
+    assert by_segment.loc["enrolled", "count"] == 2
+    # No score on the first day for account 3: a zero row, still counting the account.
+    first = whole.loc[(whole["period"] == pd.Timestamp(days[0])) & whole["playbook_id"].isna()]
+    assert first.set_index("segment").loc["holdout", ["value", "count"]].tolist() == [0.0, 1.0]
+
+
 def test_lead_rollups(dataset):
     assert total(rollup("leads"), "count") == 2
     assert total(rollup("leads")) == 1  # followed up
@@ -232,3 +309,33 @@ def test_a_rerun_leaves_the_same_rollups(dataset):
     first = snapshot()
     recompute_all(now=NOW)
     assert snapshot() == first
+
+
+def test_task_rollups_split_open_tasks_at_the_run_day():
+    today = pd.Timestamp("2026-06-30", tz="UTC")
+    due = pd.to_datetime(
+        [
+            "2026-06-29 23:00",
+            "2026-06-30 00:00",
+            "2026-06-10 09:00",
+            "2026-06-12 09:00",
+            "2026-07-02 09:00",
+        ],
+        utc=True,
+    )
+    tasks = pd.DataFrame(
+        {
+            "status": ["open", "open", "done", "skipped", "open"],
+            "due_at": due,
+            "month": due.tz_localize(None).to_period("M").start_time,
+            "playbook_id": pd.array([1, 1, 1, 2, 1], dtype="Int64"),
+            "tier": pd.array([1, 1, 1, 1, 0], dtype="Int64"),
+            "owner_id": pd.array([5, 5, 5, None, 5], dtype="Int64"),
+        }
+    )
+    rows = rollups.task_rollup(tasks, today)
+    got = rows.groupby(["segment", "playbook_id"])["value"].sum().to_dict()
+    assert got == {("overdue", 1): 1, ("upcoming", 1): 2, ("done", 1): 1, ("skipped", 2): 1}
+    assert (rows["value"] == rows["count"]).all()
+    july = rows.loc[rows["period"] == pd.Timestamp("2026-07-01")]
+    assert july[["segment", "tier"]].values.tolist() == [["upcoming", 0]]

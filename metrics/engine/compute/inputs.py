@@ -18,6 +18,7 @@ class Inputs:
     opportunities: pd.DataFrame
     activities: pd.DataFrame
     enrolments: pd.DataFrame
+    tasks: pd.DataFrame  # task_id, account_id, playbook_id, status, due_at: due from the horizon
     leads: pd.DataFrame
     budget_lines: pd.DataFrame
     first_mqa: pd.DataFrame  # account_id, mqa_at: the first change of each account to mqa

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from accounts.follow_up import follow_up_outcomes
-from metrics import leads, lift, roi, rollups
+from metrics import engagement, leads, lift, roi, rollups
 from metrics.engine.compute.inputs import Inputs
 from metrics.engine.params import EngineParams
 
@@ -78,6 +78,31 @@ def budget_spend_rows(budget_lines: pd.DataFrame, weights: pd.DataFrame) -> pd.D
     tier[known.to_numpy()] = picked["tier"].astype("Int64").array
     owner[known.to_numpy()] = picked["owner_id"].astype("Int64").array
     return rows.assign(tier=tier, owner_id=owner)
+
+
+def engagement_trend(data: Inputs, now, params: EngineParams) -> pd.DataFrame:
+    """Sampled days' scores as the daily history stores them, recomputed from the activities: a
+    run's ``history`` frame holds only the days since the previous run."""
+    days = rollups.engagement_days(now.tz_convert("UTC").date())
+    members = rollups.engagement_members(
+        data.enrolments, lift.ENROLLED_STATUSES, lift.HOLDOUT_STATUS
+    )
+    acts = data.activities.loc[data.activities["account_id"].isin(members["account_id"])]
+    if acts.empty:
+        daily = pd.DataFrame({"account_id": [], "date": [], "score": []})
+    else:
+        daily = engagement.score_history(acts, days[0], days[-1], **params.engagement_kwargs())
+        daily = daily.loc[daily["date"].isin(pd.to_datetime(days))]
+    return rollups.engagement_rollup(roi.account_dimensions(members, data.accounts), daily, days)
+
+
+def task_rows(data: Inputs, now) -> pd.DataFrame:
+    """A slot's rollup of its accounts' tasks due from the horizon on."""
+    frame = roi.account_dimensions(data.tasks, data.accounts)
+    return rollups.task_rollup(
+        frame.assign(month=roi.month_of(data.tasks["due_at"])),
+        today=now.tz_convert("UTC").floor("D"),
+    )
 
 
 def _lead_rollups(data: Inputs, now, params: EngineParams) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from metrics.engine.compute.accounts import (
 )
 from metrics.engine.compute.credits import slot_credits
 from metrics.engine.compute.inputs import Inputs
-from metrics.engine.compute.rollup_rows import deal_rows
+from metrics.engine.compute.rollup_rows import deal_rows, engagement_trend, task_rows
 from metrics.engine.params import EngineParams
 from metrics.touch_rules import attribution_touches
 
@@ -80,6 +80,8 @@ def compute_slot(
                 rollups.deal_rollups(deal_rows(data, touches, engaged_months, now, params)),
                 rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
                 rollups.accounts_rollup(roi.account_dimensions(stage_frame, accounts)),
+                engagement_trend(data, now, params),
+                task_rows(data, now),
                 budget_weights(data.activities, accounts),
             ]
         )
