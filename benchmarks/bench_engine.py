@@ -85,7 +85,8 @@ def main() -> None:
         )
 
     if not args.changed:
-        args.skip_others or _others()
+        if not args.skip_others:
+            _others()
         return
     report()
     report("Incremental run in this process after N changed accounts (one activity each)")
