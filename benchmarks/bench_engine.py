@@ -75,10 +75,7 @@ def main() -> None:
     )
     for count in args.workers:
         wall, result, peaks = _full_run(count, slots)
-        finish = sum(
-            result["seconds"].get(p, 0.0)
-            for p in ("finish load", "finish compute", "write finish", "analyze")
-        )
+        finish = _finish_seconds(result)
         report(
             f"{count:>8} {wall:8.2f} {wall - finish:8.2f} {finish:9.2f} "
             f"{wall / max(activities, 1) * 1e6:12.2f} {max(peaks):15,.0f} {_load():>6}"
@@ -102,10 +99,7 @@ def main() -> None:
         start = time.perf_counter()
         result = recompute_changed(changed)
         wall = time.perf_counter() - start
-        finish = sum(
-            result["seconds"].get(p, 0.0)
-            for p in ("finish load", "finish compute", "write finish", "analyze")
-        )
+        finish = _finish_seconds(result)
         report(
             f"{count:>8} {result['slots_computed']:>6} {wall:7.2f} {wall - finish:8.2f} "
             f"{finish:9.2f} {_load():>6}"
@@ -115,6 +109,11 @@ def main() -> None:
 
     if not args.skip_others:
         _others()
+
+
+def _finish_seconds(result: dict) -> float:
+    phases = ("finish load", "finish compute", "write finish", "analyze")
+    return sum(result["seconds"].get(p, 0.0) for p in phases)
 
 
 def _others() -> None:

@@ -63,6 +63,8 @@ COLUMNS = (
     "count",
     "data",
 )
+# What identifies a rollup row: every column before its measures.
+KEY = COLUMNS[: COLUMNS.index("value")]
 METRICS = (
     "credit",
     "spend",

@@ -17,6 +17,7 @@ from django.db.models.expressions import RawSQL
 from abm.lib.frames import frame_from_queryset
 from accounts.frames import load_accounts
 from accounts.models import Contact, Lead, Opportunity
+from metrics import rollups
 from metrics.engine.compute.inputs import Inputs, activities_since, history_floor, rollup_horizon
 from metrics.engine.params import EngineParams
 from metrics.models import (
@@ -262,8 +263,7 @@ def load_linear_credits() -> pd.DataFrame:
 
 def load_slot_sums(slots: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The slots' rollup rows summed over the slots, and their summed Markov counts."""
-    dims = ["metric", "period", "model", "kind", "channel", "playbook_id", "tier", "owner_id"]
-    dims.append("segment")
+    dims = list(rollups.KEY)
     rollup = frame_from_queryset(
         SlotRollup.objects.filter(slot__lt=slots)
         .values(*dims)

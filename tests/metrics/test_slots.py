@@ -12,7 +12,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abm.models import Job, RunStatus
+from abm.models import RunStatus
 from accounts.models import Account, Opportunity
 from demo.seeding import seed_demo
 from metrics.engine.runner import recompute_all, recompute_changed, recompute_enqueue
@@ -20,6 +20,7 @@ from metrics.models import AttributionCredit, EngineSlot, MetricRollup, SlotRoll
 from playbooks.models import Activity
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory
 from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
+from tests.metrics.test_worker import _wait_for
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 
@@ -152,18 +153,6 @@ def _twelve_accounts() -> list[Account]:
 
 
 # --- Sharded over real workers ------------------------------------------------------------------
-
-
-def _wait_for(run: Job, seconds: float = 240) -> Job:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status in (RunStatus.DONE, RunStatus.FAILED):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run.pk} still {run.status} after {seconds}s")
 
 
 @pytest.mark.worker

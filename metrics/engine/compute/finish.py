@@ -16,17 +16,7 @@ from metrics.engine.compute.rollup_rows import global_rollups
 from metrics.engine.compute.slot import BUDGET_WEIGHT
 from metrics.engine.params import EngineParams
 
-_KEY = [
-    "metric",
-    "period",
-    "model",
-    "kind",
-    "channel",
-    "playbook_id",
-    "tier",
-    "owner_id",
-    "segment",
-]
+_KEY = list(rollups.KEY)
 # Rollups whose rows add up: a key computed in two parts is one row of their sum.
 _ADDITIVE = set(rollups.METRICS) - {"follow_up_hours", "lift", "holdout"}
 
