@@ -5,8 +5,11 @@ from metrics.models import (
     BudgetLine,
     EngagementHistory,
     EngagementScore,
+    EngineSlot,
     JourneyStageChange,
     MetricRollup,
+    SlotMarkovCount,
+    SlotRollup,
     TouchRule,
 )
 
@@ -99,3 +102,34 @@ class TouchRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _EngineStateAdmin(admin.ModelAdmin):
+    """Read-only: the engine's own bookkeeping, rewritten by every run (metrics/engine/slots.py);
+    an edit here would only be overwritten, or make the rollups disagree with the slots."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EngineSlot)
+class EngineSlotAdmin(_EngineStateAdmin):
+    list_display = ("slot", "slots", "computed_at")
+
+
+@admin.register(SlotRollup)
+class SlotRollupAdmin(_EngineStateAdmin):
+    list_display = ("slot", "metric", "period", "model", "kind", "channel", "tier", "value")
+    list_filter = ("metric", "slot")
+
+
+@admin.register(SlotMarkovCount)
+class SlotMarkovCountAdmin(_EngineStateAdmin):
+    list_display = ("slot", "kind", "from_state", "to_state", "count")
+    list_filter = ("kind", "slot")
