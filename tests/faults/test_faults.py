@@ -77,9 +77,12 @@ def metric_totals() -> dict:
             .order_by("model", "kind")
         ),
         "slots": EngineSlot.objects.count(),
+        # Not the task rollup: the faulted run's stage changes queue task generation on the
+        # workers, so the clean run after it counts tasks the faulted run could not see.
         "rollups": [
             (row["metric"], row["rows"], round(row["value"], 4), round(row["count"], 4))
-            for row in MetricRollup.objects.values("metric")
+            for row in MetricRollup.objects.exclude(metric="tasks")
+            .values("metric")
             .annotate(rows=Count("pk"), value=Sum("value"), count=Sum("count"))
             .order_by("metric")
         ],
@@ -214,14 +217,18 @@ def test_a_worker_killed_during_a_100k_row_import_is_replaced_and_nothing_is_dou
         with transaction.atomic():
             run = import_job_enqueue(job=job, by=maria)
 
-        # Killed between two of its 5 000-row batches, some committed and more to come.
+        # Killed while it reads, validates and writes (about 8 s for 100k rows). On PostgreSQL
+        # the rows go in with one COPY and one upsert statement: none or all of them commit.
         wait_until(
-            lambda: Activity.objects.count() >= 15_000, timeout=60, what="15 000 rows imported"
+            lambda: refreshed(run).status == RunStatus.RUNNING,
+            timeout=60,
+            what="the import to start",
         )
+        time.sleep(1.5)
         first.kill()
         assert refreshed(run).status == RunStatus.RUNNING, "the import finished before the kill"
         committed = Activity.objects.count()
-        assert 15_000 <= committed < 100_000
+        assert committed in (0, 100_000)
 
         wait_for_redelivery(run)
         workers.start()
@@ -234,7 +241,7 @@ def test_a_worker_killed_during_a_100k_row_import_is_replaced_and_nothing_is_dou
         by_kind = dict(stored.values_list("kind").annotate(n=Count("pk")))
         assert by_kind == expected["kinds"]
         job = ImportJob.objects.get(pk=job.pk)
-        # The second delivery found the batches the first had committed, and wrote the rest.
+        # The second delivery found what the first had committed unchanged, and wrote the rest.
         assert (job.created, job.unchanged, job.rejected) == (
             100_000 - committed,
             committed,
