@@ -81,8 +81,21 @@ class MetricRollupAdmin(admin.ModelAdmin):
     list_select_related = ("playbook",)
 
 
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows a page or the engine writes, each through its own service: here only to read."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(TouchRule)
-class TouchRuleAdmin(admin.ModelAdmin):
+class TouchRuleAdmin(_ReadOnlyAdmin):
     """Read-only: the touch rules page saves them with an audit event and a recompute."""
 
     list_display = (
@@ -94,42 +107,21 @@ class TouchRuleAdmin(admin.ModelAdmin):
     )
     list_select_related = ("updated_by",)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _EngineStateAdmin(admin.ModelAdmin):
-    """Read-only: the engine's own bookkeeping, rewritten by every run (metrics/engine/slots.py);
-    an edit here would only be overwritten, or make the rollups disagree with the slots."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# The engine's own bookkeeping, rewritten by every run (metrics/engine/slots.py): an edit would
+# only be overwritten, or make the rollups disagree with the slots.
 @admin.register(EngineSlot)
-class EngineSlotAdmin(_EngineStateAdmin):
+class EngineSlotAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "slots", "computed_at")
 
 
 @admin.register(SlotRollup)
-class SlotRollupAdmin(_EngineStateAdmin):
+class SlotRollupAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "metric", "period", "model", "kind", "channel", "tier", "value")
     list_filter = ("metric", "slot")
 
 
 @admin.register(SlotMarkovCount)
-class SlotMarkovCountAdmin(_EngineStateAdmin):
+class SlotMarkovCountAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "kind", "from_state", "to_state", "count")
     list_filter = ("kind", "slot")
