@@ -17,7 +17,6 @@ from metrics import attribution
 from metrics.engine.params import EngineParams
 
 HEURISTIC = tuple(m for m in attribution.MODELS if m != "markov")
-_VALUE_COLUMNS = ["weight", "credit"]
 
 
 def attribution_credits(
@@ -85,6 +84,7 @@ def markov_credits(
     rows = credits.loc[credits["model"] == "linear"]
     if rows.empty:
         return empty_credits()
+    values = opportunities.set_index("opportunity_id")["amount"].astype(float)
     parts = []
     for kind, part in rows.groupby("kind", sort=False):
         effect = effects.get(kind, pd.Series(dtype=float))
@@ -97,7 +97,6 @@ def markov_credits(
         score = np.where(dull, touches, score)
         total = np.bincount(journey, weights=score)
         weight = score / total[journey]
-        values = opportunities.set_index("opportunity_id")["amount"].astype(float)
         value = values.reindex(part["opportunity_id"].to_numpy()).fillna(0.0).to_numpy()
         keep = weight > 0
         parts.append(
