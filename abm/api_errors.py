@@ -16,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from abm.lib.row_locks import RecordDeleted
+
 # Django's own logger for 500s, so whatever reports those (admin mails, Sentry) reports these too.
 logger = logging.getLogger("django.request")
 
@@ -75,6 +77,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RecordDeleted):
+        exc = exceptions.NotFound(str(exc))
     response = exception_handler(exc, context)
     if response is None:
         # Not an API error: a bug. The client still gets JSON; the traceback goes to the log.

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "abm.lib.security_headers.ContentSecurityPolicyMiddleware",
+    "abm.lib.row_locks.RecordDeletedMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from abm.change_feed import announce_change
+from abm.lib.row_locks import lock_for_change
 from accounts.assignment import account_assign
 from accounts.fitting import FIT_FIELDS, SCORE_FIELDS, fit_apply
 from accounts.models import Account, Opportunity
@@ -54,6 +55,7 @@ def account_update(*, account: Account, by, **fields) -> Account:
     owner_given, owner = "owner" in fields, fields.pop("owner", None)
     tier_given, tier = "tier" in fields, fields.pop("tier", None)
     with transaction.atomic():
+        lock_for_change(account)
         changed = apply_values(account, fields)
         if changed:
             if set(changed) & set(FIT_FIELDS):
@@ -88,6 +90,7 @@ def record_update(record: Model, *, by, **fields) -> Model:
     """Save the values that differ; an edit that changes nothing asks for nothing."""
     if apply_values(record, fields):
         with transaction.atomic():
+            lock_for_change(record)
             record.save()
             _recompute(record, "changed", by)
     return record
@@ -95,6 +98,11 @@ def record_update(record: Model, *, by, **fields) -> Model:
 
 def record_delete(record: Model, *, by) -> None:
     with transaction.atomic():
+        # Lock the row before Django collects what hangs off it: a recompute writing this
+        # account's results holds a key-share lock, so the delete waits and then removes them
+        # too, instead of failing on rows that appeared after the collection.
+        if not type(record).objects.select_for_update().filter(pk=record.pk).exists():
+            return  # deleted by someone else meanwhile: what was asked is done
         _recompute(record, "deleted", by)
         record.delete()
 
@@ -131,6 +139,7 @@ def opportunity_update(*, opportunity: Opportunity, by, **fields) -> Opportunity
     if not apply_values(opportunity, fields):
         return opportunity
     with transaction.atomic():
+        lock_for_change(opportunity)
         opportunity.save()
         if opportunity.stage != previous_stage:
             stage_change(opportunity, previous_stage=previous_stage, now=now).save()

@@ -16,7 +16,7 @@ from metrics.engine.loading import (
     load_slot_sums,
 )
 from metrics.engine.params import EngineParams
-from metrics.engine.writing import write_finish
+from metrics.engine.writing import retried_if_deleted, write_finish
 from metrics.models import AttributionCredit, MetricRollup
 from metrics.signals import metrics_recomputed
 
@@ -27,6 +27,12 @@ def finish_run(
     """Markov's credits from every slot's transition counts, and the rollups from every slot's
     sums plus the parts over all accounts; the counts it stored. An incremental run leaves the
     credit table's statistics to autovacuum (``analyze_credits=False``): a few slots changed."""
+    return retried_if_deleted(
+        lambda: _finish(run, now, slots, params, watch, analyze_credits), what="the finish"
+    )
+
+
+def _finish(run, now, slots, params, watch, analyze_credits) -> dict:
     with watch.phase("finish load"):
         data = load_finish_inputs(now, params)
         slot_sums, counts = load_slot_sums(slots)

@@ -22,7 +22,7 @@ from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
 from metrics.engine.loading import load_history_start, load_inputs
 from metrics.engine.params import EngineParams
-from metrics.engine.writing import write_slot
+from metrics.engine.writing import retried_if_deleted, write_slot
 from metrics.models import EngineSlot
 
 # pg_advisory_xact_lock keys: "abm slot" + the slot number.
@@ -71,6 +71,13 @@ def run_slots(
 def run_slot(
     slot: int, slots: int, account_ids: list[int], now: pd.Timestamp, params: EngineParams, watch
 ) -> dict:
+    return retried_if_deleted(
+        lambda: _run_slot(slot, slots, account_ids, now, params, watch),
+        what=f"slot {slot} of {slots}",
+    )
+
+
+def _run_slot(slot, slots, account_ids, now, params, watch) -> dict:
     with watch.phase("load"):
         data = load_inputs(now, params, account_ids)
         history_start = load_history_start(now, params, account_ids)

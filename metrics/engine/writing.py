@@ -8,13 +8,16 @@ rows); elsewhere (SQLite, the test suite) with a plain executemany.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import IntegrityError, connection
 from psycopg2.extras import execute_values
 
 from abm.lib.table_copy import copy_binary, insert_rows, replace_rows
-from accounts.models import Account
+from accounts.models import Account, Opportunity
 from metrics.models import (
     AttributionCredit,
     EngagementHistory,
@@ -26,12 +29,21 @@ from metrics.models import (
     SlotRollup,
 )
 
+logger = logging.getLogger(__name__)
+_ATTEMPTS = 3
+
 # --- One slot ---------------------------------------------------------------------------------
 
 
 def write_slot(result, *, slot: int, slots: int, account_ids, history_start, now) -> None:
-    """Replace everything stored for the slot's accounts with ``result`` (compute.slot)."""
+    """Replace everything stored for the slot's accounts with ``result`` (compute.slot), leaving
+    out accounts and deals deleted since the slot was loaded."""
     ids = [int(pk) for pk in account_ids]
+    accounts, deals = lock_present(ids, result.credits["opportunity_id"])
+    if len(accounts) < len(ids):
+        result = _without_deleted(result, accounts, deals)
+    elif len(deals) < result.credits["opportunity_id"].nunique():
+        result = replace(result, credits=_present(result.credits, accounts, deals))
     write_engagement(
         result.scores,
         result.history,
@@ -49,10 +61,76 @@ def write_slot(result, *, slot: int, slots: int, account_ids, history_start, now
 
 def write_finish(markov: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> None:
     """Markov's credits, every rollup row, and no slot left from a layout with more slots."""
-    replace_rows(AttributionCredit.objects.filter(model="markov"), markov)
+    accounts, deals = lock_present(markov["account_id"].unique(), markov["opportunity_id"])
+    replace_rows(
+        AttributionCredit.objects.filter(model="markov"), _present(markov, accounts, deals)
+    )
     replace_rows(MetricRollup.objects.all(), rollup)
     for model in (SlotRollup, SlotMarkovCount, EngineSlot):
         model.objects.filter(slot__gte=slots).delete()
+
+
+# --- Rows deleted while a run computed ---------------------------------------------------------
+
+
+def lock_present(account_ids, opportunity_ids) -> tuple[set, set]:
+    """The accounts and deals that still exist, key-share locked until the transaction ends.
+
+    A run loads outside its write transaction, so a user may delete an account or a deal in
+    between. The lock orders the two: a delete that comes first is committed and its rows are
+    left out here; one that comes after waits for this transaction and then removes what it
+    wrote (accounts/records.py locks the row before collecting what hangs off it).
+    """
+    accounts = sorted({int(pk) for pk in account_ids})
+    deals = sorted({int(pk) for pk in pd.unique(pd.Series(opportunity_ids).dropna())})
+    return _locked(Account, accounts), _locked(Opportunity, deals)
+
+
+def retried_if_deleted(work, *, what: str):
+    """``work()`` (load, compute, write in one transaction), again if its write hit a row
+    deleted in the meantime that the lock above does not cover (a playbook, a user): the next
+    attempt loads without it."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return work()
+        except IntegrityError as exc:
+            if attempt == _ATTEMPTS:
+                raise
+            logger.warning("%s: %s; loading it again (attempt %d)", what, exc, attempt + 1)
+    return None
+
+
+def _locked(model, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        # SQLite writes one transaction at a time: a row read here stays until the commit.
+        return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _present(frame: pd.DataFrame, accounts: set, deals: set) -> pd.DataFrame:
+    keep = frame["account_id"].isin(accounts)
+    if "opportunity_id" in frame:
+        keep &= frame["opportunity_id"].isin(deals)
+    return frame if keep.all() else frame.loc[keep]
+
+
+def _without_deleted(result, accounts: set, deals: set):
+    scores = _present(result.scores, accounts, deals)
+    return replace(
+        result,
+        scores=scores,
+        history=_present(result.history, accounts, deals),
+        changes=_present(result.changes, accounts, deals),
+        engaged_in_period={pk for pk in result.engaged_in_period if pk in accounts},
+        credits=_present(result.credits, accounts, deals),
+    )
 
 
 def write_engagement(

@@ -22,97 +22,28 @@ from accounts.rescoring import icp_rescore_enqueue
 from demo.seeding import seed_demo
 from ingestion.import_jobs import import_job_create, import_job_enqueue, import_job_file
 from ingestion.models import ImportJob
-from metrics.engine.runner import recompute_all, recompute_enqueue
+from metrics.engine.runner import recompute_enqueue
 from metrics.models import (
     AttributionCredit,
-    EngagementHistory,
-    EngagementScore,
     EngineSlot,
-    JourneyStageChange,
     MetricRollup,
     SlotRollup,
 )
 from playbooks.models import Activity
 from tests.conftest import make_user
 from tests.faults.harness import VISIBILITY_TIMEOUT, terminate_other_backends, wait_until
+from tests.faults.results import (
+    assert_no_duplicate_results,
+    clean_run_totals,
+    duplicates,
+    metric_totals,
+    refreshed,
+    seeded_without_results,
+    wait_finished,
+    wait_for_redelivery,
+)
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
-
-FINISHED = (RunStatus.DONE, RunStatus.FAILED)
-
-
-def refreshed(run: Job) -> Job:
-    run.refresh_from_db()
-    return run
-
-
-def wait_finished(run: Job, timeout: float = 60) -> Job:
-    wait_until(lambda: refreshed(run).status in FINISHED, timeout=timeout, what=f"run {run.pk}")
-    assert run.status == RunStatus.DONE, run.error
-    return run
-
-
-def wait_for_redelivery(run: Job) -> None:
-    """Until Redis will hand the killed worker's message to the next worker that connects."""
-    delivered = run.started_at.timestamp()
-    time.sleep(max(0.0, delivered + VISIBILITY_TIMEOUT + 0.5 - time.time()))
-
-
-def duplicates(queryset, *key: str) -> int:
-    return queryset.values(*key).annotate(n=Count("pk")).filter(n__gt=1).count()
-
-
-def metric_totals() -> dict:
-    """Row counts and sums of everything a recompute writes."""
-    rounded = {"score": 6, "value": 6}
-
-    def total(queryset, field):
-        value = queryset.aggregate(t=Sum(field))["t"] or 0
-        return round(value, rounded[field]) if field in rounded else value
-
-    return {
-        "credits": list(
-            AttributionCredit.objects.values("model", "kind")
-            .annotate(rows=Count("pk"), credit=Sum("credit"), touches=Sum("touches"))
-            .order_by("model", "kind")
-        ),
-        "slots": EngineSlot.objects.count(),
-        # Not the task rollup: the faulted run's stage changes queue task generation on the
-        # workers, so the clean run after it counts tasks the faulted run could not see.
-        "rollups": [
-            (row["metric"], row["rows"], round(row["value"], 4), round(row["count"], 4))
-            for row in MetricRollup.objects.exclude(metric="tasks")
-            .values("metric")
-            .annotate(rows=Count("pk"), value=Sum("value"), count=Sum("count"))
-            .order_by("metric")
-        ],
-        "scores": (EngagementScore.objects.count(), total(EngagementScore.objects, "score")),
-        "history": (EngagementHistory.objects.count(), total(EngagementHistory.objects, "score")),
-        "stages": list(Account.objects.values("stage").annotate(n=Count("pk")).order_by("stage")),
-        "stage_changes": JourneyStageChange.objects.count(),
-    }
-
-
-def assert_no_duplicate_results() -> None:
-    credit_key = ("model", "kind", "opportunity", "channel", "playbook")
-    assert duplicates(AttributionCredit.objects, *credit_key) == 0
-    rollup_key = ("metric", "period", "model", "kind", "channel", "playbook", "tier", "owner")
-    assert duplicates(MetricRollup.objects, *rollup_key, "segment") == 0
-
-
-def clean_run_totals(as_of: str, slots: int | None = None) -> dict:
-    """The same recompute, in this process and undisturbed, as of the faulted run's instant."""
-    AttributionCredit.objects.all().delete()
-    MetricRollup.objects.all().delete()
-    recompute_all(now=dt.datetime.fromisoformat(as_of), slots=slots)
-    return metric_totals()
-
-
-def seeded_without_results(accounts: int) -> None:
-    seed_demo(accounts=accounts, seed=11)
-    # The seeder recomputed: drop its results so the run under test writes every row again.
-    for model in (AttributionCredit, MetricRollup, EngineSlot, SlotRollup):
-        model.objects.all().delete()
 
 
 def test_a_worker_killed_during_a_full_recompute_is_replaced_and_the_run_completes(workers):

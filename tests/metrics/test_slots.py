@@ -7,16 +7,30 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+import pandas as pd
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from abm.models import RunStatus
 from accounts.models import Account, Opportunity
+from accounts.records import account_delete, record_delete
 from demo.seeding import seed_demo
-from metrics.engine.runner import recompute_all, recompute_changed, recompute_enqueue
-from metrics.models import AttributionCredit, EngineSlot, MetricRollup, SlotRollup
+from metrics.engine.compute.slot import compute_slot
+from metrics.engine.loading import load_history_start, load_inputs
+from metrics.engine.params import EngineParams
+from metrics.engine.runner import Stopwatch, recompute_all, recompute_changed, recompute_enqueue
+from metrics.engine.writing import write_slot
+from metrics.models import (
+    AttributionCredit,
+    EngagementHistory,
+    EngagementScore,
+    EngineSlot,
+    MetricRollup,
+    SlotRollup,
+)
 from playbooks.models import Activity
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory
 from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
@@ -62,6 +76,41 @@ def test_a_smaller_layout_leaves_no_slot_of_the_larger_one(demo):
     recompute_all(now=NOW, slots=2)
     assert sorted(EngineSlot.objects.values_list("slot", flat=True)) == [0, 1]
     assert set(SlotRollup.objects.values_list("slot", flat=True)) == {0, 1}
+
+
+def test_a_slot_leaves_out_an_account_and_a_deal_deleted_after_it_loaded(demo, alice):
+    """A user deletes them between the slot's load and its write (issue #17): the write skips
+    their rows instead of failing the run on the foreign key."""
+    won = Opportunity.objects.filter(stage="closed_won").order_by("pk")
+    gone_deal = won.first()
+    gone_account = won.exclude(account=gone_deal.account).first().account
+    deal_pk, account_pk, kept = gone_deal.pk, gone_account.pk, gone_deal.account_id
+    ids = [account_pk, kept]
+    now = pd.Timestamp(NOW)
+    params = EngineParams.from_settings(django_settings)
+    data = load_inputs(now, params, ids)
+    start = load_history_start(now, params, ids)
+    result = compute_slot(data, now, start, params, Stopwatch())
+    assert {deal_pk} <= set(result.credits["opportunity_id"])
+    assert account_pk in set(result.scores["account_id"])
+
+    account_delete(account=gone_account, by=alice)
+    record_delete(gone_deal, by=alice)
+    with transaction.atomic():
+        write_slot(result, slot=0, slots=1, account_ids=ids, history_start=start, now=now)
+
+    stored = AttributionCredit.objects.all()
+    assert not stored.filter(account_id=account_pk).exists()
+    assert not stored.filter(opportunity_id=deal_pk).exists()
+    assert not EngagementScore.objects.filter(account_id=account_pk).exists()
+    assert not EngagementHistory.objects.filter(account_id=account_pk).exists()
+    assert EngagementScore.objects.filter(account_id=kept).exists()
+    assert (
+        stored.filter(account_id=kept).count()
+        == (
+            (result.credits["account_id"] == kept) & (result.credits["opportunity_id"] != deal_pk)
+        ).sum()
+    )
 
 
 # --- Incremental == full, over random sequences of changes ------------------------------------

@@ -1,0 +1,42 @@
+"""Changes to a row someone else may delete at the same moment.
+
+A request reads a record, then saves it; another user may delete it in between. Locking the row
+first makes the two take turns: the change either waits for the delete and then reports the record
+gone (404, in the user's words), or goes first and the delete removes it with the rest.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model
+from django.http import Http404
+
+
+class RecordDeleted(Exception):
+    """The record a change was for was deleted by someone else before the change was saved."""
+
+    def __init__(self, record: Model):
+        noun = record._meta.verbose_name
+        super().__init__(f"This {noun} was deleted by someone else; your change was not saved.")
+
+
+def lock_for_change(record: Model) -> None:
+    """Lock the record's row until the surrounding transaction ends; RecordDeleted if it is
+    gone. Call inside ``transaction.atomic()``, before the save."""
+    if not type(record).objects.select_for_update().filter(pk=record.pk).exists():
+        raise RecordDeleted(record)
+
+
+class RecordDeletedMiddleware:
+    """Pages: a change to a record deleted meanwhile answers 404 with the message, not 500 (the
+    API says the same through abm/api_errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, RecordDeleted):
+            raise Http404(str(exception)) from exception
+        return None
