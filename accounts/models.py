@@ -183,6 +183,8 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["owner", "tier"]),
             models.Index(fields=["tier", "stage"]),
+            # The newest edit, cheaply: the director's kept figures change with it.
+            models.Index(fields=["updated_at"]),
             models.Index(fields=["industry"]),
             models.Index(fields=["country"]),
             models.Index(fields=["-fit_score"]),

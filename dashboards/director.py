@@ -15,6 +15,7 @@ from accounts.models import JourneyStage
 from dashboards import charts
 from dashboards import figures as fig
 from dashboards.drilldown import leads_url, opportunities_url, reached_accounts_url, spend_url
+from dashboards.figure_cache import cached_figures
 from dashboards.figures import Column, Table
 from dashboards.filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 from dashboards.funnel import funnel_reached
@@ -110,8 +111,12 @@ def director_context(user, filters: DashboardFilters) -> dict:
         ],
         "has_data": bool(len(credit) or len(spend) or len(deals) or len(accounts)),
         "origin": fig.origin_shares(tier_deals),
-        "goals": goal_rows(user, filters),
     }
+
+
+def director_page_context(user, filters: DashboardFilters) -> dict:
+    """The figures (kept between runs, dashboards/figure_cache.py) and the goals (read fresh)."""
+    return {**cached_figures(director_context, user, filters), "goals": goal_rows(user, filters)}
 
 
 def goal_rows(user, filters: DashboardFilters, *, limit: int = 8) -> list[dict]:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+import numpy as np
+from django.db.models import Case, Max, When
 
-from accounts.filtering import ENROLLED_STATUSES, stages_at_or_beyond
+from accounts.filtering import ENROLLED_STATUSES
 from accounts.list_filters import day_start
 from accounts.models import JourneyStage
 from accounts.visibility import accounts_visible_to
@@ -55,12 +56,12 @@ def funnel_reached(user, filters: DashboardFilters) -> dict[str, int]:
         changed_at__gte=day_start(filters.first_day),
         changed_at__lt=day_start(filters.last_day + dt.timedelta(days=1)),
     )
-    counts = changes.aggregate(
-        **{
-            stage: Count(
-                "account_id", distinct=True, filter=Q(to_stage__in=stages_at_or_beyond(stage))
-            )
-            for stage in STAGES
-        }
+    # Each account's furthest stage inside the period, then how many reached each stage or
+    # beyond: one hash aggregate, where a distinct count per stage sorted the rows six times.
+    rank = Case(*(When(to_stage=stage, then=n) for n, stage in enumerate(STAGES)))
+    furthest = changes.values("account_id").annotate(top=Max(rank)).order_by()
+    tops = np.bincount(
+        np.fromiter(furthest.values_list("top", flat=True), dtype=np.int64), minlength=len(STAGES)
     )
-    return {stage: int(counts[stage] or 0) for stage in STAGES}
+    reached = np.cumsum(tops[::-1])[::-1]
+    return {stage: int(reached[n]) for n, stage in enumerate(STAGES)}

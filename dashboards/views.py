@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from abm.lib.permissions import role_required
 from abm.models import Role
-from dashboards.director import director_context
+from dashboards.director import director_page_context
 from dashboards.filters import filter_form, parse_filters, rollup_horizon
 from dashboards.marketer import marketer_context
 from dashboards.sales import sales_context
@@ -36,7 +36,9 @@ def dashboard_home(request):
 
 @role_required(*DIRECTOR_ROLES)
 def director(request):
-    return _dashboard(request, director_context, "dashboards/director.html", export_prefix="roi")
+    return _dashboard(
+        request, director_page_context, "dashboards/director.html", export_prefix="roi"
+    )
 
 
 @role_required(*DIRECTOR_ROLES)

@@ -130,6 +130,15 @@ def embedded_stack(stack_template, tmp_path_factory):
         stack.kill()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts without the figures an earlier one kept (dashboards/figure_cache.py):
+    ids repeat once a test's rows are rolled back."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _tasks_in_process_on_the_sqlite_leg():
     """Without REDIS_URL the suite runs tasks in-process and sends nothing to var/broker/.

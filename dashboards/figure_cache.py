@@ -1,0 +1,77 @@
+"""The director's figures, kept until the stored results they read change.
+
+The ROI dashboard reads only what the metrics engine stored (rollups, the stage history) and
+playbook names, so its figures stay the same from one run to the next: a director's second look,
+or a colleague opening the same filters, reuses them instead of re-reading and re-shaping the
+rollups. The key holds the user (what they may see), the filters, the last finished run, the
+newest rollup row, the newest playbook edit, the change feed's position, the newest account edit
+and the enrolments: any run, rename or change the funnel would show at once (it counts accounts
+by their current tier, owner and enrolments, as its drill-down lists them) makes a new key.
+Goals are not kept: they are edited between runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, Func
+
+from abm.models import Change, Job, RunKind, RunStatus
+from accounts.filtering import ENROLLED_STATUSES
+from accounts.models import Account
+from metrics.models import MetricRollup
+from playbooks.models import Enrolment, Playbook
+
+# A safety net only: every change that matters changes the key.
+KEEP_SECONDS = 15 * 60
+
+
+def cached_figures(build, user, filters) -> dict:
+    """``build(user, filters)``, or what it returned for the same key; with ``figures_key`` and
+    ``figures_seconds`` for the template's ``{% cache %}`` of their HTML."""
+    key = _key(user, filters)
+    figures = cache.get(key)
+    if figures is None:
+        figures = build(user, filters)
+        cache.set(key, figures, KEEP_SECONDS)
+    return {**figures, "figures_key": key, "figures_seconds": KEEP_SECONDS}
+
+
+def _key(user, filters) -> str:
+    stamp = (user.pk, user.role, user.is_superuser, repr(filters), *_data_stamp())
+    return "director-figures:" + hashlib.sha256(repr(stamp).encode()).hexdigest()
+
+
+def _data_stamp() -> tuple:
+    """What the figures were built from, in one query of index look-ups: the last finished run,
+    the newest rollup row, playbook edit, change-feed entry and account edit, and the
+    enrolments (the funnel counts accounts by their current tier, owner and enrolments)."""
+    runs = Job.objects.filter(
+        kind__in=(RunKind.FULL, RunKind.INCREMENTAL), status=RunStatus.DONE
+    ).exclude(finished_at=None)
+    parts = [
+        _newest(runs, "finished_at"),
+        _newest(runs, "pk"),
+        _newest(MetricRollup.objects.all(), "pk"),
+        _newest(Playbook.objects.all(), "updated_at"),
+        _newest(Change.objects.all(), "pk"),
+        _newest(Account.objects.all(), "updated_at"),
+        _newest(Enrolment.objects.all(), "pk"),
+        Enrolment.objects.filter(status__in=ENROLLED_STATUSES)
+        .order_by()
+        .values_list(Func(F("pk"), function="COUNT")),
+    ]
+    sql, params = [], []
+    for queryset in parts:
+        part, part_params = queryset.query.sql_with_params()
+        sql.append(f"({part})")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(sql)}", params)
+        return tuple(cursor.fetchone())
+
+
+def _newest(queryset, field: str):
+    return queryset.exclude(**{field: None}).order_by(f"-{field}").values_list(field)[:1]
