@@ -28,8 +28,16 @@ _KEEPS = {
 }
 # Failures recorded in our own words, not an exception's: shown as they are.
 _WRITTEN_FOR_USERS = {"never started: its task was lost"}
+# Exceptions whose message an app writes for the people who start its jobs (an import's
+# "The uploaded file ... is gone; upload it again."), by class name as execute_run stores them.
+_USER_ERRORS: set[str] = set()
 # The change that queued a run names an object and a user; the rest are engine settings.
 _NAMING_PARAMS = {"reason"}
+
+
+def register_user_error(error: type[Exception]) -> None:
+    """Show ``error``'s message to whoever may see the job: the app wrote it for them."""
+    _USER_ERRORS.add(error.__name__)
 
 
 def sees_job_detail(user) -> bool:
@@ -43,6 +51,9 @@ def error_for(run: Job, user) -> str:
         return run.error
     if run.error in _WRITTEN_FOR_USERS:
         return run.error[0].upper() + run.error[1:] + "."
+    name, _, message = run.error.partition(": ")
+    if name in _USER_ERRORS and message:
+        return message
     what = _WHAT.get(run.kind, "The job")
     keeps = _KEEPS.get(run.kind, "nothing it had not finished was saved")
     return f"{what} stopped on an unexpected problem; {keeps}. It is logged for an admin."

@@ -76,3 +76,15 @@ def test_a_failure_recorded_in_our_own_words_is_shown_to_everyone(client, alice)
     )
 
     assert _api_run(client, alice, lost)["error"] == "Never started: its task was lost."
+
+
+def test_an_import_refused_in_words_for_its_marketer_keeps_those_words(client, maria):
+    refused = Job.objects.create(
+        kind=RunKind.IMPORT,
+        status=RunStatus.FAILED,
+        error="ImportRefused: The uploaded file of import #4 is gone; upload it again.",
+    )
+
+    shown = _api_run(client, maria, refused)
+
+    assert shown["error"] == "The uploaded file of import #4 is gone; upload it again."
