@@ -13,14 +13,18 @@ from contextlib import contextmanager
 
 import django_filters
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Model, UniqueConstraint
 from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers, viewsets
+from rest_framework.validators import UniqueValidator
 
 from abm.api import RoleWritePermission, TokenRateThrottle
 from abm.api_errors import ApiError
+from abm.scoping import scope_of
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -97,7 +101,20 @@ class BooleanParam(django_filters.TypedChoiceFilter):
 
 class ConstraintCheckedSerializer(serializers.ModelSerializer):
     """Runs the model's database constraints (checks and uniques) as validation, so a row the
-    database would refuse is a 400 with the constraint's message instead of an IntegrityError."""
+    database would refuse is a 400 with the constraint's message instead of an IntegrityError.
+
+    A value already taken by a row the caller may not see (by the model's scoping function,
+    abm/scoping.py) reads "This <field> cannot be used.", like any other refused value: the
+    specific "already exists" would confirm that a row the caller cannot open exists.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        # Uniqueness is checked in validate(), which knows who is asking.
+        kwargs["validators"] = [
+            v for v in kwargs.get("validators", ()) if not isinstance(v, UniqueValidator)
+        ]
+        return field_class, kwargs
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -105,11 +122,72 @@ class ConstraintCheckedSerializer(serializers.ModelSerializer):
         instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
         for name, value in attrs.items():
             setattr(instance, name, value)
-        try:
-            instance.validate_constraints()
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(_messages(error)) from None
+        errors = _constraint_errors(instance, given=attrs)
+        if errors:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            raise serializers.ValidationError(
+                _messages(DjangoValidationError(unseen_clashes_hidden(instance, errors, user)))
+            )
         return attrs
+
+
+def _constraint_errors(instance: Model, *, given) -> dict[str, list]:
+    """Django's errors by field for the row as it would be saved: unique fields among those
+    given (as DRF checked them), and every constraint. A unique constraint on one field speaks
+    of that field, as Django's own unique=True does, never by the constraint's name."""
+    errors: dict[str, list] = {}
+    unchanged = [f.name for f in instance._meta.fields if f.name not in given]
+    try:
+        instance.validate_unique(exclude=unchanged)
+    except DjangoValidationError as error:
+        error.update_error_dict(errors)
+    model = type(instance)
+    for constraint in instance._meta.constraints:
+        try:
+            constraint.validate(model, instance)
+        except DjangoValidationError as error:
+            fields = getattr(constraint, "fields", ())
+            if isinstance(constraint, UniqueConstraint) and len(fields) == 1:
+                errors.setdefault(fields[0], []).append(
+                    instance.unique_error_message(model, fields)
+                )
+            else:
+                error.update_error_dict(errors)
+    return errors
+
+
+def unseen_clashes_hidden(instance: Model, errors: dict[str, list], user) -> dict[str, list]:
+    """``errors`` (Django's, by field) with each single-field uniqueness error whose clashing row
+    the user may not see replaced by a message that does not confirm the row exists."""
+    scope = scope_of(type(instance))
+    shown = {}
+    for name, problems in errors.items():
+        shown[name] = [
+            _cannot_be_used(instance, name)
+            if getattr(problem, "code", None) == "unique"
+            and name != NON_FIELD_ERRORS
+            and not _clash_visible(instance, name, scope, user)
+            else problem
+            for problem in problems
+        ]
+    return shown
+
+
+def _clash_visible(instance: Model, name: str, scope: Callable | None, user) -> bool:
+    if scope is None:  # a model every writer sees whole: the clash is no secret
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    clashes = scope(user).filter(**{name: getattr(instance, name)})
+    if instance.pk is not None:
+        clashes = clashes.exclude(pk=instance.pk)
+    return clashes.exists()
+
+
+def _cannot_be_used(instance: Model, name: str) -> DjangoValidationError:
+    noun = instance._meta.get_field(name).verbose_name
+    return DjangoValidationError(f"This {noun} cannot be used.", code="invalid")
 
 
 class ScopedViewSet(viewsets.ModelViewSet):

@@ -1,8 +1,8 @@
-"""Who may see which background jobs."""
+"""Who may see which background jobs, and which people."""
 
 from django.db.models import Q, QuerySet
 
-from abm.models import Job, RunKind
+from abm.models import Job, RunKind, User
 
 
 def jobs_visible_to(user) -> QuerySet[Job]:
@@ -15,3 +15,13 @@ def jobs_visible_to(user) -> QuerySet[Job]:
     if user.sees_everything:
         return runs
     return runs.exclude(kind=RunKind.IMPORT)
+
+
+def users_visible_to(user) -> QuerySet[User]:
+    """The people whose names and ids a user may look up: a sales rep works their own accounts
+    and looks up only themselves; marketers, directors and admins plan with the whole team."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    if user.sees_everything:
+        return User.objects.all()
+    return User.objects.filter(pk=user.pk)

@@ -5,12 +5,17 @@ import django_filters as filters
 from abm.api_resources import BooleanParam, IdParam
 from goals.choices import GoalMetric, GoalStatus, GoalTeam
 from goals.models import Goal
+from goals.visibility import goals_with_figures_visible_to
 
 
 class GoalFilter(filters.FilterSet):
     team = filters.ChoiceFilter(choices=GoalTeam.choices)
     metric = filters.ChoiceFilter(choices=GoalMetric.choices)
-    status = filters.ChoiceFilter(choices=GoalStatus.choices)
+    status = filters.ChoiceFilter(
+        choices=GoalStatus.choices,
+        method="with_status",
+        help_text="Only goals whose figures you may see can match (see figures_hidden).",
+    )
     owner = IdParam(field_name="owner_id", help_text="Owner's user id.")
     playbook = IdParam(field_name="scope_playbook_id")
     parent = IdParam(field_name="parent_id", help_text="The parts of this goal.")
@@ -22,6 +27,12 @@ class GoalFilter(filters.FilterSet):
     class Meta:
         model = Goal
         fields = []
+
+    def with_status(self, queryset, name, value):
+        # A hidden status must not be found by filtering on it.
+        return queryset.filter(
+            status=value, pk__in=goals_with_figures_visible_to(self.request.user).values("pk")
+        )
 
     def running_on(self, queryset, name, value):
         return queryset.filter(start_date__lte=value, end_date__gte=value)

@@ -19,7 +19,7 @@ from goals.choices import GoalStatus
 from goals.forms import REQUIRED_MESSAGES, GoalForm, MilestoneFormSet, unit_scale
 from goals.models import Goal
 from goals.tracking import goal_save
-from goals.visibility import goals_visible_to
+from goals.visibility import goal_as_seen_by, goals_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 # The goal form's fields, which the API sends to it as they are (a rate's target scaled).
@@ -66,6 +66,7 @@ GOAL_EXAMPLE = {
     "created_by": 3,
     "created_at": "2026-06-20T10:00:00Z",
     "smart_warnings": [],
+    "figures_hidden": False,
 }
 
 
@@ -123,10 +124,17 @@ class GoalSerializer(serializers.ModelSerializer):
         "Relevant without a playbook or tier scope), as the goal form shows them; [] on reads."
     )
 
+    figures_hidden = serializers.SerializerMethodField(
+        help_text="True when the goal counts accounts you may not see (a rep's goal over a "
+        "tier, a playbook or another rep's accounts): baseline, current_value, expected_value, "
+        "status and computed_at are then null or blank."
+    )
+
     class Meta:
         model = Goal
         fields = list(GOAL_EXAMPLE)
         read_only_fields = [
+            "figures_hidden",
             "smart_warnings",
             "baseline",
             "current_value",
@@ -167,6 +175,12 @@ class GoalSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(_form_errors(form, formset))
         self._form, self._formset = form, formset
         return attrs
+
+    def to_representation(self, instance):
+        return super().to_representation(goal_as_seen_by(instance, self.context["request"].user))
+
+    def get_figures_hidden(self, goal) -> bool:
+        return bool(getattr(goal, "figures_hidden", False))
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_smart_warnings(self, goal) -> list[str]:

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from goals.models import Goal
 from goals.progress import RISK_STATUSES, format_value
+from goals.visibility import goal_figures_visible
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ def notify_goal_owners() -> int:
         ).update(notified_status=goal.status)
         if not claimed:
             continue  # another worker process got there first, or the status moved on
+        if not goal_figures_visible(goal, goal.owner):
+            # Its status is judged on accounts the owner may not see (a rep owning a tier goal):
+            # the goal page shows its figures to marketers and directors, the email says nothing.
+            log.info("goal %s turned %s; its owner may not see its figures", goal.pk, goal.status)
+            continue
         if not goal.owner.email:
             log.warning("goal %s turned %s; its owner has no email address", goal.pk, goal.status)
             continue

@@ -8,7 +8,6 @@ from itertools import groupby
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from abm.visibility import users_visible_to
 from accounts.visibility import accounts_visible_to
 from goals.access import can_edit_goal, can_set_goals, goal_teams_for, goals_editable_by
 from goals.charts import burn_up_figure
@@ -33,7 +33,7 @@ from goals.progress import (
 )
 from goals.smart import ERROR, OK, RULES, describe_scope, period_label, smart_check
 from goals.tracking import goal_delete, goal_save, goal_series, measure_record
-from goals.visibility import goals_visible_to
+from goals.visibility import goal_as_seen_by, goals_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 _RELATED = ("owner", "scope_playbook", "scope_owner", "parent")
@@ -68,11 +68,12 @@ def _percent_of_target(goal: Goal) -> int | None:
 def goal_list(request):
     """Every visible goal, grouped by team and then by period, in one query."""
     user = request.user
-    goals = list(
-        goals_visible_to(user)
+    goals = [
+        goal_as_seen_by(goal, user)
+        for goal in goals_visible_to(user)
         .select_related(*_RELATED)
         .order_by("team", "-start_date", "end_date", "name", "pk")
-    )
+    ]
     teams = goal_teams_for(user)
     for goal in goals:
         goal.progress = _percent_of_target(goal)
@@ -104,12 +105,15 @@ def goal_list(request):
 @login_required
 def goal_detail(request, pk: int):
     user = request.user
-    goal = _visible_goal(user, pk)
+    goal = goal_as_seen_by(_visible_goal(user, pk), user)
     now = timezone.now()
     milestones = list(goal.milestones.all())
-    children = list(
-        goals_visible_to(user).filter(parent=goal).select_related("owner", "scope_playbook")
-    )
+    children = [
+        goal_as_seen_by(child, user)
+        for child in goals_visible_to(user)
+        .filter(parent=goal)
+        .select_related("owner", "scope_playbook")
+    ]
     for child in children:
         child.progress = _percent_of_target(child)
         child.scope_label = _scope_label(child)
@@ -122,15 +126,20 @@ def goal_detail(request, pk: int):
         end=goal.end_date,
         milestones=[(m.date, float(m.value)) for m in milestones],
     )
-    figure = burn_up_figure(
-        metric=goal.metric,
-        actual=goal_series(goal=goal, now=now),
-        expected_times=times,
-        expected_values=values,
-        target=float(goal.target),
-        start=goal.start_date,
-        end=goal.end_date,
-        milestones=[(m.date, float(m.value)) for m in milestones],
+    # No chart of a goal whose figures are hidden: its line is the sum they may not read.
+    figure = (
+        None
+        if goal.figures_hidden
+        else burn_up_figure(
+            metric=goal.metric,
+            actual=goal_series(goal=goal, now=now),
+            expected_times=times,
+            expected_values=values,
+            target=float(goal.target),
+            start=goal.start_date,
+            end=goal.end_date,
+            milestones=[(m.date, float(m.value)) for m in milestones],
+        )
     )
     prev_start, prev_end = previous_period(goal.start_date, goal.end_date)
     return render(
@@ -372,10 +381,11 @@ def _check_params(query, user) -> dict:
         "playbook": _object_param(
             query, "scope_playbook", playbooks_visible_to(user).filter(is_starter=False)
         ),
+        # Names only of the people the user works with: the check names the scope's rep.
         "scope_owner": _object_param(
-            query, "scope_owner", get_user_model().objects.filter(is_active=True)
+            query, "scope_owner", users_visible_to(user).filter(is_active=True)
         ),
-        "has_owner": _object_param(query, "owner", get_user_model().objects.filter(is_active=True))
+        "has_owner": _object_param(query, "owner", users_visible_to(user).filter(is_active=True))
         is not None,
         "start": _date_param(query, "start_date"),
         "end": _date_param(query, "end_date"),

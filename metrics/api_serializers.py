@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
+from abm.job_reading import error_for, params_for
 from abm.models import Job
 from metrics.budget_lines import budget_line_create, budget_line_update
 from metrics.models import BudgetLine, EngagementScore
@@ -125,6 +126,13 @@ class EngagementScoreSerializer(serializers.ModelSerializer):
     ]
 )
 class MetricRunSerializer(serializers.ModelSerializer):
+    error = serializers.SerializerMethodField(
+        help_text="Why the run failed, in words for the reader; admins read the stored error."
+    )
+    params = serializers.SerializerMethodField(
+        help_text="What the run was asked to do, without what names objects you may not see."
+    )
+
     class Meta:
         model = Job
         fields = [
@@ -142,3 +150,13 @@ class MetricRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    def _reader(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_error(self, run: Job) -> str:
+        return error_for(run, self._reader())
+
+    def get_params(self, run: Job) -> dict:
+        return params_for(run, self._reader())

@@ -4,6 +4,7 @@ from django import template
 
 from abm.lib.formats import money, percent
 from goals.choices import MONEY_METRICS, RATE_METRICS
+from goals.visibility import goal_as_seen_by, goal_visible
 
 register = template.Library()
 
@@ -26,3 +27,12 @@ def goal_progress(goal) -> int | None:
     if goal.current_value is None or not goal.target:
         return None
     return round(max(0.0, min(100.0, float(goal.current_value) / float(goal.target) * 100)))
+
+
+@register.simple_tag
+def goal_as_seen(goal, user):
+    """A goal shown on another app's page (a playbook's) as ``user`` may read it: None when they
+    may not see the goal, its figures hidden when it counts accounts beyond theirs."""
+    if goal is None or not goal_visible(goal, user):
+        return None
+    return goal_as_seen_by(goal, user)
