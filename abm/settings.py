@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "abm.lib.security_headers.ContentSecurityPolicyMiddleware",
+    # Runs before any view's CSRF check reads a body, inside the header middleware above.
+    "ingestion.middleware.ImportSizeMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from abm.job_progress import Progress
 from abm.lib.permissions import role_required
 from abm.models import RunStatus
+from ingestion import importing
 from ingestion.import_jobs import (
     IMPORT_ROLES,
     import_job_check_enqueue,
@@ -110,6 +111,22 @@ def import_upload(request):
     else:
         kind = request.GET.get("kind")
         form = ImportUploadForm(initial={"kind": kind if kind in ImportKind.values else None})
+    return _upload_page(request, form)
+
+
+def import_upload_too_large(request, size: int):
+    """The upload page refusing a body of `size` bytes that was never read (ingestion/middleware.py)."""
+    form = ImportUploadForm({})
+    form.is_valid()
+    form.errors.clear()
+    try:
+        importing.check_size(size, limit=settings.ABM_IMPORT_MAX_BYTES)
+    except ImportRefused as refused:
+        form.add_error("file", str(refused))
+    return _upload_page(request, form, status=413)
+
+
+def _upload_page(request, form: ImportUploadForm, *, status: int = 200):
     jobs = (
         ImportJob.objects.select_related("uploaded_by", "run")
         # Rejects can run to every row of a big file; the list needs only the counts.
@@ -132,6 +149,7 @@ def import_upload(request):
                 for value, label in ImportKind.choices
             ],
         },
+        status=status,
     )
 
 
