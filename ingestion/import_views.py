@@ -84,6 +84,10 @@ class ImportUploadForm(forms.Form):
             f"Up to {_size_limit()}. Comma, semicolon or tab separated; UTF-8 or Excel's "
             "Windows encoding. The first line names the columns."
         )
+        # static/js/import.js refuses a bigger file before sending it, in the server's words.
+        self.fields["file"].widget.attrs.update(
+            {"data-max-bytes": settings.ABM_IMPORT_MAX_BYTES, "data-limit": _size_limit()}
+        )
 
 
 # --- Upload and the list of jobs ----------------------------------------------------------------
