@@ -1,12 +1,17 @@
-"""Pieces every API endpoint shares: the per-token throttle, pagination, role write rule."""
+"""Pieces every API endpoint shares: the per-token throttle, pagination, role write rule and the
+JSON parser that bounds a body's size and depth."""
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.exceptions import NotFound
+from rest_framework import renderers, status
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.utils import json
 
 from abm.api_errors import ApiError
 from abm.models import ApiToken, Role
@@ -74,3 +79,77 @@ class RoleWritePermission(BasePermission):
             return True
         roles = getattr(view, "write_roles", self.write_roles)
         return request.user.is_superuser or request.user.role in roles
+
+
+class BoundedJSONParser(BaseParser):
+    """JSON within a size and a nesting depth, refused in words (413, 400) instead of read whole
+    into memory or recursed into until Python gives up (a 500).
+
+    The size is the view's `max_body_setting` (the ingestion batch allows more), else Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE. Not a JSONParser subclass on purpose: DRF hands those
+    `request.body`, which Django refuses past its own limit with an exception DRF does not know.
+    """
+
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        context = parser_context or {}
+        view, request = context.get("view"), context.get("request")
+        limit = getattr(settings, getattr(view, "max_body_setting", "DATA_UPLOAD_MAX_MEMORY_SIZE"))
+        length = _content_length(request)
+        if limit is not None and length > limit:
+            raise body_too_large(length, limit)
+        # Read at most one byte past the limit, whatever the length claimed.
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise body_too_large(len(body), limit)
+        try:
+            # get_encoding refuses byte codecs (bz2_codec): a charset must not unpack the body.
+            data = json.loads(body.decode(get_encoding(context)))
+        except RecursionError:
+            raise _too_deep() from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        if _nested_deeper_than(data, settings.ABM_API_MAX_JSON_DEPTH):
+            raise _too_deep()
+        return data
+
+
+def body_too_large(length: int, limit: int) -> ApiError:
+    return ApiError(
+        code="too_large",
+        message=f"The body is {length:,} bytes; this endpoint accepts at most {limit:,} bytes. "
+        "Nothing was saved.",
+        status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+    except ValueError:
+        return 0
+
+
+def _too_deep() -> ApiError:
+    limit = settings.ABM_API_MAX_JSON_DEPTH
+    return ApiError(
+        code="too_deep",
+        message=f"The JSON body is nested more than {limit} levels deep; no endpoint takes "
+        "lists or objects nested that far. Nothing was saved.",
+    )
+
+
+def _nested_deeper_than(data, limit: int) -> bool:
+    # A loop, not recursion: the check must not fail the way the parser would.
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

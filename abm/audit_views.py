@@ -53,7 +53,7 @@ def audit_filter(events: QuerySet[AuditEvent], data: dict) -> QuerySet[AuditEven
         events = events.filter(object_type=data["object_type"])
     if data.get("since"):
         events = events.filter(at__gte=_day_start(data["since"]))
-    if data.get("until"):
+    if data.get("until") and data["until"] < dt.date.max:  # the last day ends no range
         events = events.filter(at__lt=_day_start(data["until"] + dt.timedelta(days=1)))
     return events
 

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "abm.lib.security_headers.ContentSecurityPolicyMiddleware",
     "abm.lib.row_locks.RecordDeletedMiddleware",
+    # Runs before any view's CSRF check reads a body, inside the header middleware above.
+    "ingestion.middleware.ImportSizeMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -208,7 +210,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["abm.api.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "abm.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"ingestion": ABM_API_INGEST_RATE, "api": ABM_API_RATE},
@@ -269,6 +271,8 @@ if ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS not in ABM_API_TOKEN_EXPIRY_DAYS:
 ABM_API_TOKEN_TOUCH_SECONDS = envint("ABM_API_TOKEN_TOUCH_SECONDS", 60)
 ABM_API_BATCH_MAX_ITEMS = envint("ABM_API_BATCH_MAX_ITEMS", 10_000)
 ABM_API_BATCH_MAX_BYTES = envint("ABM_API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
+# Any API body: lists and objects nested deeper than this are refused (a batch needs three).
+ABM_API_MAX_JSON_DEPTH = envint("ABM_API_MAX_JSON_DEPTH", 20)
 
 # --- Celery: a real worker and one beat in every mode (`make run` starts both, abm/supervisor.py).
 # With REDIS_URL the broker is Redis (the full stack). Without it, kombu's filesystem transport

@@ -80,7 +80,7 @@ def reached_q(stage: str, start: dt.date | None, end: dt.date | None) -> Q:
     changes = Q(stage_changes__to_stage__in=stages_at_or_beyond(stage))
     if start is not None:
         changes &= Q(stage_changes__changed_at__gte=_day_start(start))
-    if end is not None:
+    if end is not None and end < dt.date.max:  # the last day there is ends no range
         changes &= Q(stage_changes__changed_at__lt=_day_start(end + dt.timedelta(days=1)))
     return Q(pk__in=Account.objects.filter(changes).values("pk"))
 

@@ -58,7 +58,7 @@ def day_range_q(path: str, start: dt.date | None, end: dt.date | None) -> Q:
     q = Q()
     if start is not None:
         q &= Q(**{f"{path}__gte": day_start(start)})
-    if end is not None:
+    if end is not None and end < dt.date.max:  # the last day there is ends no range
         q &= Q(**{f"{path}__lt": day_start(end + dt.timedelta(days=1))})
     return q
 

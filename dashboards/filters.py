@@ -43,12 +43,32 @@ TIER_CHOICES = [
     (NON_TARGET, "Non-target"),
 ]
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
+# A custom period's longest run of months: each chart has a point per month, and the rollups hold
+# far fewer (ABM_ROLLUP_MONTHS); a range over centuries was only a slow page.
+MAX_CUSTOM_MONTHS = 120
+FIRST_YEAR = 1900
+
+
+def _not_before_first_year(value: dt.date) -> None:
+    # Month arithmetic (the previous period) must stay within the calendar.
+    if value.year < FIRST_YEAR:
+        raise forms.ValidationError(f"use a month from {FIRST_YEAR} on.")
 
 
 class DashboardFilterForm(forms.Form):
     preset = forms.ChoiceField(label="Period", required=False, choices=PRESETS.items())
-    start = forms.DateField(label="From month", required=False, input_formats=MONTH_FORMATS)
-    end = forms.DateField(label="To month", required=False, input_formats=MONTH_FORMATS)
+    start = forms.DateField(
+        label="From month",
+        required=False,
+        input_formats=MONTH_FORMATS,
+        validators=[_not_before_first_year],
+    )
+    end = forms.DateField(
+        label="To month",
+        required=False,
+        input_formats=MONTH_FORMATS,
+        validators=[_not_before_first_year],
+    )
     tier = forms.ChoiceField(label="Tier", required=False, choices=TIER_CHOICES)
     owner = forms.TypedChoiceField(label="Owner", required=False, coerce=int, empty_value=None)
     playbook = forms.TypedChoiceField(
@@ -158,6 +178,13 @@ def parse_filters(data, *, user, today: dt.date | None = None) -> DashboardFilte
             if end > today.replace(day=1):
                 end = today.replace(day=1)
             start = min(start, end)
+            earliest = add_months(end, 1 - MAX_CUSTOM_MONTHS)
+            if start < earliest:
+                problems.append(
+                    f"“From month” ({start:%Y-%m}) was moved to {earliest:%Y-%m}: a custom period "
+                    f"spans at most {MAX_CUSTOM_MONTHS // 12} years."
+                )
+                start = earliest
     if preset != "custom":
         start, end = preset_range(preset, today)
     return DashboardFilters(

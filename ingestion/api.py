@@ -109,6 +109,7 @@ class ActivityBatchApi(APIView):
     permission_classes = [IsAuthenticated, CanIngestActivities]
     throttle_classes = [TokenRateThrottle]
     throttle_scope = "ingestion"
+    max_body_setting = "ABM_API_BATCH_MAX_BYTES"
 
     def post(self, request):
         _check_size(request)
@@ -118,7 +119,7 @@ class ActivityBatchApi(APIView):
 
 
 def _check_size(request) -> None:
-    # DRF reads JSON from the stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE: check it here.
+    # Before DRF reads a byte; the parser checks again what was actually sent.
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from abm.job_progress import Progress
 from abm.lib.permissions import role_required
 from abm.models import RunStatus
+from ingestion import importing
 from ingestion.import_jobs import (
     IMPORT_ROLES,
     import_job_check_enqueue,
@@ -83,6 +84,10 @@ class ImportUploadForm(forms.Form):
             f"Up to {_size_limit()}. Comma, semicolon or tab separated; UTF-8 or Excel's "
             "Windows encoding. The first line names the columns."
         )
+        # static/js/import.js refuses a bigger file before sending it, in the server's words.
+        self.fields["file"].widget.attrs.update(
+            {"data-max-bytes": settings.ABM_IMPORT_MAX_BYTES, "data-limit": _size_limit()}
+        )
 
 
 # --- Upload and the list of jobs ----------------------------------------------------------------
@@ -110,6 +115,22 @@ def import_upload(request):
     else:
         kind = request.GET.get("kind")
         form = ImportUploadForm(initial={"kind": kind if kind in ImportKind.values else None})
+    return _upload_page(request, form)
+
+
+def import_upload_too_large(request, size: int):
+    """The upload page refusing a body of `size` bytes that was never read (ingestion/middleware.py)."""
+    form = ImportUploadForm({})
+    form.is_valid()
+    form.errors.clear()
+    try:
+        importing.check_size(size, limit=settings.ABM_IMPORT_MAX_BYTES)
+    except ImportRefused as refused:
+        form.add_error("file", str(refused))
+    return _upload_page(request, form, status=413)
+
+
+def _upload_page(request, form: ImportUploadForm, *, status: int = 200):
     jobs = (
         ImportJob.objects.select_related("uploaded_by", "run")
         # Rejects can run to every row of a big file; the list needs only the counts.
@@ -132,6 +153,7 @@ def import_upload(request):
                 for value, label in ImportKind.choices
             ],
         },
+        status=status,
     )
 
 

@@ -103,15 +103,26 @@ class Preview:
 
 # --- Reading ------------------------------------------------------------------------------------
 
-_BINARY_SIGNATURES = (
-    (b"PK\x03\x04", "an Excel workbook or a zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-)
 _SAVE_AS_CSV = "save it as CSV (comma or semicolon separated) and upload that"
+_UNPACK = "unpack it and upload the CSV file inside"
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook or a zip archive", _SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook", _SAVE_AS_CSV),
+    (b"%PDF", "a PDF document", _SAVE_AS_CSV),
+    (b"\x89PNG", "a PNG image", _SAVE_AS_CSV),
+    (b"\xff\xd8\xff", "a JPEG image", _SAVE_AS_CSV),
+    # Archives are refused, never unpacked: a few kilobytes can unpack to gigabytes.
+    (b"\x1f\x8b", "a gzip archive", _UNPACK),
+    (b"PK\x05\x06", "a zip archive", _UNPACK),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", _UNPACK),
+    (b"\xfd7zXZ\x00", "an xz archive", _UNPACK),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard archive", _UNPACK),
+    (b"Rar!\x1a\x07", "a RAR archive", _UNPACK),
+    *((b"BZh" + bytes([digit]) + b"1AY&SY", "a bzip2 archive", _UNPACK) for digit in b"123456789"),
+)
+# Far above any CRM export's width: a wider first line is no table anyone maps column by column.
+MAX_COLUMNS = 1000
+_KEPT_RAW_CHARS = 4096
 
 
 def check_size(size: int, *, limit: int) -> None:
@@ -126,9 +137,9 @@ def check_size(size: int, *, limit: int) -> None:
 
 def decode(data: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252."""
-    for signature, what in _BINARY_SIGNATURES:
+    for signature, what, advice in _BINARY_SIGNATURES:
         if data.startswith(signature):
-            raise ImportRefused(f"This file is {what}, not a CSV: {_SAVE_AS_CSV}.")
+            raise ImportRefused(f"This file is {what}, not a CSV: {advice}.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -218,14 +229,30 @@ def read_table(data: bytes, *, limit: int | None = None) -> Table:
             if raw_lines is None:
                 raw_lines = io.StringIO(text, newline="").readlines()
             raw = "".join(raw_lines[start - 1 : reader.line_num]).rstrip("\r\n")
+            if len(raw) > _KEPT_RAW_CHARS:
+                # Rejects are stored and shown: a runaway value is cut, not copied whole.
+                raw = raw[:_KEPT_RAW_CHARS] + "…"
             previous_line = reader.line_num
             if headers is None:
-                raise ImportRefused(f"line {start}: the header cannot be read ({exc}).") from None
-            unreadable.append(Reject(start, f"cannot be read as CSV ({exc})", [raw]))
+                raise ImportRefused(
+                    f"line {start}: the header cannot be read ({_csv_problem(exc)})."
+                ) from None
+            unreadable.append(Reject(start, f"cannot be read as CSV ({_csv_problem(exc)})", [raw]))
             continue
         previous_line = reader.line_num
         if not "".join(cells).strip():
             continue  # blank lines are not rows
+        if len(cells) > MAX_COLUMNS:
+            if headers is None:
+                raise ImportRefused(
+                    f"The first line has {len(cells):,} columns; an import reads at most "
+                    f"{MAX_COLUMNS:,}. Check that this is the right file, or remove the columns "
+                    "you do not need."
+                )
+            # Not kept whole: the rejects file would be as wide as the row.
+            reason = f"has {len(cells):,} values; a row may hold at most {MAX_COLUMNS:,}"
+            unreadable.append(Reject(start, reason, cells[: len(headers)]))
+            continue
         if headers is None:
             headers = _unique_headers(cells)
             continue
@@ -233,6 +260,16 @@ def read_table(data: bytes, *, limit: int | None = None) -> Table:
     if headers is None:
         raise ImportRefused("The file has no header line.")
     return Table(encoding, delimiter, headers, records, unreadable)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        # The csv module's own bound on one value, which keeps a runaway value from filling memory.
+        return (
+            f"a value is longer than {csv.field_size_limit():,} characters, more than any field "
+            "holds; the file may be damaged or not a CSV"
+        )
+    return str(exc)
 
 
 def _unique_headers(cells: list[str]) -> list[str]:

@@ -208,3 +208,26 @@ def test_an_account_imported_in_kronor_shows_the_original_beside_dollars(
     assert nordic.annual_revenue < 50_000_000  # converted, not read as dollars
     screenshot(page, "account_revenue_in_kronor_390")
     assert console_errors == []
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(
+    page, live_server, login, maria, settings, tmp_path, console_errors
+):
+    settings.ABM_IMPORT_MAX_BYTES = 1024 * 1024
+    source = tmp_path / "big.csv"
+    source.write_bytes(b"Id,Name\n" + b"1,Acme\n" * 225_000)  # 1.5 MB
+    login(page, live_server, "maria")
+    page.goto(f"{live_server.url}/accounts/import/")
+    requests = []
+    page.on("request", lambda request: requests.append(request.method))
+
+    page.get_by_label("What to import").select_option("accounts")
+    page.get_by_label("CSV file").set_input_files(str(source))
+    page.get_by_role("button", name="Upload and preview").click()
+
+    expect(page.locator(".field-error")).to_have_text(
+        "The file is 1.5 MB; imports are limited to 1 MB. Split it into smaller files."
+    )
+    assert "POST" not in requests
+    assert not ImportJob.objects.exists()
+    assert console_errors == []
