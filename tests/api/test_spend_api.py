@@ -75,7 +75,11 @@ def test_a_rep_sees_no_spend(api, alice):
     ("body", "field", "words"),
     [
         ({"date": "2026-01-01", "amount": "5"}, "channel", "a channel, a playbook or both"),
-        ({"channel": "event", "date": "2026-01-01", "amount": "-5"}, "non_field_errors", ""),
+        (
+            {"channel": "event", "date": "2026-01-01", "amount": "-5"},
+            "amount",
+            "greater than or equal to 0",
+        ),
         ({"channel": "pigeon", "date": "2026-01-01", "amount": "5"}, "channel", ""),
         (
             {"playbook": 999999, "date": "2026-01-01", "amount": "5"},
