@@ -98,5 +98,7 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
             sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
             whole = rf"\d{{1,{field.max_whole_digits}}}" if field.max_whole_digits else "0"
             places = rf"(?:\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
-            schema["pattern"] = f"^{sign}{whole}{places}$"
+            number = f"{sign}{whole}{places}"
+            # A nullable decimal reads "" as null.
+            schema["pattern"] = f"^(?:{number})?$" if field.allow_null else f"^{number}$"
         return schema

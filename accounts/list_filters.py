@@ -137,6 +137,7 @@ class TierFilter(filters.ChoiceFilter):
         return qs.filter(tier_q(value, self.field_name)) if value else qs
 
 
+@extend_schema_field({"type": "string", "pattern": rf"^(?:[1-9]\d{{0,17}}|{UNASSIGNED})$"})
 class OwnerFilter(filters.CharFilter):
     """The account owner's id, or "unassigned"; `field_name` leads to the account."""
 

@@ -57,6 +57,13 @@ KNOWN_GAPS = {
     # while the schema says "any object".
     ("ST201", "POST /api/playbooks/"),
     ("ST202", "POST /api/playbooks/"),
+    # fit_min and engagement_min have bounds (0-100, 0-1e9) the schema does not state.
+    ("ST202", "GET /api/accounts/"),
+    # The reports' start and end are YYYY-MM; the schema says "any string".
+    *(
+        ("ST202", f"GET /api/metrics/{path}/")
+        for path in ("attribution", "roi", "lift", "holdout-lift")
+    ),
     # A domain must look like one ("acme.com"); the schema says "any string".
     ("ST202", "POST /api/accounts/"),
     # A milestone's value is a decimal string the goal form reads as a number ("" is refused).
