@@ -7,7 +7,9 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --upgrade pip && pip install .
 COPY . .
-RUN DEBUG=0 SECRET_KEY=build-only-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz \
+# The image sets no DEBUG and no key: it runs with production settings and refuses to start until
+# SECRET_KEY is given. collectstatic gets a throwaway key that lives only for this command.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
        python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 abm && chown -R abm /app/var
 USER abm

@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The SQLite leg must not inherit a PostgreSQL/Redis environment.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL
+# Settings are production's unless ABM_DEV=1 (abm/settings.py): these targets are for a developer's
+# machine, so they ask for development mode (debug pages, the public development key).
+run lint worker beat seed: export ABM_DEV = 1
 
 .PHONY: install run test lint worker beat seed bench clean
 

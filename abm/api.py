@@ -50,6 +50,25 @@ class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        # A page_size that is not a whole number from 1 is a bad parameter, not a silent default.
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ApiError(
+                code="invalid_parameter",
+                message=f"page_size must be a whole number from 1 to {self.max_page_size}.",
+                fields={self.page_size_query_param: ["Enter a whole number from 1."]},
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            # What the checks here enforce; a page_size above the maximum is served at it.
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         # A page number that is not a page is a bad parameter (400), not a missing resource.
         try:

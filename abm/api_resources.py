@@ -16,14 +16,25 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Model, UniqueConstraint
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.validators import UniqueValidator
 
 from abm.api import RoleWritePermission, TokenRateThrottle
 from abm.api_errors import ApiError
+from abm.api_fields import (
+    NUMBER_FIELDS,
+    StrictCharField,
+    StrictDecimalField,
+    StrictEmailField,
+    StrictSlugField,
+    StrictURLField,
+    constraint_bounds,
+)
 from abm.scoping import scope_of
 
 
@@ -59,6 +70,8 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
 MAX_ID = 2**63 - 1
 
 
+# The schema states what the filter enforces (drf-spectacular would say "any number").
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdParam(django_filters.NumberFilter):
     """An object's id as a query parameter: a whole number from 1 to MAX_ID, else a 400."""
 
@@ -89,6 +102,7 @@ class DateTimeParam(django_filters.IsoDateTimeFilter):
     field_class = _UtcDateTimeField
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class BooleanParam(django_filters.TypedChoiceFilter):
     """A true/false query parameter where anything else is a 400: django-filter's BooleanFilter
     reads an unknown value as "not given" and quietly returns everything."""
@@ -99,7 +113,29 @@ class BooleanParam(django_filters.TypedChoiceFilter):
         super().__init__(**kwargs)
 
 
-class ConstraintCheckedSerializer(serializers.ModelSerializer):
+class ApiModelSerializer(serializers.ModelSerializer):
+    """The API's model serializer: text fields take text only, and numbers carry the bounds of
+    the model's check constraints, so the schema states what the database enforces."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+        models.DecimalField: StrictDecimalField,
+    }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, NUMBER_FIELDS) and "read_only" not in kwargs:
+            for name, bound in constraint_bounds(self.Meta.model, field_name).items():
+                kwargs.setdefault(name, bound)
+        return field_class, kwargs
+
+
+class ConstraintCheckedSerializer(ApiModelSerializer):
     """Runs the model's database constraints (checks and uniques) as validation, so a row the
     database would refuse is a 400 with the constraint's message instead of an IntegrityError.
 

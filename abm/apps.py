@@ -6,8 +6,9 @@ class AbmConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self) -> None:
-        # The Celery app, loaded with Django (web, worker, beat, tests), binds shared_task.
-        from abm import celery  # noqa: F401
+        # The Celery app, loaded with Django (web, worker, beat, tests), binds shared_task;
+        # importing checks registers the deploy checks.
+        from abm import celery, checks  # noqa: F401
         from abm.export_views import export_progress
         from abm.job_progress import register_progress
         from abm.models import RunKind

@@ -14,11 +14,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
-DEBUG = envbool("DEBUG", True)
-# The fallback key only exists so a newcomer needs no set-up; production must set its own.
-SECRET_KEY = envstr("SECRET_KEY") or ("dev-only-key-never-used-with-debug-off-0123456789abcdef")
-if not DEBUG and not envstr("SECRET_KEY"):
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Production unless development is asked for explicitly (`make run` and the test suite set
+# ABM_DEV=1): an image or a shell that sets nothing gets no debug pages and no public key.
+ABM_DEV = envbool("ABM_DEV", False)
+DEBUG = envbool("DEBUG", ABM_DEV)
+if DEBUG and not ABM_DEV:
+    raise ImproperlyConfigured("DEBUG=1 is for development only: set ABM_DEV=1 as well")
+# The public key only exists so a newcomer needs no set-up; abm/checks.py refuses it on deploy.
+DEV_SECRET_KEY = "dev-only-key-never-used-with-debug-off-0123456789abcdef"
+SECRET_KEY = envstr("SECRET_KEY") or (DEV_SECRET_KEY if ABM_DEV else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set (a long random string); on a development machine set ABM_DEV=1"
+    )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 

@@ -23,6 +23,7 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 
 from abm.api_resources import IdParam
 from abm.models import User
@@ -123,6 +124,8 @@ class DayFilter(filters.DateFilter):
         return qs.filter(day_range_q(self.field_name, *bounds))
 
 
+# The values are text ("targets" among them); drf-spectacular would call them integers.
+@extend_schema_field({"type": "string", "enum": [value for value, _ in TIER_CHOICES]})
 class TierFilter(filters.ChoiceFilter):
     """A tier, "0" for non-targets or "targets"; `field_name` leads to the account."""
 
@@ -134,6 +137,7 @@ class TierFilter(filters.ChoiceFilter):
         return qs.filter(tier_q(value, self.field_name)) if value else qs
 
 
+@extend_schema_field({"type": "string", "pattern": rf"^(?:[1-9]\d{{0,17}}|{UNASSIGNED})$"})
 class OwnerFilter(filters.CharFilter):
     """The account owner's id, or "unassigned"; `field_name` leads to the account."""
 

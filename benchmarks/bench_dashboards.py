@@ -21,6 +21,7 @@ import time
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+os.environ.setdefault("ABM_DEV", "1")  # development settings, as before issue 17
 django.setup()
 
 from django.core.cache import cache  # noqa: E402

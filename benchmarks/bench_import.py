@@ -27,6 +27,7 @@ from pathlib import Path
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+os.environ.setdefault("ABM_DEV", "1")  # development settings, as before issue 17
 django.setup()
 
 from django.conf import settings  # noqa: E402

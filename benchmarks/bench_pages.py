@@ -15,6 +15,7 @@ import time
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+os.environ.setdefault("ABM_DEV", "1")  # development settings, as before issue 17
 django.setup()
 
 from django.db import connection  # noqa: E402

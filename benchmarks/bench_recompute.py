@@ -56,6 +56,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+    os.environ.setdefault("ABM_DEV", "1")  # development settings, as before issue 17
     import django
 
     django.setup()

@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--times", type=int, default=10, help="accounts afterwards = N x before")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
+    os.environ.setdefault("ABM_DEV", "1")  # development settings, as before issue 17
     import django
 
     django.setup()

@@ -30,8 +30,8 @@ from metrics.visibility import (
     engagement_scores_visible_to,
 )
 
-# Spend is entered by marketers and admins; directors read it (as they read the ROI it feeds).
-SPEND_WRITERS = (Role.MARKETER, Role.ADMIN)
+# Spend is entered by marketers, by directors (who own the budget, README "Demo logins") and admins.
+SPEND_WRITERS = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
 
 
 @extend_schema_view(
@@ -40,7 +40,7 @@ SPEND_WRITERS = (Role.MARKETER, Role.ADMIN)
         "budgets). Marketers, directors and admins read them; sales reps see none."
     ),
     retrieve=extend_schema(description="One budget line; 404 when you may not see it."),
-    create=extend_schema(description="Add a budget line (marketers and admins)."),
+    create=extend_schema(description="Add a budget line (marketers, directors and admins)."),
     update=extend_schema(description="Replace a budget line."),
     partial_update=extend_schema(description="Change some of a budget line's fields."),
     destroy=extend_schema(description="Delete a budget line."),

@@ -11,7 +11,13 @@ from urllib.parse import urlencode
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from abm.api_resources import MAX_ID, ScopedRelatedField, service_errors
+from abm.api_resources import (
+    MAX_ID,
+    ApiModelSerializer,
+    ScopedRelatedField,
+    StrictCharField,
+    service_errors,
+)
 from abm.scoping import visible_to
 from accounts.models import Tier
 from accounts.visibility import accounts_visible_to
@@ -51,7 +57,7 @@ def _tier_list():
 
 
 @extend_schema_serializer(examples=[OpenApiExample("An email on day 0", value=STEP_EXAMPLE)])
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(ApiModelSerializer):
     stage = ScopedRelatedField(
         scope=stages_visible_to, noun="stage", help_text="The stage the step belongs to."
     )
@@ -84,7 +90,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(examples=[OpenApiExample("The first stage", value=STAGE_EXAMPLE)])
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(ApiModelSerializer):
     playbook = ScopedRelatedField(
         scope=playbooks_visible_to, noun="playbook", help_text="The playbook of the stage."
     )
@@ -125,7 +131,7 @@ class MoveSerializer(serializers.Serializer):
     )
 
 
-class PlaybookStepSerializer(serializers.ModelSerializer):
+class PlaybookStepSerializer(ApiModelSerializer):
     class Meta:
         model = Step
         # Not read_only_fields: DRF drops allow_blank from read-only fields, and the schema
@@ -134,7 +140,7 @@ class PlaybookStepSerializer(serializers.ModelSerializer):
         fields = ["id", "order", *STEP_FIELDS]
 
 
-class PlaybookStageSerializer(serializers.ModelSerializer):
+class PlaybookStageSerializer(ApiModelSerializer):
     steps = PlaybookStepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -172,7 +178,7 @@ PLAYBOOK_EXAMPLE = {
 @extend_schema_serializer(
     examples=[OpenApiExample("An active playbook", value=PLAYBOOK_EXAMPLE, response_only=True)]
 )
-class PlaybookSerializer(serializers.ModelSerializer):
+class PlaybookSerializer(ApiModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=playbook_owners(),
         required=False,
@@ -194,12 +200,12 @@ class PlaybookSerializer(serializers.ModelSerializer):
     )
     audience_tiers = _tier_list()
     audience_industries = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+        child=StrictCharField(max_length=200),
         required=False,
         help_text="Industries of the audience; empty: any industry.",
     )
     audience_filter = serializers.DictField(
-        child=serializers.CharField(max_length=500),
+        child=StrictCharField(max_length=500),
         required=False,
         help_text="A saved account-list filter: the account list's query parameters, "
         'e.g. {"fit_min": "70"}.',
@@ -264,7 +270,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
 
 
 class CloneSerializer(serializers.Serializer):
-    name = serializers.CharField(
+    name = StrictCharField(
         max_length=200, required=False, help_text='Default: the name with " (copy)".'
     )
 
@@ -336,7 +342,7 @@ class EnrolResultSerializer(serializers.Serializer):
         )
     ]
 )
-class EnrolmentSerializer(serializers.ModelSerializer):
+class EnrolmentSerializer(ApiModelSerializer):
     account = ScopedRelatedField(scope=accounts_visible_to, noun="account")
     playbook = ScopedRelatedField(scope=playbooks_visible_to, noun="playbook")
 
@@ -406,7 +412,7 @@ TASK_EXAMPLE = {
 
 
 @extend_schema_serializer(examples=[OpenApiExample("An open call task", value=TASK_EXAMPLE)])
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ApiModelSerializer):
     playbook = serializers.IntegerField(
         source="enrolment.playbook_id", read_only=True, help_text="The playbook's id."
     )
@@ -418,7 +424,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TaskCompleteSerializer(serializers.Serializer):
-    notes = serializers.CharField(
+    notes = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=2000,
@@ -445,7 +451,7 @@ ACTIVITY_EXAMPLE = {
 
 
 @extend_schema_serializer(examples=[OpenApiExample("A webinar attended", value=ACTIVITY_EXAMPLE)])
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ApiModelSerializer):
     class Meta:
         model = Activity
         fields = list(ACTIVITY_EXAMPLE)

@@ -21,6 +21,12 @@ BAND_COLOURS = (colours.GRAY_50, colours.WHITE)
 FALLBACK_COLOUR = colours.GRAY_500
 
 
+def _plotly_text(value: str) -> str:
+    """User text inside plotly's HTML subset: tags escaped; quotes left as they are, because
+    plotly's entity decoder knows no &quot; and would show it (they are text, not attributes)."""
+    return escape(value, quote=False)
+
+
 @dataclass(frozen=True)
 class StageSpan:
     name: str
@@ -182,9 +188,11 @@ def cadence_figure(
                     "y": 1.0,
                     "yanchor": "bottom",
                     "showarrow": False,
-                    "text": f"<b>{escape(stage['name'])}</b>"
+                    "text": f"<b>{_plotly_text(stage['name'])}</b>"
                     + (
-                        f"<br>exits at {escape(stage['exit_label'])}" if stage["exit_label"] else ""
+                        f"<br>exits at {_plotly_text(stage['exit_label'])}"
+                        if stage["exit_label"]
+                        else ""
                     ),
                     "font": {"size": 12, "color": colours.GRAY_800},
                 }
@@ -196,12 +204,12 @@ def cadence_figure(
 
 def _hover(step: dict, stage: dict, day: int, role_label: str, channel_labels: dict) -> str:
     lines = [
-        f"<b>{escape(step.get('subject') or 'No subject')}</b>",
-        f"{escape(stage['name'])} +{step['day_offset']}d · day {day} overall",
-        f"{escape(channel_labels.get(step['channel'], step['channel']))} · {escape(role_label)}",
+        f"<b>{_plotly_text(step.get('subject') or 'No subject')}</b>",
+        f"{_plotly_text(stage['name'])} +{step['day_offset']}d · day {day} overall",
+        f"{_plotly_text(channel_labels.get(step['channel'], step['channel']))} · {_plotly_text(role_label)}",
     ]
     if step.get("target"):
-        lines.append(f"Target: {escape(step['target'])}")
+        lines.append(f"Target: {_plotly_text(step['target'])}")
     cost = Decimal(str(step.get("unit_cost") or 0))
     if cost:
         lines.append(f"Unit cost: ${cost:,.2f}")

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from abm.tokens import token_create
-from tests.test_settings import PRODUCTION_ENV
+from tests.test_settings import PRODUCTION_ENV, bare_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pw-for-tests-1"
@@ -74,8 +73,7 @@ def test_no_directive_allows_inline_or_evaluated_scripts_or_another_host():
 
 
 def production_settings() -> dict:
-    """The settings a production start-up (DEBUG=0) really gets, read in a fresh process."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    """The settings a production start-up (no ABM_DEV) really gets, read in a fresh process."""
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({k: getattr(s, k) for k in ("
@@ -87,7 +85,7 @@ def production_settings() -> dict:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "abm.settings"},
+        env=bare_env(**PRODUCTION_ENV),
         capture_output=True,
         text=True,
         check=True,

@@ -18,6 +18,11 @@ mkdir -p "$OUT"
 BIN=.venv/bin
 test -x "$BIN/locust" || "$BIN/pip" install --quiet "locust>=2.32"
 
+# Production settings (no ABM_DEV) over plain HTTP on loopback (no TLS to terminate here).
+export SECRET_KEY=load-test-only ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 \
+  SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0 AXES_ENABLED=0
+unset ABM_DEV DEBUG
+
 # A token for the ingestion user and some domains to send activities for.
 LOAD_API_TOKEN=$("$BIN/python" manage.py shell -v 0 -c "
 from abm.models import User
@@ -31,9 +36,6 @@ export LOAD_API_TOKEN LOAD_DOMAINS
 # running inside the web request as in the embedded mode. WORKER=1 also runs a worker for it.
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/13}
 
-# Production settings over plain HTTP on loopback (no TLS to terminate here).
-export DEBUG=0 SECRET_KEY=load-test-only ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 \
-  SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0 AXES_ENABLED=0
 "$BIN/python" manage.py collectstatic --noinput -v0
 "$BIN/gunicorn" abm.wsgi:application --bind "127.0.0.1:$PORT" \
   --workers "$WORKERS" --access-logfile /dev/null --error-logfile "$OUT/gunicorn.log" &

@@ -300,3 +300,18 @@ def test_date_time_filters_take_any_iso_offset_without_a_server_error(client, ma
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert "closed_before" in response.json()["error"]["fields"]
+
+
+def test_creating_an_account_with_an_owner_answers_with_the_stored_owner(client, maria, alice):
+    # The answer is what was stored: a client must not read "owner": null for an owned account.
+    response = _api(client, maria).post(
+        "/api/accounts/",
+        {"name": "Initech", "domain": "initech.com", "owner": alice.pk},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    stored = Account.objects.get(domain="initech.com")
+    assert stored.owner == alice
+    assert response.json()["owner"] == alice.pk
+    assert _api(client, maria).get(f"/api/accounts/{stored.pk}/").json() == response.json()

@@ -7,6 +7,7 @@ account.
 """
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -27,11 +28,80 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = 5 if "postgres" in os.environ.get("DATABASE_URL", "") else 2
 SECRET_DOMAIN = "bobs-secret-account.com"
 SECRET_NAME = "Bob Only Holdings"
+# Refusals no schema can state: an id of nothing the caller may see, a page past the last, a
+# value another row already has, a rule across fields.
+UNSTATABLE = re.compile(
+    r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"\d+\" - object does not exist\."
+    r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
+    r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
+    r"|A custom period needs|Starter playbooks are templates|Say what the money was for"
+)
+# Found when these checks were turned on (issue 17) and owned by other work: each is a known
+# ST2xx gap of one operation, to be removed from here when fixed. Anything else fails the test.
+KNOWN_GAPS = {
+    # Batch items are validated one by one and refused per item inside a 2xx answer.
+    ("ST201", "POST /api/activities/batch/"),
+    # Date and date-time filters also read other spellings (Django's input formats, a bare date
+    # for a date-time), which the schema's RFC 3339 formats forbid.
+    *(
+        ("ST201", f"GET /api/{path}/")
+        for path in ("accounts", "opportunities", "activities", "leads", "tasks", "spend", "goals")
+    ),
+    # An empty or unknown choice in these filters is read as "not given".
+    ("ST201", "GET /api/metric-runs/"),
+    ("ST201", "GET /api/steps/"),
+    ("ST201", "GET /api/metrics/attribution/"),
+    # The dashboards' filters drop a bad owner (owner=null) and say so, with a 200.
+    *(("ST201", f"GET /api/metrics/{path}/") for path in ("roi", "lift", "holdout-lift")),
+    # holdout_share takes a number written as a string; audience_filter names known filters
+    # while the schema says "any object".
+    ("ST201", "POST /api/playbooks/"),
+    ("ST202", "POST /api/playbooks/"),
+    # fit_min and engagement_min have bounds (0-100, 0-1e9) the schema does not state.
+    ("ST202", "GET /api/accounts/"),
+    # The reports' start and end are YYYY-MM; the schema says "any string".
+    *(
+        ("ST202", f"GET /api/metrics/{path}/")
+        for path in ("attribution", "roi", "lift", "holdout-lift")
+    ),
+    # A domain must look like one ("acme.com"); the schema says "any string".
+    ("ST202", "POST /api/accounts/"),
+    # A milestone's value is a decimal string the goal form reads as a number ("" is refused).
+    ("ST202", "POST /api/goals/"),
+}
+
+
+def _known_gap(code: str, case) -> bool:
+    return (code, f"{case.method.upper()} {case.operation.path}") in KNOWN_GAPS
+
+
+def refuses_what_the_schema_forbids(ctx, response, case):
+    if _known_gap("ST201", case):
+        return None
+    return checks.negative_data_rejection(ctx, response, case)
+
+
+def accepts_what_the_schema_allows(ctx, response, case):
+    if _known_gap("ST202", case) or _refused_for_an_unstatable_reason(response):
+        return None
+    return checks.positive_data_acceptance(ctx, response, case)
+
+
+def _refused_for_an_unstatable_reason(response) -> bool:
+    if response.status_code != 400:
+        return False
+    error = response.json()["error"]
+    messages = [m for problems in error["fields"].values() for m in problems] or [error["message"]]
+    return all(UNSTATABLE.search(message) for message in messages)
+
+
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
+    refuses_what_the_schema_forbids,
+    accepts_what_the_schema_allows,
 ]
 
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from accounts.models import Account, Contact
 from playbooks.models import Activity, Playbook, Step, Task
 from playbooks.tasking import generate_due_tasks
+from tests.factories import StageFactory, StepFactory
 
 pytestmark = pytest.mark.browser
 
@@ -338,3 +339,16 @@ def test_add_step_is_a_form_that_saves_nothing_until_it_is_valid(
     expect(page.get_by_test_id("readiness")).to_contain_text("Ready to activate")
     assert Step.objects.filter(stage__playbook=playbook).count() == 1
     assert [e for e in console_errors if "422" not in e] == []
+
+
+def test_the_cadence_chart_shows_quotes_in_names_as_typed(page, live_server, login, maria):
+    # Plotly decodes &amp; and &lt; but not &quot;: the stage label read `The &quot;Q4&quot; push`.
+    stage = StageFactory(name='The "Q4" push & more', playbook__name="Quoted")
+    StepFactory(stage=stage, subject='Our "benchmark"')
+    login(page, live_server, "maria")
+
+    page.goto(f"{live_server.url}/playbooks/{stage.playbook.pk}/cadence/")
+
+    chart = page.get_by_test_id("cadence-chart")
+    expect(chart.locator(".annotation-text").first).to_have_text('The "Q4" push & more')
+    assert "&quot;" not in chart.inner_text()

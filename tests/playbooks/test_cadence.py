@@ -89,6 +89,24 @@ def test_text_from_users_is_escaped_for_plotly():
     assert figure["layout"]["annotations"][0]["text"] == "<b>&lt;Find&gt;</b>"
 
 
+def test_quotes_reach_plotly_as_quotes_not_as_entities_it_cannot_read():
+    # Plotly decodes &amp; &lt; &gt; and numeric entities, not &quot;: the chart showed "&quot;".
+    stages = [
+        {
+            "name": 'The "Q4" push',
+            "exit_label": "",
+            "steps": [step("email", 0, subject='Rep\'s "intro" & <b>')],
+        }
+    ]
+
+    figure = cadence_figure(
+        stages, channel_labels=LABELS, channel_colours=COLOURS, role_labels=ROLES
+    )
+
+    assert figure["layout"]["annotations"][0]["text"] == '<b>The "Q4" push</b>'
+    assert figure["data"][0]["text"][0].startswith('<b>Rep\'s "intro" &amp; &lt;b&gt;</b>')
+
+
 def test_an_empty_playbook_draws_an_empty_chart():
     figure = cadence_figure([], channel_labels=LABELS, channel_colours=COLOURS, role_labels=ROLES)
 
