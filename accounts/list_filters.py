@@ -137,7 +137,8 @@ class TierFilter(filters.ChoiceFilter):
         return qs.filter(tier_q(value, self.field_name)) if value else qs
 
 
-@extend_schema_field({"type": "string", "pattern": rf"^(?:[1-9]\d{{0,17}}|{UNASSIGNED})$"})
+# Ids up to 9 digits: the field takes up to MAX_PAGE_ID (2**31), which no pattern states exactly.
+@extend_schema_field({"type": "string", "pattern": rf"^(?:[1-9]\d{{0,8}}|{UNASSIGNED})$"})
 class OwnerFilter(filters.CharFilter):
     """The account owner's id, or "unassigned"; `field_name` leads to the account."""
 

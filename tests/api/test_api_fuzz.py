@@ -57,8 +57,10 @@ KNOWN_GAPS = {
     # while the schema says "any object".
     ("ST201", "POST /api/playbooks/"),
     ("ST202", "POST /api/playbooks/"),
-    # fit_min and engagement_min have bounds (0-100, 0-1e9) the schema does not state.
+    # fit_min, engagement_min and amount_min have bounds (0-100, 0-1e9, 0-1e12) the schema does
+    # not state.
     ("ST202", "GET /api/accounts/"),
+    ("ST202", "GET /api/opportunities/"),
     # The reports' start and end are YYYY-MM; the schema says "any string".
     *(
         ("ST202", f"GET /api/metrics/{path}/")
