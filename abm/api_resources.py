@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -85,9 +86,18 @@ class IdParam(django_filters.NumberFilter):
         return MaxValueValidator(MAX_ID)
 
 
+# RFC 3339's date-time, as the schema's "date-time" format says: a date, "T", a time and an
+# offset. Python would also read a bare date, week dates, a space or no offset.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_DATE_TIME_EXAMPLE = "such as 2026-01-31T09:00:00Z (RFC 3339, with its offset)"
+
+
 class _UtcDateTimeField(IsoDateTimeField):
     def to_python(self, value):
-        parsed = super().to_python(value)
+        if isinstance(value, str) and not _RFC3339.fullmatch(value):
+            raise forms.ValidationError(f"Enter a date-time {_DATE_TIME_EXAMPLE}.")
+        parsed = super().to_python(value.upper() if isinstance(value, str) else value)
         # In UTC before it reaches the database: PostgreSQL refuses offsets past +-15:59, which
         # ISO 8601 allows, and a time near year 1 or 9999 may not exist in UTC at all.
         try:
@@ -97,9 +107,23 @@ class _UtcDateTimeField(IsoDateTimeField):
 
 
 class DateTimeParam(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 date-time query parameter, compared in UTC; anything else is a 400."""
+    """An RFC 3339 date-time query parameter (the schema's format), compared in UTC; anything
+    else, a bare date or a time without its offset among them, is a 400."""
 
     field_class = _UtcDateTimeField
+
+
+class _IsoDateField(forms.DateField):
+    def to_python(self, value):
+        if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+            raise forms.ValidationError("Enter a date as YYYY-MM-DD, such as 2026-01-31.")
+        return super().to_python(value)
+
+
+class DateParam(django_filters.DateFilter):
+    """A date query parameter written YYYY-MM-DD (the schema's "date" format), else a 400."""
+
+    field_class = _IsoDateField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

@@ -92,6 +92,7 @@ class _ReportView(APIView):
     throttle_scope = "api"
 
     def filters(self, request) -> DashboardFilters:
+        _refuse_what_pages_forgive(request.query_params)
         filters = parse_filters(request.query_params, user=request.user)
         if filters.problems:
             raise ApiError(
@@ -107,6 +108,30 @@ class _ReportView(APIView):
         params = self.params_class(data=request.query_params)
         params.is_valid(raise_exception=True)
         return params.validated_data
+
+
+def _refuse_what_pages_forgive(params) -> None:
+    """A page reads an empty choice as "any" and ignores a rep's owner filter; the API states
+    its parameters' types, so it refuses both as a 400 naming the parameter."""
+    fields: dict[str, list[str]] = {}
+    for name in _TYPED_PARAMETERS:
+        for value in params.getlist(name):
+            if value == "":
+                fields[name] = ["Give a value, or leave the parameter out."]
+            elif name in _ID_PARAMETERS and not (value.isascii() and value.isdigit()):
+                fields[name] = [f"Expected an id (a whole number), got “{value[:30]}”."]
+    if fields:
+        raise ApiError(
+            code="invalid_parameter",
+            message="Some query parameters are not valid: "
+            + " ".join(f"{name}: {problems[0]}" for name, problems in fields.items()),
+            fields=fields,
+        )
+
+
+_ID_PARAMETERS = ("owner", "playbook")
+# Start and end are free text in the schema for now; an empty one is a custom period's problem.
+_TYPED_PARAMETERS = ("preset", "tier", "model", "group_by", "kind", *_ID_PARAMETERS)
 
 
 def _problem_fields(problems) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 import django_filters as filters
 
-from abm.api_resources import BooleanParam, IdParam
+from abm.api_resources import BooleanParam, DateParam, IdParam
 from goals.choices import GoalMetric, GoalStatus, GoalTeam
 from goals.models import Goal
 from goals.visibility import goals_with_figures_visible_to
@@ -22,7 +22,7 @@ class GoalFilter(filters.FilterSet):
     top_level = BooleanParam(
         field_name="parent", lookup_expr="isnull", help_text="true: goals that are no part."
     )
-    active_on = filters.DateFilter(method="running_on", help_text="Goals running on this date.")
+    active_on = DateParam(method="running_on", help_text="Goals running on this date.")
 
     class Meta:
         model = Goal

@@ -2,7 +2,7 @@
 
 import django_filters as filters
 
-from abm.api_resources import BooleanParam, IdParam
+from abm.api_resources import BooleanParam, DateParam, IdParam
 from abm.lib.channels import Channel
 from abm.models import Job, RunKind, RunStatus
 from metrics.models import BudgetLine, EngagementScore
@@ -11,8 +11,8 @@ from metrics.models import BudgetLine, EngagementScore
 class BudgetLineFilter(filters.FilterSet):
     playbook = IdParam(field_name="playbook_id")
     channel = filters.ChoiceFilter(choices=Channel.choices)
-    date_after = filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = DateParam(field_name="date", lookup_expr="gte")
+    date_before = DateParam(field_name="date", lookup_expr="lte")
 
     class Meta:
         model = BudgetLine
