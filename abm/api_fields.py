@@ -72,6 +72,17 @@ def _and_terms(condition) -> list[tuple[str, object]]:
     return terms
 
 
+class StrictFloatField(serializers.FloatField):
+    """A JSON number, as the schema says: DRF would also read the string "0.1" (and true as 1)."""
+
+    default_error_messages = {"invalid": "Must be a number (a JSON number), not text."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictDecimalField(serializers.DecimalField):
     """A decimal as the schema shows it, a string ("12.50"): a JSON number is a 400, since a float
     such as 0.1 + 0.2 is not the amount the client meant."""

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from abm.api_fields import StrictFloatField
 from abm.api_resources import (
     MAX_ID,
     ApiModelSerializer,
@@ -192,7 +193,7 @@ class PlaybookSerializer(ApiModelSerializer):
         allow_null=True,
         help_text="The SMART goal the playbook works towards.",
     )
-    holdout_share = serializers.FloatField(
+    holdout_share = StrictFloatField(
         required=False,
         min_value=0,
         max_value=HOLDOUT_MAX_PERCENT / 100,

@@ -42,9 +42,7 @@ KNOWN_GAPS = {
     # By design, not a gap: a batch's items are validated one by one and each refused item is
     # reported inside the 2xx answer, so one bad item never costs the client the whole batch.
     ("ST201", "POST /api/activities/batch/"),
-    # holdout_share takes a number written as a string; audience_filter names known filters
-    # while the schema says "any object".
-    ("ST201", "POST /api/playbooks/"),
+    # audience_filter names known filters while the schema says "any object".
     ("ST202", "POST /api/playbooks/"),
     # fit_min, engagement_min and amount_min have bounds (0-100, 0-1e9, 0-1e12) the schema does
     # not state.
