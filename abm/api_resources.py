@@ -85,6 +85,15 @@ class IdParam(django_filters.NumberFilter):
         return MaxValueValidator(MAX_ID)
 
 
+class NumberParam(django_filters.NumberFilter):
+    """A number query parameter within [min_value, max_value], else a 400; the schema states the
+    bounds (drf-spectacular would say "any number")."""
+
+    def __init__(self, *, min_value, max_value, **kwargs):
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        extend_schema_field({"type": "number", "minimum": min_value, "maximum": max_value})(self)
+
+
 class _UtcDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         parsed = super().to_python(value)
