@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from accounts.models import Account
+
 
 @pytest.fixture
 def schema(client, db):
@@ -58,3 +60,36 @@ def test_any_month_the_schema_allows_is_read(api, maria, report):
         assert client.get(f"/api/metrics/{report}/", params).status_code == 200, (start, end)
     refused = client.get(f"/api/metrics/{report}/", {"preset": "custom", "start": "1899-12"})
     assert refused.status_code == 400
+
+
+def _domain_accepted(api, user, domain) -> bool:
+    body = {"name": "Domain test", "domain": domain}
+    response = api(user).post("/api/accounts/", body, format="json")
+    assert response.status_code in (201, 400), response.content
+    Account.objects.filter(name="Domain test").delete()
+    return response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("domain", "accepted"),
+    [
+        ("acme.com", True),
+        ("https://www.Acme.com/about", True),
+        ("sales@acme.co.uk", True),
+        ("acme.com:8080", True),
+        ("www.acme.com.", True),
+        ("not a domain", False),
+        ("acme", False),
+        ("www.com", False),
+        ("acme..com", False),
+        ("-acme.com", False),
+        ("http://http://acme.com", False),
+    ],
+)
+def test_a_domain_is_accepted_exactly_when_the_schema_pattern_allows_it(
+    api, maria, schema, domain, accepted
+):
+    stated = schema["components"]["schemas"]["AccountRequest"]["properties"]["domain"]
+
+    assert bool(re.match(stated["pattern"], domain)) is accepted
+    assert _domain_accepted(api, maria, domain) is accepted
