@@ -93,6 +93,15 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _DATE_TIME_EXAMPLE = "such as 2026-01-31T09:00:00Z (RFC 3339, with its offset)"
 
 
+class NumberParam(django_filters.NumberFilter):
+    """A number query parameter within [min_value, max_value], else a 400; the schema states the
+    bounds (drf-spectacular would say "any number")."""
+
+    def __init__(self, *, min_value, max_value, **kwargs):
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        extend_schema_field({"type": "number", "minimum": min_value, "maximum": max_value})(self)
+
+
 class _UtcDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         if isinstance(value, str) and not _RFC3339.fullmatch(value):

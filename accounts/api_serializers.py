@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from abm.api_fields import StrictCharField
 from abm.api_resources import ConstraintCheckedSerializer, ScopedRelatedField
 from abm.lib.permissions import user_role
 from abm.models import Role
@@ -30,7 +31,7 @@ from accounts.records import (
 )
 from accounts.stage_history import NOT_GIVEN, closed_at_for
 from accounts.tiering import can_set_tier
-from accounts.values import CellError, parse_domain
+from accounts.values import DOMAIN_PATTERN, CellError, parse_domain
 from accounts.visibility import accounts_visible_to, contacts_visible_to
 
 ACCOUNT_EXAMPLE = {
@@ -53,8 +54,23 @@ ACCOUNT_EXAMPLE = {
 }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 253,
+        "pattern": DOMAIN_PATTERN,
+        "description": "The account's domain (acme.com); a URL or an email address is read as "
+        "its domain, stored lower case without www.",
+    }
+)
+class _DomainField(StrictCharField):
+    """What validate_domain accepts, as the schema's pattern (accounts/values.py)."""
+
+
 @extend_schema_serializer(examples=[OpenApiExample("A tier 1 account", value=ACCOUNT_EXAMPLE)])
 class AccountSerializer(ConstraintCheckedSerializer):
+    domain = _DomainField(max_length=253)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=sales_reps(),
         allow_null=True,

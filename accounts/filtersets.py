@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from abm.api_resources import BooleanParam, DateTimeParam, IdParam
+from abm.api_resources import BooleanParam, DateTimeParam, IdParam, NumberParam
 from abm.lib.channels import Channel
 from accounts.list_filters import (
     Chips,
@@ -53,10 +53,8 @@ class AccountFilterSet(ListFilterSet):
     owner = IdParam(field_name="owner_id", help_text="Owner's user id.")
     unassigned = BooleanParam(field_name="owner", lookup_expr="isnull")
     spike = BooleanParam()
-    fit_min = filters.NumberFilter(
-        field_name="fit_score", lookup_expr="gte", min_value=0, max_value=100
-    )
-    engagement_min = filters.NumberFilter(
+    fit_min = NumberParam(field_name="fit_score", lookup_expr="gte", min_value=0, max_value=100)
+    engagement_min = NumberParam(
         field_name="engagement_score", lookup_expr="gte", min_value=0, max_value=10**9
     )
     updated_since = DateTimeParam(field_name="updated_at", lookup_expr="gte")
@@ -105,9 +103,7 @@ class OpportunityFilterSet(ListFilterSet):
     created_before = DateTimeParam(field_name="created_at", lookup_expr="lt")
     closed_after = DateTimeParam(field_name="closed_at", lookup_expr="gte")
     closed_before = DateTimeParam(field_name="closed_at", lookup_expr="lt")
-    amount_min = filters.NumberFilter(
-        field_name="amount", lookup_expr="gte", min_value=0, max_value=10**12
-    )
+    amount_min = NumberParam(field_name="amount", lookup_expr="gte", min_value=0, max_value=10**12)
     updated_since = DateTimeParam(field_name="updated_at", lookup_expr="gte")
 
     # sort key -> order_by; every order ends in "id" so pages never overlap or skip rows.

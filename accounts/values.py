@@ -45,6 +45,20 @@ def normalise_domain(value: str) -> str:
     return domain
 
 
+# A label as parse_domain reads it, lowered: word characters and hyphens, not starting with one
+# ("İ" is the one word character whose lower case is not one).
+_LABEL = r"[^\W\u0130](?:[^\W\u0130]|-)*"
+# Exactly the text parse_domain accepts (after the API's strip), for the API's schema: an optional
+# scheme and user, the host (dots around it dropped, and a leading "www." that leaves two labels
+# or more), then anything after a port, a path, a query or a space.
+DOMAIN_PATTERN = (
+    r"^\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?![A-Za-z][A-Za-z0-9+.-]*://)"
+    r"(?:[^/?#\s\x00]*@)?\.*"
+    rf"(?![Ww]{{3}}\.{_LABEL}\.*(?:[:/?#\s]|$)){_LABEL}(?:\.{_LABEL})+\.*"
+    r"(?::[^/?#\s@\x00]*)?(?:[/?#\s][^\x00]*)?$"
+)
+
+
 def parse_domain(raw: str, name: str) -> str:
     domain = normalise_domain(raw)
     labels = domain.split(".")

@@ -20,10 +20,13 @@ from rest_framework.views import APIView
 
 from abm.api import TokenRateThrottle
 from abm.api_errors import ApiError
+from abm.api_resources import MAX_ID
 from abm.api_schema import ErrorSerializer
 from accounts.visibility import opportunities_visible_to
 from dashboards import figures as fig
 from dashboards.filters import (
+    MAX_CUSTOM_MONTHS,
+    MONTH_PATTERN,
     PRESETS,
     TIER_CHOICES,
     DashboardFilterForm,
@@ -37,6 +40,7 @@ from metrics.models import AttributionModel, ConversionKind
 from metrics.visibility import attribution_credits_visible_to
 from playbooks.visibility import playbooks_visible_to
 
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 GROUPS = {"channel": "channel", "playbook": "playbook_id"}
 RATIOS = ("roi", "pipeline_ratio", "cost_per_opportunity", "cost_per_mqa")
 FILTER_PARAMETERS = [
@@ -47,16 +51,26 @@ FILTER_PARAMETERS = [
         description="Period, in whole UTC months (default last_12_months); custom takes start "
         "and end.",
     ),
-    OpenApiParameter("start", str, description="First month of a custom period, YYYY-MM."),
-    OpenApiParameter("end", str, description="Last month of a custom period, YYYY-MM."),
+    OpenApiParameter(
+        "start",
+        str,
+        pattern=MONTH_PATTERN,
+        description="First month of a custom period, YYYY-MM, at most "
+        f"{MAX_CUSTOM_MONTHS // 12} years before end.",
+    ),
+    OpenApiParameter(
+        "end", str, pattern=MONTH_PATTERN, description="Last month of a custom period, YYYY-MM."
+    ),
     OpenApiParameter(
         "tier",
         str,
         enum=[value for value, _ in TIER_CHOICES if value],
         description="targets, a tier 1-3, or 0 for non-target accounts.",
     ),
-    OpenApiParameter("owner", int, description="Account owner's user id (ignored for sales reps)."),
-    OpenApiParameter("playbook", int, description="A playbook's id."),
+    OpenApiParameter(
+        "owner", ID_SCHEMA, description="Account owner's user id (ignored for sales reps)."
+    ),
+    OpenApiParameter("playbook", ID_SCHEMA, description="A playbook's id."),
     OpenApiParameter(
         "model",
         str,

@@ -47,6 +47,8 @@ MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
 # far fewer (ABM_ROLLUP_MONTHS); a range over centuries was only a slow page.
 MAX_CUSTOM_MONTHS = 120
 FIRST_YEAR = 1900
+# A month as the API's schema states it: YYYY-MM from FIRST_YEAR on (the form also reads a day).
+MONTH_PATTERN = r"^(?:19|[2-9]\d)\d\d-(?:0[1-9]|1[0-2])$"
 
 
 def _not_before_first_year(value: dt.date) -> None:

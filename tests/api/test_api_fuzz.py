@@ -34,7 +34,7 @@ UNSTATABLE = re.compile(
     r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"\d+\" - object does not exist\."
     r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
     r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
-    r"|A custom period needs|Starter playbooks are templates|Say what the money was for"
+    r"|A custom period needs|a custom period spans at most|Starter playbooks are templates|Say what the money was for"
 )
 # Found when these checks were turned on (issue 17) and owned by other work: each is a known
 # ST2xx gap of one operation, to be removed from here when fixed. Anything else fails the test.
@@ -44,18 +44,8 @@ KNOWN_GAPS = {
     ("ST201", "POST /api/activities/batch/"),
     # audience_filter names known filters while the schema says "any object".
     ("ST202", "POST /api/playbooks/"),
-    # fit_min, engagement_min and amount_min have bounds (0-100, 0-1e9, 0-1e12) the schema does
-    # not state.
-    ("ST202", "GET /api/accounts/"),
-    ("ST202", "GET /api/opportunities/"),
-    # The reports' start and end are YYYY-MM; the schema says "any string".
-    *(
-        ("ST202", f"GET /api/metrics/{path}/")
-        for path in ("attribution", "roi", "lift", "holdout-lift")
-    ),
-    # A domain must look like one ("acme.com"); the schema says "any string".
-    ("ST202", "POST /api/accounts/"),
-    # A milestone's value is a decimal string the goal form reads as a number ("" is refused).
+    # A milestone's value is stated (a decimal string); what is left are the SMART rules across
+    # fields and against today (a scope, an end date after today) and a negative owner id.
     ("ST202", "POST /api/goals/"),
 }
 
