@@ -26,3 +26,9 @@ def api():
         return client
 
     return client_for
+
+
+def schema_parameter(schema: dict, path: str, name: str) -> dict:
+    """The schema of the GET parameter ``name`` of ``path`` in the served OpenAPI schema."""
+    parameters = schema["paths"][path]["get"]["parameters"]
+    return next(p["schema"] for p in parameters if p["name"] == name)

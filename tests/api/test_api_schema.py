@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from tests.api.conftest import schema_parameter as _parameter
 from tests.factories import AccountFactory
 
 
@@ -45,11 +46,6 @@ def test_the_docs_pages_load_their_assets_from_our_static_files(client, db, path
 @pytest.fixture
 def schema(client, db):
     return client.get("/api/schema/?format=json").json()
-
-
-def _parameter(schema, path, name):
-    parameters = schema["paths"][path]["get"]["parameters"]
-    return next(p["schema"] for p in parameters if p["name"] == name)
 
 
 def test_id_page_and_flag_parameters_state_their_ranges_and_types(schema):

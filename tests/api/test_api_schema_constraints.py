@@ -6,16 +6,12 @@ import re
 import pytest
 
 from accounts.models import Account
+from tests.api.conftest import schema_parameter as _parameter
 
 
 @pytest.fixture
 def schema(client, db):
     return client.get("/api/schema/?format=json").json()
-
-
-def _parameter(schema, path, name):
-    parameters = schema["paths"][path]["get"]["parameters"]
-    return next(p["schema"] for p in parameters if p["name"] == name)
 
 
 @pytest.mark.parametrize(
