@@ -132,8 +132,10 @@ def _refuse_what_pages_forgive(params) -> None:
         for value in params.getlist(name):
             if value == "":
                 fields[name] = ["Give a value, or leave the parameter out."]
-            elif name in _ID_PARAMETERS and not (value.isascii() and value.isdigit()):
-                fields[name] = [f"Expected an id (a whole number), got “{value[:30]}”."]
+            elif name in _ID_PARAMETERS and not (
+                value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID
+            ):
+                fields[name] = [f"Expected an id (a whole number from 1), got “{value[:30]}”."]
     if fields:
         raise ApiError(
             code="invalid_parameter",
@@ -144,8 +146,8 @@ def _refuse_what_pages_forgive(params) -> None:
 
 
 _ID_PARAMETERS = ("owner", "playbook")
-# Start and end are free text in the schema for now; an empty one is a custom period's problem.
-_TYPED_PARAMETERS = ("preset", "tier", "model", "group_by", "kind", *_ID_PARAMETERS)
+# Start and end are YYYY-MM in the schema (dashboards.filters.MONTH_PATTERN): empty is no month.
+_TYPED_PARAMETERS = ("preset", "tier", "model", "group_by", "kind", "start", "end", *_ID_PARAMETERS)
 
 
 def _problem_fields(problems) -> dict[str, list[str]]:
