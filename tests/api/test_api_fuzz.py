@@ -31,7 +31,7 @@ SECRET_NAME = "Bob Only Holdings"
 # Refusals no schema can state: an id of nothing the caller may see, a page past the last, a
 # value another row already has, a rule across fields.
 UNSTATABLE = re.compile(
-    r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"\d+\" - object does not exist\."
+    r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"-?\d+\" - object does not exist\."
     r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
     r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
     r"|A custom period needs|a custom period spans at most|Starter playbooks are templates|Say what the money was for"
