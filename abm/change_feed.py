@@ -1,7 +1,8 @@
 """The change feed: how lower layers tell the metrics engine what changed, without importing it.
 
 Services that change what metrics read (activities logged, ingested or imported, accounts,
-contacts, opportunities and leads written, imports finished, ICP or touch-rule edits, budget lines)
+contacts, opportunities and leads written, tiers and owners set, enrolments, a step's owner or its
+removal, imports finished, ICP or touch-rule edits, budget lines)
 call ``announce_change(reason=..., account_ids=...)`` inside their transaction, preferably last. It
 records one ``Change`` row per account (or one for "all accounts") and wakes the consumer named by
 ``settings.ABM_CHANGE_CONSUMER_TASK`` (the engine's incremental recompute), debounced:

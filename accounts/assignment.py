@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from abm.audit import AuditAction, AuditTarget, audit_record_many
+from abm.change_feed import announce_change
 from abm.lib.permissions import user_role
 from abm.models import Role, User
 from accounts.models import Account, OwnershipChange
@@ -106,4 +107,10 @@ def account_assign(*, accounts: QuerySet[Account] | Iterable[Account], owner, by
                 for pk, previous in moving
             ),
         )
+        if moving:
+            # The owner slices of the rollups follow in the engine's next run.
+            announce_change(
+                reason=f"owner set on {len(moving)} accounts by {by.get_username()}",
+                account_ids=[pk for pk, _ in moving],
+            )
     return AssignResult(changed=len(moving), unchanged=len(current) - len(moving))

@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from abm.audit import AuditAction, AuditTarget, audit_record_many
+from abm.change_feed import announce_change
 from abm.lib.permissions import user_role
 from abm.models import Role
 from accounts.models import Account, JourneyStage, Tier
@@ -37,7 +38,6 @@ def accounts_set_tier(*, accounts: QuerySet[Account], tier: int | None, by) -> i
         rows = list(changing.select_for_update().order_by("pk").values_list("pk", "name", "tier"))
         for start in range(0, len(rows), _BATCH):
             batch = [pk for pk, _, _ in rows[start : start + _BATCH]]
-            # Journey stages follow at the next metrics recompute ("targeted" needs a tier).
             Account.objects.filter(pk__in=batch).update(tier=tier, updated_at=now)
         audit_record_many(
             actor=by,
@@ -46,6 +46,12 @@ def accounts_set_tier(*, accounts: QuerySet[Account], tier: int | None, by) -> i
                 (AuditTarget("account", pk, name), {"tier": [old, tier]}) for pk, name, old in rows
             ),
         )
+        if rows:
+            # Stages ("targeted" needs a tier) and the tier slices follow in the engine's next run.
+            announce_change(
+                reason=f"tier set on {len(rows)} accounts by {by.get_username()}",
+                account_ids=[pk for pk, _, _ in rows],
+            )
     return len(rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
 
@@ -31,12 +32,23 @@ from goals.progress import (
     previous_period,
     value_unit,
 )
-from goals.smart import ERROR, OK, RULES, describe_scope, period_label, smart_check
+from goals.smart import (
+    ERROR,
+    OK,
+    PENDING,
+    RULES,
+    describe_scope,
+    period_label,
+    smart_check,
+)
 from goals.tracking import goal_delete, goal_save, goal_series, measure_record
 from goals.visibility import goal_as_seen_by, goals_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 _RELATED = ("owner", "scope_playbook", "scope_owner", "parent")
+HIDDEN_ATTAINABLE = (
+    "Weighed against the baseline over accounts beyond yours: marketers and directors see it."
+)
 
 
 def _visible_goal(user, pk: int) -> Goal:
@@ -177,7 +189,7 @@ def goal_detail(request, pk: int):
 
 
 def _stored_checks(goal: Goal):
-    return smart_check(
+    checks = smart_check(
         name=goal.name,
         metric=goal.metric,
         target=float(goal.target),
@@ -191,6 +203,15 @@ def _stored_checks(goal: Goal):
         pace_limit=settings.ABM_GOAL_ATTAINABLE_PACE,
         today=None,  # its dates were checked when they were set; an ended goal is a report
     )
+    if not goal.figures_hidden:
+        return checks
+    # Attainable weighs the target against the baseline, a figure this reader may not see.
+    return [
+        replace(check, level=PENDING, message=HIDDEN_ATTAINABLE, field=None)
+        if check.rule == "attainable"
+        else check
+        for check in checks
+    ]
 
 
 # --- Create, edit, split, delete -----------------------------------------------------------------

@@ -112,26 +112,9 @@ class ActivityBatchApi(APIView):
     max_body_setting = "ABM_API_BATCH_MAX_BYTES"
 
     def post(self, request):
-        _check_size(request)
         activities = _activities(request.data)
         result = activities_ingest(items=activities, by=request.user)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
-
-
-def _check_size(request) -> None:
-    # Before DRF reads a byte; the parser checks again what was actually sent.
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.ABM_API_BATCH_MAX_BYTES
-    if length > limit:
-        raise ApiError(
-            code="too_large",
-            message=f"The body is {length:,} bytes; a batch may be at most {limit:,} bytes. "
-            "Send smaller batches.",
-            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
 
 
 def _activities(data) -> list:

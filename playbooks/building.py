@@ -12,9 +12,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from abm.audit import AuditAction, AuditTarget, audit_diff, audit_record
+from abm.change_feed import announce_change
 from abm.lib.channels import Channel
 from accounts.models import JourneyStage
 from playbooks.models import (
+    Activity,
     Enrolment,
     EnrolmentStatus,
     OwnerRole,
@@ -243,6 +245,7 @@ def stage_remove(*, stage: Stage, by) -> None:
             )
         target = _stage_target(stage, playbook)
         steps = stage.steps.count()
+        _announce_touches(stage.steps.all(), f"stage #{stage.pk} removed")
         stage.delete()
         audit_record(
             actor=by,
@@ -324,6 +327,8 @@ def step_update(*, step: Step, by, **fields) -> Step:
     with transaction.atomic():
         step.save(update_fields=list(fields))
         _touch(step.stage.playbook)
+        if "owner_role" in fields and before.get("owner_role") != step.owner_role:
+            _announce_touches([step], f"step #{step.pk} changed owner")
         if changes := audit_diff(before, fields):
             audit_record(
                 actor=by,
@@ -332,6 +337,13 @@ def step_update(*, step: Step, by, **fields) -> Step:
                 changes=changes,
             )
     return step
+
+
+def _announce_touches(steps, reason: str) -> None:
+    """The engine maps a touch to its step's playbook and owner: a change there re-reads them."""
+    touched = Activity.objects.filter(step__in=steps).values_list("account_id", flat=True)
+    if account_ids := list(touched.distinct()):
+        announce_change(reason=reason, account_ids=account_ids)
 
 
 def _validate_step(step: Step) -> None:
@@ -372,6 +384,7 @@ def step_remove(*, step: Step, by) -> None:
         stage_id = step.stage_id
         target = _step_target(step, step.stage, playbook)
         removed = _step_fields(step)
+        _announce_touches([step], f"step #{step.pk} removed")
         step.delete()
         audit_record(
             actor=by,

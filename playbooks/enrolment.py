@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from abm.change_feed import announce_change
 from accounts.models import Account
 from playbooks.audience import audience_accounts, has_audience
 from playbooks.holdout_planning import HoldoutPlan, holdout_plan
@@ -120,6 +121,12 @@ def enrol_accounts(
         run = None
         if queue_tasks and len(new_ids) > len(held) and playbook.status == PlaybookStatus.ACTIVE:
             run = tasks_enqueue(playbook=playbook, by=by, reason="enrolled")
+        if new_ids and queue_tasks:
+            # Last, so the tasks job is sent first; the engine's next run counts the enrolments.
+            announce_change(
+                reason=f"{len(new_ids)} accounts enrolled in playbook #{playbook.pk}",
+                account_ids=new_ids,
+            )
     return EnrolResult(
         enrolled=len(new_ids) - len(held),
         holdout=len(held),
@@ -136,6 +143,10 @@ def unenrol(*, enrolment: Enrolment) -> None:
         enrolment.status = EnrolmentStatus.EXITED
         enrolment.save(update_fields=["status"])
         enrolment.tasks.filter(status="open").update(status="skipped")
+        announce_change(
+            reason=f"account left playbook #{enrolment.playbook_id}",
+            account_ids=[enrolment.account_id],
+        )
 
 
 def enrol_audience(*, playbook: Playbook, by, seed=None) -> EnrolResult:

@@ -89,6 +89,19 @@ def test_a_rep_reads_a_goal_over_accounts_beyond_theirs_without_its_figures(
     assert "90,000" in listing  # her own goal's figure is hers to read
 
 
+def test_a_hidden_goals_smart_check_does_not_weigh_what_the_rep_cannot_see(
+    client, alice, diana, goals
+):
+    url = reverse("goals:goal_detail", args=[goals["tier"].pk])
+    hidden = _page(client, alice, url)
+    director = _page(client, diana, url)
+
+    said = "Weighed against the baseline over accounts beyond yours"
+    assert said in hidden
+    assert said not in director
+    assert "baseline" in director.split('id="smart-title"')[1]  # the director reads the real rule
+
+
 def test_a_reps_own_scoped_goal_and_a_directors_view_keep_their_figures(
     client, alice, diana, goals
 ):

@@ -49,12 +49,15 @@ def open_tasks(alice, maria, n: int) -> list[Task]:
         ContactFactory(account=account, first_name="Cham", buying_role="champion")
     enrol_accounts(playbook=playbook, account_ids=[a.pk for a in accounts], seed=1)
     generate_due_tasks(now=timezone.now() + dt.timedelta(days=1))
+    # The enrolment announced itself and queued a recompute: as if the worker ran it.
+    Job.objects.filter(kind=RunKind.INCREMENTAL).update(status=RunStatus.DONE)
     return list(Task.objects.filter(enrolment__playbook=playbook).order_by("pk"))
 
 
 def recompute_reasons() -> list[str]:
     runs = Job.objects.filter(kind=RunKind.INCREMENTAL).order_by("pk")
-    return [run.params["reason"] for run in runs]
+    reasons = [run.params["reason"] for run in runs]
+    return [r for r in reasons if " enrolled in playbook " not in r]  # open_tasks' own
 
 
 @pytest.mark.django_db
