@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 
 from goals.choices import GoalMetric
 from goals.models import Goal, Plan
@@ -71,7 +72,7 @@ def snapshot_for(start: dt.date) -> dict:
 
 
 def _period():
-    today = dt.date.today()
+    today = timezone.localdate()
     start = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     end = start
     for _ in range(6):
