@@ -36,6 +36,13 @@ OWNER_LABELS = {
 }
 
 
+OVERRIDE_LABELS = {
+    "conversion": "conversion rates",
+    "deal_size": "deal size",
+    "channel_mix": "channel mix",
+}
+
+
 def _readable(user) -> None:
     # A rep has no plan to see: the pages do not exist for them (404, as an unseen object).
     if not can_read_plans(user):
@@ -87,7 +94,7 @@ def _compute(user, form: PlanForm, query) -> dict:
         result=result,
         plan=plan_view(result, start=data["start"]),
         assumptions=shown,
-        overridden=sorted(overrides),
+        overridden=[OVERRIDE_LABELS[key] for key in OVERRIDE_LABELS if key in overrides],
         add_accounts_url=_tiering_url(user, data["tiers"]),
     )
     return context

@@ -1,0 +1,105 @@
+"""The planner pages: who may open them, the plan as you type, inline errors, saving."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from goals.models import Plan
+from goals.plan_forms import next_quarters
+from tests.goals.test_plans import _save
+
+URL = reverse("plans:plans")
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", "--accounts", "60", "--seed", "5", stdout=io.StringIO())
+
+
+def _query():
+    from django.utils import timezone
+
+    start, end = next_quarters(timezone.localdate())
+    return {
+        "target": "2000000",
+        "kind": "revenue",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "tiers": ["1", "2"],
+        "model": "linear",
+    }
+
+
+@pytest.mark.django_db
+def test_the_planner_starts_empty_and_says_what_to_do(client, diana):
+    client.force_login(diana)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert b"Start with a target" in response.content
+    assert b"No saved plans yet" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"target": "0"}, "The target must be above $0."),
+        ({"target": "lots"}, "Enter a number."),
+        ({"end": "2020-01-01"}, "The end date must be after the start date."),
+        ({"tiers": ["7"]}, "Select a valid choice."),
+    ],
+)
+def test_bad_input_is_an_inline_error_not_a_500(client, diana, change, message):
+    client.force_login(diana)
+    response = client.get(URL, {**_query(), **change}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_marketer_reads_plans_but_cannot_save(client, maria, diana):
+    plan = _save(diana)
+    client.force_login(maria)
+    assert client.get(reverse("plans:plan_detail", args=[plan.pk])).status_code == 200
+    response = client.post(reverse("plans:plan_save"), {**_query(), "name": "Mine"})
+    assert response.status_code == 403
+    assert Plan.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_save_a_plan(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("plans:plan_save"), {**_query(), "name": "Mine"})
+    assert response.status_code == 404
+    assert not Plan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_saved_plans_list_shows_date_and_assumptions(client, diana):
+    _save(diana)
+    client.force_login(diana)
+    page = client.get(URL).content.decode()
+    assert "Two quarters from tiers 1-2" in page
+    assert "Target → engaged 40.0%" in page
+    assert "deal $500,000" in page
+
+
+def test_a_director_plans_as_they_type_and_saves(client, diana, seeded):
+    client.force_login(diana)
+    response = client.get(URL, _query(), headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()
+    assert 'data-testid="plan-waterfall"' in page
+    assert 'name="conv_0"' in page
+    response = client.post(reverse("plans:plan_save"), {**_query(), "name": "H1 tiers 1-2"})
+    assert response.status_code == 302
+    plan = Plan.objects.get()
+    assert plan.result["needed"]["won"]["value"] > 0
+    assert set(plan.assumptions["conversion"]) == {
+        "targeted->engaged",
+        "engaged->mqa",
+        "mqa->opportunity",
+        "opportunity->won",
+    }
