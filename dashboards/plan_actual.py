@@ -7,6 +7,8 @@ date, the first stage that slips, and where the period will end (compute ``forec
   plan's start over its tiers and playbook, today included.
 - Due by today: the plan's by-month counts (months before the period due in its first month, as
   for its goals) summed over the months passed, plus the current month pro rata by days.
+- Forecast: compute ``forecast`` with the conversion rates of the scope's accounts that moved
+  (reached any stage) since the plan's start; the plan's own rates where those are too few.
 - A stage slips when its actual is below the on-track share (ABM_GOAL_ON_TRACK_SHARE) of what is
   due; the first in funnel order is named.
 """
@@ -27,13 +29,17 @@ from goals.plan_goals import month_end, stage_by_month
 from goals.plans import plans_visible_to
 from goals.progress import Scope, metric_value, period_bounds, scope_accounts
 from metrics.engine.compute.planning import (
+    PLAN_STAGES,
     Assumptions,
     BudgetLine,
     Estimate,
     PlanMonth,
+    StageRates,
     forecast,
+    rates_for_scope,
 )
 from metrics.engine.compute.planning import Plan as ComputedPlan
+from metrics.planning_inputs import load_journeys
 
 ROW_STAGES = ("engaged", "mqa", "opportunity", "won")
 _STAGE_METRICS = {
@@ -47,9 +53,11 @@ def chosen_plan(user, *, plan_id: str | None, today: dt.date) -> Plan | None:
     plans = plans_visible_to(user)
     if plan_id and plan_id.isdigit() and len(plan_id) < 12:
         return plans.filter(pk=int(plan_id)).first()
-    return plans.filter(start_date__lte=today, end_date__gte=today).order_by(
-        "-created_at", "-pk"
-    ).first()
+    return (
+        plans.filter(start_date__lte=today, end_date__gte=today)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def due_by(result: dict, stage: str, start: dt.date, end: dt.date, today: dt.date) -> float:
@@ -150,6 +158,24 @@ def actual_by_stage(plan: Plan, *, now: dt.datetime) -> dict[str, float]:
     return actual
 
 
+def rates_since(user, plan: Plan) -> StageRates | None:
+    journeys = load_journeys(user, playbook=plan.playbook)
+    columns = [f"{stage}_at" for stage in PLAN_STAGES if f"{stage}_at" in journeys]
+    if not len(journeys) or not columns:
+        return None
+    moved = journeys[journeys[columns].max(axis=1) >= pd.Timestamp(plan.start_date)]
+    if not len(moved):
+        return None
+    return rates_for_scope(
+        moved,
+        tiers=tuple(plan.tiers or (1, 2, 3)),
+        playbook_id=plan.playbook_id,
+        min_accounts=settings.ABM_PLAN_MIN_ACCOUNTS,
+        draws=settings.ABM_PLAN_RESAMPLES,
+        seed=settings.ABM_PLAN_SEED,
+    )
+
+
 def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | None:
     today = now.date()
     plan = chosen_plan(user, plan_id=plan_id, today=today)
@@ -166,7 +192,7 @@ def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | Non
             {
                 "stage": stage,
                 "label": STAGE_LABELS[stage],
-                "actual": count(got),
+                "actual": f"{got:,.0f}",
                 "due": count(due),
                 "slipping": due > 0 and got < share * due,
             }
@@ -181,7 +207,7 @@ def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | Non
             actual_by_stage=actual,
             plan=computed_plan(plan),
             elapsed_share=min(1.0, elapsed),
-            rates_since=None,
+            rates_since=rates_since(user, plan),
         )
         outcome = ends.get(plan.kind)
         if outcome is not None:

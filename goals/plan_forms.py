@@ -100,9 +100,9 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["playbook"].queryset = playbooks_visible_to(user).filter(
-            is_starter=False
-        ).order_by("name")
+        self.fields["playbook"].queryset = (
+            playbooks_visible_to(user).filter(is_starter=False).order_by("name")
+        )
 
     def clean_target(self):
         target = self.cleaned_data["target"]
@@ -169,7 +169,9 @@ def assumption_inputs(query, *, channels: list[str]) -> tuple[dict, dict[str, st
         for channel in channels:
             raw = (query.get(f"mix_{channel}") or "0").strip() or "0"
             try:
-                mix[channel] = _percent(raw, channel.replace("_", " ").capitalize(), allow_zero=True)
+                mix[channel] = _percent(
+                    raw, channel.replace("_", " ").capitalize(), allow_zero=True
+                )
             except forms.ValidationError as error:
                 errors[f"mix_{channel}"] = error.messages[0]
         total = sum(mix.values())
