@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from abm.lib.formats import EMPTY, money, percent
-from goals.plan_forms import STEP_LABELS, STEPS
+from goals.plan_forms import STEP_LABELS, STEPS, channel_label
 
 STAGE_LABELS = {
     "targeted": "Target accounts",
@@ -67,7 +67,7 @@ def month_rows(result: dict, start: dt.date) -> list[dict]:
 def budget_rows(result: dict) -> list[dict]:
     return [
         {
-            "channel": line["channel"].replace("_", " ").capitalize(),
+            "channel": channel_label(line["channel"]),
             "key": line["channel"],
             **_range(line.get("amount"), money),
             "cost_per_opportunity": money(line.get("cost_per_opportunity")),
@@ -83,6 +83,7 @@ def assumption_rows(assumptions: dict, rates: dict | None = None) -> dict:
     """The editable assumptions with the value shown in each input (a percentage to 0.1)."""
     conversion = assumptions.get("conversion") or {}
     mix = assumptions.get("channel_mix") or {}
+    lags = assumptions.get("lag_days") or {}
     return {
         "conversion": [
             {
@@ -93,12 +94,20 @@ def assumption_rows(assumptions: dict, rates: dict | None = None) -> dict:
             }
             for index, step in enumerate(STEPS)
         ],
+        "lags": [
+            {
+                "name": f"lag_{index}",
+                "label": STEP_LABELS[step],
+                "value": "" if lags.get(step) is None else f"{float(lags[step]):.0f}",
+            }
+            for index, step in enumerate(STEPS)
+        ],
         "deal_size": f"{float(assumptions.get('deal_size') or 0):.0f}",
         "deal_size_shown": money(assumptions.get("deal_size")),
         "mix": [
             {
                 "name": f"mix_{channel}",
-                "label": channel.replace("_", " ").capitalize(),
+                "label": channel_label(channel),
                 "value": f"{float(share) * 100:.1f}",
             }
             for channel, share in mix.items()
@@ -125,7 +134,5 @@ def assumption_summary(assumptions: dict) -> str:
         parts.append(f"deal {money(assumptions['deal_size'])}")
     mix = assumptions.get("channel_mix") or {}
     if mix:
-        parts.append(
-            "mix " + ", ".join(f"{c.replace('_', ' ')} {percent(v)}" for c, v in mix.items())
-        )
+        parts.append("mix " + ", ".join(f"{channel_label(c)} {percent(v)}" for c, v in mix.items()))
     return " · ".join(parts) or EMPTY

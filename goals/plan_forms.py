@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django import forms
 
+from abm.lib.channels import Channel
 from goals.forms import TIER_CHOICES
 from goals.models import PlanKind
 from metrics.models import AttributionModel
@@ -22,6 +23,10 @@ STEP_LABELS = {
 }
 STEPS = tuple(STEP_LABELS)
 _MAX_MONEY = Decimal(10) ** 12
+
+
+def channel_label(key: str) -> str:
+    return Channel(key).label if key in Channel.values else key.replace("_", " ").capitalize()
 
 
 def next_quarters(today: dt.date, count: int = 2) -> tuple[dt.date, dt.date]:
@@ -156,6 +161,19 @@ def assumption_inputs(query, *, channels: list[str]) -> tuple[dict, dict[str, st
                 errors[name] = error.messages[0]
     if conversion:
         overrides["conversion"] = conversion
+    lags = {}
+    for index, step in enumerate(STEPS):
+        name = f"lag_{index}"
+        if (raw := typed(name)) is not None:
+            try:
+                days = float(raw)
+                if not 0 <= days <= 3650:
+                    raise ValueError
+                lags[step] = days
+            except ValueError:
+                errors[name] = f"{STEP_LABELS[step]} lag: enter days from 0 to 3650, e.g. 30."
+    if lags:
+        overrides["lag_days"] = lags
     if (raw := typed("deal_size")) is not None:
         try:
             deal = float(raw)
@@ -169,9 +187,7 @@ def assumption_inputs(query, *, channels: list[str]) -> tuple[dict, dict[str, st
         for channel in channels:
             raw = (query.get(f"mix_{channel}") or "0").strip() or "0"
             try:
-                mix[channel] = _percent(
-                    raw, channel.replace("_", " ").capitalize(), allow_zero=True
-                )
+                mix[channel] = _percent(raw, f"{channel_label(channel)} share", allow_zero=True)
             except forms.ValidationError as error:
                 errors[f"mix_{channel}"] = error.messages[0]
         total = sum(mix.values())

@@ -38,6 +38,7 @@ OWNER_LABELS = {
 
 OVERRIDE_LABELS = {
     "conversion": "conversion rates",
+    "lag_days": "lags",
     "deal_size": "deal size",
     "channel_mix": "channel mix",
 }
@@ -76,18 +77,26 @@ def _compute(user, form: PlanForm, query) -> dict:
         )
     except (PlanInputError, ValueError) as error:
         form.add_error(None, str(error))
+        # Inputs to type the rates the data cannot measure (kept as typed while the scope holds).
+        shown = assumption_rows({})
+        for row in [*shown["conversion"], *shown["lags"]]:
+            row["value"] = query.get(row["name"], "") if kept else ""
+            row["default"] = query.get(f"d_{row['name']}", "") if kept else ""
+        shown["deal_size"] = query.get("deal_size", "") if kept else ""
+        shown["deal_size_default"] = query.get("d_deal_size", "") if kept else ""
+        context["assumptions"] = shown
         return context
     result = snapshot(plan)
     shown = assumption_rows(result.get("assumptions") or {})
     if kept:
         # The inputs keep what was typed; the measured values stay the defaults beside them.
-        for row in [*shown["conversion"], *shown["mix"]]:
+        for row in [*shown["conversion"], *shown["lags"], *shown["mix"]]:
             row["default"] = query.get(f"d_{row['name']}", row["value"])
             row["value"] = query.get(row["name"], row["value"])
         shown["deal_size_default"] = query.get("d_deal_size", shown["deal_size"])
         shown["deal_size"] = query.get("deal_size", shown["deal_size"])
     else:
-        for row in [*shown["conversion"], *shown["mix"]]:
+        for row in [*shown["conversion"], *shown["lags"], *shown["mix"]]:
             row["default"] = row["value"]
         shown["deal_size_default"] = shown["deal_size"]
     context.update(

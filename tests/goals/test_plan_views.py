@@ -1,6 +1,7 @@
 """The planner pages: who may open them, the plan as you type, inline errors, saving."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -103,3 +104,25 @@ def test_a_director_plans_as_they_type_and_saves(client, diana, seeded):
         "mqa->opportunity",
         "opportunity->won",
     }
+
+
+@pytest.mark.django_db
+def test_without_history_the_rates_can_be_typed_by_hand(client, diana):
+    client.force_login(diana)
+    response = client.get(URL, _query(), headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "set it by hand" in page
+    assert "Too little history to measure: type it." in page
+    basis = re.search(r'name="basis" value="([^"]*)"', page).group(1)
+    typed = {**{f"conv_{i}": "50" for i in range(4)}, **{f"lag_{i}": "30" for i in range(4)}}
+    response = client.get(
+        URL,
+        {**_query(), **typed, "deal_size": "100000", "basis": basis},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    # 2,000,000 / 100,000 = 20 won; / 0.5 = 40 opportunities, 80 mqa, 160 engaged, 320 targets.
+    assert response.status_code == 200, page[:3000]
+    for stage, value in [("won", "20"), ("opportunity", "40"), ("targeted", "320")]:
+        assert re.search(rf'need-{stage}-value">{value}<', page), stage
