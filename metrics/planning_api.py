@@ -5,7 +5,7 @@ caller may see (a rep: their own accounts) through metrics/planning.py, as the p
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -14,11 +14,11 @@ from rest_framework.views import APIView
 from abm.api import TokenRateThrottle
 from abm.api_errors import ApiError
 from abm.api_fields import StrictFloatField
-from abm.api_resources import ScopedRelatedField
+from abm.api_resources import MAX_ID, ScopedRelatedField
 from abm.api_schema import ErrorSerializer
 from abm.lib.channels import Channel
-from metrics.engine.compute.planning import KINDS, PLAN_STAGES, STEPS, PlanInputError
-from metrics.models import AttributionModel
+from metrics.engine.compute.planning import PLAN_STAGES, STEPS, PlanInputError
+from metrics.models import AttributionModel, ConversionKind
 from metrics.planning import preview_plan
 from metrics.planning_output import STEP_FIELDS, STEP_OF_FIELD, plan_csv_response, plan_json
 from playbooks.visibility import playbooks_visible_to
@@ -70,11 +70,18 @@ class PlanOverridesSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID, "nullable": True})
+class _PlaybookField(ScopedRelatedField):
+    """A playbook's id (optional): the plan rests on its enrolled accounts."""
+
+
 class PlanRequestSerializer(serializers.Serializer):
     target = StrictFloatField(
         min_value=0.01, max_value=MAX_MONEY, help_text="Revenue won or pipeline to reach, in money."
     )
-    kind = serializers.ChoiceField(choices=list(KINDS), help_text="revenue (won) or pipeline.")
+    kind = serializers.ChoiceField(
+        choices=ConversionKind.choices, help_text="revenue (won) or pipeline."
+    )
     start = serializers.DateField(help_text="First day of the period.")
     end = serializers.DateField(
         help_text=f"Last day of the period (after start, at most {MAX_MONTHS} months on)."
@@ -85,11 +92,11 @@ class PlanRequestSerializer(serializers.Serializer):
         max_length=3,
         help_text="The tiers in scope (1 to 3).",
     )
-    playbook = ScopedRelatedField(
+    playbook = _PlaybookField(
         scope=playbooks_visible_to, noun="playbook", required=False, allow_null=True
     )
     model = serializers.ChoiceField(
-        choices=AttributionModel.values,
+        choices=AttributionModel.choices,
         default=AttributionModel.W_SHAPED,
         help_text="Attribution model for the cost per outcome by channel.",
     )
@@ -126,7 +133,7 @@ def overrides_from(data: dict | None) -> dict | None:
 # --- Output (for the schema; the body is built by metrics/planning_output.py) --------------------
 
 
-class EstimateSerializer(serializers.Serializer):
+class PlanEstimateSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     low = serializers.FloatField(allow_null=True, help_text="10th percentile (80 % interval).")
     high = serializers.FloatField(allow_null=True, help_text="90th percentile (80 % interval).")
@@ -142,9 +149,9 @@ def _maybe_float():
     return serializers.FloatField(allow_null=True)
 
 
-StageEstimates = _per(PLAN_STAGES, EstimateSerializer, "PlanStageEstimates")
+StageEstimates = _per(PLAN_STAGES, PlanEstimateSerializer, "PlanStageEstimates")
 StageCounts = _per(PLAN_STAGES, serializers.IntegerField, "PlanStageCounts")
-StepEstimates = _per(STEP_FIELDS.values(), EstimateSerializer, "PlanStepEstimates")
+StepEstimates = _per(STEP_FIELDS.values(), PlanEstimateSerializer, "PlanStepEstimates")
 StepFloats = _per(STEP_FIELDS.values(), _maybe_float, "PlanStepFigures")
 
 
@@ -152,27 +159,27 @@ class PlanMonthSerializer(_per(PLAN_STAGES, _maybe_float, "PlanMonthCounts")):
     month = serializers.DateField()
 
 
-class BudgetLineSerializer(serializers.Serializer):
+class PlanBudgetLineSerializer(serializers.Serializer):
     channel = serializers.CharField()
-    amount = EstimateSerializer()
+    amount = PlanEstimateSerializer()
     cost_per_opportunity = serializers.FloatField(allow_null=True)
     return_per_dollar = serializers.FloatField(allow_null=True)
 
 
-class AssumptionsSerializer(serializers.Serializer):
+class PlanAssumptionsSerializer(serializers.Serializer):
     conversion = StepFloats()
     lag_days = StepFloats()
     deal_size = serializers.FloatField(allow_null=True)
     channel_mix = serializers.DictField(child=serializers.FloatField(allow_null=True))
 
 
-class RatesSerializer(serializers.Serializer):
+class PlanRatesSerializer(serializers.Serializer):
     conversion = StepEstimates()
     lag_days = StepEstimates()
-    deal_size = EstimateSerializer()
+    deal_size = PlanEstimateSerializer()
 
 
-class ChannelCostSerializer(serializers.Serializer):
+class PlanChannelCostSerializer(serializers.Serializer):
     channel = serializers.CharField()
     spend = serializers.FloatField(allow_null=True)
     mqa = serializers.FloatField(allow_null=True)
@@ -185,16 +192,16 @@ class ChannelCostSerializer(serializers.Serializer):
 
 class PlanSerializer(serializers.Serializer):
     target = serializers.FloatField()
-    kind = serializers.ChoiceField(choices=list(KINDS))
+    kind = serializers.ChoiceField(choices=ConversionKind.choices)
     needed = StageEstimates(help_text="Accounts, deals and opportunities needed per stage.")
     by_month = PlanMonthSerializer(many=True, help_text="What must be reached in each month.")
-    budget = BudgetLineSerializer(many=True, help_text="Best marginal return first.")
-    total_budget = EstimateSerializer()
+    budget = PlanBudgetLineSerializer(many=True, help_text="Best marginal return first.")
+    total_budget = PlanEstimateSerializer()
     gap = StageCounts(help_text="Accounts missing per stage: needed minus the pool.")
     pool = StageCounts(help_text="Targets in scope that have not yet passed each stage.")
-    assumptions = AssumptionsSerializer()
-    rates = RatesSerializer(help_text="The rates measured on the history in scope.")
-    channels = ChannelCostSerializer(many=True)
+    assumptions = PlanAssumptionsSerializer()
+    rates = PlanRatesSerializer(help_text="The rates measured on the history in scope.")
+    channels = PlanChannelCostSerializer(many=True)
 
 
 class _PlanView(APIView):

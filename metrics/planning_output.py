@@ -5,11 +5,20 @@ The API names a funnel step ``targeted_engaged`` (the compute package's ``target
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 from abm.lib.csv_export import csv_response
 from abm.lib.formats import money, percent
-from metrics.engine.compute.planning import PLAN_STAGES, STEPS, Estimate
+from metrics.engine.compute.planning import (
+    PLAN_STAGES,
+    STEPS,
+    Assumptions,
+    BudgetLine,
+    Estimate,
+    Plan,
+    PlanMonth,
+)
 from metrics.planning import PlanPreview
 
 STEP_FIELDS = {step: step.replace("->", "_") for step in STEPS}
@@ -173,3 +182,53 @@ def plan_csv_rows(preview: PlanPreview) -> list[list]:
 
 def plan_csv_response(preview: PlanPreview, *, filename: str = "plan.csv"):
     return csv_response(filename, CSV_HEADER, plan_csv_rows(preview))
+
+
+def _estimate_from(data: dict) -> Estimate:
+    def num(key):
+        value = data.get(key)
+        return math.nan if value is None else float(value)
+
+    return Estimate(
+        num("value"),
+        num("low"),
+        num("high"),
+        int(data.get("accounts", 0)),
+        bool(data.get("fallback", False)),
+    )
+
+
+def assumptions_from_json(data: dict) -> Assumptions:
+    """The ``assumptions`` of ``plan_json`` (API step names) back as compute Assumptions."""
+    return Assumptions(
+        conversion={STEP_OF_FIELD[k]: float(v) for k, v in data["conversion"].items()},
+        lag_days={STEP_OF_FIELD[k]: float(v) for k, v in data["lag_days"].items()},
+        deal_size=float(data["deal_size"]),
+        channel_mix={c: float(v) for c, v in data.get("channel_mix", {}).items()},
+    )
+
+
+def plan_from_json(data: dict) -> Plan:
+    """A plan stored as ``plan_json`` made (a saved plan's snapshot) back into a Plan, e.g. for
+    ``forecast``."""
+    return Plan(
+        needed={s: _estimate_from(data["needed"][s]) for s in PLAN_STAGES},
+        by_month=[
+            PlanMonth(dt.date.fromisoformat(m["month"]), {s: float(m[s] or 0) for s in PLAN_STAGES})
+            for m in data["by_month"]
+        ],
+        budget=[
+            BudgetLine(
+                b["channel"],
+                _estimate_from(b["amount"]),
+                b["cost_per_opportunity"],
+                b["return_per_dollar"],
+            )
+            for b in data["budget"]
+        ],
+        total_budget=_estimate_from(data["total_budget"]),
+        gap={s: int(v) for s, v in data["gap"].items()},
+        assumptions=assumptions_from_json(data["assumptions"]),
+        kind=data["kind"],
+        target=float(data["target"]),
+    )

@@ -266,11 +266,13 @@ def test_planning_backwards_then_forwards_returns_the_target(conv, deal, target,
 
 def test_the_80_percent_intervals_cover_the_true_rates_about_80_percent_of_the_time():
     rng = np.random.default_rng(20261203)
-    true_rate, true_deal, n = 0.3, 1000.0, 300
-    covered_rate = covered_deal = 0
+    # engaged after an exponential lag of mean 10 days: median 10 ln 2
+    true_rate, true_deal, true_lag, n = 0.3, 1000.0, 10 * math.log(2), 300
+    covered_rate = covered_deal = covered_lag = 0
     runs = 200
     for run in range(runs):
         engaged = rng.random(n) < true_rate
+        lag = pd.to_timedelta(rng.exponential(10, n), "D")
         won = engaged & (rng.random(n) < 0.5)
         frame = pd.DataFrame(
             {
@@ -278,9 +280,7 @@ def test_the_80_percent_intervals_cover_the_true_rates_about_80_percent_of_the_t
                 "tier": 1,
                 "playbook_id": np.nan,
                 "targeted_at": pd.Series([T0] * n, dtype="datetime64[ns]"),
-                "engaged_at": pd.Series(
-                    np.where(engaged, T0 + DAY, pd.NaT), dtype="datetime64[ns]"
-                ),
+                "engaged_at": pd.Series(T0 + lag).where(engaged).astype("datetime64[ns]"),
                 "mqa_at": pd.Series(np.where(won, T0 + 2 * DAY, pd.NaT), dtype="datetime64[ns]"),
                 "opportunity_at": pd.Series(
                     np.where(won, T0 + 3 * DAY, pd.NaT), dtype="datetime64[ns]"
@@ -293,8 +293,11 @@ def test_the_80_percent_intervals_cover_the_true_rates_about_80_percent_of_the_t
         est = rates.conversion["targeted->engaged"]
         covered_rate += est.low <= true_rate <= est.high
         covered_deal += rates.deal_size.low <= true_deal <= rates.deal_size.high
+        lags = rates.lag_days["targeted->engaged"]
+        covered_lag += lags.low <= true_lag <= lags.high
     assert 0.70 <= covered_rate / runs <= 0.90
     assert 0.70 <= covered_deal / runs <= 0.90
+    assert 0.70 <= covered_lag / runs <= 0.90
 
 
 def test_the_forecast_carries_the_run_rate_down_the_funnel():

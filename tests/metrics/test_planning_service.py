@@ -2,13 +2,15 @@
 user may see. Expected figures are worked by hand from the book in planning_book.py."""
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
 
 from metrics.engine.compute.planning import ChannelCost
-from metrics.planning import build_plan
+from metrics.planning import build_plan, preview_plan
 from metrics.planning_inputs import load_channel_costs, load_journeys, pool_counts
+from metrics.planning_output import plan_from_json, plan_json
 from tests.factories import EnrolmentFactory, PlaybookFactory
 from tests.metrics.planning_book import make_book
 
@@ -78,3 +80,17 @@ def test_the_service_builds_the_same_plan(book, diana):
     )
     assert plan.needed["targeted"].value == pytest.approx(160)
     assert plan.total_budget.value == pytest.approx(60000)  # the measured mix: all email
+
+
+def test_a_plan_snapshot_reads_back_as_the_same_plan(book, diana):
+    preview = preview_plan(
+        user=diana,
+        target=100000,
+        kind="pipeline",
+        start=dt.date(2027, 1, 1),
+        end=dt.date(2027, 3, 31),
+        tiers=(1, 2),
+        model="w_shaped",
+        overrides={"conversion": {"targeted->engaged": 0.5}, "deal_size": 10000},
+    )
+    assert plan_from_json(json.loads(json.dumps(plan_json(preview)))) == preview.plan

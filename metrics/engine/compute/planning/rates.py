@@ -54,11 +54,15 @@ def _interval(point: float, draws: np.ndarray, accounts: int) -> Estimate:
 
 
 def _resample_medians(values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """The median of each of ``draws`` resamples (with replacement) of ``values``."""
-    if not values.size:
+    """The (lower) median of each of ``draws`` resamples with replacement of ``values``, without
+    building the resamples: a resample's picks are floor(m * V) for uniform V, so its k-th smallest
+    is the sorted value at floor(m * V_(k)), and V_(k) ~ Beta(k, m + 1 - k)."""
+    m = values.size
+    if not m:
         return np.full(draws, np.nan)
-    picks = values[rng.integers(0, values.size, size=(draws, values.size))]
-    return np.median(picks, axis=1)
+    k = (m + 1) // 2
+    at = np.minimum((m * rng.beta(k, m + 1 - k, size=draws)).astype(np.int64), m - 1)
+    return np.sort(values)[at]
 
 
 def _resample_means(values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
