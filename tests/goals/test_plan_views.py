@@ -7,8 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from goals.models import Plan
+from accounts.models import Account
+from goals.models import Goal, Plan
 from goals.plan_forms import next_quarters
+from goals.plan_views import _tiering_url
 from tests.goals.test_plans import _save
 
 URL = reverse("plans:plans")
@@ -126,3 +128,46 @@ def test_without_history_the_rates_can_be_typed_by_hand(client, diana):
     assert response.status_code == 200, page[:3000]
     for stage, value in [("won", "20"), ("opportunity", "40"), ("targeted", "320")]:
         assert re.search(rf'need-{stage}-value">{value}<', page), stage
+
+
+@pytest.mark.django_db
+def test_add_accounts_like_these_opens_the_tiering_assistant_on_the_scope(diana):
+    for name, tier, industry in [("A", 1, "Software"), ("B", 2, "Software"), ("C", 3, "Retail")]:
+        Account.objects.create(
+            name=name, domain=f"{name.lower()}.com", tier=tier, industry=industry, country="DE"
+        )
+    Account.objects.create(name="D", domain="d.com", tier=3, industry="Retail", country="FR")
+    assert _tiering_url(diana, [1, 2]) == "/accounts/tiering/?industry=Software&country=DE"
+    assert _tiering_url(diana, [3]) == "/accounts/tiering/?industry=Retail&country=DE"
+
+
+@pytest.mark.django_db
+def test_a_director_makes_the_goals_from_the_plan_page(client, diana, bob, maria):
+    plan = _save(diana)
+    client.force_login(diana)
+    page = client.get(reverse("plans:plan_detail", args=[plan.pk])).content.decode()
+    assert "Create goals" in page
+    owners = {"parent": diana.pk, "opportunity": bob.pk, "mqa": maria.pk, "engaged": maria.pk}
+    response = client.post(reverse("plans:plan_goals", args=[plan.pk]), owners)
+    plan.refresh_from_db()
+    assert response.status_code == 302
+    assert response.url == reverse("goals:goal_detail", args=[plan.goal_id])
+    assert plan.goal.children.get(metric="opportunities_created").owner == bob
+    # Made once: the page no longer offers it and a second post is refused in words.
+    assert (
+        "Create goals"
+        not in client.get(reverse("plans:plan_detail", args=[plan.pk])).content.decode()
+    )
+    again = client.post(reverse("plans:plan_goals", args=[plan.pk]), owners)
+    assert again.status_code == 422
+    assert "already made" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_making_goals_without_an_owner_is_an_inline_error(client, diana):
+    plan = _save(diana)
+    client.force_login(diana)
+    response = client.post(reverse("plans:plan_goals", args=[plan.pk]), {"parent": diana.pk})
+    assert response.status_code == 422
+    assert "Choose who is accountable for this goal." in response.content.decode()
+    assert not Goal.objects.exists()

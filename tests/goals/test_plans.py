@@ -226,3 +226,15 @@ def test_a_marketer_cannot_make_sales_goals_from_a_plan(diana, maria):
             by=maria,
         )
     assert not Goal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_plan_whose_goals_fail_smart_makes_none_and_says_why(diana):
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 6, 30)
+    plan = _save(diana, start=start, end=end, plan=snapshot_for(start))
+    owners = dict.fromkeys(["parent", "opportunity", "mqa", "engaged"], diana)
+    with pytest.raises(PlanGoalsError) as refused:
+        plan_create_goals(plan=plan, owners=owners, by=diana)
+    assert len(refused.value.messages) == 4
+    assert "Timely: The period ended on Jun 30, 2024" in refused.value.messages[0]
+    assert not Goal.objects.exists()
