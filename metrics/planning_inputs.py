@@ -12,7 +12,7 @@ a rep's plan rests on their own accounts' history and spend.
 - Channel costs over the last ``ABM_PLAN_COST_MONTHS`` months: spend (activity costs and budget
   lines shared out as in metrics/roi.py, read from the spend rollups) and mqa accounts per channel
   from the rollups, attributed opportunities (sum of pipeline weights) and won revenue (revenue
-  credits) per channel from the stored AttributionCredit rows of the chosen model.
+  credits) per channel of the chosen model, from the credit rollups (AttributionCredit summed).
 - Pool: per plan stage, the targets in scope that have not yet passed it (see pool_counts).
 """
 
@@ -33,7 +33,6 @@ from accounts.visibility import accounts_visible_to, opportunities_visible_to
 from metrics.engine.compute.planning import PLAN_STAGES, ChannelCost
 from metrics.models import ConversionKind, RollupMetric
 from metrics.visibility import (
-    attribution_credits_visible_to,
     journey_stage_changes_visible_to,
     rollups_visible_to,
 )
@@ -72,9 +71,11 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
         {"account_id": "id", "tier": "tier", "created_at": "created_at"},
         datetimes=("created_at",),
     )
+    # The history and deals of every account the user may see, not only targets: joining the
+    # accounts to filter by tier cost more than the rows it saves; reindexing keeps the targets.
     changes = frame_from_queryset(
         journey_stage_changes_visible_to(user)
-        .filter(account__tier__in=TARGET_TIERS, to_stage__in=list(_PLAN_STAGE_OF))
+        .filter(to_stage__in=list(_PLAN_STAGE_OF))
         .values("account_id", "to_stage")
         .annotate(first=Min("changed_at")),
         {"account_id": "account_id", "to_stage": "to_stage", "first": "first"},
@@ -82,7 +83,6 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
     )
     deals = frame_from_queryset(
         opportunities_visible_to(user)
-        .filter(account__tier__in=TARGET_TIERS)
         .values("account_id")
         .annotate(
             created=Min("created_at"),
@@ -102,12 +102,14 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
     index = pd.Index(frame["account_id"])
     first = {s: pd.Series(pd.NaT, index=index, dtype="datetime64[ns]") for s in PLAN_STAGES}
     if len(changes):
-        changes["stage"] = changes["to_stage"].map(_PLAN_STAGE_OF)
-        wide = changes.pivot_table(
-            index="account_id", columns="stage", values="first", aggfunc="min"
-        )
-        for stage in wide.columns:
-            first[stage] = _earliest(first[stage], _naive(wide[stage]).reindex(index))
+        # One row per (account, journey stage) already: the query took the first change.
+        at = _naive(changes["first"]).to_numpy()
+        to_stage = changes["to_stage"].to_numpy()
+        ids = changes["account_id"].to_numpy()
+        for journey_stage, stage in _PLAN_STAGE_OF.items():
+            rows = to_stage == journey_stage
+            when = pd.Series(at[rows], index=ids[rows]).reindex(index)
+            first[stage] = _earliest(first[stage], when)
     if len(deals):
         deals = deals.set_index("account_id")
         first["opportunity"] = _earliest(
@@ -149,36 +151,35 @@ def cost_window_start(today: dt.date) -> dt.date:
 
 
 def load_channel_costs(user, *, tiers, playbook, model: str, since: dt.date) -> list[ChannelCost]:
-    rollups = rollups_visible_to(user).filter(
-        metric__in=[RollupMetric.SPEND, RollupMetric.MQA], period__gte=since, tier__in=tiers
-    )
-    credits = attribution_credits_visible_to(user).filter(
-        model=model, account__tier__in=tiers, converted_at__gte=_midnight(since)
-    )
+    """Per channel since ``since``: spend and mqa accounts, and the chosen model's attributed
+    opportunities (sum of pipeline weights) and won revenue (revenue credit). All from the
+    rollups the recompute stores: its ``credit`` rows are the AttributionCredit rows summed by
+    month, channel, playbook, tier and owner, so they give the credits' figures at a few rows'
+    cost (the same figures the ROI dashboard shows)."""
+    rollups = rollups_visible_to(user).filter(period__gte=since, tier__in=tiers)
     if playbook is not None:
         rollups = rollups.filter(playbook=playbook)
-        credits = credits.filter(playbook=playbook)
     spend: dict[str, float] = {}
     mqa: dict[str, float] = {}
-    for metric, channel, value in (
-        rollups.exclude(channel="")
-        .values("metric", "channel")
-        .annotate(v=Sum("value"))
-        .values_list("metric", "channel", "v")
-    ):
-        target = spend if metric == RollupMetric.SPEND else mqa
-        target[channel] = target.get(channel, 0.0) + float(value or 0)
     opportunities: dict[str, float] = {}
     revenue: dict[str, float] = {}
-    for kind, channel, weight, credit in (
-        credits.values("kind", "channel")
-        .annotate(w=Sum("weight"), c=Sum("credit"))
-        .values_list("kind", "channel", "w", "c")
-    ):
-        if kind == ConversionKind.PIPELINE:
-            opportunities[channel] = float(weight or 0)
-        else:
-            revenue[channel] = float(credit or 0)
+    rows = (
+        rollups.filter(metric__in=[RollupMetric.SPEND, RollupMetric.MQA, RollupMetric.CREDIT])
+        .filter(Q(model="") | Q(model=model))
+        .exclude(channel="")
+        .values("metric", "kind", "channel")
+        .annotate(v=Sum("value"), n=Sum("count"))
+        .values_list("metric", "kind", "channel", "v", "n")
+    )
+    for metric, kind, channel, value, count in rows:
+        if metric == RollupMetric.SPEND:
+            spend[channel] = spend.get(channel, 0.0) + float(value or 0)
+        elif metric == RollupMetric.MQA:
+            mqa[channel] = mqa.get(channel, 0.0) + float(value or 0)
+        elif kind == ConversionKind.PIPELINE:
+            opportunities[channel] = float(count or 0)
+        elif kind == ConversionKind.REVENUE:
+            revenue[channel] = float(value or 0)
     channels = sorted(set(spend) | set(mqa) | set(opportunities) | set(revenue))
     return [
         ChannelCost(
@@ -191,10 +192,6 @@ def load_channel_costs(user, *, tiers, playbook, model: str, since: dt.date) -> 
         )
         for c in channels
     ]
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def pool_counts(user, *, tiers, playbook) -> dict[str, int]:

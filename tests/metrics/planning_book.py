@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from accounts.models import OpportunityStage
-from metrics.models import AttributionCredit, JourneyStageChange, MetricRollup
+from metrics.models import JourneyStageChange, MetricRollup
 from tests.factories import AccountFactory, OpportunityFactory
 
 
@@ -27,7 +27,7 @@ def make_book(alice, bob) -> dict:
     a1 = AccountFactory(name="A1", tier=1, owner=alice, stage="customer")
     # targeted, then straight to mqa (engaged skipped), an opportunity, won for 40,000
     _history(a1, ("targeted", "2026-01-01"), ("mqa", "2026-01-11"), ("customer", "2026-02-20"))
-    deal = OpportunityFactory(
+    OpportunityFactory(
         account=a1,
         amount=Decimal("40000"),
         stage=OpportunityStage.CLOSED_WON,
@@ -39,16 +39,21 @@ def make_book(alice, bob) -> dict:
     b1 = AccountFactory(name="B1", tier=1, owner=bob, stage="opportunity")
     _history(b1, ("targeted", "2026-01-01"), ("engaged", "2026-01-02"), ("mqa", "2026-01-03"))
     OpportunityFactory(account=b1, amount=Decimal("90000"), created_at=_at("2026-01-04"))
-    for kind, weight, credit in (("pipeline", 1.0, 40000), ("revenue", 1.0, 40000)):
-        AttributionCredit.objects.create(
-            model="w_shaped",
+    # the credit the recompute stores for A1's deal, summed by month (AttributionCredit's rollup):
+    # all to email under w_shaped; another model's credit does not count under w_shaped
+    for model, kind, count in (("w_shaped", "pipeline", 1), ("w_shaped", "revenue", 1)) + (
+        ("linear", "pipeline", 5),
+    ):
+        MetricRollup.objects.create(
+            metric="credit",
+            period=dt.date(2026, 2, 1),
+            model=model,
             kind=kind,
-            opportunity=deal,
-            account=a1,
-            converted_at=_at("2026-02-20"),
             channel="email",
-            weight=weight,
-            credit=credit,
+            tier=1,
+            owner=alice,
+            value=40000,
+            count=count,
         )
     # spend this year: 3,000 on email for alice's tier-1 accounts, 500 on display for bob's
     MetricRollup.objects.create(

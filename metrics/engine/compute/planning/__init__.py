@@ -1,4 +1,12 @@
-"""The reverse-funnel planner's pure computation (issue #18): rates from journeys, and plans."""
+"""The reverse-funnel planner's pure computation (issue #18): rates from journeys, and plans.
+
+Names and signatures follow the planner's interface note; additions, all with defaults so the
+agreed calls still work: ``StageRates.samples`` (the bootstrap draws behind the plan's ranges),
+``Plan.kind`` and ``Plan.target``; ``plan_forwards`` also returns the target's value under the key
+``kind`` ("revenue" or "pipeline"), and ``forecast`` under ``plan.kind``. Also here:
+``rates_for_scope`` (rates of some tiers and a playbook, thin figures falling back to all tiers),
+``fall_back``, ``check_assumptions`` and ``PlanInputError`` (its message is for the user).
+"""
 
 from metrics.engine.compute.planning.plan import (
     KINDS,
