@@ -41,5 +41,7 @@ urlpatterns = [
     # Before the router: its activities/<pk>/ must not read "batch" as an id.
     path("", include("ingestion.api_urls")),
     path("", include("dashboards.api_urls")),
+    # Before the router too, should plans/ ever be a resource of it.
+    path("", include("metrics.api_urls")),
     path("", include(router.urls)),
 ]

@@ -10,6 +10,7 @@ _ITEMS = [
     ("Playbooks", "playbooks:list", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
     ("Tasks", "playbooks:tasks", {Role.MARKETER, Role.SALES, Role.ADMIN}),
     ("Goals", "goals:goals", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
+    ("Plans", "plans:plans", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),
     ("Dashboards", "dashboards:dashboards", {Role.MARKETER, Role.SALES, Role.DIRECTOR, Role.ADMIN}),
     # Which activities count as attribution touches: marketers edit, directors read.
     ("Touch rules", "metrics:touch_rules", {Role.MARKETER, Role.DIRECTOR, Role.ADMIN}),

@@ -411,3 +411,10 @@ ABM_LIFT_PERIOD_DAYS = envint("ABM_LIFT_PERIOD_DAYS", 365)
 ABM_LIFT_RESAMPLES = envint("ABM_LIFT_RESAMPLES", 2000)
 ABM_LIFT_SEED = envint("ABM_LIFT_SEED", 20260101)
 ABM_LEAD_CONVERSION_DAYS = envint("ABM_LEAD_CONVERSION_DAYS", 90)
+# The planner (README "Metrics", Planner): a rate resting on fewer accounts than this falls back to
+# the all-tier figure; the 80 % intervals come from this many bootstrap resamples (fixed seed, so
+# a plan reads the same twice); today's cost per outcome is over the last this many whole months.
+ABM_PLAN_MIN_ACCOUNTS = envint("ABM_PLAN_MIN_ACCOUNTS", 30)
+ABM_PLAN_RESAMPLES = envint("ABM_PLAN_RESAMPLES", 400)
+ABM_PLAN_SEED = envint("ABM_PLAN_SEED", 20261203)
+ABM_PLAN_COST_MONTHS = envint("ABM_PLAN_COST_MONTHS", 12)

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("playbooks/", include("playbooks.urls")),
     path("metrics/goals/", include("goals.urls")),
+    path("metrics/plans/", include("goals.plan_urls")),
     path("metrics/", include("dashboards.urls")),
     path("metrics/", include("metrics.urls")),
     path("admin/", admin.site.urls),

@@ -12,6 +12,7 @@ from abm.models import Role
 from dashboards.director import director_page_context
 from dashboards.filters import filter_form, parse_filters, rollup_horizon
 from dashboards.marketer import marketer_context
+from dashboards.plan_actual import plan_vs_actual
 from dashboards.sales import sales_context
 from dashboards.support import export_response, run_context
 from metrics.touch_rule_store import touch_rule_line
@@ -36,8 +37,13 @@ def dashboard_home(request):
 
 @role_required(*DIRECTOR_ROLES)
 def director(request):
+    plan = plan_vs_actual(request.user, plan_id=request.GET.get("plan"), now=timezone.now())
     return _dashboard(
-        request, director_page_context, "dashboards/director.html", export_prefix="roi"
+        request,
+        director_page_context,
+        "dashboards/director.html",
+        export_prefix="roi",
+        extra={"plan_actual": plan},
     )
 
 
@@ -53,7 +59,7 @@ def sales(request):
     return _dashboard(request, sales_context, "dashboards/sales.html", export_prefix="sales")
 
 
-def _dashboard(request, build, template: str, *, export_prefix: str):
+def _dashboard(request, build, template: str, *, export_prefix: str, extra: dict | None = None):
     """Filters from the URL, the figures, then a table's CSV (``?export=``) or the page."""
     filters = parse_filters(request.GET, user=request.user)
     context = build(request.user, filters)
@@ -69,6 +75,7 @@ def _dashboard(request, build, template: str, *, export_prefix: str):
             **runs,
             **_filter_context(request, filters, show_model=True),
             "touch_rule": touch_rule_line(request.user, runs["last_run"]),
+            **(extra or {}),
         },
     )
 

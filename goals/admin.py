@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from goals.models import Goal, GoalMilestone
+from goals.models import Goal, GoalMilestone, Plan
 
 
 class GoalMilestoneInline(admin.TabularInline):
@@ -43,3 +43,13 @@ class GoalMilestoneAdmin(admin.ModelAdmin):
     search_fields = ("goal__name",)
     autocomplete_fields = ("goal",)
     list_select_related = ("goal",)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "target", "start_date", "end_date", "created_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    list_select_related = ("created_by",)
+    # A saved plan is a record of what was planned on its day: its figures are not edited here.
+    readonly_fields = ("assumptions", "result", "created_by", "created_at", "goal")

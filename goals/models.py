@@ -93,3 +93,48 @@ class GoalMilestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.value}"
+
+
+class PlanKind(models.TextChoices):
+    REVENUE = "revenue", "Revenue won"
+    PIPELINE = "pipeline", "Pipeline created"
+
+
+class Plan(models.Model):
+    """A saved reverse-funnel plan (issue #18): what was asked, the assumptions it was computed
+    with and the plan as it stood on the day it was saved (the snapshot), so it reads the same
+    later whatever the data do."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="plans"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    target = models.DecimalField(max_digits=16, decimal_places=2)
+    kind = models.CharField(max_length=16, choices=PlanKind.choices)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    tiers = models.JSONField(default=list, blank=True)
+    playbook = models.ForeignKey(
+        "playbooks.Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attribution_model = models.CharField(max_length=16, default="linear")
+    assumptions = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    # The parent goal made from the plan ("Create goals"), once made.
+    goal = models.ForeignKey(
+        Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="plans"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__lt=models.F("end_date")), name="plan_starts_before_end"
+            ),
+            models.CheckConstraint(condition=Q(target__gt=0), name="plan_target_gt_0"),
+            models.CheckConstraint(condition=one_of("kind", PlanKind), name="plan_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

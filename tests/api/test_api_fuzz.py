@@ -35,6 +35,8 @@ UNSTATABLE = re.compile(
     r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
     r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
     r"|A custom period needs|a custom period spans at most|Starter playbooks are templates|Say what the money was for"
+    # The planner: a period's end against its start, and assumptions the history cannot carry.
+    r"|A plan's period|set it by hand\.|has no attributed opportunity|channel mix must add up"
 )
 # Found when these checks were turned on (issue 17) and owned by other work: each is a known
 # ST2xx gap of one operation, to be removed from here when fixed. Anything else fails the test.

@@ -17,9 +17,27 @@ pytestmark = pytest.mark.browser
 
 NAV = {
     "alice": ["Accounts", "Tasks", "Goals", "Dashboards"],
-    "maria": ["Accounts", "Playbooks", "Tasks", "Goals", "Dashboards", "Touch rules", "Import"],
-    "diana": ["Accounts", "Playbooks", "Goals", "Dashboards", "Touch rules"],
-    "root": ["Accounts", "Playbooks", "Tasks", "Goals", "Dashboards", "Touch rules", "Import"],
+    "maria": [
+        "Accounts",
+        "Playbooks",
+        "Tasks",
+        "Goals",
+        "Plans",
+        "Dashboards",
+        "Touch rules",
+        "Import",
+    ],
+    "diana": ["Accounts", "Playbooks", "Goals", "Plans", "Dashboards", "Touch rules"],
+    "root": [
+        "Accounts",
+        "Playbooks",
+        "Tasks",
+        "Goals",
+        "Plans",
+        "Dashboards",
+        "Touch rules",
+        "Import",
+    ],
 }
 ROLE_LABEL = {"alice": "Sales rep", "maria": "Marketer", "diana": "Director", "root": "Admin"}
 

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from goals import plan_views
+
+# Under /metrics/plans/ (abm/urls.py), beside the goals a plan turns into.
+app_name = "plans"
+urlpatterns = [
+    path("", plan_views.planner, name="plans"),
+    path("save/", plan_views.planner_save, name="plan_save"),
+    path("<int:pk>/", plan_views.plan_detail, name="plan_detail"),
+    path("<int:pk>/goals/", plan_views.plan_goals, name="plan_goals"),
+]

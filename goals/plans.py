@@ -1,0 +1,98 @@
+"""Saved reverse-funnel plans (issue #18): who may see and save them, and the one save service.
+
+Scoping rule (plans_visible_to): marketers, directors and admins see every plan; a sales rep sees
+none. A plan's figures (rates, pool, gap, budget) are sums over every target account of its tiers
+and playbook, and a plan is never scoped to one rep's accounts, so no plan rests only on accounts
+a rep may see: showing them one would reveal other reps' accounts in aggregate. A rep asking for a
+plan gets a 404, as for any object outside their scope.
+
+Directors and admins save plans and make goals from them; marketers read them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+
+from abm.lib.permissions import user_role
+from abm.models import Role
+from goals.models import Plan, PlanKind
+
+PLANNERS = (Role.DIRECTOR, Role.ADMIN)
+
+
+def plans_visible_to(user) -> QuerySet[Plan]:
+    if not user.is_authenticated or not user.sees_everything:
+        return Plan.objects.none()
+    return Plan.objects.all()
+
+
+def can_read_plans(user) -> bool:
+    return user.is_authenticated and user.sees_everything
+
+
+def can_save_plans(user) -> bool:
+    return user.is_authenticated and user_role(user) in PLANNERS
+
+
+def snapshot(value):
+    """A plan, its assumptions or any part of them as JSON: dataclasses as dicts of their fields,
+    dates as ISO strings, non-finite floats as None (what the compute package returns, or a dict
+    already in this shape)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(key): snapshot(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [snapshot(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and callable(value.item):  # a numpy scalar
+        return snapshot(value.item())
+    return value
+
+
+@transaction.atomic
+def plan_save(
+    *,
+    by,
+    name: str,
+    target: Decimal,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    tiers: list[int],
+    playbook,
+    model: str,
+    plan,
+) -> Plan:
+    """Keep a computed plan (``build_plan``'s result for ``by``) with what it was asked and its
+    assumptions, as it stands today."""
+    if not can_save_plans(by):
+        raise PermissionDenied
+    if kind not in PlanKind.values:
+        raise ValueError(f"kind must be revenue or pipeline, not {kind!r}")
+    result = snapshot(plan)
+    return Plan.objects.create(
+        name=name.strip(),
+        created_by=by,
+        target=target,
+        kind=kind,
+        start_date=start,
+        end_date=end,
+        tiers=sorted({int(t) for t in tiers}),
+        playbook=playbook,
+        attribution_model=model,
+        assumptions=result.get("assumptions") or {},
+        result=result,
+    )

@@ -1,0 +1,114 @@
+"""The planner over the API (issue #18): POST /api/plans/preview/ and /api/plans/export/."""
+
+import pytest
+
+from tests.metrics.planning_book import make_book
+
+PREVIEW, EXPORT = "/api/plans/preview/", "/api/plans/export/"
+
+
+@pytest.fixture
+def book(db, alice, bob):
+    return make_book(alice, bob)
+
+
+OVERRIDES = {
+    "conversion": {
+        "targeted_engaged": 0.5,
+        "engaged_mqa": 0.5,
+        "mqa_opportunity": 0.5,
+        "opportunity_won": 0.5,
+    },
+    "deal_size": 10000,
+    "channel_mix": {"email": 1.0},
+}
+
+
+def _body(**change):
+    return {
+        "target": 100000,
+        "kind": "revenue",
+        "start": "2027-01-01",
+        "end": "2027-06-30",
+        "tiers": [1, 2],
+        "model": "w_shaped",
+        "overrides": OVERRIDES,
+    } | change
+
+
+def test_the_preview_plans_backwards_with_the_overrides(api, book, diana):
+    response = api(diana).post(PREVIEW, _body(), format="json")
+    assert response.status_code == 200, response.content
+    plan = response.json()
+    # won 100,000 / 10,000 = 10; opportunities 20; mqa 40; engaged 80; targeted 160
+    assert {s: plan["needed"][s]["value"] for s in plan["needed"]} == pytest.approx(
+        {"targeted": 160, "engaged": 80, "mqa": 40, "opportunity": 20, "won": 10}
+    )
+    # email: 3,000 spend / 1 attributed opportunity = 3,000 each, x 20
+    assert plan["budget"][0]["channel"] == "email"
+    assert plan["budget"][0]["amount"]["value"] == pytest.approx(60000)
+    assert plan["budget"][0]["return_per_dollar"] == pytest.approx(40000 / 3000)
+    # the pool of targets short of engaged is 0: all 160 are missing
+    assert plan["gap"]["targeted"] == 160
+    # the measured rates: 3 engaged accounts (A1 by skipping it), 2 became mqa (A1, B1); under
+    # 30 accounts, so the all-tier figure stands in and says so
+    rate = plan["rates"]["conversion"]["engaged_mqa"]
+    assert rate["value"] == pytest.approx(2 / 3)
+    assert rate["accounts"] == 3
+    assert rate["fallback"] is True
+    assert plan["rates"]["deal_size"]["value"] == pytest.approx(40000)
+    assert [m["month"] for m in plan["by_month"]][-1] == "2027-06-01"
+
+
+def test_a_rep_preview_rests_on_their_accounts(api, book, alice):
+    plan = api(alice).post(PREVIEW, _body(), format="json").json()
+    # A1 and A2, both engaged (A1 by skipping)
+    assert plan["rates"]["conversion"]["targeted_engaged"]["accounts"] == 2
+    assert plan["rates"]["conversion"]["targeted_engaged"]["value"] == pytest.approx(1.0)
+    assert [c["channel"] for c in plan["channels"]] == ["email"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"target": 0}, "target"),
+        ({"kind": "bookings"}, "kind"),
+        ({"end": "2026-12-01", "start": "2027-01-01"}, "end"),
+        ({"tiers": [4]}, "tiers"),
+        ({"tiers": []}, "tiers"),
+        ({"model": "magic"}, "model"),
+        ({"playbook": 999999}, "playbook"),
+        ({"overrides": {"conversion": {"engaged_mqa": 1.5}}}, "overrides"),
+        ({"overrides": {"deal_size": -5}}, "overrides"),
+        ({"overrides": {"channel_mix": {"email": "half"}}}, "overrides"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(api, book, diana, change, field):
+    response = api(diana).post(PREVIEW, _body(**change), format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
+
+
+def test_a_plan_without_history_to_rest_on_says_what_to_set(api, db, diana):
+    response = api(diana).post(PREVIEW, _body(overrides={}), format="json")
+    assert response.status_code == 400
+    assert "set it by hand" in response.json()["error"]["message"]
+
+
+def test_a_mix_on_a_channel_without_opportunities_is_refused(api, book, diana):
+    body = _body(overrides=OVERRIDES | {"channel_mix": {"email": 0.5, "display": 0.5}})
+    response = api(diana).post(PREVIEW, body, format="json")
+    assert response.status_code == 400
+    assert "display has no attributed opportunity" in response.json()["error"]["message"]
+
+
+def test_the_plan_exports_as_csv_with_percentages_and_ranges(api, book, diana):
+    response = api(diana).post(EXPORT, _body(), format="json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "Section,Item,Value,Low (80 %),High (80 %),Accounts,Note"
+    assert "Assumption,targeted->engaged conversion,50.0%,,,," in lines
+    assert any(line.startswith("Needed,Target accounts,160.0,") for line in lines)
+    assert any(line.startswith('Budget,email,"$60,000"') for line in lines)

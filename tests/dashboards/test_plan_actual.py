@@ -1,0 +1,125 @@
+"""Plan vs actual on the director dashboard (issue #18): actuals against the plan's milestones
+to date, the first slipping stage and the forecast, figures by hand."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account, Opportunity
+from dashboards.plan_actual import due_by, plan_vs_actual
+from goals.plans import plan_save
+from metrics.planning import build_plan
+from tests.goals.test_plans import _save, snapshot_for
+
+
+def test_what_is_due_counts_past_months_and_today_pro_rata():
+    start, end = dt.date(2027, 1, 1), dt.date(2027, 6, 30)
+    result = snapshot_for(start)
+    # Engaged: December's 10 are due in January with January's 10; February's 5 pro rata:
+    # 20 + 5 * 14 / 28 = 22.5 by Feb 14.
+    assert due_by(result, "engaged", start, end, dt.date(2027, 2, 14)) == pytest.approx(22.5)
+    # Won: 1 in March, 1 in April; by Apr 10: 1 + 1 * 10 / 30.
+    assert due_by(result, "won", start, end, dt.date(2027, 4, 10)) == pytest.approx(1 + 1 / 3)
+    assert due_by(result, "won", start, end, dt.date(2026, 12, 31)) == 0
+
+
+@pytest.fixture
+def running_plan(diana, alice):
+    now = timezone.now()
+    today = now.date()
+    start = today.replace(day=1) - dt.timedelta(days=1)
+    start = start.replace(day=1)  # the first day of last month
+    end = (start + dt.timedelta(days=200)).replace(day=1) - dt.timedelta(days=1)
+    acme = Account.objects.create(name="Acme", domain="acme.com", tier=1, owner=alice)
+    Opportunity.objects.create(
+        account=acme,
+        name="Acme deal",
+        amount=Decimal(300_000),
+        stage="closed_won",
+        created_at=now - dt.timedelta(days=5),
+        closed_at=now - dt.timedelta(days=1),
+    )
+    Account.objects.create(name="Beta", domain="beta.com", tier=3, owner=alice)
+    return plan_save(
+        by=diana,
+        name="Running plan",
+        target=Decimal(2_000_000),
+        kind="revenue",
+        start=start,
+        end=end,
+        tiers=[1, 2],
+        playbook=None,
+        model="linear",
+        plan=snapshot_for(start),
+    )
+
+
+@pytest.mark.django_db
+def test_actuals_the_first_slipping_stage_and_the_forecast(diana, running_plan):
+    shown = plan_vs_actual(diana, plan_id=None, now=timezone.now())
+    assert shown["plan"] == running_plan
+    rows = {row["stage"]: row for row in shown["rows"]}
+    # One tier-1 opportunity created and won in the period; nothing engaged or mqa.
+    assert rows["opportunity"]["actual"] == "1"
+    assert rows["won"]["actual"] == "1"
+    assert rows["engaged"]["actual"] == "0"
+    # The plan wanted 20 engaged accounts in its first month: engagement slips first.
+    assert shown["slipping"]["stage"] == "engaged"
+    assert shown["outcome"] == "$300,000"
+    # Engaged run rate 0, so nothing more flows: the won deal already in, times the plan's
+    # $500,000 deal size.
+    assert shown["forecast"] == {
+        "value": "$500,000",
+        "low": "$500,000",
+        "high": "$500,000",
+        "short": True,
+    }
+
+
+@pytest.mark.django_db
+def test_the_director_dashboard_shows_the_running_plan(client, diana, running_plan):
+    client.force_login(diana)
+    page = client.get(reverse("dashboards:director")).content.decode()
+    assert 'data-testid="panel-plan_vs_actual"' in page
+    assert "Running plan" in page
+    assert "Slipping first" in page
+
+
+@pytest.mark.django_db
+def test_a_plan_not_running_today_shows_only_when_chosen(client, diana):
+    future = _save(diana)
+    client.force_login(diana)
+    assert "panel-plan_vs_actual" not in client.get(reverse("dashboards:director")).content.decode()
+    page = client.get(reverse("dashboards:director"), {"plan": future.pk}).content.decode()
+    assert "panel-plan_vs_actual" in page
+    assert "The period has not started" in page
+
+
+@pytest.mark.django_db
+def test_a_running_plan_on_seeded_data_forecasts_with_a_range(diana):
+    call_command("seed_demo", "--accounts", "60", "--seed", "5", stdout=io.StringIO())
+    today = timezone.localdate()
+    start = (today - dt.timedelta(days=40)).replace(day=1)
+    end = (today + dt.timedelta(days=120)).replace(day=1) - dt.timedelta(days=1)
+    fields = {
+        "target": Decimal(1_000_000),
+        "kind": "revenue",
+        "start": start,
+        "end": end,
+        "tiers": [1, 2],
+        "playbook": None,
+        "model": "linear",
+    }
+    computed = build_plan(user=diana, **{**fields, "target": 1_000_000.0})
+    plan = plan_save(by=diana, name="Now", plan=computed, **fields)
+    shown = plan_vs_actual(diana, plan_id=str(plan.pk), now=timezone.now())
+    assert [row["stage"] for row in shown["rows"]] == ["engaged", "mqa", "opportunity", "won"]
+    money = [
+        float(shown["forecast"][k].strip("$").replace(",", "")) for k in ("low", "value", "high")
+    ]
+    assert money[0] <= money[1] <= money[2]
