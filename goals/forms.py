@@ -199,9 +199,14 @@ class GoalForm(forms.ModelForm):
         if parent.scope_owner_id and data.get("scope_owner") != parent.scope_owner:
             self.add_error("scope_owner", "Keep the parent's rep.")
         target = data.get("target")
+        # Only parts measuring what the parent does add up to it (a plan's revenue goal has
+        # opportunity and mqa children: leading indicators, in other units).
         if target is None or parent.metric not in ADDITIVE_METRICS:
             return
-        siblings = parent.children.exclude(pk=self.instance.pk).values_list("target", flat=True)
+        if data.get("metric") != parent.metric:
+            return
+        siblings = parent.children.filter(metric=parent.metric).exclude(pk=self.instance.pk)
+        siblings = siblings.values_list("target", flat=True)
         total = sum(siblings, Decimal(0)) + target
         if total > parent.target:
             self.add_error(
@@ -214,7 +219,8 @@ class GoalForm(forms.ModelForm):
         target, metric = data.get("target"), data.get("metric")
         if not self.instance.pk or target is None or metric not in ADDITIVE_METRICS:
             return
-        parts = sum(self.instance.children.values_list("target", flat=True), Decimal(0))
+        parts = self.instance.children.filter(metric=metric).values_list("target", flat=True)
+        parts = sum(parts, Decimal(0))
         if parts > target:
             self.add_error(
                 "target",

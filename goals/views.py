@@ -129,7 +129,10 @@ def goal_detail(request, pk: int):
     for child in children:
         child.progress = _percent_of_target(child)
         child.scope_label = _scope_label(child)
-    total = children_total(goal.metric, [float(child.target) for child in children])
+    # Parts add up only where they measure what the goal does: a revenue goal's opportunity and
+    # mqa children (a plan's) are its leading indicators, not its parts.
+    parts = [child for child in children if child.metric == goal.metric]
+    total = children_total(goal.metric, [float(child.target) for child in parts]) if parts else None
     times, values = expected_curve(
         metric=goal.metric,
         baseline=None if goal.baseline is None else float(goal.baseline),
@@ -168,11 +171,12 @@ def goal_detail(request, pk: int):
             "children": children,
             "children_total": None if total is None else format_value(total, goal.metric),
             "children_gap": None
-            if total is None or not children
+            if total is None
             else format_value(abs(float(goal.target) - total), goal.metric),
             "children_add_up": total is not None and abs(float(goal.target) - total) < 0.005,
             "children_over": total is not None and total > float(goal.target) + 0.005,
-            "additive": goal.metric in ADDITIVE_METRICS,
+            "additive": total is not None,
+            "metric_adds_up": goal.metric in ADDITIVE_METRICS,
             "playbooks": playbooks_visible_to(user).filter(goal=goal).order_by("name"),
             "figure": figure,
             "baseline_period": period_label(prev_start, prev_end),

@@ -176,6 +176,33 @@ def test_breaking_down_a_goal_starts_from_the_parent_and_checks_the_sum(client, 
     assert "Parts add up to $300,000 of $300,000" in detail
 
 
+PERIOD = {"start_date": START, "end_date": END}
+
+
+def test_children_measuring_something_else_are_not_summed_as_parts(client, diana, book):
+    parent = GoalFactory(
+        owner=diana, team="sales", metric="revenue_won", target=2_000_000, **PERIOD
+    )
+    GoalFactory(
+        name="Deals needed",
+        owner=diana,
+        team="sales",
+        parent=parent,
+        metric="opportunities_created",
+        target=45,
+        **PERIOD,
+    )
+    client.force_login(diana)
+
+    detail = client.get(reverse("goals:goal_detail", args=[parent.pk])).content.decode()
+
+    assert 'data-testid="parts-total"' not in detail
+    assert "more than the goal's target" not in detail
+    assert "Deals needed" in detail  # the child is still listed
+    assert "measure other outcomes" in detail
+    assert "is a rate or an average" not in detail
+
+
 def test_the_detail_shows_progress_and_the_burn_up_chart(client, diana, book):
     client.force_login(diana)
     client.post(reverse("goals:goal_create"), post_data(diana))
