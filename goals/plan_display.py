@@ -70,7 +70,11 @@ def budget_rows(result: dict) -> list[dict]:
             "channel": channel_label(line["channel"]),
             "key": line["channel"],
             **_range(line.get("amount"), money),
-            "cost_per_opportunity": money(line.get("cost_per_opportunity")),
+            # A channel whose touches cost nothing on record (email sent by hand, say) brings
+            # opportunities but has no cost to budget from: say so rather than "$0".
+            "cost_per_opportunity": money(line.get("cost_per_opportunity"))
+            if line.get("cost_per_opportunity")
+            else "no spend recorded",
             "return_per_dollar": EMPTY
             if line.get("return_per_dollar") is None
             else f"${line['return_per_dollar']:,.2f}",

@@ -207,7 +207,7 @@ def _stored_checks(goal: Goal):
         pace_limit=settings.ABM_GOAL_ATTAINABLE_PACE,
         today=None,  # its dates were checked when they were set; an ended goal is a report
     )
-    if not goal.figures_hidden:
+    if not getattr(goal, "figures_hidden", False):  # set by goal_as_seen_by
         return checks
     # Attainable weighs the target against the baseline, a figure this reader may not see.
     return [

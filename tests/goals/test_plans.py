@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from goals.choices import GoalMetric
 from goals.models import Goal, Plan
+from goals.plan_display import budget_rows
 from goals.plan_goals import PlanGoalsError, plan_create_goals, plan_goal_specs
 from goals.plans import plan_save, plans_visible_to
 from goals.smart import ERROR
@@ -238,3 +239,27 @@ def test_a_plan_whose_goals_fail_smart_makes_none_and_says_why(diana):
     assert len(refused.value.messages) == 4
     assert "Timely: The period ended on Jun 30, 2024" in refused.value.messages[0]
     assert not Goal.objects.exists()
+
+
+def test_a_budget_line_of_a_channel_with_no_recorded_spend_says_so():
+    line = {"low": 0.0, "high": 0.0, "accounts": 0, "fallback": False}
+    rows = budget_rows(
+        {
+            "budget": [
+                {
+                    "channel": "event",
+                    "amount": {**line, "value": 900.0, "high": 990.0},
+                    "cost_per_opportunity": 450.0,
+                    "return_per_dollar": 2.5,
+                },
+                {
+                    "channel": "email",
+                    "amount": {**line, "value": 0.0},
+                    "cost_per_opportunity": 0.0,
+                    "return_per_dollar": None,
+                },
+            ]
+        }
+    )
+
+    assert [row["cost_per_opportunity"] for row in rows] == ["$450", "no spend recorded"]
