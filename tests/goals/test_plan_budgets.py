@@ -76,11 +76,12 @@ def test_a_director_sees_the_proposals_and_sets_them_once(client, diana, history
     assert "Proposed playbook budgets" in page
     # Nurture: 3/4 of $10,000 email = $7,500 (from $1,000: +$6,500). Expand: 1/4 of email +
     # all of LinkedIn = $2,500 + $6,000 = $8,500. Events $2,000 unassigned; total $18,000.
-    assert "$1,000.00</td><td class=\"num\">$7,500.00</td><td class=\"num\">+$6,500.00" in page
-    assert "$0.00</td><td class=\"num\">$8,500.00</td><td class=\"num\">+$8,500.00" in page
+    assert '$1,000.00</td><td class="num">$7,500.00</td><td class="num">+$6,500.00' in page
+    assert '$0.00</td><td class="num">$8,500.00</td><td class="num">+$8,500.00' in page
     assert "Unassigned: Event" in page
     assert "$18,000.00" in page
-    assert "Old" not in page and "Tier 3" not in page
+    assert f'data-testid="proposal-{history["archived"].pk}"' not in page
+    assert ">Tier 3</a>" not in page
 
     response = client.post(reverse("plans:plan_budgets", args=[plan.pk]))
     assert response.status_code == 302
