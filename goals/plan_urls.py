@@ -9,4 +9,5 @@ urlpatterns = [
     path("save/", plan_views.planner_save, name="plan_save"),
     path("<int:pk>/", plan_views.plan_detail, name="plan_detail"),
     path("<int:pk>/goals/", plan_views.plan_goals, name="plan_goals"),
+    path("<int:pk>/budgets/", plan_views.plan_budgets, name="plan_budgets"),
 ]

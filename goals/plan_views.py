@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,8 +20,15 @@ from django.views.decorators.http import require_POST
 from accounts.visibility import accounts_visible_to
 from goals.forms import PersonChoiceField
 from goals.models import Plan
+from goals.plan_budgets import plan_budget_proposals, plan_set_budgets
 from goals.plan_display import assumption_rows, assumption_summary, plan_view
-from goals.plan_forms import PlanForm, assumption_inputs, next_quarters, scope_signature
+from goals.plan_forms import (
+    PlanForm,
+    assumption_inputs,
+    channel_label,
+    next_quarters,
+    scope_signature,
+)
 from goals.plan_goals import ROLES, PlanGoalsError, plan_create_goals, plan_goal_specs
 from goals.plans import can_read_plans, can_save_plans, plan_save, plans_visible_to, snapshot
 from metrics.engine.compute.planning import PlanInputError
@@ -203,8 +210,12 @@ def _visible_plan(user, pk: int) -> Plan:
     )
 
 
-def _detail(request, plan: Plan, goals_form: PlanGoalsForm, errors=(), status=200):
+def _detail(
+    request, plan: Plan, goals_form: PlanGoalsForm, errors=(), status=200, budget_errors=()
+):
     result = plan.result or {}
+    can_save = can_save_plans(request.user)
+    proposals, split = plan_budget_proposals(request.user, plan) if can_save else ([], None)
     specs = plan_goal_specs(
         result,
         name=plan.name,
@@ -225,7 +236,15 @@ def _detail(request, plan: Plan, goals_form: PlanGoalsForm, errors=(), status=20
             "goals_form": goals_form,
             "goal_errors": errors,
             "specs": specs,
-            "can_make_goals": can_save_plans(request.user) and plan.goal_id is None,
+            "can_make_goals": can_save and plan.goal_id is None,
+            "can_set_budgets": can_save,
+            "proposals": proposals,
+            "split": split,
+            "unassigned": [
+                {"channel": channel_label(key), "amount": amount}
+                for key, amount in (split.unassigned.items() if split else [])
+            ],
+            "budget_errors": budget_errors,
         },
         status=status,
     )
@@ -253,3 +272,24 @@ def plan_goals(request, pk: int):
         return _detail(request, plan, form, errors=error.messages, status=422)
     messages.success(request, f"Four goals made from “{plan.name}”; progress is measured.")
     return redirect("goals:goal_detail", pk=parent.pk)
+
+
+@login_required
+@require_POST
+def plan_budgets(request, pk: int):
+    """Set the playbooks' budgets the plan proposes (directors and admins, as for its goals)."""
+    user = request.user
+    plan = _visible_plan(user, pk)
+    if not can_save_plans(user):
+        raise PermissionDenied
+    try:
+        changed = plan_set_budgets(plan=plan, by=user)
+    except ValidationError as error:
+        form = PlanGoalsForm(by=user)
+        return _detail(request, plan, form, status=422, budget_errors=error.messages)
+    if changed:
+        names = ", ".join(pb.name for pb in changed)
+        messages.success(request, f"Budgets set from “{plan.name}” for {names}.")
+    else:
+        messages.info(request, "The playbooks' budgets already match the plan: nothing changed.")
+    return redirect("plans:plan_detail", pk=plan.pk)

@@ -63,6 +63,14 @@ def test_a_director_plans_saves_makes_goals_and_tracks_the_plan(
     screenshot(page, "plan_detail_390")
     page.set_viewport_size({"width": 1280, "height": 800})
 
+    # The plan's channel budgets proposed to the playbooks that spent on those channels, set once.
+    budgets = page.get_by_test_id("proposed-budgets")
+    expect(budgets.get_by_test_id("budget-total")).to_contain_text("$")
+    page.get_by_role("button", name="Set these budgets").click()
+    expect(page.get_by_text("Budgets set from")).to_be_visible()
+    page.get_by_role("button", name="Set these budgets").click()
+    expect(page.get_by_text("nothing changed")).to_be_visible()
+
     page.get_by_role("button", name="Create goals").click()
     expect(page).to_have_url(re.compile(r"/metrics/goals/\d+/$"))
     assert Goal.objects.count() == 4
