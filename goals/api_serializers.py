@@ -171,7 +171,7 @@ class GoalSerializer(serializers.ModelSerializer):
             kept = goal.milestones.all() if goal.pk is not None else []
             milestones = [{"date": m.date, "value": m.value} for m in kept]
         if metric in RATE_METRICS:
-            _check_rates(attrs.get("target"), milestones)
+            _check_rates(attrs.get("target", goal.target), milestones)
         data = self._form_data(attrs, goal, scale=unit_scale(metric))
         form = GoalForm(data, instance=goal, user=user, parent=parent)
         formset = MilestoneFormSet(

@@ -272,3 +272,13 @@ def test_a_target_beyond_the_record_is_saved_with_its_warning_in_the_answer(api,
     assert "the best equal period on record ($120,000" in attainable
     read = api(diana).get(f"{URL}{response.json()['id']}/").json()
     assert read["smart_warnings"] == []
+
+
+def test_a_goal_changed_to_a_rate_keeps_its_target_at_most_100_percent(api, diana):
+    goal = GoalFactory(owner=diana, team="sales", scope_tiers=[1], target=Decimal("99999999999"))
+
+    response = api(diana).patch(f"{URL}{goal.pk}/", {"metric": "win_rate"}, format="json")
+
+    assert error_of(response, 400)["fields"]["target"] == [
+        "Measurable: A rate can be at most 100%."
+    ]
