@@ -32,7 +32,8 @@ SECRET_NAME = "Bob Only Holdings"
 # value another row already has, a rule across fields.
 UNSTATABLE = re.compile(
     r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"-?\d+\" - object does not exist\."
-    r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
+    r"|^Invalid page\.$|already exists\.|^The fields [\w, ]+ must make a unique set\.$"
+    r"|^This [\w ]+ cannot be used\.$"
     r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
     r"|A custom period needs|a custom period spans at most|Starter playbooks are templates|Say what the money was for"
     # A goal's SMART rules across its fields, against today and the data (goals/smart.py), and
