@@ -5,12 +5,15 @@ allows refused)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from django.db.models import CheckConstraint, Q
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+# The largest id a bigint column holds; a bigger number would fail in the database, not here.
+MAX_ID = 2**63 - 1
 NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
 _BOUNDS = {"gte": "min_value", "lte": "max_value"}
 
@@ -110,6 +113,43 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
             whole = rf"\d{{1,{field.max_whole_digits}}}" if field.max_whole_digits else "0"
             places = rf"(?:\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
             number = f"{sign}{whole}{places}"
+            if _above_zero(field):
+                number = f"(?=[0.]*[1-9]){number}"  # a digit other than 0 somewhere
             # A nullable decimal reads "" as null.
             schema["pattern"] = f"^(?:{number})?$" if field.allow_null else f"^{number}$"
+        return schema
+
+
+def _above_zero(field) -> bool:
+    """A minimum of the field's smallest step (0.0001 for 4 places) means "above zero"."""
+    step = Decimal(1).scaleb(-(field.decimal_places or 0))
+    return field.min_value is not None and 0 < field.min_value <= step
+
+
+class RelatedIdSchema(OpenApiSerializerFieldExtension):
+    """An object's id, as every relation field takes it: a whole number from 1 to MAX_ID. A
+    negative or zero id is a refusal the schema states, not one of "no such object"."""
+
+    target_class = "rest_framework.relations.PrimaryKeyRelatedField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=MAX_ID)
+        return schema
+
+
+class ListSerializerSchema(OpenApiSerializerFieldExtension):
+    """A nested list's bounds (``many=True, max_length=24``), which drf-spectacular leaves out."""
+
+    target_class = "rest_framework.serializers.ListSerializer"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.max_length is not None:
+            schema["maxItems"] = self.target.max_length
+        if self.target.min_length is not None:
+            schema["minItems"] = self.target.min_length
         return schema

@@ -28,6 +28,7 @@ from rest_framework.validators import UniqueValidator
 from abm.api import RoleWritePermission, TokenRateThrottle
 from abm.api_errors import ApiError
 from abm.api_fields import (
+    MAX_ID,
     NUMBER_FIELDS,
     StrictCharField,
     StrictDecimalField,
@@ -65,10 +66,6 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     def fail(self, key, **kwargs):
         kwargs.setdefault("noun", self.noun)
         super().fail(key, **kwargs)
-
-
-# The largest id a bigint column holds; a bigger number would fail in the database, not here.
-MAX_ID = 2**63 - 1
 
 
 # The schema states what the filter enforces (drf-spectacular would say "any number").

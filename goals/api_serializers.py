@@ -7,6 +7,8 @@ throughout the API: a rate is a fraction (0.35 = 35 %), where the page types per
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -15,7 +17,7 @@ from abm.api_resources import ScopedRelatedField
 from abm.models import Role
 from accounts.models import Tier
 from goals.access import can_edit_goal
-from goals.choices import GoalStatus
+from goals.choices import RATE_METRICS, GoalStatus
 from goals.forms import REQUIRED_MESSAGES, GoalForm, MilestoneFormSet, unit_scale
 from goals.models import Goal
 from goals.tracking import goal_save
@@ -25,6 +27,7 @@ from playbooks.visibility import playbooks_visible_to
 # The goal form's fields, which the API sends to it as they are (a rate's target scaled).
 FORM_FIELDS = tuple(GoalForm.Meta.fields)
 MILESTONE_PREFIX = "milestones"
+MAX_MILESTONES = MilestoneFormSet.max_num
 
 
 def _active_users():
@@ -105,7 +108,10 @@ class GoalSerializer(serializers.ModelSerializer):
     target = serializers.DecimalField(
         max_digits=16,
         decimal_places=4,
-        help_text="In the metric's unit; a rate (win_rate, follow_up_rate) as a fraction.",
+        min_value=Decimal("0.0001"),
+        error_messages={"min_value": "Measurable: The target must be above zero."},
+        help_text="In the metric's unit, above zero; a rate (win_rate, follow_up_rate) as a "
+        "fraction.",
     )
     status = serializers.ChoiceField(
         choices=GoalStatus.choices,
@@ -116,6 +122,7 @@ class GoalSerializer(serializers.ModelSerializer):
     milestones = MilestoneSerializer(
         many=True,
         required=False,
+        max_length=MAX_MILESTONES,
         help_text="Replaces every milestone when sent; left out, they stay as they are.",
     )
     smart_warnings = serializers.SerializerMethodField(
@@ -159,11 +166,13 @@ class GoalSerializer(serializers.ModelSerializer):
             self._check_parent(user, goal, parent)
         goal.parent = parent
         metric = attrs.get("metric", goal.metric)
-        data = self._form_data(attrs, goal, scale=unit_scale(metric))
         milestones = attrs.get("milestones")
         if milestones is None:
             kept = goal.milestones.all() if goal.pk is not None else []
             milestones = [{"date": m.date, "value": m.value} for m in kept]
+        if metric in RATE_METRICS:
+            _check_rates(attrs.get("target", goal.target), milestones)
+        data = self._form_data(attrs, goal, scale=unit_scale(metric))
         form = GoalForm(data, instance=goal, user=user, parent=parent)
         formset = MilestoneFormSet(
             _formset_data(milestones, scale=unit_scale(metric)), prefix=MILESTONE_PREFIX
@@ -240,6 +249,18 @@ class GoalSerializer(serializers.ModelSerializer):
             milestones=self._formset.milestones(),
             by=self.context["request"].user,
         )
+
+
+def _check_rates(target, milestones: list[dict]) -> None:
+    """A rate is at most 1 (100 %), as the form says; checked here too, since the form reads
+    percentages and a larger fraction would overflow its digits before its own rule speaks."""
+    errors = {}
+    if target is not None and target > 1:
+        errors["target"] = ["Measurable: A rate can be at most 100%."]
+    if any(milestone["value"] > 1 for milestone in milestones):
+        errors[MILESTONE_PREFIX] = ["A rate milestone can be at most 100%."]
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 def _formset_data(milestones: list[dict], *, scale) -> dict:

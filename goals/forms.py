@@ -112,8 +112,18 @@ class GoalForm(forms.ModelForm):
             playbooks_visible_to(user).filter(is_starter=False).order_by("name")
         )
         self.fields["scope_playbook"].empty_label = "Any playbook"
+        # The choices leave out starters and what the user may not see (the API refuses those
+        # first, as no playbook they can see), so a refused choice here is a starter.
+        self.fields["scope_playbook"].error_messages["invalid_choice"] = (
+            "Starter playbooks are templates: choose a playbook you run."
+        )
         teams = goal_teams_for(user)
         self.fields["team"].choices = [(v, label) for v, label in GoalTeam.choices if v in teams]
+        # Which teams depend on who asks, so the refusal says who may set the others.
+        self.fields["team"].error_messages["invalid_choice"] = (
+            "You may not set %(value)s goals: directors and admins set any goal, marketers "
+            "marketing goals."
+        )
         self.fields["metric"].choices = [("", "Choose an outcome"), *GoalMetric.choices]
         for name, message in REQUIRED_MESSAGES.items():
             self.fields[name].error_messages["required"] = message

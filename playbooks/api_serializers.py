@@ -6,8 +6,6 @@ serializers check types and scoping, the services the rules (their errors become
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
@@ -23,7 +21,7 @@ from abm.scoping import visible_to
 from accounts.models import Tier
 from accounts.visibility import accounts_visible_to
 from playbooks import building
-from playbooks.audience import parse_saved_filter
+from playbooks.api_audience import AudienceFilterField
 from playbooks.building import STEP_FIELDS
 from playbooks.enrolment import enrol_accounts
 from playbooks.forms import HOLDOUT_MAX_PERCENT, playbook_owners
@@ -205,12 +203,7 @@ class PlaybookSerializer(ApiModelSerializer):
         required=False,
         help_text="Industries of the audience; empty: any industry.",
     )
-    audience_filter = serializers.DictField(
-        child=StrictCharField(max_length=500),
-        required=False,
-        help_text="A saved account-list filter: the account list's query parameters, "
-        'e.g. {"fit_min": "70"}.',
-    )
+    audience_filter = AudienceFilterField(required=False)
     stages = PlaybookStageSerializer(many=True, read_only=True)
 
     class Meta:
@@ -233,13 +226,6 @@ class PlaybookSerializer(ApiModelSerializer):
             "stages",
         ]
         read_only_fields = ["status", "is_starter", "created_at", "updated_at"]
-
-    def validate_audience_filter(self, value: dict) -> dict:
-        # The filter means what the account list shows for these parameters: its own parser.
-        params, problems = parse_saved_filter(urlencode(value))
-        if problems:
-            raise serializers.ValidationError(problems)
-        return params
 
     def create(self, validated_data):
         with service_errors():

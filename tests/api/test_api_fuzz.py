@@ -32,11 +32,38 @@ SECRET_NAME = "Bob Only Holdings"
 # value another row already has, a rule across fields.
 UNSTATABLE = re.compile(
     r"There (is|are) no \w+ [-\d, ]+ that you can see\.|Invalid pk \"-?\d+\" - object does not exist\."
-    r"|^Invalid page\.$|already exists\.|^This [\w ]+ cannot be used\.$"
+    r"|^Invalid page\.$|already exists\.|^The fields [\w, ]+ must make a unique set\.$"
+    r"|^This [\w ]+ cannot be used\.$"
     r"|“\w+” \(\d+\) was ignored: Select a valid choice\. \d+ is not one of"
     r"|A custom period needs|a custom period spans at most|Starter playbooks are templates|Say what the money was for"
     # The planner: a period's end against its start, and assumptions the history cannot carry.
     r"|A plan's period|set it by hand\.|has no attributed opportunity|channel mix must add up"
+    # A goal's SMART rules across its fields, against today and the data (goals/smart.py), and
+    # the teams a role may set.
+    r"|^Specific: Say for which accounts: choose tiers, a playbook or a rep's accounts\.$"
+    r"|^Measurable: “.*” reads like a task, not a goal\. A task is work you do "
+    r"|^Measurable: A rate can be at most 100%\.$"
+    r"|^Attainable: A target of .+ is no improvement on the baseline, .+ Set a target above the baseline\.$"
+    r"|^Timely: The end date must be after the start date\.$"
+    r"|^Timely: The period ended on \w{3} \d{1,2}, \d{4}: a goal for a past period is a report, not a goal\. Choose an end date after today\.$"
+    r"|^You may not set \w+ goals: directors and admins set any goal, marketers marketing goals\.$"
+    # A goal's milestones against each other and against its period, metric and target.
+    r"|^Two milestones share a date; keep one per date\.$"
+    r"|^A milestone on \w{3} \d{1,2}, \d{4} is outside the period; milestones fall between "
+    r"|^A rate milestone can be at most 100%\.$"
+    r"|^Milestones of a running total cannot go down from one date to the next\.$"
+    r"|^A milestone cannot be above the target\.$"
+    # A part of a goal against its parent (goals/forms.py).
+    r"|^A part of “.*” measures its metric too\.$|^A part must fit in its parent's period \("
+    r"|^Choose among the parent's tiers\.$|^Keep the parent's (playbook|rep)\.$"
+    r"|^The parts would add up to .+, more than the parent's .+\.$"
+    r"|^Its parts add up to .+: lower their targets first\.$"
+    r"|^You may not change goal \d+, so you may not add parts to it\.$"
+    r"|^Goal \d+ is a part of this goal; it cannot be its parent\.$"
+    # A saved account filter's ranges (accounts/account_filters.py).
+    r"|^“(?P<range>Fit|Engagement) from” \(\S+\) is above “(?P=range) to” \(\S+\): both were ignored\.$"
+    r"|^“Reached from” \(\S+\) is after “Reached to” \(\S+\)\.$"
+    r"|^“Reached from” and “Reached to” need a reached stage\.$"
 )
 # Found when these checks were turned on (issue 17) and owned by other work: each is a known
 # ST2xx gap of one operation, to be removed from here when fixed. Anything else fails the test.
@@ -44,11 +71,6 @@ KNOWN_GAPS = {
     # By design, not a gap: a batch's items are validated one by one and each refused item is
     # reported inside the 2xx answer, so one bad item never costs the client the whole batch.
     ("ST201", "POST /api/activities/batch/"),
-    # audience_filter names known filters while the schema says "any object".
-    ("ST202", "POST /api/playbooks/"),
-    # A milestone's value is stated (a decimal string); what is left are the SMART rules across
-    # fields and against today (a scope, an end date after today) and a negative owner id.
-    ("ST202", "POST /api/goals/"),
 }
 
 

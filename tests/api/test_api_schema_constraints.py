@@ -89,3 +89,112 @@ def test_a_domain_is_accepted_exactly_when_the_schema_pattern_allows_it(
 
     assert bool(re.match(stated["pattern"], domain)) is accepted
     assert _domain_accepted(api, maria, domain) is accepted
+
+
+# --- Relations, a goal's target and milestones, a playbook's saved filter ----------------------
+
+BIGINT_MAX = 9223372036854775807
+
+
+@pytest.mark.parametrize(
+    ("component", "name"),
+    [
+        ("GoalRequest", "owner"),
+        ("GoalRequest", "scope_playbook"),
+        ("GoalRequest", "scope_owner"),
+        ("GoalRequest", "parent"),
+        ("PatchedGoalRequest", "parent"),
+        ("PlaybookRequest", "owner"),
+        ("PlaybookRequest", "goal"),
+        ("StepRequest", "stage"),
+        ("EnrolmentRequest", "account"),
+    ],
+)
+def test_a_relation_id_is_stated_from_1_to_the_bigint_max(schema, component, name):
+    stated = schema["components"]["schemas"][component]["properties"][name]
+
+    assert (stated["type"], stated["minimum"], stated["maximum"]) == ("integer", 1, BIGINT_MAX)
+
+
+@pytest.mark.parametrize("owner", [-1, 0, BIGINT_MAX])
+def test_an_owner_id_outside_the_stated_range_or_of_nobody_is_a_400(api, diana, owner):
+    body = {"name": "Pipeline", "team": "sales", "owner": owner, "metric": "pipeline_created"}
+
+    response = api(diana).post("/api/goals/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "owner" in response.json()["error"]["fields"]
+
+
+def test_a_goals_target_is_stated_above_zero(schema):
+    pattern = re.compile(
+        schema["components"]["schemas"]["GoalRequest"]["properties"]["target"]["pattern"]
+    )
+    targets = ["0.0001", "5", "0010", "999999999999.9999", "0", "0.0000", "-1", "0.00001", ".5"]
+
+    assert [bool(pattern.match(t)) for t in targets] == [True] * 4 + [False] * 5
+
+
+def test_a_goal_states_its_most_milestones(schema):
+    milestones = schema["components"]["schemas"]["GoalRequest"]["properties"]["milestones"]
+
+    assert milestones["maxItems"] == 24
+
+
+AUDIENCE_ACCEPTED = [
+    {"tier": "targets", "stage": "none", "owner": "unassigned"},
+    {"tier": "3", "owner": "12", "industry": " Software", "country": "Deutschland"},
+    {"fit_min": "0", "fit_max": "100.0000", "engagement_min": "123456789.5", "spike": "true"},
+    {"reached": "mqa", "reached_from": "2026-01-01", "reached_to": "2026-12-31"},
+    {"playbook": "5", "target": "false", "unassigned": "1", "q": "acme"},
+    {"updated_since": "2026-01-31T09:00:00+02:00", "external_id": "0012", "domain": "acme.com"},
+]
+AUDIENCE_REFUSED = [
+    ("owner", "0012"),
+    ("owner", "²"),
+    ("playbook", "0"),
+    ("fit_min", "1e1"),
+    ("fit_max", "100.5"),
+    ("engagement_min", "1_000"),
+    ("spike", "yes"),
+    ("tier", "4"),
+    ("reached_from", "2026-1-5"),
+    ("updated_since", "2026-01-31"),
+    ("shoe_size", "9"),
+]
+
+
+def _audience_accepted(api, user, audience: dict) -> bool:
+    body = {"name": "Audience test", "audience_filter": audience}
+    response = api(user).post("/api/playbooks/", body, format="json")
+    assert response.status_code in (201, 400), response.content
+    return response.status_code == 201
+
+
+@pytest.mark.parametrize("audience", AUDIENCE_ACCEPTED)
+def test_a_saved_filter_the_schema_allows_is_accepted(api, maria, schema, audience):
+    stated = schema["components"]["schemas"]["PlaybookRequest"]["properties"]["audience_filter"]
+    properties = stated["properties"]
+
+    assert stated["additionalProperties"] is False
+    for name, value in audience.items():
+        spec = properties[name]
+        assert value in spec.get("enum", [value])
+        assert re.match(spec.get("pattern", ""), value), (name, value)
+    assert _audience_accepted(api, maria, audience)
+
+
+@pytest.mark.parametrize(("name", "value"), AUDIENCE_REFUSED)
+def test_a_saved_filter_the_schema_forbids_is_a_400_naming_it(api, maria, schema, name, value):
+    properties = schema["components"]["schemas"]["PlaybookRequest"]["properties"]
+    spec = properties["audience_filter"]["properties"].get(name)
+
+    stated = spec is not None and value in spec.get("enum", [value])
+    assert not (stated and re.match(spec.get("pattern", ""), value))
+    response = api(maria).post(
+        "/api/playbooks/",
+        {"name": "Audience test", "audience_filter": {name: value}},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert name in response.json()["error"]["fields"]["audience_filter"][0]

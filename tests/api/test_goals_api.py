@@ -63,6 +63,22 @@ def test_a_director_sets_a_goal_with_milestones(api, diana):
         ({"end_date": "2025-12-01"}, "end_date", "Timely"),
         ({"target": "0"}, "target", "above zero"),
         ({"metric": "win_rate", "target": "1.5"}, "target", "at most 100%"),
+        # As a percentage, the page's unit, this fraction would not fit the form's digits.
+        ({"metric": "win_rate", "target": "99999999999"}, "target", "at most 100%"),
+        (
+            {
+                "metric": "follow_up_rate",
+                "target": "0.5",
+                "milestones": [{"date": f"{Y}-02-01", "value": "99999999999"}],
+            },
+            "milestones",
+            "at most 100%",
+        ),
+        (
+            {"milestones": [{"date": f"{Y}-01-{d:02}", "value": "1"} for d in range(1, 26)]},
+            "milestones",
+            "no more than 24",
+        ),
         ({"metric": None}, "metric", "choose a metric"),
         ({"milestones": [{"date": f"{Y}-05-01", "value": "1"}]}, "milestones", "outside"),
         (
@@ -113,7 +129,9 @@ def test_a_marketer_sets_marketing_goals_only(api, maria, diana):
     editing = client.patch(f"{URL}{sales_goal.pk}/", {"name": "Mine now"}, format="json")
     created = client.post(URL, goal_body(maria), format="json")
 
-    assert "team" in error_of(refused, 400)["fields"]
+    assert error_of(refused, 400)["fields"]["team"] == [
+        "You may not set sales goals: directors and admins set any goal, marketers marketing goals."
+    ]
     assert error_of(editing, 403)["code"] == "permission_denied"
     assert created.status_code == 201, created.content
 
@@ -254,3 +272,13 @@ def test_a_target_beyond_the_record_is_saved_with_its_warning_in_the_answer(api,
     assert "the best equal period on record ($120,000" in attainable
     read = api(diana).get(f"{URL}{response.json()['id']}/").json()
     assert read["smart_warnings"] == []
+
+
+def test_a_goal_changed_to_a_rate_keeps_its_target_at_most_100_percent(api, diana):
+    goal = GoalFactory(owner=diana, team="sales", scope_tiers=[1], target=Decimal("99999999999"))
+
+    response = api(diana).patch(f"{URL}{goal.pk}/", {"metric": "win_rate"}, format="json")
+
+    assert error_of(response, 400)["fields"]["target"] == [
+        "Measurable: A rate can be at most 100%."
+    ]
