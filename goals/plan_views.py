@@ -250,6 +250,14 @@ def _detail(
     )
 
 
+def _plan_to_act_on(user, pk: int):
+    """A plan the user may see (else 404) and turn into work (else 403)."""
+    plan = _visible_plan(user, pk)
+    if not can_save_plans(user):
+        raise PermissionDenied
+    return plan
+
+
 @login_required
 def plan_detail(request, pk: int):
     plan = _visible_plan(request.user, pk)
@@ -260,9 +268,7 @@ def plan_detail(request, pk: int):
 @require_POST
 def plan_goals(request, pk: int):
     user = request.user
-    plan = _visible_plan(user, pk)
-    if not can_save_plans(user):
-        raise PermissionDenied
+    plan = _plan_to_act_on(user, pk)
     form = PlanGoalsForm(request.POST, by=user)
     if not form.is_valid():
         return _detail(request, plan, form, status=422)
@@ -279,9 +285,7 @@ def plan_goals(request, pk: int):
 def plan_budgets(request, pk: int):
     """Set the playbooks' budgets the plan proposes (directors and admins, as for its goals)."""
     user = request.user
-    plan = _visible_plan(user, pk)
-    if not can_save_plans(user):
-        raise PermissionDenied
+    plan = _plan_to_act_on(user, pk)
     try:
         changed = plan_set_budgets(plan=plan, by=user)
     except ValidationError as error:

@@ -103,29 +103,8 @@ def preview_plan(
     return PlanPreview(plan, rates, data.costs, data.pool, measured)
 
 
-def build_plan(
-    *,
-    user,
-    target: float,
-    kind: str,
-    start: dt.date,
-    end: dt.date,
-    tiers: tuple[int, ...],
-    playbook=None,
-    model: str,
-    overrides: dict | None = None,
-) -> Plan:
-    """The plan for ``target`` (revenue won or pipeline) over the months of start..end, from the
-    history of the targets in ``tiers`` (and ``playbook``) that ``user`` may see. Raises
+def build_plan(**request) -> Plan:
+    """The plan alone of ``preview_plan`` (same keyword arguments): for ``target`` over the months
+    of start..end, from the history of the targets in scope that ``user`` may see. Raises
     PlanInputError, whose message is for the user, when an assumption cannot carry a plan."""
-    return preview_plan(
-        user=user,
-        target=target,
-        kind=kind,
-        start=start,
-        end=end,
-        tiers=tiers,
-        playbook=playbook,
-        model=model,
-        overrides=overrides,
-    ).plan
+    return preview_plan(**request).plan
