@@ -6,7 +6,8 @@ a rep's plan rests on their own accounts' history and spend.
 - Journeys: one row per target account (tier 1..3) with the first date it reached each plan
   stage, from the journey stage history, its opportunities (created = reached opportunity) and its
   closed_won deals (closed = won; amounts summed). A stage skipped counts as passed on the date of
-  the next stage reached; a target with no history was targeted when it was created. With a
+  the next stage reached (for targeted, aware counts as that next stage); a target with no history
+  was targeted when it was created. With a
   playbook, its enrolled accounts (holdouts excluded) appear once more with its id, for the
   per-playbook rates.
 - Channel costs over the last ``ABM_PLAN_COST_MONTHS`` months: spend (activity costs and budget
@@ -40,9 +41,12 @@ from playbooks.models import EnrolmentStatus
 from playbooks.visibility import enrolments_visible_to
 
 TARGET_TIERS = (1, 2, 3)
-# Journey stages as plan stages: aware is not a plan stage; customer is won.
+# Journey stages as plan stages; customer is won. Aware is not a plan stage, but it comes right
+# after targeted: a target whose history starts at aware (it answered before its first evaluation
+# as a target) passed targeted then, not when it later became engaged.
 _PLAN_STAGE_OF = {
     JourneyStage.TARGETED: "targeted",
+    JourneyStage.AWARE: "targeted",
     JourneyStage.ENGAGED: "engaged",
     JourneyStage.MQA: "mqa",
     JourneyStage.OPPORTUNITY: "opportunity",

@@ -91,6 +91,13 @@ def test_every_journey_stage_is_reached_including_mqa(demo):
 
 
 @pytest.mark.django_db
+def test_accounts_and_contacts_are_in_the_book_before_their_history_begins(demo):
+    assert not Account.objects.filter(stage_changes__changed_at__lt=F("created_at")).exists()
+    assert not Activity.objects.filter(occurred_at__lt=F("account__created_at")).exists()
+    assert not Activity.objects.filter(occurred_at__lt=F("contact__created_at")).exists()
+
+
+@pytest.mark.django_db
 def test_one_playbook_has_enrolled_and_holdout_groups_of_at_least_30(demo):
     groups = (
         Enrolment.objects.values("playbook")

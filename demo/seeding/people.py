@@ -21,6 +21,7 @@ from demo.seeding.catalogue import (
     COUNTRIES,
     COUNTRY_SHARES,
     COUNTRY_TLDS,
+    DAY,
     DEMO_EMAIL_DOMAIN,
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -151,7 +152,9 @@ def _accounts(
             "engagement_score": 0.0,
             "spike": False,
             "external_id": [f"ACC-{i + 1:06d}" for i in range(size)],
-            "created_at": clock.now_s,
+            # In the book since the year began: the history below is theirs, so "created today"
+            # would put a target's creation after its own journey.
+            "created_at": clock.first_day * DAY,
             "updated_at": clock.now_s,
         },
     )
@@ -256,7 +259,7 @@ def _contacts(*, rng: np.random.Generator, acc: _Accounts, clock: _Clock) -> int
             "title": titles,
             "seniority": np.asarray(SENIORITIES, dtype=object)[seniority],
             "buying_role": np.asarray(BUYING_ROLES, dtype=object)[role],
-            "created_at": clock.now_s,
+            "created_at": clock.first_day * DAY,
         },
     )
     return size

@@ -11,8 +11,8 @@ from metrics.engine.compute.planning import ChannelCost
 from metrics.planning import build_plan, preview_plan
 from metrics.planning_inputs import load_channel_costs, load_journeys, pool_counts
 from metrics.planning_output import plan_from_json, plan_json
-from tests.factories import EnrolmentFactory, PlaybookFactory
-from tests.metrics.planning_book import make_book
+from tests.factories import AccountFactory, EnrolmentFactory, PlaybookFactory
+from tests.metrics.planning_book import _history, make_book
 
 
 @pytest.fixture
@@ -32,6 +32,16 @@ def test_the_journeys_count_a_skipped_stage_as_passed_and_sum_won_deals(book, di
     assert b1["opportunity_at"] == pd.Timestamp("2026-01-04 12:00")  # from its deal
     assert pd.isna(b1["won_at"])
     assert b1["won_amount"] == 0
+
+
+def test_a_target_whose_history_starts_at_aware_was_targeted_then(db, diana):
+    # It answered before its first evaluation as a target: aware, then engaged three weeks later.
+    # Targeted is passed at aware, so targeted -> engaged takes 21 days, not 0.
+    account = AccountFactory(tier=2, stage="engaged")
+    _history(account, ("aware", "2026-03-01"), ("engaged", "2026-03-22"))
+    row = load_journeys(diana).set_index("account_id").loc[account.pk]
+    assert row["targeted_at"] == pd.Timestamp("2026-03-01 12:00")
+    assert row["engaged_at"] == pd.Timestamp("2026-03-22 12:00")
 
 
 def test_a_rep_plans_on_their_own_accounts_only(book, alice):
