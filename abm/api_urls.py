@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
 from goals import api as goals_api
+from goals import plan_api
 from ingestion import api as ingestion_api
 from metrics import api as metrics_api
 from playbooks import api as playbooks_api
@@ -26,6 +27,7 @@ router.register("enrolments", playbooks_api.EnrolmentViewSet, basename="enrolmen
 router.register("tasks", playbooks_api.TaskViewSet, basename="task")
 router.register("activities", ingestion_api.ActivityViewSet, basename="activity")
 router.register("goals", goals_api.GoalViewSet, basename="goal")
+router.register("plans", plan_api.PlanViewSet, basename="plan")
 router.register("spend", metrics_api.BudgetLineViewSet, basename="budget-line")
 router.register(
     "metrics/engagement-scores", metrics_api.EngagementScoreViewSet, basename="engagement-score"

@@ -28,18 +28,9 @@ from goals.plan_display import STAGE_LABELS, count
 from goals.plan_goals import month_end, stage_by_month
 from goals.plans import plans_visible_to
 from goals.progress import Scope, metric_value, period_bounds, scope_accounts
-from metrics.engine.compute.planning import (
-    PLAN_STAGES,
-    Assumptions,
-    BudgetLine,
-    Estimate,
-    PlanMonth,
-    StageRates,
-    forecast,
-    rates_for_scope,
-)
-from metrics.engine.compute.planning import Plan as ComputedPlan
+from metrics.engine.compute.planning import PLAN_STAGES, StageRates, forecast, rates_for_scope
 from metrics.planning_inputs import load_journeys
+from metrics.planning_output import plan_from_json
 
 ROW_STAGES = ("engaged", "mqa", "opportunity", "won")
 _STAGE_METRICS = {
@@ -73,48 +64,6 @@ def due_by(result: dict, stage: str, start: dt.date, end: dt.date, today: dt.dat
             due += value * ((today - first).days + 1) / ((last - first).days + 1)
         month = month_end(month) + dt.timedelta(days=1)
     return due
-
-
-def _estimate(raw: dict | None) -> Estimate:
-    raw = raw or {}
-    return Estimate(
-        float(raw.get("value") or 0.0),
-        float(raw.get("low") or 0.0),
-        float(raw.get("high") or 0.0),
-        int(raw.get("accounts") or 0),
-        bool(raw.get("fallback")),
-    )
-
-
-def computed_plan(plan: Plan) -> ComputedPlan:
-    """The saved snapshot as the compute package's Plan, for ``forecast``."""
-    result, raw = plan.result or {}, plan.assumptions or {}
-    return ComputedPlan(
-        needed={k: _estimate(v) for k, v in (result.get("needed") or {}).items()},
-        by_month=[
-            PlanMonth(month=dt.date.fromisoformat(row["month"]), counts=row.get("counts") or {})
-            for row in result.get("by_month") or []
-        ],
-        budget=[
-            BudgetLine(
-                channel=line["channel"],
-                amount=_estimate(line.get("amount")),
-                cost_per_opportunity=line.get("cost_per_opportunity"),
-                return_per_dollar=line.get("return_per_dollar"),
-            )
-            for line in result.get("budget") or []
-        ],
-        total_budget=_estimate(result.get("total_budget")),
-        gap={k: int(v) for k, v in (result.get("gap") or {}).items()},
-        assumptions=Assumptions(
-            conversion={k: float(v) for k, v in (raw.get("conversion") or {}).items()},
-            lag_days={k: float(v) for k, v in (raw.get("lag_days") or {}).items()},
-            deal_size=float(raw.get("deal_size") or 0.0),
-            channel_mix={k: float(v) for k, v in (raw.get("channel_mix") or {}).items()},
-        ),
-        kind=plan.kind,
-        target=float(plan.target),
-    )
 
 
 def actual_by_stage(plan: Plan, *, now: dt.datetime) -> dict[str, float]:
@@ -205,7 +154,7 @@ def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | Non
     if started and elapsed > 0:
         ends = forecast(
             actual_by_stage=actual,
-            plan=computed_plan(plan),
+            plan=plan_from_json(result),
             elapsed_share=min(1.0, elapsed),
             rates_since=rates_since(user, plan),
         )

@@ -1,5 +1,5 @@
-"""A plan (its JSON snapshot) as the planner page shows it: every figure formatted, with its
-80 % range and what it rests on."""
+"""A plan (its JSON, the API's: metrics/planning_output.py) as the planner page shows it: every
+figure formatted, with its 80 % range and what it rests on."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 
 from abm.lib.formats import EMPTY, money, percent
 from goals.plan_forms import STEP_LABELS, STEPS, channel_label
+from metrics.planning_output import STEP_FIELDS
 
 STAGE_LABELS = {
     "targeted": "Target accounts",
@@ -53,12 +54,11 @@ def month_rows(result: dict, start: dt.date) -> list[dict]:
     rows = []
     for row in result.get("by_month") or []:
         month = dt.date.fromisoformat(row["month"])
-        counts = row.get("counts") or {}
         rows.append(
             {
                 "label": f"{month:%b %Y}",
                 "before": month < start.replace(day=1),
-                "cells": [count(counts.get(stage, 0)) for stage in STAGES],
+                "cells": [count(row.get(stage) or 0) for stage in STAGES],
             }
         )
     return rows
@@ -83,11 +83,17 @@ def budget_rows(result: dict) -> list[dict]:
     ]
 
 
+def _by_step(figures: dict | None) -> dict:
+    """A plan JSON's figures per step (``targeted_engaged``) by the form's step names."""
+    figures = figures or {}
+    return {step: figures[field] for step, field in STEP_FIELDS.items() if field in figures}
+
+
 def assumption_rows(assumptions: dict, rates: dict | None = None) -> dict:
     """The editable assumptions with the value shown in each input (a percentage to 0.1)."""
-    conversion = assumptions.get("conversion") or {}
+    conversion = _by_step(assumptions.get("conversion"))
     mix = assumptions.get("channel_mix") or {}
-    lags = assumptions.get("lag_days") or {}
+    lags = _by_step(assumptions.get("lag_days"))
     return {
         "conversion": [
             {
@@ -132,7 +138,7 @@ def plan_view(result: dict, *, start: dt.date) -> dict:
 
 def assumption_summary(assumptions: dict) -> str:
     """One line: the conversion rates, the deal size and the channel mix a plan was made with."""
-    conversion = assumptions.get("conversion") or {}
+    conversion = _by_step(assumptions.get("conversion"))
     parts = [f"{STEP_LABELS[s]} {percent(conversion[s])}" for s in STEPS if s in conversion]
     if assumptions.get("deal_size") is not None:
         parts.append(f"deal {money(assumptions['deal_size'])}")

@@ -13,14 +13,9 @@ from abm.lib.channels import Channel
 from goals.forms import TIER_CHOICES
 from goals.models import PlanKind
 from metrics.models import AttributionModel
+from metrics.planning_output import STEP_LABELS
 from playbooks.visibility import playbooks_visible_to
 
-STEP_LABELS = {
-    "targeted->engaged": "Target → engaged",
-    "engaged->mqa": "Engaged → MQA",
-    "mqa->opportunity": "MQA → opportunity",
-    "opportunity->won": "Opportunity → won",
-}
 STEPS = tuple(STEP_LABELS)
 _MAX_MONEY = Decimal(10) ** 12
 

@@ -86,7 +86,7 @@ def stage_by_month(result: dict, stage: str, start: dt.date, end: dt.date) -> li
     counts = [0.0] * len(months)
     for row in result.get("by_month") or []:
         month = dt.date.fromisoformat(row["month"]).replace(day=1)
-        value = float((row.get("counts") or {}).get(stage) or 0.0)
+        value = float(row.get(stage) or 0.0)
         if month < months[0]:
             index = 0
         elif month > months[-1]:
@@ -116,7 +116,7 @@ def _ceil(value: float) -> int:
 def plan_goal_specs(
     result: dict, *, name: str, kind: str, target: Decimal, start: dt.date, end: dt.date
 ) -> list[GoalSpec]:
-    """The parent goal first, then the children, from a plan's snapshot (pure)."""
+    """The parent goal first, then the children, from a plan's JSON (pure)."""
     metric, outcome_stage = PARENT_METRIC[PlanKind(kind)]
     outcome = stage_by_month(result, outcome_stage, start, end)
     total = sum(outcome)

@@ -1,6 +1,6 @@
 """The planner pages (issue #18): plan a target backwards as you type, save it, read saved plans,
-and make goals from one. The figures come from metrics.planning.build_plan (scoped to the user);
-a plan is shown from its JSON snapshot, computed or saved alike."""
+and make goals from one. The figures come from metrics.planning.preview_plan (scoped to the user);
+a plan is shown from its JSON (the API's, metrics/planning_output.py), computed or saved alike."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ from goals.plan_forms import (
     scope_signature,
 )
 from goals.plan_goals import ROLES, PlanGoalsError, plan_create_goals, plan_goal_specs
-from goals.plans import can_read_plans, can_save_plans, plan_save, plans_visible_to, snapshot
+from goals.plans import can_read_plans, can_save_plans, plan_save, plans_visible_to
 from metrics.engine.compute.planning import PlanInputError
 from metrics.models import AttributionModel
-from metrics.planning import build_plan
+from metrics.planning import preview_plan
+from metrics.planning_output import plan_csv_response, plan_json, preview_from_json
 
 OWNER_LABELS = {
     "parent": "Owner of the plan's outcome goal",
@@ -71,7 +72,7 @@ def _compute(user, form: PlanForm, query) -> dict:
     overrides, errors = assumption_inputs(query, channels=channels) if kept else ({}, {})
     context = {"basis": basis, "assumption_errors": errors}
     try:
-        plan = build_plan(
+        preview = preview_plan(
             user=user,
             target=float(data["target"]),
             kind=data["kind"],
@@ -93,7 +94,7 @@ def _compute(user, form: PlanForm, query) -> dict:
         shown["deal_size_default"] = query.get("d_deal_size", "") if kept else ""
         context["assumptions"] = shown
         return context
-    result = snapshot(plan)
+    result = plan_json(preview)
     shown = assumption_rows(result.get("assumptions") or {})
     if kept:
         # The inputs keep what was typed; the measured values stay the defaults beside them.
@@ -107,13 +108,23 @@ def _compute(user, form: PlanForm, query) -> dict:
             row["default"] = row["value"]
         shown["deal_size_default"] = shown["deal_size"]
     context.update(
+        preview=preview,
         result=result,
+        export_url=_export_url(query),
         plan=plan_view(result, start=data["start"]),
         assumptions=shown,
         overridden=[OVERRIDE_LABELS[key] for key in OVERRIDE_LABELS if key in overrides],
         add_accounts_url=_tiering_url(user, data["tiers"]),
     )
     return context
+
+
+def _export_url(query) -> str:
+    """The CSV of the plan on screen: the same fields, by GET (never the form's token)."""
+    fields = query.copy()
+    for private in ("csrfmiddlewaretoken", "name"):
+        fields.pop(private, None)
+    return f"{reverse('plans:plan_export')}?{fields.urlencode()}"
 
 
 def _tiering_url(user, tiers: list[int]) -> str:
@@ -152,6 +163,20 @@ def planner(request):
 
 
 @login_required
+def planner_export(request):
+    """The plan the planner shows for these fields, as CSV; fields that do not hold go back to
+    the planner, which says what to fix."""
+    user = request.user
+    _readable(user)
+    form = PlanForm(request.GET, user=user)
+    if form.is_valid():
+        context = _compute(user, form, request.GET)
+        if "preview" in context and not context["assumption_errors"]:
+            return plan_csv_response(context["preview"])
+    return redirect(f"{reverse('plans:plans')}?{request.GET.urlencode()}")
+
+
+@login_required
 @require_POST
 def planner_save(request):
     user = request.user
@@ -176,7 +201,7 @@ def planner_save(request):
                 tiers=data["tiers"],
                 playbook=data["playbook"],
                 model=data["model"],
-                plan=context["result"],
+                result=context["result"],
             )
             messages.success(request, f"Plan “{plan.name}” saved.")
             return redirect("plans:plan_detail", pk=plan.pk)
@@ -262,6 +287,13 @@ def _plan_to_act_on(user, pk: int):
 def plan_detail(request, pk: int):
     plan = _visible_plan(request.user, pk)
     return _detail(request, plan, PlanGoalsForm(by=request.user))
+
+
+@login_required
+def plan_export(request, pk: int):
+    """A saved plan as CSV, its figures as they stood the day it was saved."""
+    plan = _visible_plan(request.user, pk)
+    return plan_csv_response(preview_from_json(plan.result), filename=f"plan-{plan.pk}.csv")
 
 
 @login_required

@@ -11,9 +11,7 @@ Directors and admins save plans and make goals from them; marketers read them.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import math
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -41,27 +39,6 @@ def can_save_plans(user) -> bool:
     return user.is_authenticated and user_role(user) in PLANNERS
 
 
-def snapshot(value):
-    """A plan, its assumptions or any part of them as JSON: dataclasses as dicts of their fields,
-    dates as ISO strings, non-finite floats as None (what the compute package returns, or a dict
-    already in this shape)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(key): snapshot(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [snapshot(item) for item in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item") and callable(value.item):  # a numpy scalar
-        return snapshot(value.item())
-    return value
-
-
 @transaction.atomic
 def plan_save(
     *,
@@ -74,15 +51,16 @@ def plan_save(
     tiers: list[int],
     playbook,
     model: str,
-    plan,
+    result: dict,
 ) -> Plan:
-    """Keep a computed plan (``build_plan``'s result for ``by``) with what it was asked and its
-    assumptions, as it stands today."""
+    """Keep a computed plan with what it was asked and its assumptions, as it stands today.
+
+    ``result`` is the plan as the API shows it (metrics/planning_output.py ``plan_json`` of
+    ``preview_plan`` for ``by``): one format for the API, the pages and the saved snapshot."""
     if not can_save_plans(by):
         raise PermissionDenied
     if kind not in PlanKind.values:
         raise ValueError(f"kind must be revenue or pipeline, not {kind!r}")
-    result = snapshot(plan)
     return Plan.objects.create(
         name=name.strip(),
         created_by=by,

@@ -1,7 +1,7 @@
 """The planner's service (issue #18): load what a user may see, measure the rates, plan backwards.
 
-``build_plan`` is what pages, the API and saved plans call; ``preview_plan`` also hands back the
-rates, channel costs and pool the plan rests on, for the pages and the API to show.
+``preview_plan`` is what pages, the API and saved plans call: the plan and the rates, channel costs
+and pool it rests on, for the pages and the API to show (metrics/planning_output.py ``plan_json``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from metrics.engine.compute.planning import (
 )
 from metrics.planning_inputs import load_plan_data
 
-__all__ = ["PlanInputError", "PlanPreview", "build_plan", "plan_months", "preview_plan"]
+__all__ = ["PlanInputError", "PlanPreview", "plan_months", "preview_plan"]
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,3 @@ def preview_plan(
         seed=settings.ABM_PLAN_SEED,
     )
     return PlanPreview(plan, rates, data.costs, data.pool, measured)
-
-
-def build_plan(**request) -> Plan:
-    """The plan alone of ``preview_plan`` (same keyword arguments): for ``target`` over the months
-    of start..end, from the history of the targets in scope that ``user`` may see. Raises
-    PlanInputError, whose message is for the user, when an assumption cannot carry a plan."""
-    return preview_plan(**request).plan

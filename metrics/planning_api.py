@@ -204,45 +204,50 @@ class PlanSerializer(serializers.Serializer):
     channels = PlanChannelCostSerializer(many=True)
 
 
+def requested_preview(request, data: dict | None = None):
+    """The plan for the request's body (PlanRequestSerializer, or the already validated
+    ``data``), over the history the caller may see; a 400 in the user's words when it cannot be
+    planned."""
+    if data is None:
+        params = PlanRequestSerializer(data=request.data, context={"request": request})
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+    try:
+        return preview_plan(
+            user=request.user,
+            target=data["target"],
+            kind=data["kind"],
+            start=data["start"],
+            end=data["end"],
+            tiers=tuple(data["tiers"]),
+            playbook=data.get("playbook"),
+            model=data["model"],
+            overrides=overrides_from(data.get("overrides")),
+        )
+    except PlanInputError as error:
+        raise ApiError(code="plan_not_possible", message=str(error)) from error
+
+
 class _PlanView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [TokenRateThrottle]
     throttle_scope = "api"
 
-    def preview(self, request):
-        params = PlanRequestSerializer(data=request.data, context={"request": request})
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        try:
-            return preview_plan(
-                user=request.user,
-                target=data["target"],
-                kind=data["kind"],
-                start=data["start"],
-                end=data["end"],
-                tiers=tuple(data["tiers"]),
-                playbook=data.get("playbook"),
-                model=data["model"],
-                overrides=overrides_from(data.get("overrides")),
-            )
-        except PlanInputError as error:
-            raise ApiError(code="plan_not_possible", message=str(error)) from error
 
-
-_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
+PLAN_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
 
 class PlanPreviewApi(_PlanView):
     @extend_schema(
         request=PlanRequestSerializer,
-        responses={200: PlanSerializer, **_ERRORS},
+        responses={200: PlanSerializer, **PLAN_ERRORS},
         description="The reverse-funnel plan for a revenue or pipeline target over a period "
         "(computed, not saved): the accounts, mqa, opportunities and won deals needed, by month "
         "shifted back by the lags, the budget by channel at today's cost per opportunity, the "
         "account gap, and the rates it rests on, every figure with its 80 % range.",
     )
     def post(self, request):
-        return Response(PlanSerializer(plan_json(self.preview(request))).data)
+        return Response(PlanSerializer(plan_json(requested_preview(request))).data)
 
 
 class PlanExportApi(_PlanView):
@@ -250,9 +255,9 @@ class PlanExportApi(_PlanView):
         request=PlanRequestSerializer,
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The plan as CSV."),
-            **_ERRORS,
+            **PLAN_ERRORS,
         },
         description="The same plan as a CSV file: one row per figure with its range.",
     )
     def post(self, request):
-        return plan_csv_response(self.preview(request))
+        return plan_csv_response(requested_preview(request))

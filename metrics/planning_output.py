@@ -15,14 +15,22 @@ from metrics.engine.compute.planning import (
     STEPS,
     Assumptions,
     BudgetLine,
+    ChannelCost,
     Estimate,
     Plan,
     PlanMonth,
+    StageRates,
 )
 from metrics.planning import PlanPreview
 
 STEP_FIELDS = {step: step.replace("->", "_") for step in STEPS}
 STEP_OF_FIELD = {field: step for step, field in STEP_FIELDS.items()}
+STEP_LABELS = {
+    "targeted->engaged": "Target → engaged",
+    "engaged->mqa": "Engaged → MQA",
+    "mqa->opportunity": "MQA → opportunity",
+    "opportunity->won": "Opportunity → won",
+}
 STAGE_LABELS = {
     "targeted": "Target accounts",
     "engaged": "Engaged accounts",
@@ -167,15 +175,22 @@ def plan_csv_rows(preview: PlanPreview) -> list[list]:
         for s in PLAN_STAGES
     ]
     for s in STEPS:
-        rows.append(["Assumption", f"{s} conversion", percent(a.conversion[s]), "", "", "", ""])
-    rows += [["Assumption", f"{s} lag", _days(a.lag_days[s]), "", "", "", ""] for s in STEPS]
+        rows.append(
+            ["Assumption", f"{STEP_LABELS[s]} conversion", percent(a.conversion[s]), "", "", "", ""]
+        )
+    rows += [
+        ["Assumption", f"{STEP_LABELS[s]} lag", _days(a.lag_days[s]), "", "", "", ""] for s in STEPS
+    ]
     rows.append(["Assumption", "Deal size", money(a.deal_size), "", "", "", ""])
     rows += [
         ["Assumption", f"{c} share of opportunities", percent(v), "", "", "", ""]
         for c, v in a.channel_mix.items()
     ]
-    rows += [_row("Measured", f"{s} conversion", rates.conversion[s], percent) for s in STEPS]
-    rows += [_row("Measured", f"{s} lag", rates.lag_days[s], _days) for s in STEPS]
+    rows += [
+        _row("Measured", f"{STEP_LABELS[s]} conversion", rates.conversion[s], percent)
+        for s in STEPS
+    ]
+    rows += [_row("Measured", f"{STEP_LABELS[s]} lag", rates.lag_days[s], _days) for s in STEPS]
     rows.append(_row("Measured", "Deal size", rates.deal_size, money))
     return rows
 
@@ -232,3 +247,39 @@ def plan_from_json(data: dict) -> Plan:
         kind=data["kind"],
         target=float(data["target"]),
     )
+
+
+def _rates_from(data: dict | None, assumptions: Assumptions) -> StageRates:
+    """The measured rates of ``plan_json``; a plan saved before they were kept shows its own
+    assumptions, resting on no account."""
+    if not data:
+        return StageRates(
+            conversion={s: Estimate.exact(v) for s, v in assumptions.conversion.items()},
+            lag_days={s: Estimate.exact(v) for s, v in assumptions.lag_days.items()},
+            deal_size=Estimate.exact(assumptions.deal_size),
+        )
+    return StageRates(
+        conversion={STEP_OF_FIELD[k]: _estimate_from(v) for k, v in data["conversion"].items()},
+        lag_days={STEP_OF_FIELD[k]: _estimate_from(v) for k, v in data["lag_days"].items()},
+        deal_size=_estimate_from(data["deal_size"]),
+    )
+
+
+def preview_from_json(data: dict) -> PlanPreview:
+    """A plan stored as ``plan_json`` made back into what ``preview_plan`` returned, so a saved
+    plan exports as the CSV it would have given on the day."""
+    plan = plan_from_json(data)
+    costs = [
+        ChannelCost(
+            channel=c["channel"],
+            spend=float(c.get("spend") or 0.0),
+            engaged=0.0,
+            mqa=float(c.get("mqa") or 0.0),
+            opportunities=float(c.get("opportunities") or 0.0),
+            won_revenue=float(c.get("won_revenue") or 0.0),
+        )
+        for c in data.get("channels") or []
+    ]
+    pool = {s: int(v) for s, v in (data.get("pool") or {}).items()}
+    rates = _rates_from(data.get("rates"), plan.assumptions)
+    return PlanPreview(plan, rates, costs, pool, plan.assumptions)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from goals.models import Goal
+from tests.goals.test_plan_budgets import _playbook, _spend
 from tests.metrics.planning_book import make_book
 
 PREVIEW, EXPORT = "/api/plans/preview/", "/api/plans/export/"
@@ -109,6 +111,90 @@ def test_the_plan_exports_as_csv_with_percentages_and_ranges(api, book, diana):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0] == "Section,Item,Value,Low (80 %),High (80 %),Accounts,Note"
-    assert "Assumption,targeted->engaged conversion,50.0%,,,," in lines
+    assert "Assumption,Target → engaged conversion,50.0%,,,," in lines
     assert any(line.startswith("Needed,Target accounts,160.0,") for line in lines)
     assert any(line.startswith('Budget,email,"$60,000"') for line in lines)
+
+
+# --- Saved plans: /api/plans/ ------------------------------------------------------------------
+
+PLANS = "/api/plans/"
+
+
+def _csv(response) -> list[str]:
+    return b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+
+
+def test_a_saved_plan_is_the_preview_as_it_stood_and_exports_the_same_csv(api, book, diana):
+    client = api(diana)
+    response = client.post(PLANS, _body(name="H1 from tier 1"), format="json")
+    assert response.status_code == 201, response.content
+    saved = response.json()
+    assert saved["name"] == "H1 from tier 1"
+    assert saved["created_by"] == "Diana"
+    assert (saved["kind"], saved["tiers"], saved["goal"]) == ("revenue", [1, 2], None)
+    # One format: what the preview answers for the same body, figure for figure.
+    assert saved["plan"] == client.post(PREVIEW, _body(), format="json").json()
+    assert client.get(f"{PLANS}{saved['id']}/").json() == saved
+    assert [p["id"] for p in client.get(PLANS).json()["results"]] == [saved["id"]]
+    exported = _csv(client.get(f"{PLANS}{saved['id']}/export/"))
+    assert exported == _csv(client.post(EXPORT, _body(), format="json"))
+
+
+def test_marketers_read_saved_plans_reps_see_none_and_only_planners_save(
+    api, book, diana, maria, alice
+):
+    saved = api(diana).post(PLANS, _body(name="Mine"), format="json").json()
+    assert api(maria).get(f"{PLANS}{saved['id']}/").status_code == 200
+    assert api(maria).post(PLANS, _body(name="Hers"), format="json").status_code == 403
+    rep = api(alice)
+    assert rep.get(PLANS).json()["results"] == []
+    assert rep.get(f"{PLANS}{saved['id']}/").status_code == 404
+    assert rep.get(f"{PLANS}{saved['id']}/export/").status_code == 404
+    assert rep.post(PLANS, _body(name="Rep's"), format="json").status_code == 403
+
+
+def test_saving_a_plan_that_cannot_be_planned_is_a_400_in_words(api, db, diana):
+    response = api(diana).post(PLANS, _body(name="No history", overrides={}), format="json")
+    assert response.status_code == 400
+    assert "set it by hand" in response.json()["error"]["message"]
+    response = api(diana).post(PLANS, _body(), format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()["error"]["fields"]
+
+
+def test_a_saved_plan_turns_into_goals_once(api, book, diana, maria):
+    saved = api(diana).post(PLANS, _body(name="H1 from tier 1"), format="json").json()
+    owners = {"parent": diana.pk, "opportunity": diana.pk, "mqa": maria.pk, "engaged": maria.pk}
+    goals = f"{PLANS}{saved['id']}/goals/"
+    assert api(maria).post(goals, owners, format="json").status_code == 403
+    response = api(diana).post(goals, owners, format="json")
+    assert response.status_code == 201, response.content
+    parent = Goal.objects.get(pk=response.json()["goal"])
+    assert parent.metric == "revenue_won"
+    assert sorted(parent.children.values_list("metric", flat=True)) == [
+        "engaged_accounts",
+        "mqa_accounts",
+        "opportunities_created",
+    ]
+    again = api(diana).post(goals, owners, format="json")
+    assert again.status_code == 400
+    assert "already made" in again.json()["error"]["message"]
+    assert api(diana).get(f"{PLANS}{saved['id']}/").json()["goal"] == parent.pk
+    missing = api(diana).post(goals, {"parent": diana.pk}, format="json")
+    assert missing.status_code == 400
+    assert "engaged" in missing.json()["error"]["fields"]
+
+
+def test_setting_a_saved_plans_budgets_twice_changes_nothing_the_second_time(api, book, diana):
+    playbook = _playbook(diana, "Tier 1 nurture", [1])
+    _spend(playbook, "email", 100, book["a1"])  # the only playbook with email spend
+    saved = api(diana).post(PLANS, _body(name="H1"), format="json").json()
+    budgets = f"{PLANS}{saved['id']}/budgets/"
+    first = api(diana).post(budgets, format="json")
+    assert first.status_code == 200, first.content
+    assert first.json()["changed"] == [playbook.pk]
+    playbook.refresh_from_db()
+    # The plan's whole email budget ($60,000): the only playbook in scope.
+    assert playbook.budget == pytest.approx(60000)
+    assert api(diana).post(budgets, format="json").json()["changed"] == []

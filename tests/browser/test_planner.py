@@ -54,7 +54,7 @@ def test_a_director_plans_saves_makes_goals_and_tracks_the_plan(
     form.get_by_role("button", name="Save plan").click()
     expect(page.get_by_role("heading", name="H1 tiers 1-2 revenue")).to_be_visible()
     plan = Plan.objects.get()
-    assert plan.assumptions["conversion"]["opportunity->won"] == pytest.approx(
+    assert plan.assumptions["conversion"]["opportunity_won"] == pytest.approx(
         round(measured / 2, 1) / 100
     )
     expect(page.get_by_test_id("saved-assumptions")).to_contain_text(f"{measured / 2:.1f}%")

@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.models import Account, Opportunity
 from dashboards.plan_actual import due_by, plan_vs_actual
 from goals.plans import plan_save
-from metrics.planning import build_plan
+from metrics.planning import preview_plan
+from metrics.planning_output import plan_json
 from tests.goals.test_plans import _save, snapshot_for
 
 
@@ -55,7 +56,7 @@ def running_plan(diana, alice):
         tiers=[1, 2],
         playbook=None,
         model="linear",
-        plan=snapshot_for(start),
+        result=snapshot_for(start),
     )
 
 
@@ -115,8 +116,8 @@ def test_a_running_plan_on_seeded_data_forecasts_with_a_range(diana):
         "playbook": None,
         "model": "linear",
     }
-    computed = build_plan(user=diana, **{**fields, "target": 1_000_000.0})
-    plan = plan_save(by=diana, name="Now", plan=computed, **fields)
+    computed = preview_plan(user=diana, **{**fields, "target": 1_000_000.0})
+    plan = plan_save(by=diana, name="Now", result=plan_json(computed), **fields)
     shown = plan_vs_actual(diana, plan_id=str(plan.pk), now=timezone.now())
     assert [row["stage"] for row in shown["rows"]] == ["engaged", "mqa", "opportunity", "won"]
     money = [

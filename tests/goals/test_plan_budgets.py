@@ -23,7 +23,7 @@ def _plan(by, **extra):
     result = snapshot_for(start)
     # $10,000 email, $6,000 LinkedIn, $2,000 events.
     result["budget"] = [_line("email", 10_000), _line("linkedin", 6_000), _line("event", 2_000)]
-    return _save(by, plan=result, **extra)
+    return _save(by, result=result, **extra)
 
 
 def _playbook(by, name, tiers, status=PlaybookStatus.ACTIVE, budget=0, **extra):

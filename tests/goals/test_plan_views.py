@@ -1,16 +1,19 @@
 """The planner pages: who may open them, the plan as you type, inline errors, saving."""
 
+import html
 import io
 import re
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import Account
 from goals.models import Goal, Plan
 from goals.plan_forms import next_quarters
 from goals.plan_views import _tiering_url
+from metrics.planning_api import PlanSerializer
 from tests.goals.test_plans import _save
 
 URL = reverse("plans:plans")
@@ -100,12 +103,43 @@ def test_a_director_plans_as_they_type_and_saves(client, diana, seeded):
     assert response.status_code == 302
     plan = Plan.objects.get()
     assert plan.result["needed"]["won"]["value"] > 0
+    # Saved as the API shows a plan: its step names and fields, the measured rates included.
     assert set(plan.assumptions["conversion"]) == {
-        "targeted->engaged",
-        "engaged->mqa",
-        "mqa->opportunity",
-        "opportunity->won",
+        "targeted_engaged",
+        "engaged_mqa",
+        "mqa_opportunity",
+        "opportunity_won",
     }
+    assert set(plan.result) == set(PlanSerializer().fields)
+
+    # The CSV the planner offers is the API's for the same fields, and the saved plan's too.
+    link = re.search(r'href="([^"]*)" data-testid="plan-export"', page).group(1)
+    assert "csrfmiddlewaretoken" not in link
+    shown = _csv(client.get(html.unescape(link)))
+    body = {**_query(), "tiers": [1, 2], "target": 2_000_000}
+    api = APIClient()
+    api.force_authenticate(diana)
+    assert shown == _csv(api.post("/api/plans/export/", body, format="json"))
+    assert shown[1] == 'Target,revenue won,"$2,000,000",,,,'
+    assert _csv(client.get(reverse("plans:saved_plan_export", args=[plan.pk]))) == shown
+
+
+def _csv(response) -> list[str]:
+    assert response["Content-Type"].startswith("text/csv")
+    return b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+
+
+@pytest.mark.django_db
+def test_an_export_of_fields_that_do_not_hold_goes_back_to_the_planner(client, diana, alice):
+    client.force_login(diana)
+    response = client.get(reverse("plans:plan_export"), {**_query(), "target": "0"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(URL)
+    assert "The target must be above $0." in client.get(response["Location"]).content.decode()
+    plan = _save(diana)
+    client.force_login(alice)
+    assert client.get(reverse("plans:saved_plan_export", args=[plan.pk])).status_code == 404
+    assert client.get(reverse("plans:plan_export"), _query()).status_code == 404
 
 
 @pytest.mark.django_db

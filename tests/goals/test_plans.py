@@ -1,9 +1,11 @@
 """Saved plans (issue #18): who sees and saves them, and the goals a plan turns into."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from goals.plan_goals import PlanGoalsError, plan_create_goals, plan_goal_specs
 from goals.plans import plan_save, plans_visible_to
 from goals.smart import ERROR
 from goals.views import _stored_checks
+from metrics.planning_output import plan_from_json
 
 
 def _estimate(value):
@@ -44,6 +47,8 @@ def snapshot_for(start: dt.date) -> dict:
         {"engaged": 0, "mqa": 0, "opportunity": 0, "won": 1},
     ]
     return {
+        "target": 2_000_000.0,
+        "kind": "revenue",
         "needed": {
             "targeted": _estimate(60.0),
             "engaged": _estimate(25.0),
@@ -52,7 +57,7 @@ def snapshot_for(start: dt.date) -> dict:
             "won": _estimate(4.0),
         },
         "by_month": [
-            {"month": m.isoformat(), "counts": counts}
+            {"month": m.isoformat(), "targeted": 0, **counts}
             for m, counts in zip(months, by_month, strict=True)
         ],
         "budget": [],
@@ -60,10 +65,10 @@ def snapshot_for(start: dt.date) -> dict:
         "gap": {"targeted": 0, "engaged": 0, "mqa": 0, "opportunity": 0, "won": 0},
         "assumptions": {
             "conversion": {
-                "targeted->engaged": 0.4,
-                "engaged->mqa": 0.64,
-                "mqa->opportunity": 0.5,
-                "opportunity->won": 0.5,
+                "targeted_engaged": 0.4,
+                "engaged_mqa": 0.64,
+                "mqa_opportunity": 0.5,
+                "opportunity_won": 0.5,
             },
             "lag_days": {},
             "deal_size": 500_000.0,
@@ -147,7 +152,7 @@ def _save(by, **extra):
         "tiers": [2, 1],
         "playbook": None,
         "model": "linear",
-        "plan": snapshot_for(start),
+        "result": snapshot_for(start),
     }
     return plan_save(by=by, **{**fields, **extra})
 
@@ -232,7 +237,7 @@ def test_a_marketer_cannot_make_sales_goals_from_a_plan(diana, maria):
 @pytest.mark.django_db
 def test_a_plan_whose_goals_fail_smart_makes_none_and_says_why(diana):
     start, end = dt.date(2024, 1, 1), dt.date(2024, 6, 30)
-    plan = _save(diana, start=start, end=end, plan=snapshot_for(start))
+    plan = _save(diana, start=start, end=end, result=snapshot_for(start))
     owners = dict.fromkeys(["parent", "opportunity", "mqa", "engaged"], diana)
     with pytest.raises(PlanGoalsError) as refused:
         plan_create_goals(plan=plan, owners=owners, by=diana)
@@ -263,3 +268,24 @@ def test_a_budget_line_of_a_channel_with_no_recorded_spend_says_so():
     )
 
     assert [row["cost_per_opportunity"] for row in rows] == ["$450", "no spend recorded"]
+
+
+@pytest.mark.django_db
+def test_plans_saved_in_the_first_format_read_as_the_api_shows_them(diana):
+    # Saved before migration 0004: steps as "a->b", each month's counts under "counts".
+    start, end = _period()
+    old = snapshot_for(start)
+    old["by_month"] = [
+        {"month": row["month"], "counts": {k: v for k, v in row.items() if k != "month"}}
+        for row in old["by_month"]
+    ]
+    old["assumptions"]["conversion"] = {
+        key.replace("_", "->", 1): value for key, value in old["assumptions"]["conversion"].items()
+    }
+    plan = _save(diana, result=old)
+    migration = importlib.import_module("goals.migrations.0004_plan_result_in_the_api_format")
+    migration.to_api_format(django_apps, None)
+    plan.refresh_from_db()
+    assert plan.result == snapshot_for(start)
+    assert plan.assumptions == snapshot_for(start)["assumptions"]
+    assert plan_from_json(plan.result).by_month[1].counts["engaged"] == 10

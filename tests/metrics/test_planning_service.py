@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from metrics.engine.compute.planning import ChannelCost
-from metrics.planning import build_plan, preview_plan
+from metrics.planning import preview_plan
 from metrics.planning_inputs import load_channel_costs, load_journeys, pool_counts
 from metrics.planning_output import plan_from_json, plan_json
 from tests.factories import AccountFactory, EnrolmentFactory, PlaybookFactory
@@ -73,7 +73,7 @@ def test_a_playbook_scope_counts_its_enrolled_accounts(book, diana):
 
 
 def test_the_service_builds_the_same_plan(book, diana):
-    plan = build_plan(
+    plan = preview_plan(
         user=diana,
         target=100000,
         kind="revenue",
@@ -87,7 +87,7 @@ def test_the_service_builds_the_same_plan(book, diana):
             ),
             "deal_size": 10000,
         },
-    )
+    ).plan
     assert plan.needed["targeted"].value == pytest.approx(160)
     assert plan.total_budget.value == pytest.approx(60000)  # the measured mix: all email
 
