@@ -31,7 +31,7 @@ KEEP_SECONDS = 15 * 60
 def cached_figures(build, user, filters) -> dict:
     """``build(user, filters)``, or what it returned for the same key; with ``figures_key`` and
     ``figures_seconds`` for the template's ``{% cache %}`` of their HTML."""
-    key = _key(user, filters)
+    key = _key("director-figures", user, filters)
     figures = cache.get(key)
     if figures is None:
         figures = build(user, filters)
@@ -39,9 +39,20 @@ def cached_figures(build, user, filters) -> dict:
     return {**figures, "figures_key": key, "figures_seconds": KEEP_SECONDS}
 
 
-def _key(user, filters) -> str:
-    stamp = (user.pk, user.role, user.is_superuser, repr(filters), *_data_stamp())
-    return "director-figures:" + hashlib.sha256(repr(stamp).encode()).hexdigest()
+def cached_value(name: str, build, user, *parts):
+    """``build()``, or what it returned for the same user, ``parts`` and stored data (None
+    included)."""
+    key = _key(name, user, parts)
+    kept = cache.get(key)
+    if kept is None:
+        kept = (build(),)
+        cache.set(key, kept, KEEP_SECONDS)
+    return kept[0]
+
+
+def _key(name: str, user, parts) -> str:
+    stamp = (user.pk, user.role, user.is_superuser, repr(parts), *_data_stamp())
+    return f"{name}:" + hashlib.sha256(repr(stamp).encode()).hexdigest()
 
 
 def _data_stamp() -> tuple:

@@ -2,9 +2,10 @@
 covers today (or the one chosen), each stage's actual so far against the plan's milestone to
 date, the first stage that slips, and where the period will end (compute ``forecast``).
 
-- Actual: engaged and MQA accounts and opportunities created as the goals count them
-  (goals/progress.py ``metric_value``), won deals = accounts with a closed_won deal, all since the
-  plan's start over its tiers and playbook, today included.
+- Actual: the accounts of the plan's tiers (and playbook) that first reached each stage since the
+  plan's start, today included, counted as the plan counts them: from the planner's journeys
+  (metrics/planning_inputs.py), a skipped stage passed on the date of the next one reached. The
+  outcome: revenue won (closed_won amounts by close date), or pipeline created, since the start.
 - Due by today: the plan's by-month counts (months before the period due in its first month, as
   for its goals) summed over the months passed, plus the current month pro rata by days.
 - Forecast: compute ``forecast`` with the conversion rates of the scope's accounts that moved
@@ -19,25 +20,25 @@ import datetime as dt
 
 import pandas as pd
 from django.conf import settings
+from django.db.models import Sum
 from django.urls import reverse
 
 from abm.lib.formats import money
-from goals.loading import load_goal_data
+from accounts.models import OpportunityStage
+from accounts.visibility import opportunities_visible_to
+from dashboards.figure_cache import cached_value
 from goals.models import Plan
 from goals.plan_display import STAGE_LABELS, count
 from goals.plan_goals import month_end, stage_by_month
 from goals.plans import plans_visible_to
-from goals.progress import Scope, metric_value, period_bounds, scope_accounts
+from goals.progress import period_bounds
 from metrics.engine.compute.planning import PLAN_STAGES, StageRates, forecast, rates_for_scope
 from metrics.planning_inputs import load_journeys
 from metrics.planning_output import plan_from_json
+from playbooks.models import EnrolmentStatus
+from playbooks.visibility import enrolments_visible_to
 
 ROW_STAGES = ("engaged", "mqa", "opportunity", "won")
-_STAGE_METRICS = {
-    "engaged": "engaged_accounts",
-    "mqa": "mqa_accounts",
-    "opportunity": "opportunities_created",
-}
 
 
 def chosen_plan(user, *, plan_id: str | None, today: dt.date) -> Plan | None:
@@ -66,49 +67,52 @@ def due_by(result: dict, stage: str, start: dt.date, end: dt.date, today: dt.dat
     return due
 
 
-def actual_by_stage(plan: Plan, *, now: dt.datetime) -> dict[str, float]:
-    data = load_goal_data(
-        since=plan.start_date,
-        until=now,
-        playbook_ids=[plan.playbook_id] if plan.playbook_id else None,
-    )
-    accounts = scope_accounts(
-        data, Scope(tiers=tuple(plan.tiers or ()), playbook_id=plan.playbook_id)
-    )
-    actual = {"targeted": float(len(accounts))}
-    for stage, metric in _STAGE_METRICS.items():
-        actual[stage] = metric_value(
-            data,
-            metric=metric,
-            accounts=accounts,
-            start=plan.start_date,
-            end=plan.end_date,
-            as_of=now,
-        )
+def scope_journeys(journeys: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """The planner's journeys of the plan's scope: its tiers, and its playbook's enrolled
+    accounts when it names one (one row per account)."""
+    tiers = list(plan.tiers or (1, 2, 3))
+    in_tiers = journeys[journeys["tier"].isin(tiers)]
+    if plan.playbook_id:
+        return in_tiers[in_tiers["playbook_id"] == float(plan.playbook_id)]
+    return in_tiers.drop_duplicates("account_id")
+
+
+def actual_by_stage(user, plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> dict:
+    """Per stage, the accounts in scope that first reached it since the plan's start, counted as
+    the plan counts them (a skipped stage is passed); the targets in scope; and the outcome's
+    money (revenue won, or pipeline created) since the start."""
+    scope = scope_journeys(journeys, plan)
     lo, hi = period_bounds(plan.start_date, plan.end_date)
-    deals = data.opportunities
-    won = deals.loc[
-        (deals["stage"] == "closed_won")
-        & deals["account_id"].isin(accounts)
-        & (deals["closed_at"] >= lo)
-        & (deals["closed_at"] < hi)
-        & (deals["closed_at"] <= pd.Timestamp(now))
-    ]
-    actual["won"] = float(won["account_id"].nunique())
-    outcome_metric = "revenue_won" if plan.kind == "revenue" else "pipeline_created"
-    actual[plan.kind] = metric_value(
-        data,
-        metric=outcome_metric,
-        accounts=accounts,
-        start=plan.start_date,
-        end=plan.end_date,
-        as_of=now,
-    )
+    lo, hi = (t.tz_convert("UTC").tz_localize(None) for t in (lo, hi))
+    until = min(hi, pd.Timestamp(now).tz_convert("UTC").tz_localize(None) + pd.Timedelta(1))
+    actual = {"targeted": float(len(scope))}
+    for stage in ROW_STAGES:
+        at = scope[f"{stage}_at"]
+        actual[stage] = float(((at >= lo) & (at < until)).sum())
+    # The same accounts as the journeys' scope, in SQL (no list of ids).
+    deals = opportunities_visible_to(user).filter(account__tier__in=list(plan.tiers or (1, 2, 3)))
+    if plan.playbook_id:
+        enrolled = (
+            enrolments_visible_to(user)
+            .filter(playbook_id=plan.playbook_id)
+            .exclude(status=EnrolmentStatus.HOLDOUT)
+        )
+        deals = deals.filter(account__in=enrolled.values("account_id"))
+    if plan.kind == "revenue":
+        deals = deals.filter(
+            stage=OpportunityStage.CLOSED_WON,
+            closed_at__gte=lo.tz_localize("UTC"),
+            closed_at__lt=until.tz_localize("UTC"),
+        )
+    else:
+        deals = deals.filter(
+            created_at__gte=lo.tz_localize("UTC"), created_at__lt=until.tz_localize("UTC")
+        )
+    actual[plan.kind] = float(deals.aggregate(total=Sum("amount"))["total"] or 0)
     return actual
 
 
-def rates_since(user, plan: Plan) -> StageRates | None:
-    journeys = load_journeys(user, playbook=plan.playbook)
+def rates_since(plan: Plan, journeys: pd.DataFrame) -> StageRates | None:
     columns = [f"{stage}_at" for stage in PLAN_STAGES if f"{stage}_at" in journeys]
     if not len(journeys) or not columns:
         return None
@@ -126,12 +130,23 @@ def rates_since(user, plan: Plan) -> StageRates | None:
 
 
 def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | None:
+    """The panel's figures, kept (dashboards/figure_cache.py) until the stored data, the day or
+    the saved plans change: the journeys behind them are every target's history."""
     today = now.date()
     plan = chosen_plan(user, plan_id=plan_id, today=today)
     if plan is None:
         return None
+    newest = plans_visible_to(user).order_by("-pk").values_list("pk", flat=True).first()
+    return cached_value(
+        "plan-vs-actual", lambda: _figures(user, plan, now), user, plan.pk, today, newest
+    )
+
+
+def _figures(user, plan: Plan, now: dt.datetime) -> dict:
+    today = now.date()
     result = plan.result or {}
-    actual = actual_by_stage(plan, now=now)
+    journeys = load_journeys(user, playbook=plan.playbook)
+    actual = actual_by_stage(user, plan, journeys, now=now)
     share = settings.ABM_GOAL_ON_TRACK_SHARE
     rows = []
     for stage in ROW_STAGES:
@@ -156,7 +171,7 @@ def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | Non
             actual_by_stage=actual,
             plan=plan_from_json(result),
             elapsed_share=min(1.0, elapsed),
-            rates_since=rates_since(user, plan),
+            rates_since=rates_since(plan, journeys),
         )
         outcome = ends.get(plan.kind)
         if outcome is not None:

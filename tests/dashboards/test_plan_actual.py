@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from abm.lib.formats import money
 from accounts.models import Account, Opportunity
 from dashboards.plan_actual import due_by, plan_vs_actual
 from goals.plans import plan_save
@@ -65,21 +66,24 @@ def test_actuals_the_first_slipping_stage_and_the_forecast(diana, running_plan):
     shown = plan_vs_actual(diana, plan_id=None, now=timezone.now())
     assert shown["plan"] == running_plan
     rows = {row["stage"]: row for row in shown["rows"]}
-    # One tier-1 opportunity created and won in the period; nothing engaged or mqa.
-    assert rows["opportunity"]["actual"] == "1"
-    assert rows["won"]["actual"] == "1"
-    assert rows["engaged"]["actual"] == "0"
+    # One tier-1 opportunity created and won in the period: as the plan counts, Acme passed
+    # engaged and mqa on the way (skipped stages are passed); Beta is tier 3, outside the plan.
+    assert {stage: row["actual"] for stage, row in rows.items()} == {
+        "engaged": "1",
+        "mqa": "1",
+        "opportunity": "1",
+        "won": "1",
+    }
     # The plan wanted 20 engaged accounts in its first month: engagement slips first.
     assert shown["slipping"]["stage"] == "engaged"
     assert shown["outcome"] == "$300,000"
-    # Engaged run rate 0, so nothing more flows: the won deal already in, times the plan's
-    # $500,000 deal size.
-    assert shown["forecast"] == {
-        "value": "$500,000",
-        "low": "$500,000",
-        "high": "$500,000",
-        "short": True,
-    }
+    # Engaged at today's run rate: 1 / the share of the period elapsed. The rates since the plan
+    # (too few tier-1/2 accounts: the all-tier figures, Acme and Beta) pass every engaged account
+    # on to won, each at the plan's $500,000 deal size.
+    start, end = running_plan.start_date, running_plan.end_date
+    elapsed = ((timezone.localdate() - start).days + 1) / ((end - start).days + 1)
+    assert shown["forecast"]["value"] == money(500_000 / elapsed)
+    assert shown["forecast"]["short"] == (500_000 / elapsed < 2_000_000)
 
 
 @pytest.mark.django_db
@@ -124,3 +128,16 @@ def test_a_running_plan_on_seeded_data_forecasts_with_a_range(diana):
         float(shown["forecast"][k].strip("$").replace(",", "")) for k in ("low", "value", "high")
     ]
     assert money[0] <= money[1] <= money[2]
+
+
+@pytest.mark.django_db
+def test_the_panel_is_kept_until_the_data_or_the_plans_change(
+    diana, running_plan, django_assert_max_num_queries
+):
+    first = plan_vs_actual(diana, plan_id=None, now=timezone.now())
+    # The plan chosen, the newest plan and the data's stamp: no journey is read again.
+    with django_assert_max_num_queries(3):
+        assert plan_vs_actual(diana, plan_id=None, now=timezone.now()) == first
+    other = _save(diana, name="Another plan")
+    shown = plan_vs_actual(diana, plan_id=None, now=timezone.now())
+    assert (other.pk, "Another plan") in shown["others"]
