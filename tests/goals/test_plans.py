@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from goals.choices import GoalMetric
 from goals.models import Goal, Plan
-from goals.plan_display import budget_rows
+from goals.plan_display import budget_rows, month_rows
 from goals.plan_goals import PlanGoalsError, plan_create_goals, plan_goal_specs
 from goals.plans import plan_save, plans_visible_to
 from goals.smart import ERROR
@@ -289,3 +289,21 @@ def test_plans_saved_in_the_first_format_read_as_the_api_shows_them(diana):
     assert plan.result == snapshot_for(start)
     assert plan.assumptions == snapshot_for(start)["assumptions"]
     assert plan_from_json(plan.result).by_month[1].counts["engaged"] == 10
+
+
+def test_the_months_show_whole_accounts_adding_up_to_the_goals_milestones():
+    start = dt.date(2027, 1, 1)
+    rows = month_rows(snapshot_for(start), start)
+    assert [row["label"] for row in rows][:2] == ["Dec 2026", "Jan 2027"]
+    assert rows[0]["before"] and not rows[1]["before"]
+    # Stages: targeted, engaged, mqa, opportunity, won. Opportunities 4.5, 3, 0.5 run to 4.5,
+    # 7.5, 8: rounded up 5, 8, 8, so the months show 5, 3, 0 (the goal's milestones 5, 8, 8).
+    assert [row["cells"] for row in rows] == [
+        ["0", "10", "0", "0", "0"],
+        ["0", "10", "8", "0", "0"],
+        ["0", "5", "6", "5", "0"],
+        ["0", "0", "2", "3", "1"],
+        ["0", "0", "0", "0", "1"],
+        ["0", "0", "0", "0", "1"],
+        ["0", "0", "0", "0", "1"],
+    ]
