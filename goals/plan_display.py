@@ -4,11 +4,10 @@ figure formatted, with its 80 % range and what it rests on."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 from abm.lib.formats import EMPTY, money, percent
 from goals.plan_forms import STEP_LABELS, STEPS, channel_label
-from metrics.planning_output import STEP_FIELDS
+from metrics.planning_output import STEP_FIELDS, whole_by_month
 
 STAGE_LABELS = {
     "targeted": "Target accounts",
@@ -52,22 +51,20 @@ def waterfall_rows(result: dict) -> list[dict]:
 
 
 def month_rows(result: dict, start: dt.date) -> list[dict]:
-    """Whole accounts and deals per month: each cell is the running total rounded up less the
-    previous one, so the months add up to the stage's total rounded up, and every running total
-    is the milestone the plan's goals set (goals/plan_goals.py rounds them up the same way)."""
-    rows, running, shown = [], dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0)
-    for row in result.get("by_month") or []:
-        month = dt.date.fromisoformat(row["month"])
-        cells = []
-        for stage in STAGES:
-            running[stage] += float(row.get(stage) or 0)
-            whole = math.ceil(running[stage] - 1e-9)
-            cells.append(f"{whole - shown[stage]:,}")
-            shown[stage] = whole
-        rows.append(
-            {"label": f"{month:%b %Y}", "before": month < start.replace(day=1), "cells": cells}
+    """Whole accounts and deals per month (metrics/planning_output.py ``whole_by_month``)."""
+    by_month = result.get("by_month") or []
+    return [
+        {
+            "label": f"{month:%b %Y}",
+            "before": month < start.replace(day=1),
+            "cells": [f"{cells[stage]:,}" for stage in STAGES],
+        }
+        for month, cells in zip(
+            (dt.date.fromisoformat(row["month"]) for row in by_month),
+            whole_by_month(by_month),
+            strict=True,
         )
-    return rows
+    ]
 
 
 def budget_rows(result: dict) -> list[dict]:

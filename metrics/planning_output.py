@@ -107,6 +107,21 @@ def plan_json(preview: PlanPreview) -> dict:
     }
 
 
+def whole_by_month(by_month: list[dict]) -> list[dict[str, int]]:
+    """The plan JSON's months in whole accounts and deals, as the page and the CSV show them:
+    each the running total rounded up less the previous one, so the months add up to the total
+    rounded up and every running total is the milestone the plan's goals set."""
+    running, shown, rows = dict.fromkeys(PLAN_STAGES, 0.0), dict.fromkeys(PLAN_STAGES, 0), []
+    for month in by_month:
+        cells = {}
+        for stage in PLAN_STAGES:
+            running[stage] += float(month.get(stage) or 0)
+            whole = math.ceil(running[stage] - 1e-9)
+            cells[stage], shown[stage] = whole - shown[stage], whole
+        rows.append(cells)
+    return rows
+
+
 CSV_HEADER = ["Section", "Item", "Value", "Low (80 %)", "High (80 %)", "Accounts", "Note"]
 
 
@@ -128,7 +143,8 @@ def _days(value) -> str:
 
 def plan_csv_rows(preview: PlanPreview) -> list[list]:
     """One row per figure, formatted as the page shows it: money in dollars, rates as
-    percentages, counts with one decimal; each with its 80 % range and the accounts behind it."""
+    percentages, needed counts with one decimal, months in whole accounts; each with its 80 %
+    range and the accounts behind it."""
     plan, rates, a = preview.plan, preview.rates, preview.plan.assumptions
     target = money(plan.target)
     rows: list[list] = [
@@ -143,20 +159,13 @@ def plan_csv_rows(preview: PlanPreview) -> list[list]:
         ]
     ]
     rows += [_row("Needed", STAGE_LABELS[s], plan.needed[s], _count) for s in PLAN_STAGES]
-    for month in plan.by_month:
-        for s in PLAN_STAGES:
-            if month.counts[s]:
-                rows.append(
-                    [
-                        "By month",
-                        f"{month.month:%Y-%m} {STAGE_LABELS[s]}",
-                        _count(month.counts[s]),
-                        "",
-                        "",
-                        "",
-                        "",
-                    ]
-                )
+    whole = whole_by_month([month.counts for month in plan.by_month])
+    for month, counts in zip(plan.by_month, whole, strict=True):
+        rows += [
+            ["By month", f"{month.month:%Y-%m} {STAGE_LABELS[s]}", counts[s], "", "", "", ""]
+            for s in PLAN_STAGES
+            if counts[s]
+        ]
     for line in plan.budget:
         row = _row("Budget", line.channel, line.amount, money)
         row[-1] = f"{money(line.cost_per_opportunity)} per opportunity"

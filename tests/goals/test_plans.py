@@ -295,7 +295,8 @@ def test_the_months_show_whole_accounts_adding_up_to_the_goals_milestones():
     start = dt.date(2027, 1, 1)
     rows = month_rows(snapshot_for(start), start)
     assert [row["label"] for row in rows][:2] == ["Dec 2026", "Jan 2027"]
-    assert rows[0]["before"] and not rows[1]["before"]
+    assert rows[0]["before"]
+    assert not rows[1]["before"]
     # Stages: targeted, engaged, mqa, opportunity, won. Opportunities 4.5, 3, 0.5 run to 4.5,
     # 7.5, 8: rounded up 5, 8, 8, so the months show 5, 3, 0 (the goal's milestones 5, 8, 8).
     assert [row["cells"] for row in rows] == [
