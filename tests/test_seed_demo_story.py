@@ -8,17 +8,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 
+from abm.lib.channels import Direction
 from abm.models import Role, User
-from accounts.models import Account, JourneyStage, Opportunity, OpportunityStage
+from accounts.models import CLOSED_STAGES, Account, JourneyStage, Opportunity, OpportunityStage
 from demo.seeding import flush_domain_data
 from demo.seeding.task_completion import complete_tasks
 from metrics.models import BudgetLine, JourneyStageChange
-from playbooks.models import Activity, Enrolment, EnrolmentStatus, Task, TaskStatus
+from playbooks.enrolment import holdout_draw
+from playbooks.models import Activity, Enrolment, EnrolmentStatus, Playbook, Task, TaskStatus
 from playbooks.task_completion import task_complete
 
 TODAY = "2025-06-01"
@@ -147,3 +150,64 @@ def test_the_bulk_completion_writes_what_task_complete_writes(demo):
     complete_tasks([(task, at)])
 
     assert written() == by_service
+
+
+@pytest.mark.django_db
+def test_each_enrolment_wave_holds_out_a_share_reproducibly_from_its_stored_seed(demo):
+
+    for playbook in Playbook.objects.filter(is_starter=False):
+        enrolments = list(playbook.enrolments.all())
+        waves = {e.holdout_seed for e in enrolments}
+        assert len(waves) > 1
+        for wave in waves:
+            members = [e for e in enrolments if e.holdout_seed == wave]
+            holdout = {e.account_id for e in members if e.status == EnrolmentStatus.HOLDOUT}
+            (enrolled_at,) = {e.enrolled_at for e in members}
+            assert holdout == holdout_draw(
+                [e.account_id for e in members], share=playbook.holdout_share, seed=wave
+            )
+        assert not playbook.enrolments.filter(
+            Q(current_stage=None) | Q(entered_stage_at=None)
+        ).exists()
+
+
+def win_rate(account_ids: list[int]) -> float:
+    closed = Opportunity.objects.filter(account_id__in=account_ids, stage__in=CLOSED_STAGES)
+    won = closed.filter(stage=OpportunityStage.CLOSED_WON).count()
+    return won / closed.count()
+
+
+@pytest.mark.django_db
+def test_accounts_that_engage_more_win_more(demo):
+    inbound = dict(
+        Account.objects.filter(opportunities__stage__in=CLOSED_STAGES)
+        .annotate(n=Count("activities", filter=Q(activities__direction=Direction.INBOUND)))
+        .values_list("pk", "n")
+    )
+    median = np.median(list(inbound.values()))
+
+    engaged = win_rate([pk for pk, n in inbound.items() if n > median])
+    quiet = win_rate([pk for pk, n in inbound.items() if n <= median])
+
+    # A real but modest edge: engagement also drives which accounts get deals at all.
+    assert engaged > quiet + 0.05, (engaged, quiet)
+
+
+@pytest.mark.django_db
+def test_targets_get_more_touches_and_the_holdout_fewer_answers(demo):
+    per_account = Account.objects.annotate(
+        touches=Count("activities"),
+        answers=Count("activities", filter=Q(activities__direction=Direction.INBOUND)),
+    )
+
+    def mean(queryset, field):
+        values = list(queryset.values_list(field, flat=True))
+        return sum(values) / len(values)
+
+    assert mean(per_account.filter(tier=1), "touches") > 2 * mean(
+        per_account.filter(tier=None), "touches"
+    )
+    assert 60 < mean(per_account, "touches") < 140
+    enrolled = per_account.filter(enrolments__status=EnrolmentStatus.ACTIVE, tier=3)
+    held_out = per_account.filter(enrolments__status=EnrolmentStatus.HOLDOUT, tier=3)
+    assert mean(enrolled, "answers") > mean(held_out, "answers")
