@@ -29,6 +29,7 @@ AUDIT_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN})
 class AuditAction(models.TextChoices):
     ACCOUNT_OWNER_CHANGED = "account.owner_changed", "Account owner changed"
     ACCOUNT_TIER_CHANGED = "account.tier_changed", "Account tier changed"
+    PLAYBOOK_CHANGED = "playbook.changed", "Playbook details changed"
     PLAYBOOK_STATUS_CHANGED = "playbook.status_changed", "Playbook status changed"
     PLAYBOOK_STAGE_ADDED = "playbook.stage_added", "Playbook stage added"
     PLAYBOOK_STAGE_CHANGED = "playbook.stage_changed", "Playbook stage changed"

@@ -123,16 +123,30 @@ def playbook_create(
     return playbook
 
 
+# Details that are foreign keys: compared by id, as the database row gives them.
+_RELATIONS = {"owner", "goal"}
+
+
 def playbook_update(*, playbook: Playbook, by, **fields) -> Playbook:
     """Change the playbook's details (name, objective, owner, budget, goal, holdout share)."""
     _check_editable(playbook)
     unknown = set(fields) - DETAIL_FIELDS
     if unknown:
         raise TypeError(f"not playbook details: {', '.join(sorted(unknown))}")
+    # From the database: a bound form may already have changed the instance.
+    before = Playbook.objects.filter(pk=playbook.pk).values(*fields).first() or {}
     for name, value in fields.items():
         setattr(playbook, name, value.strip() if isinstance(value, str) else value)
     playbook.full_clean()
-    playbook.save(update_fields=[*fields, "updated_at"])
+    after = {
+        name: getattr(playbook, f"{name}_id" if name in _RELATIONS else name) for name in fields
+    }
+    with transaction.atomic():
+        playbook.save(update_fields=[*fields, "updated_at"])
+        if changes := audit_diff(before, after):
+            audit_record(
+                actor=by, action=AuditAction.PLAYBOOK_CHANGED, obj=playbook, changes=changes
+            )
     return playbook
 
 

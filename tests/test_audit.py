@@ -134,6 +134,19 @@ def test_an_update_that_changes_nothing_records_nothing(playbook, maria):
     assert not events(AuditAction.PLAYBOOK_STEP_CHANGED)
 
 
+def test_playbook_details_changed_are_recorded_with_the_old_values(playbook, maria, diana):
+    # A bound form changes the instance before the service runs; the old value must still show.
+    playbook.budget = Decimal("7500")
+    building.playbook_update(playbook=playbook, by=diana, budget=Decimal("7500"), owner=diana)
+    event = only(AuditAction.PLAYBOOK_CHANGED)
+    assert event.actor == diana
+    assert event.object_label == "Tier 1 expansion"
+    assert event.changes["owner"] == [maria.pk, diana.pk]
+    assert [Decimal(value) for value in event.changes["budget"]] == [0, 7500]  # money as text
+    building.playbook_update(playbook=playbook, by=diana, budget=Decimal("7500"))
+    assert len(events(AuditAction.PLAYBOOK_CHANGED)) == 1  # nothing changed: nothing recorded
+
+
 def test_stage_changes_are_recorded(playbook, maria):
     stage = building.stage_add(playbook=playbook, by=maria, name="Expand")
     building.stage_update(stage=stage, by=maria, name="Expansion", exit_stage="customer")
