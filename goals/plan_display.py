@@ -123,7 +123,7 @@ def assumption_rows(assumptions: dict, rates: dict | None = None) -> dict:
                 "label": channel_label(channel),
                 "value": f"{float(share) * 100:.1f}",
             }
-            for channel, share in mix.items()
+            for channel, share in sorted(mix.items())
         ],
     }
 
@@ -147,5 +147,7 @@ def assumption_summary(assumptions: dict) -> str:
         parts.append(f"deal {money(assumptions['deal_size'])}")
     mix = assumptions.get("channel_mix") or {}
     if mix:
-        parts.append("mix " + ", ".join(f"{channel_label(c)} {percent(v)}" for c, v in mix.items()))
+        parts.append(
+            "mix " + ", ".join(f"{channel_label(c)} {percent(v)}" for c, v in sorted(mix.items()))
+        )
     return " · ".join(parts) or EMPTY

@@ -193,7 +193,7 @@ def plan_csv_rows(preview: PlanPreview) -> list[list]:
     rows.append(["Assumption", "Deal size", money(a.deal_size), "", "", "", ""])
     rows += [
         ["Assumption", f"{c} share of opportunities", percent(v), "", "", "", ""]
-        for c, v in a.channel_mix.items()
+        for c, v in sorted(a.channel_mix.items())  # a saved plan's JSON keeps no key order
     ]
     rows += [
         _row("Measured", f"{STEP_LABELS[s]} conversion", rates.conversion[s], percent)
