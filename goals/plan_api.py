@@ -22,7 +22,7 @@ from abm.api_schema import ErrorSerializer
 from goals.models import Plan
 from goals.plan_budgets import plan_set_budgets
 from goals.plan_goals import PlanGoalsError, plan_create_goals
-from goals.plans import can_save_plans, plan_save, plans_visible_to
+from goals.plans import can_save_plans, plan_save_asked, plans_visible_to
 from metrics.planning_api import PLAN_ERRORS, PlanRequestSerializer, PlanSerializer
 from metrics.planning_api import requested_preview as _preview
 from metrics.planning_output import plan_csv_response, plan_json, preview_from_json
@@ -137,18 +137,7 @@ class PlanViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         preview = _preview(request, data)
-        plan = plan_save(
-            by=request.user,
-            name=data["name"],
-            target=data["target"],
-            kind=data["kind"],
-            start=data["start"],
-            end=data["end"],
-            tiers=data["tiers"],
-            playbook=data.get("playbook"),
-            model=data["model"],
-            result=plan_json(preview),
-        )
+        plan = plan_save_asked(by=request.user, asked=data, result=plan_json(preview))
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -30,7 +30,7 @@ from goals.plan_forms import (
     scope_signature,
 )
 from goals.plan_goals import ROLES, PlanGoalsError, plan_create_goals, plan_goal_specs
-from goals.plans import can_read_plans, can_save_plans, plan_save, plans_visible_to
+from goals.plans import can_read_plans, can_save_plans, plan_save_asked, plans_visible_to
 from metrics.engine.compute.planning import PlanInputError
 from metrics.models import AttributionModel
 from metrics.planning import preview_plan
@@ -190,19 +190,7 @@ def planner_save(request):
     if form.is_valid():
         context.update(_compute(user, form, request.POST))
         if "result" in context and not context["assumption_errors"]:
-            data = form.cleaned_data
-            plan = plan_save(
-                by=user,
-                name=data["name"],
-                target=data["target"],
-                kind=data["kind"],
-                start=data["start"],
-                end=data["end"],
-                tiers=data["tiers"],
-                playbook=data["playbook"],
-                model=data["model"],
-                result=context["result"],
-            )
+            plan = plan_save_asked(by=user, asked=form.cleaned_data, result=context["result"])
             messages.success(request, f"Plan “{plan.name}” saved.")
             return redirect("plans:plan_detail", pk=plan.pk)
     return render(request, "goals/plans.html", {**context, "plans": _saved(user)}, status=422)

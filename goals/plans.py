@@ -74,3 +74,20 @@ def plan_save(
         assumptions=result.get("assumptions") or {},
         result=result,
     )
+
+
+def plan_save_asked(*, by, asked: dict, result: dict) -> Plan:
+    """``plan_save`` with what was asked as the planner form and the API validate it: name,
+    target, kind, start, end, tiers, playbook (optional) and model."""
+    return plan_save(
+        by=by,
+        name=asked["name"],
+        target=asked["target"],
+        kind=asked["kind"],
+        start=asked["start"],
+        end=asked["end"],
+        tiers=asked["tiers"],
+        playbook=asked.get("playbook"),
+        model=asked["model"],
+        result=result,
+    )
