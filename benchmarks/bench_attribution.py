@@ -9,13 +9,16 @@ Input variants (``--variants``; ``--shuffle`` alone means shuffled/categorical):
   channel categorical, integer journey ids;
 - shuffled/categorical: rows in random order;
 - shuffled/strings: and channel as strings (pandas ``str``);
-- shuffled/strings/str-ids: and journey ids as strings ("opp-0000042").
+- shuffled/strings/str-ids: and journey ids as strings ("opp-0000042");
+- shuffled/strings/category-ids: journey ids as those strings in a categorical, one dtype for
+  touches and conversions (``astype(dtype)`` of both).
 
 The reference is written here, independently of metrics/attribution*.py, the straightforward way:
-``np.lexsort`` by (journey, ts, touch id) (string journey ids factorised first), ``searchsorted``
-to the conversions, a window mask, then first_touch, last_touch, linear, u_shaped, time_decay and
-w_shaped from group offsets (shapley and markov are not in it). It shares its set-up between its
-six models too, and its weights are checked against the kernel's.
+``np.lexsort`` by (journey, ts, touch id) (string journey ids factorised first, categorical ones
+by their codes), ``searchsorted`` to the conversions, a window mask, then first_touch,
+last_touch, linear, u_shaped, time_decay and w_shaped from group offsets (shapley and markov are
+not in it). It shares its set-up between its six models too, and its weights are checked
+against the kernel's.
 
 Every (variant, implementation) runs in a fresh process, so its peak memory (max RSS) is its own.
 Goals: the kernel at least as fast as the reference on the same six models, and the kernel's
@@ -42,6 +45,7 @@ VARIANTS = (
     "shuffled/categorical",
     "shuffled/strings",
     "shuffled/strings/str-ids",
+    "shuffled/strings/category-ids",
 )
 REFERENCE_MODELS = ("first_touch", "last_touch", "linear", "u_shaped", "time_decay", "w_shaped")
 IMPLEMENTATIONS = {
@@ -102,10 +106,15 @@ def variant_frames(
     frame, conversions = synthetic(journeys, touches, seed, variant.startswith("shuffled"))
     if "strings" in variant:
         frame["channel"] = frame["channel"].astype("str")
-    if variant.endswith("str-ids"):
+    if variant.endswith("-ids"):
         names = pd.array([f"opp-{i:07d}" for i in range(journeys)], dtype="str")
-        frame["journey_id"] = names.take(frame["journey_id"].to_numpy())
-        conversions["journey_id"] = names.take(conversions["journey_id"].to_numpy())
+        categorical = pd.CategoricalDtype(names) if variant.endswith("category-ids") else None
+        for ids in (frame, conversions):
+            codes = ids["journey_id"].to_numpy()
+            if categorical is None:
+                ids["journey_id"] = names.take(codes)
+            else:
+                ids["journey_id"] = pd.Categorical.from_codes(codes, dtype=categorical)
     return frame, conversions
 
 
@@ -114,7 +123,10 @@ def variant_frames(
 
 def reference(touches: pd.DataFrame, conversions: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The six models the plain way (see the module docstring)."""
-    jid, conv_jid = touches["journey_id"].to_numpy(), conversions["journey_id"].to_numpy()
+    jid, conv_jid = touches["journey_id"], conversions["journey_id"]
+    if isinstance(jid.dtype, pd.CategoricalDtype):  # categories in name order here
+        jid, conv_jid = jid.cat.codes, conv_jid.cat.codes
+    jid, conv_jid = jid.to_numpy(), conv_jid.to_numpy()
     if jid.dtype == object:
         codes = pd.factorize(np.concatenate([jid, conv_jid]), sort=True)[0]
         jid, conv_jid = codes[: len(jid)], codes[len(jid) :]
@@ -192,14 +204,16 @@ def worker(args: argparse.Namespace) -> None:
         run = lambda: credit_models(  # noqa: E731
             touches, conversions, models, window_days=WINDOW_DAYS, half_life_days=HALF_LIFE_DAYS
         )
-    wall, cpu = [], []
+    wall, cpu, user = [], [], []
     for _ in range(args.passes):
-        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        start_wall, start_cpu, start_user = time.perf_counter(), time.process_time(), user_s()
         result = run()
         wall.append(time.perf_counter() - start_wall)
         cpu.append(time.process_time() - start_cpu)
+        user.append(user_s() - start_user)
         del result
-    line = {"cold": wall[0], "warm": min(wall[1:] or wall), "cpu": min(cpu[1:] or cpu)}
+    line = {"cold": wall[0], "warm": min(wall[1:] or wall)}
+    line |= {"cpu": min(cpu[1:] or cpu), "user": min(user[1:] or user)}
     line |= {"data_mb": data_mb, "peak_mb": peak_mb()}
     if args.impl == "reference":  # after the timing: the check's memory is not the reference's
         line["max_weight_diff"] = weight_difference(run(), touches, conversions)
@@ -243,25 +257,31 @@ def main() -> None:
         "the rest); max RSS per process, and how much of it the data takes"
     )
     print(
-        f"{'variant':26} {'implementation':26} {'cold s':>7} {'warm s':>7} {'cpu s':>6} "
+        f"{'variant':30} {'implementation':26} {'cold s':>7} {'warm s':>7} {'cpu s':>6} "
+        f"{'user s':>6} "
         f"{'peak MB':>8} {'data MB':>8}  check"
     )
     warm: dict[tuple[str, str], float] = {}
     cpu: dict[tuple[str, str], float] = {}
+    user: dict[tuple[str, str], float] = {}
     for variant in variants:
         for impl in impls:
             line = run_worker(args, variant, impl)
             warm[variant, impl], cpu[variant, impl] = line["warm"], line["cpu"]
+            user[variant, impl] = line["user"]
             check = ""
             if "max_weight_diff" in line:
                 check = f"max |weight - kernel's| {line['max_weight_diff']:.1e}"
             print(
-                f"{variant:26} {IMPLEMENTATIONS[impl]:26} {line['cold']:7.3f} {line['warm']:7.3f} "
-                f"{line['cpu']:6.3f} {line['peak_mb']:8,.0f} {line['data_mb']:8,.0f}  {check}",
+                f"{variant:30} {IMPLEMENTATIONS[impl]:26} {line['cold']:7.3f} {line['warm']:7.3f} "
+                f"{line['cpu']:6.3f} {line['user']:6.3f} {line['peak_mb']:8,.0f} "
+                f"{line['data_mb']:8,.0f}  {check}",
                 flush=True,
             )
-    # On a shared machine wall time waits for other processes: CPU time is the steadier figure.
-    for label, times in (("wall", warm), ("cpu", cpu)):
+    # On a shared machine wall time waits for other processes, and system time varies with the
+    # kernel's page faults (numpy asks for huge pages: zeroing, compaction): user time is the
+    # steadiest figure.
+    for label, times in (("wall", warm), ("cpu", cpu), ("user", user)):
         if "kernel" in impls and len(variants) > 1:
             spread = [times[v, "kernel"] for v in variants]
             print(
@@ -284,6 +304,10 @@ def run_worker(args: argparse.Namespace, variant: str, impl: str) -> dict:
     command += ["--seed", str(args.seed), "--passes", str(args.passes)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def user_s() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
 
 
 def peak_mb() -> float:

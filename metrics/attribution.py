@@ -8,8 +8,9 @@ over channels for the Markov removal effects (metrics/attribution_markov.py).
 Decisions where DOMAIN.md is silent:
 
 - Order within a journey: ``ts``, then ``touch_id`` for ties. ``touch_id`` must be unique within a
-  journey. Input already in (journey_id, ts, touch_id) order skips the sort; any other order or
-  dtype costs one packed-key argsort (metrics/attribution_journeys.py).
+  journey. Journeys in ``journey_id`` order, by value for any dtype (a categorical's too, not its
+  categories' order). Input already in (journey_id, ts, touch_id) order skips the sort; any
+  other order or dtype costs one packed-key sort (metrics/attribution_journeys.py).
 - A touch counts when ``conversion ts - window_days <= ts <= conversion ts`` (both ends inclusive);
   without ``window_days`` only the upper bound applies (the caller windows). Naive timestamps are
   read as UTC.

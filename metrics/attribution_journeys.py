@@ -3,9 +3,11 @@
 Pure numpy/pandas. ``prepare_journeys`` does the work once; the models of metrics/attribution.py
 and the Markov statistics of metrics/attribution_markov.py read the arrays it keeps.
 
-Speed does not depend on the input's order or dtypes: ordered input (journey_id, ts, touch_id)
-skips the sort, any other order costs one argsort of a packed unsigned integer key; string ids
-and channels are factorised once, never compared as objects in a sort.
+Ordered input (journey_id, ts, touch_id) skips the sort, any other order costs one sort of a
+packed unsigned integer key. Journeys come in journey_id order, by value whatever the dtype
+(categorical ids too, not in their categories' order). String ids and channels are hashed once,
+then only their distinct values sorted; categorical ids use their codes and hash no id per touch.
+Hashing millions of Python strings is what string ids cost (benchmarks/bench_attribution.py).
 """
 
 from __future__ import annotations
@@ -91,17 +93,13 @@ class JourneySet:
         """Code per input row into the sorted channel names (-1 for a missing channel)."""
         channel = self.touches["channel"]
         if isinstance(channel.dtype, pd.CategoricalDtype):
-            codes, names = channel.cat.codes.to_numpy(), pd.Index(channel.cat.categories)
-            if not names.is_monotonic_increasing:
-                by_name = names.argsort()
-                rank = np.full(len(names) + 1, -1, dtype=np.int32)  # the last one maps -1 to -1
-                rank[by_name] = np.arange(len(names))
-                codes, names = rank[codes], names[by_name]
-            return codes, names
+            codes = channel.cat.codes.to_numpy()
+            rank, names = _sort_rank(pd.Index(channel.cat.categories))
+            return (codes, names) if rank is None else (rank.astype(np.int32)[codes], names)
         # A plain object array hashes ~2x faster than a pandas "str" column.
-        codes, names = pd.factorize(channel.to_numpy(dtype=object), sort=True)
+        codes, names = _factorize_sorted(channel.to_numpy(dtype=object))
         # Narrow codes, as a categorical's: less memory to gather through shuffled rows.
-        return codes.astype(np.int8 if len(names) < 127 else np.int32), pd.Index(names)
+        return codes.astype(np.int8 if len(names) < 127 else np.int32), names
 
     @property
     def channels(self) -> pd.Index:
@@ -143,8 +141,9 @@ class JourneySet:
         jid = self.touches["journey_id"]
         if jid.dtype == np.int64:  # the keys already in order: no gather through shuffled rows
             jid = pd.Series(self._converting(self._path_jid), copy=False)
-        else:
-            jid = pd.Series(jid.array.take(rows), copy=False)
+        else:  # each journey's id once, then repeated: one gather per journey, not per row
+            starts, group = self.journeys.starts, self.journeys.group
+            jid = pd.Series(jid.array.take(rows[starts]).take(group), copy=False)
         return {"journey_id": jid, **columns}
 
     @cached_property
@@ -358,8 +357,60 @@ def _tie_key(touch_id: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 
 def _journey_keys(touch_ids: pd.Series, conv_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer keys for journey ids; non-integer ids (uuids, strings) are factorised together."""
+    """Integer keys for journey ids, in the ids' order; other ids (uuids, strings) become their
+    rank among the distinct ids, categorical ones their category's."""
     if pd.api.types.is_integer_dtype(touch_ids) and pd.api.types.is_integer_dtype(conv_ids):
         return touch_ids.to_numpy(dtype=np.int64), conv_ids.to_numpy(dtype=np.int64)
-    codes, _ = pd.factorize(pd.concat([touch_ids, conv_ids], ignore_index=True), sort=True)
+    if isinstance(touch_ids.dtype, pd.CategoricalDtype):
+        return _category_keys(touch_ids, conv_ids)
+    codes, _ = _factorize_sorted(pd.concat([touch_ids, conv_ids], ignore_index=True))
     return codes[: len(touch_ids)], codes[len(touch_ids) :]
+
+
+def _category_keys(touch_ids: pd.Series, conv_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Keys from the touches' category codes: only the categories are sorted and hashed, not an
+    id per touch. Conversions of ids without a category (no touch) get keys past them."""
+    categories = touch_ids.cat.categories
+    codes = touch_ids.cat.codes.to_numpy().astype(np.int64)
+    # Not dtype equality: unordered categoricals are equal with their categories in any order.
+    if isinstance(conv_ids.dtype, pd.CategoricalDtype) and conv_ids.cat.categories.equals(
+        categories
+    ):
+        conv = conv_ids.cat.codes.to_numpy().astype(np.int64)
+    else:
+        conv = categories.get_indexer(conv_ids).astype(np.int64)
+        other = (conv < 0) & conv_ids.notna().to_numpy()
+        if other.any():
+            conv[other] = len(categories) + pd.factorize(conv_ids[other])[0]
+    rank, _ = _sort_rank(categories)
+    if rank is not None:
+        codes = rank[codes]
+        inside = conv < len(categories)
+        conv[inside] = rank[conv[inside]]
+    return codes, conv
+
+
+def _factorize_sorted(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values, sort=True)``: codes into the sorted uniques, -1 for missing.
+
+    Hashes with ``sort=False`` and sorts the uniques only: for strings pandas' own sort (an
+    object argsort of the uniques, then every code remapped) takes ~1.5x as long as this one."""
+    codes, uniques = pd.factorize(values)
+    rank, uniques = _sort_rank(pd.Index(uniques))
+    return (codes, uniques) if rank is None else (rank[codes], uniques)
+
+
+def _sort_rank(uniques: pd.Index) -> tuple[np.ndarray | None, pd.Index]:
+    """Rank of each distinct value in sorted order (the last entry keeps -1, a missing value's
+    code, at -1) and the sorted values; no rank when they are sorted already."""
+    if uniques.is_monotonic_increasing:
+        return None, uniques
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        # Python's list sort compares str ~2x faster than numpy's object argsort: same order.
+        names = uniques.tolist()
+        by_value = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.intp)
+    else:  # mixed types too, in pandas' order (numbers before strings)
+        by_value = np.argsort(pd.factorize(uniques, sort=True)[0])
+    rank = np.full(len(uniques) + 1, -1, dtype=np.intp)
+    rank[by_value] = np.arange(len(uniques))
+    return rank, uniques[by_value]

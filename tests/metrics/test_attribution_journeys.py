@@ -133,6 +133,103 @@ def test_row_order_and_dtypes_do_not_change_any_model(seed):
             pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{name} {model}")
 
 
+def named_ids(touches, conversions, dtype, conversion_dtype=None):
+    """Journey j as "opp-j" (unpadded: "opp-10" sorts before "opp-9"), the touches' ids of
+    ``dtype`` ("str", object or a categorical with categories out of name order), the
+    conversions' of ``conversion_dtype`` (the touches' by default), with a conversion of a
+    journey without touches ("opp-none"); and the integer frames whose ids are the names'
+    ranks, and the names by rank."""
+    names = np.array([f"opp-{j}" for j in range(60)] + ["opp-none"], dtype=object)
+    rank = pd.Series(names).rank(method="first").astype(int).to_numpy() - 1
+    conversions = pd.concat(
+        [conversions, pd.DataFrame({"journey_id": [60], "ts": [CONVERTED], "value": [5.0]})],
+        ignore_index=True,
+    ).sample(frac=1, random_state=1, ignore_index=True)
+    shuffled_names = np.random.default_rng(0).permutation(names)
+    categories = {
+        "category": pd.CategoricalDtype(shuffled_names),
+        "category, categories in another order": pd.CategoricalDtype(names[::-1]),
+        "category of the touches' ids only": pd.CategoricalDtype(
+            shuffled_names[shuffled_names != "opp-none"]
+        ),
+    }
+
+    def ids(journeys, kind):
+        values = pd.Series(names[journeys.to_numpy()], dtype=object)
+        return values.astype(categories.get(kind, kind))
+
+    named = (
+        touches.assign(journey_id=ids(touches["journey_id"], dtype)),
+        conversions.assign(journey_id=ids(conversions["journey_id"], conversion_dtype or dtype)),
+    )
+    ranked = (
+        touches.assign(journey_id=rank[touches["journey_id"]]),
+        conversions.assign(journey_id=rank[conversions["journey_id"]]),
+    )
+    return named, ranked, names[np.argsort(rank)]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "conversion_dtype"),
+    [
+        ("str", None),
+        (object, None),
+        # Categorical ids in value order, not in their categories' order.
+        ("category", None),
+        ("category", "str"),
+        ("category", "category, categories in another order"),
+        ("category of the touches' ids only", "str"),
+    ],
+)
+def test_journey_ids_of_any_dtype_give_the_journeys_in_id_order(dtype, conversion_dtype):
+    touches, conversions = random_frames(7)
+    shuffled = touches.sample(frac=1, random_state=7, ignore_index=True)
+    (named, named_conversions), (ranked, ranked_conversions), by_rank = named_ids(
+        shuffled, conversions, dtype, conversion_dtype
+    )
+
+    result = credit_models(named, named_conversions, window_days=20)
+    reference = credit_models(ranked, ranked_conversions, window_days=20)
+
+    for model in MODELS:
+        got = result[model]
+        if dtype is not object:  # object columns of strings come back as "str" (pandas infers)
+            assert got["journey_id"].dtype == named["journey_id"].dtype
+        want = reference[model].assign(journey_id=by_rank[reference[model]["journey_id"]])
+        pd.testing.assert_frame_equal(
+            got.astype({"journey_id": object}),
+            want.astype({"journey_id": object}),
+            check_exact=True,
+            obj=model,
+        )
+    journeys = list(pd.unique(result["linear"]["journey_id"]))
+    assert journeys == sorted(journeys)
+    assert len(journeys) > 20
+
+
+@pytest.mark.parametrize("dtype", ["str", "category", "category of the touches' ids only"])
+def test_a_journey_id_twice_in_conversions_is_an_error_whatever_its_dtype(dtype):
+    touches, conversions = random_frames(8)
+    (named, named_conversions), _, _ = named_ids(touches, conversions, dtype, "str")
+    named_conversions = pd.concat(
+        [named_conversions, named_conversions[named_conversions["journey_id"] == "opp-none"]]
+    )
+
+    with pytest.raises(ValueError, match="one row per journey"):
+        credit(named, named_conversions, "linear")
+
+
+def test_mixed_journey_ids_come_in_pandas_order_numbers_first():
+    touches, conversions = random_frames(9, journeys=4, touches=40)
+    ids = np.array([3, "b", 1, "a"], dtype=object)
+    touches["journey_id"] = ids[touches["journey_id"]]
+    conversions = pd.DataFrame({"journey_id": ids, "ts": CONVERTED, "value": 10.0})
+
+    result = credit(touches.sample(frac=1, random_state=9), conversions, "linear")
+
+    assert list(pd.unique(result["journey_id"])) == [1, 3, "a", "b"]
+
+
 @pytest.mark.parametrize(
     ("journey_offset", "tick_s", "span_s"),
     [
