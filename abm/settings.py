@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "abm.lib.channels.ActivityKind.choices",
         "RunKindEnum": "abm.models.RunKind",
         "ConversionKindEnum": "metrics.models.ConversionKind",
+        "PlanKindEnum": "goals.models.PlanKind",
     },
 }
 # Throttle counters must be shared by every web process, so they live in Redis when there is one;

@@ -82,13 +82,14 @@ def actual_by_stage(user, plan: Plan, journeys: pd.DataFrame, *, now: dt.datetim
     the plan counts them (a skipped stage is passed); the targets in scope; and the outcome's
     money (revenue won, or pipeline created) since the start."""
     scope = scope_journeys(journeys, plan)
-    lo, hi = period_bounds(plan.start_date, plan.end_date)
-    lo, hi = (t.tz_convert("UTC").tz_localize(None) for t in (lo, hi))
-    until = min(hi, pd.Timestamp(now).tz_convert("UTC").tz_localize(None) + pd.Timedelta(1))
+    lo, hi = period_bounds(plan.start_date, plan.end_date)  # UTC
+    until = min(hi, pd.Timestamp(now).tz_convert("UTC") + pd.Timedelta(1))  # now included
+    # The journeys' dates are naive UTC.
+    naive_lo, naive_until = lo.tz_localize(None), until.tz_localize(None)
     actual = {"targeted": float(len(scope))}
     for stage in ROW_STAGES:
         at = scope[f"{stage}_at"]
-        actual[stage] = float(((at >= lo) & (at < until)).sum())
+        actual[stage] = float(((at >= naive_lo) & (at < naive_until)).sum())
     # The same accounts as the journeys' scope, in SQL (no list of ids).
     deals = opportunities_visible_to(user).filter(account__tier__in=list(plan.tiers or (1, 2, 3)))
     if plan.playbook_id:
@@ -100,14 +101,10 @@ def actual_by_stage(user, plan: Plan, journeys: pd.DataFrame, *, now: dt.datetim
         deals = deals.filter(account__in=enrolled.values("account_id"))
     if plan.kind == "revenue":
         deals = deals.filter(
-            stage=OpportunityStage.CLOSED_WON,
-            closed_at__gte=lo.tz_localize("UTC"),
-            closed_at__lt=until.tz_localize("UTC"),
+            stage=OpportunityStage.CLOSED_WON, closed_at__gte=lo, closed_at__lt=until
         )
     else:
-        deals = deals.filter(
-            created_at__gte=lo.tz_localize("UTC"), created_at__lt=until.tz_localize("UTC")
-        )
+        deals = deals.filter(created_at__gte=lo, created_at__lt=until)
     actual[plan.kind] = float(deals.aggregate(total=Sum("amount"))["total"] or 0)
     return actual
 

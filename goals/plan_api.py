@@ -38,7 +38,9 @@ class PlanPermission(BasePermission):
         return can_save_plans(user)
 
 
-class SavedPlanSerializer(serializers.ModelSerializer):
+class SavedPlanSummarySerializer(serializers.ModelSerializer):
+    """A saved plan in a list: what was asked, by whom and when, without its figures."""
+
     created_by = serializers.SerializerMethodField(help_text="Who saved it, by name.")
     target = serializers.FloatField()
     start = serializers.DateField(source="start_date")
@@ -49,7 +51,6 @@ class SavedPlanSerializer(serializers.ModelSerializer):
     goal = serializers.IntegerField(
         source="goal_id", allow_null=True, help_text="The parent goal made from it, once made."
     )
-    plan = PlanSerializer(source="result", help_text="The plan as it stood when saved.")
 
     class Meta:
         model = Plan
@@ -66,12 +67,18 @@ class SavedPlanSerializer(serializers.ModelSerializer):
             "playbook",
             "model",
             "goal",
-            "plan",
         ]
 
     def get_created_by(self, plan) -> str:
         person = plan.created_by
         return (person.get_full_name() or person.username) if person else ""
+
+
+class SavedPlanSerializer(SavedPlanSummarySerializer):
+    plan = PlanSerializer(source="result", help_text="The plan as it stood when saved.")
+
+    class Meta(SavedPlanSummarySerializer.Meta):
+        fields = [*SavedPlanSummarySerializer.Meta.fields, "plan"]
 
 
 class PlanSaveSerializer(PlanRequestSerializer):
@@ -112,8 +119,9 @@ _NOT_FOUND = {404: ErrorSerializer}
 
 @extend_schema_view(
     list=extend_schema(
-        description="The saved plans, newest first (directors, marketers and admins; a sales "
-        "rep sees none)."
+        description="The saved plans, newest first, without their figures (read one for its "
+        "plan). Directors, marketers and admins; a sales rep sees none.",
+        responses=SavedPlanSummarySerializer(many=True),
     ),
     retrieve=extend_schema(
         description="One saved plan with the plan as it stood the day it was saved.",
@@ -125,6 +133,10 @@ class PlanViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     serializer_class = SavedPlanSerializer
     permission_classes = [PlanPermission]
     lookup_value_regex = r"\d+"
+
+    def get_serializer_class(self):
+        # A list of plans without each plan's figures: those are read one plan at a time.
+        return SavedPlanSummarySerializer if self.action == "list" else SavedPlanSerializer
 
     @extend_schema(
         request=PlanSaveSerializer,
