@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Min, QuerySet
+from django.db.models import QuerySet
 
 from abm.lib.channels import ActivityKind
 from abm.lib.frames import frame_from_queryset
 from accounts.models import Account, Lead, Opportunity
 from goals.models import Goal
-from goals.progress import GoalData
-from metrics.models import EngagementHistory, JourneyStageChange
+from goals.progress import REACHED_STAGES, GoalData
+from metrics.models import JourneyStageChange
+from metrics.planning_inputs import first_deals, first_stage_changes, reach_dates
 from playbooks.models import Activity, Enrolment
 
 
@@ -34,13 +36,6 @@ def load_goal_data(
     if playbook_ids is not None:
         enrolments = enrolments.filter(playbook_id__in=playbook_ids)
     opportunities = Opportunity.objects.order_by().filter(account__in=ids, created_at__lte=until)
-    first_mqa = (
-        JourneyStageChange.objects.filter(to_stage="mqa", account__in=ids, changed_at__lte=until)
-        .values("account_id")
-        .annotate(mqa_at=Min("changed_at"))
-        .filter(mqa_at__gte=start)
-        .order_by()
-    )
     return GoalData(
         accounts=frame_from_queryset(
             accounts.order_by(), {"account_id": "id", "tier": "tier", "owner_id": "owner_id"}
@@ -89,26 +84,42 @@ def load_goal_data(
             },
             datetimes=("handed_off_at", "first_follow_up_at"),
         ),
-        first_mqa=frame_from_queryset(
-            first_mqa, {"account_id": "account_id", "mqa_at": "mqa_at"}, datetimes=("mqa_at",)
-        ),
-        engaged_days=_engaged_days(ids, since, until),
+        reached=_reached(accounts, since, until),
         sla_hours=float(settings.ABM_FOLLOW_UP_SLA_HOURS),
     )
 
 
-def _engaged_days(ids, since: dt.date, until: dt.datetime) -> pd.DataFrame:
-    frame = frame_from_queryset(
-        EngagementHistory.objects.order_by().filter(
-            account__in=ids,
-            date__gte=since,
-            date__lte=until.date(),
-            score__gte=settings.ABM_ENGAGED_SCORE,
-        ),
-        {"account_id": "account_id", "date": "date"},
+def _reached(accounts: QuerySet[Account], since: dt.date, until: dt.datetime) -> pd.DataFrame:
+    """When each account first reached engaged and mqa, as the planner counts (a stage skipped
+    is passed when a later one is reached): from its whole history up to ``until``, kept when
+    on or after ``since``."""
+    ids = accounts.order_by().values("pk")
+    index = pd.Index(
+        accounts.order_by("pk").values_list("pk", flat=True), dtype="int64", name="account_id"
     )
-    frame["date"] = pd.to_datetime(frame["date"]).dt.tz_localize("UTC")
-    return frame
+    first = reach_dates(
+        index,
+        first_stage_changes(
+            JourneyStageChange.objects.filter(account__in=ids, changed_at__lte=until)
+        ),
+        first_deals(Opportunity.objects.filter(account__in=ids, created_at__lte=until)),
+    )
+    # The reach dates are naive UTC.
+    lo, hi = pd.Timestamp(since), pd.Timestamp(until).tz_convert("UTC").tz_localize(None)
+    parts = []
+    for stage in REACHED_STAGES:
+        at = first[stage]
+        at = at[(at >= lo) & (at <= hi)]  # a deal may close after ``until``
+        parts.append(
+            pd.DataFrame(
+                {
+                    "account_id": at.index.to_numpy(dtype=np.int64),
+                    "stage": stage,
+                    "at": pd.DatetimeIndex(at.to_numpy()).tz_localize("UTC"),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 SUMMARY_FIELDS = (

@@ -38,6 +38,10 @@ CUMULATIVE_METRICS = frozenset(
         GoalMetric.MEETINGS_HELD,
     }
 )
+# Accounts that first reached a journey stage, or passed it by reaching a later one: the flow the
+# planner counts (metrics/planning_inputs.py), so a plan's goals measure what the plan plans.
+_REACHED_STAGE_OF = {GoalMetric.MQA_ACCOUNTS: "mqa", GoalMetric.ENGAGED_ACCOUNTS: "engaged"}
+REACHED_STAGES = tuple(_REACHED_STAGE_OF.values())
 LEVEL_METRICS = frozenset(GoalMetric.values) - CUMULATIVE_METRICS
 ADDITIVE_METRICS = CUMULATIVE_METRICS
 ENROLLED_STATUSES = lift.ENROLLED_STATUSES
@@ -87,11 +91,8 @@ class GoalData:
             first_follow_up_at="datetime64[ns, UTC]",
         )
     )
-    first_mqa: pd.DataFrame = field(  # account_id, mqa_at: the first change to mqa
-        default_factory=lambda: _frame(account_id="int64", mqa_at="datetime64[ns, UTC]")
-    )
-    engaged_days: pd.DataFrame = field(  # account_id, date (UTC midnight) the score was engaged
-        default_factory=lambda: _frame(account_id="int64", date="datetime64[ns, UTC]")
+    reached: pd.DataFrame = field(  # account_id, stage (REACHED_STAGES), at: first reached
+        default_factory=lambda: _frame(account_id="int64", stage=object, at="datetime64[ns, UTC]")
     )
     sla_hours: float = 48.0  # the follow-up SLA
 
@@ -155,7 +156,7 @@ def metric_value(
     lo, hi = period_bounds(start, end)
     as_of = to_utc(as_of)
     if metric in CUMULATIVE_METRICS:
-        events = _events(data, metric, accounts, lo)
+        events = _events(data, metric, accounts)
         inside = (events["ts"] >= lo) & (events["ts"] < hi) & (events["ts"] <= as_of)
         return float(events.loc[inside, "value"].sum())
     return _level(data, metric, accounts, lo, hi, as_of)
@@ -165,7 +166,7 @@ def _in(frame: pd.DataFrame, accounts: np.ndarray) -> pd.DataFrame:
     return frame.loc[frame["account_id"].isin(accounts)]
 
 
-def _events(data: GoalData, metric: str, accounts, lo: pd.Timestamp) -> pd.DataFrame:
+def _events(data: GoalData, metric: str, accounts) -> pd.DataFrame:
     """``ts, value`` of each event that adds to a cumulative metric."""
     if metric in (GoalMetric.PIPELINE_CREATED, GoalMetric.OPPORTUNITIES_CREATED):
         deals = _in(data.opportunities, accounts)
@@ -177,13 +178,10 @@ def _events(data: GoalData, metric: str, accounts, lo: pd.Timestamp) -> pd.DataF
         return pd.DataFrame({"ts": won["closed_at"], "value": won["amount"]})
     if metric == GoalMetric.MEETINGS_HELD:
         return pd.DataFrame({"ts": _in(data.meetings, accounts)["occurred_at"], "value": 1.0})
-    if metric == GoalMetric.MQA_ACCOUNTS:
-        return pd.DataFrame({"ts": _in(data.first_mqa, accounts)["mqa_at"], "value": 1.0})
-    if metric == GoalMetric.ENGAGED_ACCOUNTS:
-        # An account counts once, on its first engaged day of the period.
-        days = _in(data.engaged_days, accounts)
-        first = days.loc[days["date"] >= lo].groupby("account_id")["date"].min()
-        return pd.DataFrame({"ts": first.to_numpy(), "value": 1.0})
+    if metric in _REACHED_STAGE_OF:
+        reached = _in(data.reached, accounts)
+        reached = reached.loc[reached["stage"] == _REACHED_STAGE_OF[metric]]
+        return pd.DataFrame({"ts": reached["at"], "value": 1.0})
     raise ValueError(f"{metric!r} is not a cumulative goal metric")
 
 
@@ -236,7 +234,7 @@ def metric_series(
     # The value at the end of each day, except today's, which is as of now.
     ends = [min(day + _DAY - pd.Timedelta(microseconds=1), as_of) for day in days]
     if metric in CUMULATIVE_METRICS:
-        events = _events(data, metric, accounts, lo)
+        events = _events(data, metric, accounts)
         events = events.loc[(events["ts"] >= lo) & (events["ts"] < hi) & (events["ts"] <= as_of)]
         order = events.sort_values("ts")
         cumulative = order["value"].cumsum().to_numpy()

@@ -32,7 +32,7 @@ from goals.progress import (
     scope_accounts,
 )
 from goals.record import Record, equal_periods, goal_record
-from metrics.models import EngagementHistory, JourneyStageChange
+from metrics.models import JourneyStageChange
 from playbooks.models import Activity
 
 _FIELDS = ("current_value", "expected_value", "status", "notified_status", "computed_at")
@@ -105,7 +105,7 @@ def measure_baseline(
 # Where each metric's events are stored, and the column that dates them.
 _EVENT_SOURCES = {
     GoalMetric.MQA_ACCOUNTS: (JourneyStageChange, "changed_at"),
-    GoalMetric.ENGAGED_ACCOUNTS: (EngagementHistory, "date"),
+    GoalMetric.ENGAGED_ACCOUNTS: (JourneyStageChange, "changed_at"),
     GoalMetric.MEETINGS_HELD: (Activity, "occurred_at"),
     GoalMetric.FOLLOW_UP_RATE: (Lead, "handed_off_at"),
 }

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from abm.lib.frames import frame_from_queryset
@@ -77,22 +77,54 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
     )
     # The history and deals of every account the user may see, not only targets: joining the
     # accounts to filter by tier cost more than the rows it saves; reindexing keeps the targets.
-    changes = frame_from_queryset(
-        journey_stage_changes_visible_to(user)
-        .filter(to_stage__in=list(_PLAN_STAGE_OF))
+    changes = first_stage_changes(journey_stage_changes_visible_to(user))
+    deals = first_deals(opportunities_visible_to(user))
+    frame = accounts[["account_id", "tier"]].astype({"account_id": "int64", "tier": "int64"})
+    index = pd.Index(frame["account_id"])
+    first = reach_dates(index, changes, deals)
+    created = _naive(accounts["created_at"]).set_axis(index)
+    first["targeted"] = first["targeted"].fillna(created)
+    for stage in PLAN_STAGES:
+        frame[f"{stage}_at"] = first[stage].to_numpy()
+    won_amount = deals.set_index("account_id")["won_amount"].reindex(index)
+    frame["won_amount"] = won_amount.fillna(0.0).to_numpy(dtype=float)
+    frame["playbook_id"] = np.nan
+    if playbook is None:
+        return frame
+    enrolled = set(
+        enrolments_visible_to(user)
+        .filter(playbook=playbook)
+        .exclude(status=EnrolmentStatus.HOLDOUT)
+        .values_list("account_id", flat=True)
+    )
+    extra = frame[frame["account_id"].isin(enrolled)].assign(playbook_id=float(playbook.pk))
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def first_stage_changes(changes: QuerySet) -> pd.DataFrame:
+    """``account_id, to_stage, first``: the first change of each account to each journey stage
+    that is a plan stage, of these stage changes."""
+    return frame_from_queryset(
+        changes.filter(to_stage__in=list(_PLAN_STAGE_OF))
         .values("account_id", "to_stage")
-        .annotate(first=Min("changed_at")),
+        .annotate(first=Min("changed_at"))
+        .order_by(),
         {"account_id": "account_id", "to_stage": "to_stage", "first": "first"},
         datetimes=("first",),
     )
-    deals = frame_from_queryset(
-        opportunities_visible_to(user)
-        .values("account_id")
+
+
+def first_deals(deals: QuerySet) -> pd.DataFrame:
+    """``account_id, created, won_at, won_amount`` of these deals: each account's first deal
+    created, first won close and won amount."""
+    return frame_from_queryset(
+        deals.values("account_id")
         .annotate(
             created=Min("created_at"),
             won_at=Min("closed_at", filter=Q(stage=OpportunityStage.CLOSED_WON)),
             won_amount=Sum("amount", filter=Q(stage=OpportunityStage.CLOSED_WON)),
-        ),
+        )
+        .order_by(),
         {
             "account_id": "account_id",
             "created": "created",
@@ -102,8 +134,15 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
         datetimes=("created", "won_at"),
         numbers=("won_amount",),
     )
-    frame = accounts[["account_id", "tier"]].astype({"account_id": "int64", "tier": "int64"})
-    index = pd.Index(frame["account_id"])
+
+
+def reach_dates(index: pd.Index, changes: pd.DataFrame, deals: pd.DataFrame) -> dict:
+    """Per plan stage, the naive UTC time each account of ``index`` first reached it, a stage
+    skipped counting as passed when a later one was reached (NaT: not reached).
+
+    ``changes``: ``account_id, to_stage, first`` (the first change to each journey stage);
+    ``deals``: ``account_id, created, won_at`` (the first deal created, the first won close).
+    Goal progress counts mqa and engaged accounts from the same dates (goals/loading.py)."""
     first = {s: pd.Series(pd.NaT, index=index, dtype="datetime64[ns]") for s in PLAN_STAGES}
     if len(changes):
         # One row per (account, journey stage) already: the query took the first change.
@@ -120,28 +159,12 @@ def load_journeys(user, *, playbook=None) -> pd.DataFrame:
             first["opportunity"], _naive(deals["created"]).reindex(index)
         )
         first["won"] = _earliest(first["won"], _naive(deals["won_at"]).reindex(index))
-    created = _naive(accounts["created_at"]).set_axis(index)
     # A stage skipped counts as passed when the account reached a later one.
     later = first["won"]
     for stage in reversed(PLAN_STAGES[:-1]):
         first[stage] = _earliest(first[stage], later)
         later = first[stage]
-    first["targeted"] = first["targeted"].fillna(created)
-    for stage in PLAN_STAGES:
-        frame[f"{stage}_at"] = first[stage].to_numpy()
-    won_amount = deals["won_amount"].reindex(index) if len(deals) else pd.Series(0.0, index=index)
-    frame["won_amount"] = won_amount.fillna(0.0).to_numpy(dtype=float)
-    frame["playbook_id"] = np.nan
-    if playbook is None:
-        return frame
-    enrolled = set(
-        enrolments_visible_to(user)
-        .filter(playbook=playbook)
-        .exclude(status=EnrolmentStatus.HOLDOUT)
-        .values_list("account_id", flat=True)
-    )
-    extra = frame[frame["account_id"].isin(enrolled)].assign(playbook_id=float(playbook.pk))
-    return pd.concat([frame, extra], ignore_index=True)
+    return first
 
 
 def _earliest(a: pd.Series, b: pd.Series) -> pd.Series:

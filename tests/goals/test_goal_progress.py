@@ -2,7 +2,8 @@
 and status, worked out by hand. Time is frozen by passing ``now`` to the services.
 
 The book: Q1 2026 (Jan 1 - Mar 31, 90 days), now = Feb 15 00:00 UTC, exactly half way (45 days).
-The previous equal period is Q4 2025 (whole months: Oct 1 - Dec 31). Scope: tier 1 = A1 + A2.
+The previous equal period is Q4 2025 (whole months: Oct 1 - Dec 31). Scope: tier 1 = A1 + A2
+(and A4-A6, which have only journey stage changes).
 """
 
 import datetime as dt
@@ -18,7 +19,7 @@ from goals.loading import goal_summary_rows, load_goal_data
 from goals.models import Goal, GoalMilestone
 from goals.progress import goal_summaries
 from goals.tracking import goal_series, update_goal_progress
-from metrics.models import EngagementHistory, JourneyStageChange
+from metrics.models import JourneyStageChange
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -76,16 +77,22 @@ def book(alice, bob):
         (a3, "2026-01-30"),
     ]:
         JourneyStageChange.objects.create(account=account, to_stage="mqa", changed_at=at(when))
-    for account, day, score in [
-        (a1, "2026-01-03", 12),
-        (a1, "2026-01-04", 15),
-        (a2, "2026-01-10", 8),  # below the engaged score (10)
-        (a2, "2026-02-20", 30),  # after now
-        (a2, "2025-12-01", 20),  # previous period
+    # Engaged and mqa count an account once, when it first reached the stage or passed it by
+    # reaching a later one (a deal created = opportunity). a1 and a2 had deals in Q4 2025, so
+    # they passed both stages then; their later changes to mqa do not count again.
+    a4 = AccountFactory(tier=1, owner=bob)  # engaged Jan 12, mqa Feb 14: both now
+    a5 = AccountFactory(tier=1, owner=bob)  # straight to opportunity Jan 5: passes both now
+    a6 = AccountFactory(tier=1, owner=bob)  # engaged Dec 20 (Q4); mqa Feb 20, after now
+    a7 = AccountFactory(tier=2, owner=bob)  # engaged now, out of a tier-1 scope
+    for account, stage, when in [
+        (a4, "engaged", "2026-01-12"),
+        (a4, "mqa", "2026-02-14 16:00"),
+        (a5, "opportunity", "2026-01-05"),
+        (a6, "engaged", "2025-12-20"),
+        (a6, "mqa", "2026-02-20"),
+        (a7, "engaged", "2026-01-20"),
     ]:
-        EngagementHistory.objects.create(
-            account=account, date=dt.date.fromisoformat(day), score=score
-        )
+        JourneyStageChange.objects.create(account=account, to_stage=stage, changed_at=at(when))
     for account, handed, followed in [
         (a1, "2026-01-05 10:00", "2026-01-06 10:00"),  # 24 h: on time
         (a2, "2026-01-10 00:00", "2026-01-14 00:00"),  # 96 h: late
@@ -106,8 +113,8 @@ EXPECTED = {
     GoalMetric.PIPELINE_CREATED: (180_000, 100_000),  # 100k + 50k + 30k; 80k + 20k
     GoalMetric.REVENUE_WON: (100_000, 80_000),
     GoalMetric.OPPORTUNITIES_CREATED: (3, 2),
-    GoalMetric.MQA_ACCOUNTS: (1, 1),  # a1 now; a2 last period
-    GoalMetric.ENGAGED_ACCOUNTS: (1, 1),  # a1 (twice, counted once); a2 on Dec 1
+    GoalMetric.MQA_ACCOUNTS: (2, 2),  # a4, a5; a1 and a2 by their Q4 deals
+    GoalMetric.ENGAGED_ACCOUNTS: (2, 3),  # a4, a5; a1, a2 (deals) and a6
     GoalMetric.WIN_RATE: (0.5, 0.5),  # closed in the period: 1 won, 1 lost; same before
     GoalMetric.AVERAGE_DEAL_SIZE: (100_000, 80_000),  # won amount / won deals
     GoalMetric.FOLLOW_UP_RATE: (1 / 3, 1.0),  # 1 on time of 3 decided; 1 of 1
@@ -353,3 +360,17 @@ def test_goal_summaries_give_the_dashboard_formatted_progress(book):
     assert summary["percent_of_target"] == 45  # 180k / 400k
     assert summary["status"] == "on_track"  # 180k / 171.2k
     assert summary["unit"] == "money"
+
+
+def test_a_stage_reached_before_the_loaded_days_is_not_reached_again_in_them(book):
+    # a1 changed to mqa on Jan 25, but it passed mqa with its deal of Dec 1: loading from Jan 1
+    # on must not make Jan 25 its first time.
+    data = load_goal_data(since=Q1[0], until=NOW)
+    accounts = gp.scope_accounts(data, gp.Scope(tiers=(1,)))
+
+    mqa = gp.metric_value(
+        data, metric="mqa_accounts", accounts=accounts, start=Q1[0], end=Q1[1], as_of=NOW
+    )
+
+    assert mqa == 2  # a4 and a5
+    assert book["a1"].pk not in set(data.reached["account_id"])
