@@ -402,8 +402,11 @@ ABM_RECOMPUTE_DEBOUNCE_SECONDS = envint("ABM_RECOMPUTE_DEBOUNCE_SECONDS", 30)
 # below the engine announce changes without importing it.
 ABM_CHANGE_CONSUMER_TASK = "metrics.recompute_incremental"
 # The engine's slots (metrics/engine/slots.py): a change recomputes the slot of its account, so
-# smaller slots make incremental runs cheaper and full runs pay a little more per slot.
-ABM_ENGINE_ACCOUNTS_PER_SLOT = envint("ABM_ENGINE_ACCOUNTS_PER_SLOT", 500)
+# smaller slots make incremental runs cheaper; each slot stores its own partial rollup rows, so
+# the finish reads more of them. A run computes slots in batches of about so many accounts (one
+# load and one computation per batch), so small slots cost no more computation per account.
+ABM_ENGINE_ACCOUNTS_PER_SLOT = envint("ABM_ENGINE_ACCOUNTS_PER_SLOT", 50)
+ABM_ENGINE_ACCOUNTS_PER_BATCH = envint("ABM_ENGINE_ACCOUNTS_PER_BATCH", 500)
 ABM_ENGINE_MAX_SLOTS = envint("ABM_ENGINE_MAX_SLOTS", 512)
 # Worker tasks a full run's slots are dealt to (1: the run computes them all itself).
 ABM_ENGINE_SHARDS = envint("ABM_ENGINE_SHARDS", 1)

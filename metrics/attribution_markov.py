@@ -58,21 +58,56 @@ def removal_effects_from_counts(counts: pd.DataFrame) -> pd.Series:
 
 def transition_matrix(j: Journeys, codes: np.ndarray, n_channels: int) -> np.ndarray:
     """Counts between states: channels are the codes 0..c-1, then start, conversion, null."""
+    return transition_matrices(j, codes, n_channels, np.zeros(len(codes), dtype=np.intp), 1)[0]
+
+
+def transition_matrices(
+    j: Journeys, codes: np.ndarray, n_channels: int, row_group: np.ndarray, groups: int
+) -> np.ndarray:
+    """``transition_matrix`` of each group of journeys, stacked (``groups``, states, states);
+    ``row_group``: the group 0..groups-1 of each row of ``codes``, one per journey."""
     c = n_channels
     start, conversion, null = c, c + 1, c + 2
-    counts = np.zeros((c + 3, c + 3))
+    counts = np.zeros((groups, c + 3, c + 3))
     if not len(codes):
         return counts
+    codes = codes.astype(np.intp)
+    row_group = row_group.astype(np.intp)
     # Transitions between different consecutive channels of a journey (repeats collapse).
     step = codes[1:] != codes[:-1]
     step[j.starts[1:] - 1] = False
     at = np.flatnonzero(step)
-    pairs = codes[at].astype(np.intp) * c + codes[at + 1]
-    counts[:c, :c] = np.bincount(pairs, minlength=c * c).reshape(c, c)
-    counts[start, :c] = np.bincount(codes[j.starts], minlength=c)
-    ending = codes[j.ends].astype(np.intp) * 2 + j.converting
-    counts[:c, [null, conversion]] = np.bincount(ending, minlength=2 * c).reshape(c, 2)
+    pairs = (row_group[at] * c + codes[at]) * c + codes[at + 1]
+    counts[:, :c, :c] = np.bincount(pairs, minlength=groups * c * c).reshape(groups, c, c)
+    first = row_group[j.starts] * c + codes[j.starts]
+    counts[:, start, :c] = np.bincount(first, minlength=groups * c).reshape(groups, c)
+    ending = (row_group[j.ends] * c + codes[j.ends]) * 2 + j.converting
+    by_end = np.bincount(ending, minlength=groups * c * 2).reshape(groups, c, 2)
+    counts[:, :c, null] = by_end[:, :, 0]
+    counts[:, :c, conversion] = by_end[:, :, 1]
     return counts
+
+
+def transition_counts_by(js: JourneySet, touch_group: np.ndarray, groups: int) -> pd.DataFrame:
+    """Transition counts per group of journeys: ``group, from_state, to_state, count``, only
+    non-zero counts. ``touch_group``: the group 0..groups-1 of each row of the touches ``js``
+    was prepared from, the same for every touch of a journey (a slot of accounts: counts add
+    up, so each slot keeps its own and a changed slot replaces only its part)."""
+    if not len(js.paths.rows):
+        return _empty_counts().assign(group=pd.Series(dtype=np.int64))
+    matrices = transition_matrices(
+        js.paths, js.path_codes, len(js.channels), touch_group[js.paths.rows], groups
+    )
+    states = np.array([*js.channels, *_SPECIAL], dtype=object)
+    at_group, at_from, at_to = np.nonzero(matrices)
+    return pd.DataFrame(
+        {
+            "group": at_group.astype(np.int64),
+            "from_state": states[at_from],
+            "to_state": states[at_to],
+            "count": matrices[at_group, at_from, at_to],
+        }
+    )
 
 
 def seen_channels(matrix: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from abm.lib.db_stats import analyze
+from abm.lib.db_stats import analyze, vacuum
 from accounts.models import Account
 from tests.factories import AccountFactory
 
@@ -31,4 +31,34 @@ def test_analyze_is_harmless_without_postgresql(alice):
     analyze()
     analyze(Account)
 
+    assert Account.objects.count() == 1
+
+
+def _last_vacuum(table: str):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL vacuum")
+def test_vacuum_vacuums_and_analyzes_a_rewritten_table(alice):
+    table = Account._meta.db_table
+    AccountFactory.create_batch(30, owner=alice)
+    Account.objects.filter(owner=alice).update(name="renamed")  # 30 dead row versions
+    assert _last_vacuum(table) is None
+
+    vacuum(Account)
+
+    assert _last_vacuum(table) is not None
+    assert _estimated_rows(table) == 30
+
+
+def test_vacuum_is_harmless_without_postgresql_or_inside_a_transaction(alice):
+    from django.db import transaction
+
+    AccountFactory(owner=alice)
+    with transaction.atomic():
+        vacuum(Account)  # VACUUM cannot run in a transaction: ANALYZE only
+
+    vacuum(Account)
     assert Account.objects.count() == 1

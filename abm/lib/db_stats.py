@@ -3,6 +3,11 @@
 PostgreSQL's autovacuum analyzes a table some time after it changes (or never, where it is off);
 until then the planner guesses a handful of rows and picks plans that probe an index once per row
 (the drill-down's credit filter: 1.6 s instead of 0.14 s). Bulk writers call this when done.
+
+Tables rewritten whole by every run (the metrics engine's) are vacuumed too: each run deletes
+its old rows and inserts new ones, and with runs seconds apart autovacuum lagged so far behind
+that the engine's partial rollups held 757 000 rows in 2.7 GB (107 MB compacted), and reading
+them took 1.2 s instead of 0.5 s. Vacuumed after each run, the next run reuses the space.
 """
 
 from django.db import connection
@@ -18,3 +23,17 @@ def analyze(*models: type[Model]) -> None:
             cursor.execute("ANALYZE")
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def vacuum(*models: type[Model]) -> None:
+    """VACUUM (ANALYZE) the models' tables: their dead rows' space is reused by the next write.
+    Only outside a transaction (VACUUM cannot run in one): ANALYZE alone inside one, nothing
+    on SQLite."""
+    if connection.vendor != "postgresql":
+        return
+    if connection.in_atomic_block:
+        analyze(*models)
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")

@@ -1,8 +1,10 @@
 """Slots: the engine's unit of work, storage and recompute.
 
-Slot ``k`` of ``n`` holds the accounts with ``id % n == k``. A slot loads only its accounts' rows,
-computes them (compute/slot.py) and replaces its stored rows in one transaction: a worker killed
-mid-slot leaves nothing of it, and computing a slot again changes nothing. A full run lays out
+Slot ``k`` of ``n`` holds the accounts with ``id % n == k``. A run takes its slots in batches of
+about ``ABM_ENGINE_ACCOUNTS_PER_BATCH`` accounts: a batch loads only its accounts' rows, computes
+them once (compute/slot.py, each slot's share of the rollups and Markov counts apart) and
+replaces its slots' stored rows in one transaction: a worker killed mid-batch leaves nothing of
+it, and computing a slot again changes nothing. A full run lays out
 ``n`` from the number of accounts (``ABM_ENGINE_ACCOUNTS_PER_SLOT``); a change recomputes the
 slots of the changed accounts under the layout in place.
 """
@@ -53,40 +55,65 @@ def slot_members(slots: int) -> dict[int, list[int]]:
 
 
 def run_slots(
-    chosen: Iterable[int], slots: int, now: pd.Timestamp, params: EngineParams, watch
+    chosen: Iterable[int],
+    slots: int,
+    now: pd.Timestamp,
+    params: EngineParams,
+    watch,
 ) -> dict:
-    """Compute and store each chosen slot, one transaction each; the summed counts."""
+    """Compute and store each chosen slot, a batch of slots per transaction; the summed
+    counts."""
     chosen = list(chosen)
     members = slot_members(slots)
     totals = {"accounts": 0, "activities": 0, "opportunities": 0, "stage_changes": 0}
     totals["credit_rows"] = 0
-    for slot in chosen:
-        counts = run_slot(slot, slots, members[slot], now, params, watch)
+    for batch in slot_batches(chosen, members, settings.ABM_ENGINE_ACCOUNTS_PER_BATCH):
+        ids = [pk for slot in batch for pk in members[slot]]
+        counts = run_batch(batch, slots, ids, now, params, watch)
         for name, value in counts.items():
             totals[name] += value
     totals["slots"] = chosen
     return totals
 
 
-def run_slot(
-    slot: int, slots: int, account_ids: list[int], now: pd.Timestamp, params: EngineParams, watch
+def slot_batches(chosen: list[int], members: dict, accounts: int) -> list[list[int]]:
+    """The chosen slots in runs of about ``accounts`` accounts (at least one slot each): one
+    load and one computation per batch, whatever the size of a slot."""
+    batches, batch, size = [], [], 0
+    for slot in chosen:
+        if batch and size + len(members[slot]) > accounts:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(slot)
+        size += len(members[slot])
+    return [*batches, batch] if batch else batches
+
+
+def run_batch(
+    batch: list[int],
+    slots: int,
+    account_ids: list[int],
+    now: pd.Timestamp,
+    params: EngineParams,
+    watch,
 ) -> dict:
     return retried_if_deleted(
-        lambda: _run_slot(slot, slots, account_ids, now, params, watch),
-        what=f"slot {slot} of {slots}",
+        lambda: _run_batch(batch, slots, account_ids, now, params, watch),
+        what=f"slots {batch[0]}-{batch[-1]} of {slots}",
     )
 
 
-def _run_slot(slot, slots, account_ids, now, params, watch) -> dict:
+def _run_batch(batch, slots, account_ids, now, params, watch) -> dict:
     with watch.phase("load"):
         data = load_inputs(now, params, account_ids)
         history_start = load_history_start(now, params, account_ids)
-    result = compute_slot(data, now, history_start, params, watch)
+    result = compute_slot(data, now, history_start, params, watch, layout=slots)
     with watch.phase("write slot"), transaction.atomic():
-        _lock(_SLOT_LOCK + slot)  # two runs over the same slot write one after the other
+        for slot in sorted(batch):  # two runs over the same slots write one after the other
+            _lock(_SLOT_LOCK + slot)
         write_slot(
             result,
-            slot=slot,
+            chosen=batch,
             slots=slots,
             account_ids=data.accounts["account_id"].to_numpy(),
             history_start=history_start,

@@ -13,6 +13,8 @@ from metrics.attribution import (
     markov_transition_counts,
     removal_effects_from_counts,
 )
+from metrics.attribution_journeys import prepare_journeys
+from metrics.attribution_markov import transition_counts_by
 
 CONVERTED = pd.Timestamp("2024-03-01", tz="UTC")
 CHANNELS = ["webinar", "email", "phone", "event", "ads", "content"]
@@ -170,3 +172,23 @@ def test_any_split_of_the_journeys_gives_the_same_effects(seed, shards, touches)
     direct = markov_removal_effects(frame, conversions, window_days=30)
     assert list(from_summed.index) == list(direct.index)
     np.testing.assert_allclose(from_summed, direct, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("window_days", [None, 30])
+def test_counts_by_group_in_one_pass_are_each_groups_counts_alone(seed, window_days):
+    """What a batch of slots stores per slot: one pass over every journey, counted per group,
+    gives each group the counts its journeys give alone (a group without journeys, none)."""
+    touches, conversions = random_frames(seed)
+    group_of = np.random.default_rng(200 + seed).integers(0, 4, 80)  # journey -> group
+    journeys = prepare_journeys(touches, conversions, window_days=window_days)
+
+    by_group = transition_counts_by(journeys, group_of[touches["journey_id"].to_numpy()], 5)
+
+    assert set(by_group["group"]) <= {0, 1, 2, 3}  # group 4 holds no journey
+    for k in range(4):
+        alone = markov_transition_counts(
+            *shard(touches, conversions, np.flatnonzero(group_of == k)), window_days=window_days
+        )
+        mine = by_group[by_group["group"] == k].drop(columns="group")
+        assert as_series(mine).to_dict() == as_series(alone).to_dict()

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ from metrics.models import (
     EngagementScore,
     EngineSlot,
     MetricRollup,
+    SlotMarkovCount,
     SlotRollup,
 )
 from playbooks.models import Activity
@@ -71,6 +73,34 @@ def test_slots_without_accounts_store_no_rows_and_change_no_figure(demo):
     assert_same_figures(stored_figures(), one)
 
 
+def slot_rows() -> dict[str, pd.DataFrame]:
+    """Every slot's partial rollup rows and Markov counts, in one order."""
+    rollup = pd.DataFrame(SlotRollup.objects.values())
+    counts = pd.DataFrame(SlotMarkovCount.objects.values())
+    return {
+        name: frame.drop(columns="id")
+        .sort_values([c for c in frame.columns if c not in ("id", "value", "count")])
+        .reset_index(drop=True)
+        for name, frame in (("rollup", rollup), ("counts", counts))
+    }
+
+
+@pytest.mark.parametrize("per_batch", [1, 15])
+def test_slots_computed_in_batches_store_what_each_slot_alone_does(demo, per_batch):
+    """A batch computes several slots at once and must store each one's rows exactly as if it
+    had been computed alone (per_batch=1: every slot its own batch)."""
+    with override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=10_000):
+        clean_run(slots=5)  # all five slots in one computation
+    together, figures = slot_rows(), stored_figures()
+    assert together["rollup"]["slot"].nunique() == 5
+    with override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=per_batch):
+        clean_run(slots=5)
+    apart = slot_rows()
+    for name in ("rollup", "counts"):
+        pd.testing.assert_frame_equal(apart[name], together[name], check_exact=False, rtol=1e-9)
+    assert_same_figures(stored_figures(), figures)
+
+
 def test_a_smaller_layout_leaves_no_slot_of_the_larger_one(demo):
     clean_run(slots=6)
     recompute_all(now=NOW, slots=2)
@@ -97,7 +127,7 @@ def test_a_slot_leaves_out_an_account_and_a_deal_deleted_after_it_loaded(demo, a
     account_delete(account=gone_account, by=alice)
     record_delete(gone_deal, by=alice)
     with transaction.atomic():
-        write_slot(result, slot=0, slots=1, account_ids=ids, history_start=start, now=now)
+        write_slot(result, chosen=[0], slots=1, account_ids=ids, history_start=start, now=now)
 
     stored = AttributionCredit.objects.all()
     assert not stored.filter(account_id=account_pk).exists()
@@ -169,12 +199,14 @@ CHANGES = [_log_activity, _delete_activity, _open_deal, _win_deal, _retier]
         ),
         min_size=1,
         max_size=4,
-    )
+    ),
+    per_batch=st.sampled_from([3, 500]),
 )
 @pytest.mark.django_db
-def test_any_sequence_of_incremental_runs_ends_where_a_full_run_does(steps):
-    """Twelve accounts in four slots; each example is rolled back after it."""
-    with transaction.atomic():
+def test_any_sequence_of_incremental_runs_ends_where_a_full_run_does(steps, per_batch):
+    """Twelve accounts in four slots, computed in batches of about 3 accounts or all in one;
+    each example is rolled back after it."""
+    with transaction.atomic(), override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=per_batch):
         accounts = _twelve_accounts()
         recompute_all(now=NOW, slots=4)
         for changes, seed in steps:

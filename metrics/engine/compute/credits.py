@@ -14,6 +14,7 @@ import pandas as pd
 
 from abm.lib.timeconv import instant_ns, series_ns
 from metrics import attribution
+from metrics.attribution_markov import transition_counts_by
 from metrics.engine.params import EngineParams
 
 HEURISTIC = tuple(m for m in attribution.MODELS if m != "markov")
@@ -31,10 +32,15 @@ def attribution_credits(
 
 
 def slot_credits(
-    touches: pd.DataFrame, opportunities: pd.DataFrame, now: pd.Timestamp, params: EngineParams
+    touches: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    now: pd.Timestamp,
+    params: EngineParams,
+    layout: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every model's credits but Markov's, and the Markov transition counts per kind
-    (``kind, from_state, to_state, count``): Markov needs every slot's counts first.
+    (``kind, from_state, to_state, count``): Markov needs every slot's counts first. With a
+    slot ``layout``, the counts per slot of the journey's account (a ``slot`` column).
 
     Every model returns the same rows (one per counted touch) for a kind, so the grouping per
     (opportunity, channel, playbook) is computed once per kind and each model only sums into it.
@@ -47,9 +53,12 @@ def slot_credits(
         conv = conv[["journey_id", "ts", "value"]]
         # One journey set-up for Markov's counts and the seven models.
         js = attribution.prepare_journeys(journeys, conv)
-        counts.append(
-            attribution.markov_transition_counts(journeys, conv, journeys=js).assign(kind=kind)
-        )
+        if layout is None:
+            part = attribution.markov_transition_counts(journeys, conv, journeys=js)
+        else:
+            slot = _journey_accounts(journeys["journey_id"], opportunities) % layout
+            part = transition_counts_by(js, slot, layout).rename(columns={"group": "slot"})
+        counts.append(part.assign(kind=kind))
         by_model = attribution.credit_models(
             journeys, conv, HEURISTIC, journeys=js, half_life_days=params.time_decay_half_life_days
         )
@@ -61,8 +70,17 @@ def slot_credits(
     frames = [f for f in frames if len(f)]
     credits = pd.concat(frames, ignore_index=True) if frames else empty_credits()
     credits["channel"] = credits["channel"].astype(object)
-    counts = pd.concat(counts, ignore_index=True)[["kind", "from_state", "to_state", "count"]]
+    columns = ["kind", "from_state", "to_state", "count"] + ([] if layout is None else ["slot"])
+    counts = pd.concat(counts, ignore_index=True)[columns]
     return _in_index_order(credits), counts
+
+
+def _journey_accounts(journey_id: pd.Series, opportunities: pd.DataFrame) -> np.ndarray:
+    """The account of each journey row: a deal's journey is its id, an idle path -account_id."""
+    ids = journey_id.to_numpy(dtype=np.int64)
+    deals = pd.Index(opportunities["opportunity_id"].to_numpy(dtype=np.int64))
+    accounts = np.append(opportunities["account_id"].to_numpy(dtype=np.int64), -1)
+    return np.where(ids < 0, -ids, accounts[deals.get_indexer(ids)])
 
 
 def removal_effects(counts: pd.DataFrame) -> dict[str, pd.Series]:

@@ -10,8 +10,9 @@ add up), budget lines shared out over every account's cost, leads, lift and the 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from metrics import roi, rollups, stages
@@ -45,9 +46,16 @@ class SlotResult:
 
 
 def compute_slot(
-    data: Inputs, now: pd.Timestamp, history_start: dt.date, params: EngineParams, watch
+    data: Inputs,
+    now: pd.Timestamp,
+    history_start: dt.date,
+    params: EngineParams,
+    watch,
+    layout: int | None = None,
 ) -> SlotResult:
-    """``data`` holds the slot's accounts and their rows; ``watch`` times the phases."""
+    """``data`` holds the slot's accounts and their rows; ``watch`` times the phases. With a
+    slot ``layout``, ``data`` may hold several slots: the rollup rows and Markov counts come
+    per slot (a ``slot`` column), each slot's share as if it had been computed alone."""
     with watch.phase("engagement"):
         scores = account_scores(data, now, params)
         history = score_history(data, history_start, now, params)
@@ -63,9 +71,11 @@ def compute_slot(
 
     with watch.phase("attribution"):
         touches = attribution_touches(data.activities, first_mqa, data.touch_rules)
-        credits, markov_counts = slot_credits(touches, data.opportunities, now, params)
+        credits, markov_counts = slot_credits(touches, data.opportunities, now, params, layout)
 
     with watch.phase("rollups"):
+        if layout is not None:
+            data = replace(data, accounts=_slot_keyed(data.accounts, layout))
         accounts = data.accounts
         window = params.attribution_window_days
         stage_frame = pd.DataFrame(
@@ -85,6 +95,8 @@ def compute_slot(
                 budget_weights(data.activities, accounts),
             ]
         )
+    if layout is not None:
+        rollup = _slot_unkeyed(rollup, layout)
     return SlotResult(
         scores=scores,
         history=history,
@@ -94,6 +106,26 @@ def compute_slot(
         markov_counts=markov_counts,
         rollup=rollup.drop(columns="data"),
     )
+
+
+def _slot_keyed(accounts: pd.DataFrame, layout: int) -> pd.DataFrame:
+    """Accounts whose owner key also carries their slot: every rollup groups by owner, so one
+    pass over many slots gives each (owner, slot) its own rows, which ``_slot_unkeyed`` splits
+    back into owner and slot. No owner is key 0."""
+    ids = accounts["account_id"].to_numpy(dtype=np.int64)
+    owner = accounts["owner_id"].astype("Float64").fillna(-1).to_numpy(dtype=np.int64)
+    return accounts.assign(owner_id=(owner + 1) * layout + ids % layout)
+
+
+def _slot_unkeyed(rollup: pd.DataFrame, layout: int) -> pd.DataFrame:
+    key = rollup["owner_id"]
+    if key.isna().any():
+        # Every row of a slot's rollup belongs to one of its accounts.
+        raise ValueError("a slot's rollup row is tied to no account")
+    key = key.to_numpy(dtype=np.int64)
+    owner = pd.array(key // layout - 1, dtype="Int64")
+    owner[owner < 0] = pd.NA
+    return rollup.assign(owner_id=owner, slot=key % layout)
 
 
 def budget_weights(activities: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
