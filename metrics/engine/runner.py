@@ -79,7 +79,7 @@ def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> di
     params = EngineParams.from_settings(settings)
     watch = Stopwatch()
     chosen = list(range(slots) if chosen is None else chosen)
-    watch.on_phase = _phase_progress(run, len(chosen))
+    watch.on_phase = _phase_progress(run, watch)
     with exclusive():
         counts = run_slots(chosen, slots, now, params, watch)
         finished = finish_run(run, now, slots, params, watch, analyze_credits=len(chosen) == slots)
@@ -119,19 +119,21 @@ _PHASES = {
 }
 
 
-def _phase_progress(run: Job | None, slots: int) -> Callable[[str], None]:
-    """Slots take 2 % to 85 % of the bar, the finish the rest; the bar only moves forward."""
-    state = {"slot": -1, "percent": 0}
+def _phase_progress(run: Job | None, watch: Stopwatch) -> Callable[[str], None]:
+    """The batches of slots take 2 % to 85 % of the bar (``watch.batches`` of them, each
+    starting with a load), the finish the rest; the bar only moves forward."""
+    state = {"batch": -1, "percent": 0}
 
     def report(name: str) -> None:
         text, at = _PHASES.get(name, (name, 0.0))
         if name == "load":
-            state["slot"] += 1
+            state["batch"] += 1
         if name.startswith("finish") or name in ("write finish", "analyze"):
             percent = 85 + int(14 * at)
         else:
-            percent = 2 + int(83 * (state["slot"] + at) / max(slots, 1))
-            text = f"slot {state['slot'] + 1} of {slots}: {text}"
+            batches = max(watch.batches, 1)
+            percent = 2 + int(83 * (state["batch"] + at) / batches)
+            text = f"part {state['batch'] + 1} of {batches}: {text}"
         if percent > state["percent"]:
             state["percent"] = percent
             _progress(run, text, percent)
@@ -147,6 +149,7 @@ class Stopwatch:
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     on_phase: Callable[[str], None] | None = None  # told of each phase as it starts
+    batches: int = 1  # of slots, in the run (slots.run_slots says), for the progress bar
 
     def start(self, name: str) -> None:
         if self.on_phase is not None:

@@ -67,7 +67,9 @@ def run_slots(
     members = slot_members(slots)
     totals = {"accounts": 0, "activities": 0, "opportunities": 0, "stage_changes": 0}
     totals["credit_rows"] = 0
-    for batch in slot_batches(chosen, members, settings.ABM_ENGINE_ACCOUNTS_PER_BATCH):
+    batches = slot_batches(chosen, members, settings.ABM_ENGINE_ACCOUNTS_PER_BATCH)
+    watch.batches = len(batches)
+    for batch in batches:
         ids = [pk for slot in batch for pk in members[slot]]
         counts = run_batch(batch, slots, ids, now, params, watch)
         for name, value in counts.items():

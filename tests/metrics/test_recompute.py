@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
+from django.test import override_settings
 
 from abm.jobs import execute_run
 from abm.models import Job, RunKind, RunStatus
@@ -226,6 +227,35 @@ def test_progress_moves_forward_through_named_phases(dataset):
     assert percents == sorted(percents)
     assert len(set(percents)) == len(percents) >= 6
     assert any("attributing" in phase for _, phase in seen)
+
+
+@pytest.mark.django_db
+def test_progress_spreads_the_batches_of_slots_over_the_bar(dataset):
+    """A run computes its slots in batches: the bar names each part of the total and moves
+    through the slots' share (2-85 %) part by part, not slot by slot."""
+    seen = []
+    original = runner.run_progress
+
+    def record(run, *, phase, percent):
+        seen.append((percent, phase))
+        original(run, phase=phase, percent=percent)
+
+    run = Job.objects.create(kind=RunKind.FULL)
+    with (
+        mock.patch.object(runner, "run_progress", record),
+        override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=1),
+    ):
+        execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW, slots=3))
+    parts = [(p, phase) for p, phase in seen if phase.startswith("part ")]
+    totals = {phase.split(":")[0].split(" of ")[1] for _, phase in parts}
+    assert len(totals) == 1
+    batches = int(totals.pop())
+    assert batches >= 2
+    assert {phase.split(":")[0] for _, phase in parts} == {
+        f"part {n} of {batches}" for n in range(1, batches + 1)
+    }
+    # The last part's write: 2 + 83 x (batches - 1 + 0.75) / batches.
+    assert max(p for p, _ in parts) == 2 + int(83 * (batches - 0.25) / batches)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
