@@ -211,8 +211,8 @@ def test_the_command_recomputes_as_a_recorded_run_and_prints_the_phases(dataset)
     assert "1 deals" in out.getvalue()
 
 
-@pytest.mark.django_db
-def test_progress_moves_forward_through_named_phases(dataset):
+def recorded_progress(**kwargs) -> list[tuple[int, str]]:
+    """(percent, phase) of every progress report of a full run (``recompute_all`` kwargs)."""
     seen = []
     original = runner.run_progress
 
@@ -222,7 +222,13 @@ def test_progress_moves_forward_through_named_phases(dataset):
 
     run = Job.objects.create(kind=RunKind.FULL)
     with mock.patch.object(runner, "run_progress", record):
-        execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW))
+        execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW, **kwargs))
+    return seen
+
+
+@pytest.mark.django_db
+def test_progress_moves_forward_through_named_phases(dataset):
+    seen = recorded_progress()
     percents = [p for p, _ in seen]
     assert percents == sorted(percents)
     assert len(set(percents)) == len(percents) >= 6
@@ -233,19 +239,8 @@ def test_progress_moves_forward_through_named_phases(dataset):
 def test_progress_spreads_the_batches_of_slots_over_the_bar(dataset):
     """A run computes its slots in batches: the bar names each part of the total and moves
     through the slots' share (2-85 %) part by part, not slot by slot."""
-    seen = []
-    original = runner.run_progress
-
-    def record(run, *, phase, percent):
-        seen.append((percent, phase))
-        original(run, phase=phase, percent=percent)
-
-    run = Job.objects.create(kind=RunKind.FULL)
-    with (
-        mock.patch.object(runner, "run_progress", record),
-        override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=1),
-    ):
-        execute_run(run.pk, lambda r: recompute_all(run=r, now=NOW, slots=3))
+    with override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=1):
+        seen = recorded_progress(slots=3)
     parts = [(p, phase) for p, phase in seen if phase.startswith("part ")]
     totals = {phase.split(":")[0].split(" of ")[1] for _, phase in parts}
     assert len(totals) == 1
