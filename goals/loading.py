@@ -36,10 +36,11 @@ def load_goal_data(
     if playbook_ids is not None:
         enrolments = enrolments.filter(playbook_id__in=playbook_ids)
     opportunities = Opportunity.objects.order_by().filter(account__in=ids, created_at__lte=until)
+    frame = frame_from_queryset(
+        accounts.order_by(), {"account_id": "id", "tier": "tier", "owner_id": "owner_id"}
+    ).astype({"account_id": "int64", "tier": "float64", "owner_id": "float64"})
     return GoalData(
-        accounts=frame_from_queryset(
-            accounts.order_by(), {"account_id": "id", "tier": "tier", "owner_id": "owner_id"}
-        ).astype({"account_id": "int64", "tier": "float64", "owner_id": "float64"}),
+        accounts=frame,
         # No playbook scopes: no query (an empty IN cannot go through PostgreSQL's COPY).
         enrolments=frame_from_queryset(
             enrolments,
@@ -84,26 +85,22 @@ def load_goal_data(
             },
             datetimes=("handed_off_at", "first_follow_up_at"),
         ),
-        reached=_reached(accounts, since, until),
+        reached=_reached(
+            pd.Index(frame["account_id"]),
+            JourneyStageChange.objects.filter(account__in=ids, changed_at__lte=until),
+            opportunities,
+            since=since,
+            until=until,
+        ),
         sla_hours=float(settings.ABM_FOLLOW_UP_SLA_HOURS),
     )
 
 
-def _reached(accounts: QuerySet[Account], since: dt.date, until: dt.datetime) -> pd.DataFrame:
-    """When each account first reached engaged and mqa, as the planner counts (a stage skipped
-    is passed when a later one is reached): from its whole history up to ``until``, kept when
-    on or after ``since``."""
-    ids = accounts.order_by().values("pk")
-    index = pd.Index(
-        accounts.order_by("pk").values_list("pk", flat=True), dtype="int64", name="account_id"
-    )
-    first = reach_dates(
-        index,
-        first_stage_changes(
-            JourneyStageChange.objects.filter(account__in=ids, changed_at__lte=until)
-        ),
-        first_deals(Opportunity.objects.filter(account__in=ids, created_at__lte=until)),
-    )
+def _reached(index: pd.Index, changes, deals, *, since: dt.date, until: dt.datetime):
+    """When each account of ``index`` first reached engaged and mqa, as the planner counts (a
+    stage skipped is passed when a later one is reached): from these stage changes and deals
+    (the whole history up to ``until``), kept when on or after ``since``."""
+    first = reach_dates(index, first_stage_changes(changes), first_deals(deals))
     # The reach dates are naive UTC.
     lo, hi = pd.Timestamp(since), pd.Timestamp(until).tz_convert("UTC").tz_localize(None)
     parts = []

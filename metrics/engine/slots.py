@@ -101,7 +101,7 @@ def run_batch(
 ) -> dict:
     return retried_if_deleted(
         lambda: _run_batch(batch, slots, account_ids, now, params, watch),
-        what=f"slots {batch[0]}-{batch[-1]} of {slots}",
+        what=f"a batch of {len(batch)} slots of {slots}, from slot {batch[0]}",
     )
 
 

@@ -37,8 +37,8 @@ _ATTEMPTS = 3
 
 def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_start, now) -> None:
     """Replace everything stored for the ``chosen`` slots' accounts with ``result``
-    (compute.slot: per slot, or of the one slot chosen), leaving out accounts and deals deleted
-    since the slots were loaded."""
+    (compute.slot, its rollup rows and Markov counts per slot), leaving out accounts and deals
+    deleted since the slots were loaded."""
     ids = [int(pk) for pk in account_ids]
     accounts, deals = lock_present(ids, result.credits["opportunity_id"])
     if len(accounts) < len(ids):
@@ -55,22 +55,12 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
     )
     write_stages(result.changes, now)
     replace_rows(AttributionCredit.objects.filter(account_id__in=ids), result.credits)
-    replace_rows(SlotRollup.objects.filter(slot__in=chosen), _of_slots(result.rollup, chosen))
-    replace_rows(
-        SlotMarkovCount.objects.filter(slot__in=chosen), _of_slots(result.markov_counts, chosen)
-    )
+    replace_rows(SlotRollup.objects.filter(slot__in=chosen), result.rollup)
+    replace_rows(SlotMarkovCount.objects.filter(slot__in=chosen), result.markov_counts)
     EngineSlot.objects.filter(slot__in=chosen).delete()
     EngineSlot.objects.bulk_create(
         EngineSlot(slot=slot, slots=slots, computed_at=now) for slot in chosen
     )
-
-
-def _of_slots(frame: pd.DataFrame, chosen: list[int]) -> pd.DataFrame:
-    if "slot" in frame:
-        return frame
-    if len(chosen) != 1:
-        raise ValueError("rows of several slots need their slot")
-    return frame.assign(slot=chosen[0])
 
 
 def write_finish(markov: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> None:

@@ -120,7 +120,7 @@ def test_a_slot_leaves_out_an_account_and_a_deal_deleted_after_it_loaded(demo, a
     params = EngineParams.from_settings(django_settings)
     data = load_inputs(now, params, ids)
     start = load_history_start(now, params, ids)
-    result = compute_slot(data, now, start, params, Stopwatch())
+    result = compute_slot(data, now, start, params, Stopwatch(), layout=1)
     assert {deal_pk} <= set(result.credits["opportunity_id"])
     assert account_pk in set(result.scores["account_id"])
 

@@ -51,11 +51,11 @@ def compute_slot(
     history_start: dt.date,
     params: EngineParams,
     watch,
-    layout: int | None = None,
+    layout: int,
 ) -> SlotResult:
-    """``data`` holds the slot's accounts and their rows; ``watch`` times the phases. With a
-    slot ``layout``, ``data`` may hold several slots: the rollup rows and Markov counts come
-    per slot (a ``slot`` column), each slot's share as if it had been computed alone."""
+    """``data`` holds the accounts of one or more slots of the ``layout`` (``id % layout``) and
+    their rows; ``watch`` times the phases. The rollup rows and Markov counts come per slot (a
+    ``slot`` column), each slot's share as if it had been computed alone."""
     with watch.phase("engagement"):
         scores = account_scores(data, now, params)
         history = score_history(data, history_start, now, params)
@@ -74,8 +74,7 @@ def compute_slot(
         credits, markov_counts = slot_credits(touches, data.opportunities, now, params, layout)
 
     with watch.phase("rollups"):
-        if layout is not None:
-            data = replace(data, accounts=_slot_keyed(data.accounts, layout))
+        data = replace(data, accounts=_slot_keyed(data.accounts, layout))
         accounts = data.accounts
         window = params.attribution_window_days
         stage_frame = pd.DataFrame(
@@ -95,8 +94,7 @@ def compute_slot(
                 budget_weights(data.activities, accounts),
             ]
         )
-    if layout is not None:
-        rollup = _slot_unkeyed(rollup, layout)
+    rollup = _slot_unkeyed(rollup, layout)
     return SlotResult(
         scores=scores,
         history=history,
