@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
+
 from abm.lib.formats import EMPTY, money, percent
 from goals.plan_forms import STEP_LABELS, STEPS, channel_label
 from metrics.planning_output import STEP_FIELDS, whole_by_month
@@ -86,6 +88,27 @@ def budget_rows(result: dict) -> list[dict]:
     ]
 
 
+def channel_rows(result: dict) -> list[dict]:
+    """Each channel's measured spend and cost per outcome over the cost window: "—" where no
+    account (or deal) is attributed to it, "no spend" where some are but nothing was spent."""
+
+    def per(line, key):
+        value = line.get(key)
+        return EMPTY if value is None else money(value) if value else "no spend"
+
+    return [
+        {
+            "channel": channel_label(line["channel"]),
+            "key": line["channel"],
+            "spend": money(line.get("spend")),
+            "engaged": per(line, "cost_per_engaged"),
+            "mqa": per(line, "cost_per_mqa"),
+            "opportunity": per(line, "cost_per_opportunity"),
+        }
+        for line in result.get("channels") or []
+    ]
+
+
 def _by_step(figures: dict | None) -> dict:
     """A plan JSON's figures per step (``targeted_engaged``) by the form's step names."""
     figures = figures or {}
@@ -134,6 +157,8 @@ def plan_view(result: dict, *, start: dt.date) -> dict:
         "months": month_rows(result, start),
         "stage_labels": [STAGE_LABELS[s] for s in STAGES],
         "budget": budget_rows(result),
+        "channels": channel_rows(result),
+        "cost_months": settings.ABM_PLAN_COST_MONTHS,
         "total_budget": _range(result.get("total_budget"), money),
         "gap": (result.get("gap") or {}).get("targeted", 0),
     }

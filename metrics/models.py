@@ -191,6 +191,7 @@ class RollupMetric(models.TextChoices):
     CREDIT = "credit", "Attributed credit"
     SPEND = "spend", "Spend"
     MQA = "mqa", "Accounts that became MQA"
+    ENGAGED = "engaged", "Accounts that became engaged"
     OPPORTUNITIES = "opportunities", "Opportunities created"
     WON = "won", "Won opportunities"
     LOST = "lost", "Lost opportunities"

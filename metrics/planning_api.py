@@ -182,9 +182,11 @@ class PlanRatesSerializer(serializers.Serializer):
 class PlanChannelCostSerializer(serializers.Serializer):
     channel = serializers.CharField()
     spend = serializers.FloatField(allow_null=True)
+    engaged = serializers.FloatField(allow_null=True)
     mqa = serializers.FloatField(allow_null=True)
     opportunities = serializers.FloatField(allow_null=True)
     won_revenue = serializers.FloatField(allow_null=True)
+    cost_per_engaged = serializers.FloatField(allow_null=True)
     cost_per_mqa = serializers.FloatField(allow_null=True)
     cost_per_opportunity = serializers.FloatField(allow_null=True)
     return_per_dollar = serializers.FloatField(allow_null=True)

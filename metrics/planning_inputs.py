@@ -177,9 +177,18 @@ def cost_window_start(today: dt.date) -> dt.date:
     return dt.date(months // 12, months % 12 + 1, 1)
 
 
+SPEND, ENGAGED, MQA, CREDIT = (
+    RollupMetric.SPEND,
+    RollupMetric.ENGAGED,
+    RollupMetric.MQA,
+    RollupMetric.CREDIT,
+)
+
+
 def load_channel_costs(user, *, tiers, playbook, model: str, since: dt.date) -> list[ChannelCost]:
-    """Per channel since ``since``: spend and mqa accounts, and the chosen model's attributed
-    opportunities (sum of pipeline weights) and won revenue (revenue credit). All from the
+    """Per channel since ``since``: spend, accounts that became engaged and mqa (1/n per touch),
+    and the chosen model's attributed opportunities (sum of pipeline weights) and won revenue
+    (revenue credit). All from the
     rollups the recompute stores: its ``credit`` rows are the AttributionCredit rows summed by
     month, channel, playbook, tier and owner, so they give the credits' figures at a few rows'
     cost (the same figures the ROI dashboard shows)."""
@@ -188,10 +197,11 @@ def load_channel_costs(user, *, tiers, playbook, model: str, since: dt.date) -> 
         rollups = rollups.filter(playbook=playbook)
     spend: dict[str, float] = {}
     mqa: dict[str, float] = {}
+    engaged: dict[str, float] = {}
     opportunities: dict[str, float] = {}
     revenue: dict[str, float] = {}
     rows = (
-        rollups.filter(metric__in=[RollupMetric.SPEND, RollupMetric.MQA, RollupMetric.CREDIT])
+        rollups.filter(metric__in=[SPEND, ENGAGED, MQA, CREDIT])
         .filter(Q(model="") | Q(model=model))
         .exclude(channel="")
         .values("metric", "kind", "channel")
@@ -199,20 +209,21 @@ def load_channel_costs(user, *, tiers, playbook, model: str, since: dt.date) -> 
         .values_list("metric", "kind", "channel", "v", "n")
     )
     for metric, kind, channel, value, count in rows:
-        if metric == RollupMetric.SPEND:
+        if metric == SPEND:
             spend[channel] = spend.get(channel, 0.0) + float(value or 0)
-        elif metric == RollupMetric.MQA:
-            mqa[channel] = mqa.get(channel, 0.0) + float(value or 0)
+        elif metric in (ENGAGED, MQA):
+            reached = engaged if metric == ENGAGED else mqa
+            reached[channel] = reached.get(channel, 0.0) + float(value or 0)
         elif kind == ConversionKind.PIPELINE:
             opportunities[channel] = float(count or 0)
         elif kind == ConversionKind.REVENUE:
             revenue[channel] = float(value or 0)
-    channels = sorted(set(spend) | set(mqa) | set(opportunities) | set(revenue))
+    channels = sorted(set(spend) | set(engaged) | set(mqa) | set(opportunities) | set(revenue))
     return [
         ChannelCost(
             channel=c,
             spend=spend.get(c, 0.0),
-            engaged=0.0,  # engaged accounts are not attributed to channels (yet)
+            engaged=engaged.get(c, 0.0),
             mqa=mqa.get(c, 0.0),
             opportunities=opportunities.get(c, 0.0),
             won_revenue=revenue.get(c, 0.0),

@@ -95,9 +95,11 @@ def plan_json(preview: PlanPreview) -> dict:
             {
                 "channel": c.channel,
                 "spend": _number(c.spend),
+                "engaged": _number(c.engaged),
                 "mqa": _number(c.mqa),
                 "opportunities": _number(c.opportunities),
                 "won_revenue": _number(c.won_revenue),
+                "cost_per_engaged": _number(c.cost_per_engaged),
                 "cost_per_mqa": _number(c.cost_per_mqa),
                 "cost_per_opportunity": _number(c.cost_per_opportunity),
                 "return_per_dollar": _number(c.return_per_dollar),
@@ -201,7 +203,21 @@ def plan_csv_rows(preview: PlanPreview) -> list[list]:
     ]
     rows += [_row("Measured", f"{STEP_LABELS[s]} lag", rates.lag_days[s], _days) for s in STEPS]
     rows.append(_row("Measured", "Deal size", rates.deal_size, money))
+    for c in preview.costs:
+        rows += [
+            ["Measured", f"{c.channel} {label}", money(per) if per else "", "", "", "", note]
+            for label, per, note in (
+                ("cost per engaged account", c.cost_per_engaged, _of(c.engaged, "accounts")),
+                ("cost per MQA", c.cost_per_mqa, _of(c.mqa, "accounts")),
+                ("cost per opportunity", c.cost_per_opportunity, _of(c.opportunities, "deals")),
+            )
+        ]
     return rows
+
+
+def _of(count: float, things: str) -> str:
+    """What a channel's cost per outcome divides by: attributed shares, so not whole."""
+    return f"spend over {count:,.1f} attributed {things}"
 
 
 def plan_csv_response(preview: PlanPreview, *, filename: str = "plan.csv"):
@@ -282,7 +298,7 @@ def preview_from_json(data: dict) -> PlanPreview:
         ChannelCost(
             channel=c["channel"],
             spend=float(c.get("spend") or 0.0),
-            engaged=0.0,
+            engaged=float(c.get("engaged") or 0.0),
             mqa=float(c.get("mqa") or 0.0),
             opportunities=float(c.get("opportunities") or 0.0),
             won_revenue=float(c.get("won_revenue") or 0.0),

@@ -29,6 +29,9 @@ Decisions where DOMAIN.md is silent:
   each credited linearly over its touches in the attribution window before it became mqa (1/n per
   touch), in the month it became mqa. An mqa account without touches counts only under channel
   ``""`` (no touch), so every breakdown adds up to the number of mqa accounts.
+- Cost per engaged account (the planner's, README Metrics > Plans) the same way, from the first
+  time each account reached the engaged journey stage or a later one (an account that skipped
+  engaged passed it when it reached a later stage, as the plan's funnel counts it).
 """
 
 from __future__ import annotations
@@ -214,38 +217,51 @@ def mqa_rows(
     *,
     window_days: float,
 ) -> pd.DataFrame:
-    """Accounts that became mqa, credited 1/n over their n touches in the window before.
+    """Accounts that became mqa (``became_mqa``: ``account_id, mqa_at``), as ``reached_rows``."""
+    return reached_rows(touches, became_mqa, accounts, "mqa", window_days=window_days)
 
-    ``touches``: ``account_id, occurred_at, channel, playbook_id``; ``became_mqa``:
-    ``account_id, mqa_at`` (one row per account: the first time). A touch counts when
-    ``mqa_at - window_days <= occurred_at <= mqa_at``. Output: the dimensions and ``mqa``.
+
+def reached_rows(
+    touches: pd.DataFrame,
+    reached: pd.DataFrame,
+    accounts: pd.DataFrame,
+    stage: str,
+    *,
+    window_days: float,
+) -> pd.DataFrame:
+    """Accounts that reached ``stage``, credited 1/n over their n touches in the window before.
+
+    ``touches``: ``account_id, occurred_at, channel, playbook_id``; ``reached``:
+    ``account_id, {stage}_at`` (one row per account: the first time). A touch counts when
+    ``{stage}_at - window_days <= occurred_at <= {stage}_at``. Output: the dimensions and a
+    ``stage`` column of account shares.
     """
-    mqa = became_mqa.drop_duplicates("account_id")
+    at = f"{stage}_at"
+    first = reached.drop_duplicates("account_id")
     joined = touches[["account_id", "occurred_at", "channel", "playbook_id"]].merge(
-        mqa, on="account_id"
+        first, on="account_id"
     )
     window = pd.Timedelta(days=window_days)
-    inside = (joined["occurred_at"] <= joined["mqa_at"]) & (
-        joined["occurred_at"] >= joined["mqa_at"] - window
-    )
+    inside = (joined["occurred_at"] <= joined[at]) & (joined["occurred_at"] >= joined[at] - window)
     joined = joined.loc[inside]
-    joined = joined.assign(mqa=1.0 / joined.groupby("account_id")["account_id"].transform("size"))
-    untouched = mqa.loc[~mqa["account_id"].isin(joined["account_id"])].assign(
-        channel="", playbook_id=pd.NA, mqa=1.0
+    share = 1.0 / joined.groupby("account_id")["account_id"].transform("size")
+    joined = joined.assign(**{stage: share})
+    untouched = first.loc[~first["account_id"].isin(joined["account_id"])].assign(
+        channel="", playbook_id=pd.NA, **{stage: 1.0}
     )
     rows = pd.concat(
-        [joined[["account_id", "mqa_at", "channel", "playbook_id", "mqa"]], untouched],
+        [joined[["account_id", at, "channel", "playbook_id", stage]], untouched],
         ignore_index=True,
     )
     if rows.empty:
-        return _empty(mqa=float)
+        return _empty(**{stage: float})
     rows = rows.assign(
-        month=month_of(rows["mqa_at"]),
+        month=month_of(rows[at]),
         channel=rows["channel"].astype(object),
         playbook_id=rows["playbook_id"].astype("Int64"),
     )
     rows = account_dimensions(rows, accounts)
-    return rows[[*DIMENSIONS, "mqa"]]
+    return rows[[*DIMENSIONS, stage]]
 
 
 def roi_table(

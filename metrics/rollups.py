@@ -14,6 +14,7 @@ means not tied to an account, or no owner. Blank text dimensions mean "not appli
 | credit | conversion month | model, kind, channel, playbook, tier, owner | credit | conversions credited (sum of weights) |
 | spend | month | channel (or "unallocated"), playbook, tier, owner | amount | cost lines |
 | mqa | month it became mqa | channel ("" = no touch), playbook, tier, owner | accounts (1/n per touch) | touches |
+| engaged | month it first reached engaged or a later stage | as mqa | accounts (1/n per touch) | touches |
 | opportunities | creation month | tier, owner, segment | pipeline amount | deals created |
 | won / lost / open | creation month | tier, owner, segment | amount | deals |
 | cycle_days | creation month | tier, owner, segment | sum of won cycle days | won deals |
@@ -69,6 +70,7 @@ METRICS = (
     "credit",
     "spend",
     "mqa",
+    "engaged",
     "opportunities",
     "won",
     "lost",
@@ -116,12 +118,17 @@ def spend_rollup(spend_rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def mqa_rollup(mqa_rows: pd.DataFrame) -> pd.DataFrame:
+    return reached_rollup(mqa_rows, "mqa")
+
+
+def reached_rollup(rows: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """``roi.reached_rows`` summed: the metric is named after the stage (``mqa``, ``engaged``)."""
     dims = ["month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
-    sums = mqa_rows.assign(touches=1).groupby(dims, dropna=False, sort=False)
-    sums = sums[["mqa", "touches"]].sum().reset_index()
-    # An untouched mqa account is one row that is not a touch.
+    sums = rows.assign(touches=1).groupby(dims, dropna=False, sort=False)
+    sums = sums[[stage, "touches"]].sum().reset_index()
+    # An untouched account is one row that is not a touch.
     sums.loc[sums["channel"] == "", "touches"] = 0
-    return _rows("mqa", sums, value="mqa", count="touches")
+    return _rows(stage, sums, value=stage, count="touches")
 
 
 def deal_rollups(deals: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from abm.lib.frames import frame_from_queryset
 from accounts.frames import load_accounts
 from accounts.models import Contact, Lead, Opportunity
 from metrics import rollups
+from metrics.engine.compute.accounts import ENGAGED_OR_LATER
 from metrics.engine.compute.inputs import Inputs, activities_since, history_floor, rollup_horizon
 from metrics.engine.params import EngineParams
 from metrics.models import (
@@ -42,6 +43,7 @@ def load_inputs(now: pd.Timestamp, params: EngineParams, account_ids=None) -> In
     since = activities_since(now, opportunities, params)
     scoped = account_ids is not None
     horizon = rollup_horizon(now, params)
+    first_mqa, first_engaged = load_first_reached(account_ids)
     return Inputs(
         accounts=accounts,
         opportunities=opportunities,
@@ -52,7 +54,8 @@ def load_inputs(now: pd.Timestamp, params: EngineParams, account_ids=None) -> In
         tasks=load_tasks(since=horizon.tz_localize("UTC").to_pydatetime(), account_ids=account_ids),
         leads=load_leads(none=scoped),
         budget_lines=load_budget_lines(none=scoped),
-        first_mqa=load_first_mqa(account_ids),
+        first_mqa=first_mqa,
+        first_engaged=first_engaged,
         horizon=horizon,
         touch_rules=load_touch_rules(),
     )
@@ -70,6 +73,7 @@ def load_finish_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
         leads=load_leads(),
         budget_lines=load_budget_lines(),
         first_mqa=load_first_mqa([]),
+        first_engaged=load_first_reached([])[1],
         horizon=rollup_horizon(now, params),
         touch_rules=load_touch_rules(),
     )
@@ -222,16 +226,27 @@ def load_budget_lines(*, none: bool = False) -> pd.DataFrame:
 
 
 def load_first_mqa(account_ids=None) -> pd.DataFrame:
+    return load_first_reached(account_ids)[0]
+
+
+def load_first_reached(account_ids=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``account_id, mqa_at``: each account's first change to mqa; ``account_id, engaged_at``:
+    its first change to engaged or a later journey stage (a skipped stage counts as passed)."""
     rows = (
-        _of_accounts(JourneyStageChange.objects.filter(to_stage="mqa"), account_ids)
-        .values("account_id")
-        .annotate(mqa_at=Min("changed_at"))
+        _of_accounts(JourneyStageChange.objects.filter(to_stage__in=ENGAGED_OR_LATER), account_ids)
+        .values("account_id", "to_stage")
+        .annotate(first=Min("changed_at"))
         .order_by()
-        .values_list("account_id", "mqa_at")
+        .values_list("account_id", "to_stage", "first")
     )
-    frame = pd.DataFrame.from_records(list(rows), columns=["account_id", "mqa_at"])
-    frame["mqa_at"] = pd.to_datetime(frame["mqa_at"], utc=True)
-    return frame
+    frame = pd.DataFrame.from_records(list(rows), columns=["account_id", "to_stage", "first"])
+    frame["first"] = pd.to_datetime(frame["first"], utc=True)
+    mqa = frame.loc[frame["to_stage"] == "mqa", ["account_id", "first"]]
+    engaged = frame.groupby("account_id", as_index=False)["first"].min()
+    return (
+        mqa.rename(columns={"first": "mqa_at"}).reset_index(drop=True),
+        engaged.rename(columns={"first": "engaged_at"}),
+    )
 
 
 def load_engaged_in_period() -> set:

@@ -67,7 +67,12 @@ def test_a_rep_preview_rests_on_their_accounts(api, book, alice):
     # A1 and A2, both engaged (A1 by skipping)
     assert plan["rates"]["conversion"]["targeted_engaged"]["accounts"] == 2
     assert plan["rates"]["conversion"]["targeted_engaged"]["value"] == pytest.approx(1.0)
-    assert [c["channel"] for c in plan["channels"]] == ["email"]
+    # Her channels only (Bob's display is not among them), with what each outcome cost.
+    email, event = plan["channels"]
+    assert (email["channel"], event["channel"]) == ("email", "event")
+    assert email["engaged"] == 0.5
+    assert email["cost_per_engaged"] == 6000
+    assert email["cost_per_mqa"] is None  # no account became mqa on email
 
 
 @pytest.mark.parametrize(
@@ -114,6 +119,16 @@ def test_the_plan_exports_as_csv_with_percentages_and_ranges(api, book, diana):
     assert "Assumption,Target → engaged conversion,50.0%,,,," in lines
     assert any(line.startswith("Needed,Target accounts,160.0,") for line in lines)
     assert any(line.startswith('Budget,email,"$60,000"') for line in lines)
+    # Each channel's costs: email's $3,000 over half an engaged account, display's $500 over one.
+    assert (
+        'Measured,email cost per engaged account,"$6,000",,,,spend over 0.5 attributed accounts'
+        in lines
+    )
+    assert (
+        "Measured,display cost per engaged account,$500,,,,spend over 1.0 attributed accounts"
+        in lines
+    )
+    assert "Measured,display cost per MQA,,,,,spend over 0.0 attributed accounts" in lines
 
 
 # --- Saved plans: /api/plans/ ------------------------------------------------------------------

@@ -34,6 +34,11 @@ def test_a_director_plans_saves_makes_goals_and_tracks_the_plan(
     page.wait_for_load_state("networkidle")  # the answer for both tiers, not tier 1's alone
     expect(page.get_by_test_id("plan-budget")).to_contain_text("$")
     expect(page.get_by_test_id("plan-months")).to_be_visible()
+    # What each outcome costs on each channel, engaged accounts included.
+    costs = page.get_by_test_id("plan-costs")
+    expect(costs).to_contain_text("Per engaged account")
+    engaged = costs.locator("[data-testid$='-engaged']").filter(has_text="$")
+    expect(engaged.first).to_be_visible()
     targets = page.get_by_test_id("need-targeted-value")
     before = targets.inner_text()
     screenshot(page, "planner_1280")

@@ -67,4 +67,20 @@ def make_book(alice, bob) -> dict:
     MetricRollup.objects.create(
         metric="spend", period=dt.date(2026, 2, 1), channel="display", tier=1, owner=bob, value=500
     )
+    # accounts that became engaged, shared over their touches (the recompute's engaged rollup):
+    # A2 half email, half event; B1 all display
+    for channel, owner, value in (
+        ("email", alice, 0.5),
+        ("event", alice, 0.5),
+        ("display", bob, 1),
+    ):
+        MetricRollup.objects.create(
+            metric="engaged",
+            period=dt.date(2026, 1, 1),
+            channel=channel,
+            tier=1,
+            owner=owner,
+            value=value,
+            count=1,
+        )
     return {"a1": a1, "a2": a2, "b1": b1}

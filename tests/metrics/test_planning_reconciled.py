@@ -20,6 +20,8 @@ from django.db import connection
 from abm.models import User
 from demo.seeding import flush_domain_data
 from metrics.planning import preview_plan
+from metrics.planning_inputs import cost_window_start
+from tests.metrics.reconciliation import sql
 
 TODAY = "2025-06-01"
 STAGES = ("targeted", "engaged", "mqa", "opportunity", "won")
@@ -143,3 +145,57 @@ def test_the_pool_and_the_waterfall_follow_from_the_sql(demo):
         expected[a] = needed
     for stage in STAGES:
         assert plan.needed[stage].value == pytest.approx(expected[stage], rel=1e-9)
+
+
+# DOMAIN "Money", cost per mqa, applied to the plan's engaged stage: each account that first
+# reached the stage (engaged: a change to engaged or any later journey stage) is shared 1/n over
+# its n touches in the attribution window before, in the month it reached it. Touches by DOMAIN's
+# default rule: a response (>= 1 point), or a direct mail, 1:1 email or message a playbook step
+# sent with a cost; never an ad impression, whatever it cost.
+TOUCHES = f"""
+    SELECT act.account_id, act.occurred_at, act.channel FROM playbooks_activity act
+     WHERE act.kind IN ({", ".join(f"'{k}'" for k in sql.TOUCH_KINDS)})
+        OR (act.step_id IS NOT NULL AND act.cost > 0
+            AND act.kind IN ('direct_mail_sent', 'email_sent', 'linkedin_message'))
+"""
+CREDITED = f"""
+    WITH reached AS (
+        SELECT c.account_id, MIN(c.changed_at) AS at
+          FROM metrics_journeystagechange c JOIN accounts_account a ON a.id = c.account_id
+         WHERE c.to_stage = ANY(%(stages)s) AND a.tier = ANY(%(tiers)s)
+         GROUP BY c.account_id
+    ), touch AS ({TOUCHES}), shared AS (
+        SELECT r.at, t.channel, COUNT(*) OVER (PARTITION BY r.account_id) AS n
+          FROM reached r JOIN touch t ON t.account_id = r.account_id
+           AND t.occurred_at <= r.at
+           AND t.occurred_at >= r.at - interval '{sql.WINDOW_DAYS} days'
+    )
+    SELECT channel, SUM(1.0 / n)::float8 FROM shared WHERE at >= %(since)s GROUP BY channel
+"""
+
+
+@pytest.mark.django_db
+def test_cost_per_engaged_and_per_mqa_by_channel_count_what_the_sql_counts(demo):
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL is PostgreSQL's")
+    tiers = (1, 2)
+    costs = {c.channel: c for c in preview(demo, tiers).costs}
+    since = cost_window_start(date.fromisoformat(TODAY))
+    expected = {}
+    with connection.cursor() as cursor:
+        for name, stages in (
+            ("engaged", ["engaged", "mqa", "opportunity", "customer"]),
+            ("mqa", ["mqa"]),
+        ):
+            cursor.execute(CREDITED, {"stages": stages, "tiers": list(tiers), "since": since})
+            expected[name] = dict(cursor.fetchall())
+    assert sum(expected["engaged"].values()) > 5  # the demo's story has engaged accounts
+    for name in ("engaged", "mqa"):
+        measured = {c: getattr(cost, name) for c, cost in costs.items() if getattr(cost, name)}
+        assert measured.keys() == expected[name].keys(), name
+        for channel, value in expected[name].items():
+            assert measured[channel] == pytest.approx(value, rel=1e-9), (name, channel)
+    # Each channel's cost per engaged account is its spend over those accounts.
+    for cost in costs.values():
+        if cost.engaged:
+            assert cost.cost_per_engaged == pytest.approx(cost.spend / cost.engaged)

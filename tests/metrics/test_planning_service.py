@@ -50,7 +50,13 @@ def test_a_rep_plans_on_their_own_accounts_only(book, alice):
     costs = load_channel_costs(
         alice, tiers=(1, 2, 3), playbook=None, model="w_shaped", since=dt.date(2025, 12, 1)
     )
-    assert costs == [ChannelCost("email", 3000.0, 0.0, 0.0, 1.0, 40000.0)]
+    # Bob's display spend and engaged account are not hers; an event with no spend has no cost.
+    assert costs == [
+        ChannelCost("email", 3000.0, 0.5, 0.0, 1.0, 40000.0),
+        ChannelCost("event", 0.0, 0.5, 0.0, 0.0, 0.0),
+    ]
+    assert costs[0].cost_per_engaged == 6000.0
+    assert costs[1].cost_per_engaged == 0.0
 
 
 def test_the_pool_counts_targets_that_have_not_yet_passed_each_stage(book, diana):

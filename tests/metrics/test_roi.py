@@ -202,6 +202,24 @@ def test_touches_outside_the_window_do_not_share_the_mqa(frames):
     assert sums == {"": 1.0, "content": 0.5, "email": 0.5, "event": 1.0}
 
 
+def test_accounts_that_reached_engaged_share_out_over_their_touches_in_the_window():
+    # Account 1 reached engaged on Jan 15, between its email (Jan 10) and its event (Jan 20):
+    # only the email came before. Account 2 on Feb 4, after its email and its visit; account 3
+    # untouched.
+    reached = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3],
+            "engaged_at": [ts("2026-01-15"), ts("2026-02-04"), ts("2026-02-15")],
+        }
+    )
+    rows = roi.reached_rows(ACTIVITIES, reached, ACCOUNTS, "engaged", window_days=180)
+    assert rows["engaged"].sum() == 3  # every account once, whatever its touches
+    sums = rows.groupby(["channel", "tier"])["engaged"].sum().to_dict()
+    assert sums == {("", 2): 1.0, ("content", 0): 0.5, ("email", 0): 0.5, ("email", 1): 1.0}
+    months = rows.groupby("month")["engaged"].sum().to_dict()
+    assert months == {pd.Timestamp("2026-01-01"): 1.0, pd.Timestamp("2026-02-01"): 2.0}
+
+
 def test_credits_of_several_models_are_refused(frames):
     spend, credits, mqa = frames
     mixed = pd.concat([credits, credits.assign(model="first_touch")])

@@ -11,6 +11,10 @@ from metrics import engagement, stages
 from metrics.engine.compute.inputs import Inputs
 from metrics.engine.params import EngineParams
 
+# The journey stages that pass engaged: the first change to any of them is when an account
+# became engaged for cost per engaged account (metrics/roi.py).
+ENGAGED_OR_LATER = ("engaged", "mqa", "opportunity", "customer")
+
 
 def account_scores(data: Inputs, now: pd.Timestamp, params: EngineParams) -> pd.DataFrame:
     """Every account's score as of ``now``: accounts without activities score 0."""
@@ -100,10 +104,18 @@ def journey_stages_now(
 
 def with_new_mqa(first_mqa: pd.DataFrame, changes: pd.DataFrame, now: pd.Timestamp):
     """Accounts this run moves to mqa for the first time became mqa now."""
+    return with_new_reached(first_mqa, changes, now, ("mqa",), "mqa_at")
+
+
+def with_new_reached(
+    first: pd.DataFrame, changes: pd.DataFrame, now: pd.Timestamp, stages, column: str
+) -> pd.DataFrame:
+    """``first`` (``account_id, {column}``) with the accounts this run moves to one of
+    ``stages`` for the first time, reached now."""
     new = changes.loc[
-        (changes["to_stage"] == "mqa") & ~changes["account_id"].isin(first_mqa["account_id"]),
+        changes["to_stage"].isin(stages) & ~changes["account_id"].isin(first["account_id"]),
         ["account_id"],
-    ].assign(mqa_at=now)
+    ].assign(**{column: now})
     if new.empty:
-        return first_mqa
-    return pd.concat([first_mqa, new], ignore_index=True)
+        return first
+    return pd.concat([first, new], ignore_index=True)

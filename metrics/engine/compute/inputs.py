@@ -22,6 +22,7 @@ class Inputs:
     leads: pd.DataFrame
     budget_lines: pd.DataFrame
     first_mqa: pd.DataFrame  # account_id, mqa_at: the first change of each account to mqa
+    first_engaged: pd.DataFrame  # account_id, engaged_at: first change to engaged or later
     horizon: pd.Timestamp  # first month of the monthly rollups (naive, UTC)
     touch_rules: TouchRules  # which activities are attribution touches
 

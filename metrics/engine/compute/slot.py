@@ -17,11 +17,13 @@ import pandas as pd
 
 from metrics import roi, rollups, stages
 from metrics.engine.compute.accounts import (
+    ENGAGED_OR_LATER,
     account_scores,
     engaged_accounts,
     journey_stages_now,
     score_history,
     with_new_mqa,
+    with_new_reached,
 )
 from metrics.engine.compute.credits import slot_credits
 from metrics.engine.compute.inputs import Inputs
@@ -68,6 +70,9 @@ def compute_slot(
         previous = data.accounts.set_index("account_id")["stage"]
         changes = stages.stage_changes(previous, new_stages)
         first_mqa = with_new_mqa(data.first_mqa, changes, now)
+        first_engaged = with_new_reached(
+            data.first_engaged, changes, now, ENGAGED_OR_LATER, "engaged_at"
+        )
 
     with watch.phase("attribution"):
         touches = attribution_touches(data.activities, first_mqa, data.touch_rules)
@@ -86,6 +91,12 @@ def compute_slot(
                 rollups.credit_rollup(roi.credit_rows(credits, accounts)),
                 rollups.spend_rollup(spend),
                 rollups.mqa_rollup(roi.mqa_rows(touches, first_mqa, accounts, window_days=window)),
+                rollups.reached_rollup(
+                    roi.reached_rows(
+                        touches, first_engaged, accounts, "engaged", window_days=window
+                    ),
+                    "engaged",
+                ),
                 rollups.deal_rollups(deal_rows(data, touches, engaged_months, now, params)),
                 rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
                 rollups.accounts_rollup(roi.account_dimensions(stage_frame, accounts)),
