@@ -9,7 +9,9 @@ date, the first stage that slips, and where the period will end (compute ``forec
 - Due by today: the plan's by-month counts (months before the period due in its first month, as
   for its goals) summed over the months passed, plus the current month pro rata by days.
 - Forecast: compute ``forecast`` with the conversion rates of the scope's accounts that moved
-  (reached any stage) since the plan's start; the plan's own rates where those are too few.
+  (reached any stage) since the plan's start (the plan's own rates where those are too few), and
+  the scope's pipeline as it stands: the accounts on their way to each next stage and the lags
+  of those that made it (compute/planning/forecast.py), so open deals count by their age.
 - A stage slips when its actual is below the on-track share (ABM_GOAL_ON_TRACK_SHARE) of what is
   due; the first in funnel order is named.
 """
@@ -32,7 +34,14 @@ from goals.plan_display import STAGE_LABELS, count
 from goals.plan_goals import month_end, stage_by_month
 from goals.plans import plans_visible_to
 from goals.progress import period_bounds
-from metrics.engine.compute.planning import PLAN_STAGES, StageRates, forecast, rates_for_scope
+from metrics.engine.compute.planning import (
+    PLAN_STAGES,
+    Pipeline,
+    StageRates,
+    forecast,
+    pipeline_from_journeys,
+    rates_for_scope,
+)
 from metrics.planning_inputs import load_journeys
 from metrics.planning_output import plan_from_json
 from playbooks.models import EnrolmentStatus
@@ -109,6 +118,14 @@ def actual_by_stage(user, plan: Plan, journeys: pd.DataFrame, *, now: dt.datetim
     return actual
 
 
+def pipeline_now(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> Pipeline:
+    """The scope's accounts on their way to each next stage as of ``now``, and the period's
+    days left (the journeys' dates are naive UTC)."""
+    _, hi = period_bounds(plan.start_date, plan.end_date)
+    at = pd.Timestamp(now).tz_convert("UTC").tz_localize(None)
+    return pipeline_from_journeys(scope_journeys(journeys, plan), at, hi.tz_localize(None))
+
+
 def rates_since(plan: Plan, journeys: pd.DataFrame) -> StageRates | None:
     columns = [f"{stage}_at" for stage in PLAN_STAGES if f"{stage}_at" in journeys]
     if not len(journeys) or not columns:
@@ -169,6 +186,8 @@ def _figures(user, plan: Plan, now: dt.datetime) -> dict:
             plan=plan_from_json(result),
             elapsed_share=min(1.0, elapsed),
             rates_since=rates_since(plan, journeys),
+            pipeline=pipeline_now(plan, journeys, now=now),
+            min_lags=settings.ABM_PLAN_MIN_ACCOUNTS,
         )
         outcome = ends.get(plan.kind)
         if outcome is not None:

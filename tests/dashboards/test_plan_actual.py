@@ -79,11 +79,13 @@ def test_actuals_the_first_slipping_stage_and_the_forecast(diana, running_plan):
     assert shown["outcome"] == "$300,000"
     # Engaged at today's run rate: 1 / the share of the period elapsed. The rates since the plan
     # (too few tier-1/2 accounts: the all-tier figures, Acme and Beta) pass every engaged account
-    # on to won, each at the plan's $500,000 deal size.
+    # on to won, at once (the plan assumes no lag), and nothing is in flight (Acme has won):
+    # Acme's $300,000 so far and the 1 / elapsed - 1 deals to come at the plan's $500,000.
     start, end = running_plan.start_date, running_plan.end_date
     elapsed = ((timezone.localdate() - start).days + 1) / ((end - start).days + 1)
-    assert shown["forecast"]["value"] == money(500_000 / elapsed)
-    assert shown["forecast"]["short"] == (500_000 / elapsed < 2_000_000)
+    ends = 300_000 + (1 / elapsed - 1) * 500_000
+    assert shown["forecast"]["value"] == money(ends)
+    assert shown["forecast"]["short"] == (ends < 2_000_000)
 
 
 @pytest.mark.django_db

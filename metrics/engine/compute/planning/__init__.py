@@ -8,6 +8,7 @@ agreed calls still work: ``StageRates.samples`` (the bootstrap draws behind the 
 ``fall_back``, ``check_assumptions`` and ``PlanInputError`` (its message is for the user).
 """
 
+from metrics.engine.compute.planning.forecast import Pipeline, forecast, pipeline_from_journeys
 from metrics.engine.compute.planning.plan import (
     KINDS,
     Assumptions,
@@ -18,7 +19,6 @@ from metrics.engine.compute.planning.plan import (
     PlanMonth,
     assumptions_from,
     check_assumptions,
-    forecast,
     plan_backwards,
     plan_forwards,
 )
@@ -40,6 +40,7 @@ __all__ = [
     "BudgetLine",
     "ChannelCost",
     "Estimate",
+    "Pipeline",
     "Plan",
     "PlanInputError",
     "PlanMonth",
@@ -49,6 +50,7 @@ __all__ = [
     "estimate_rates",
     "fall_back",
     "forecast",
+    "pipeline_from_journeys",
     "plan_backwards",
     "plan_forwards",
     "rates_for_scope",

@@ -1,5 +1,6 @@
 """The reverse funnel: from a revenue or pipeline target back to the accounts, stage milestones by
-month, budget by channel and account gap it takes; forwards again; and a period-end forecast.
+month, budget by channel and account gap it takes; and forwards again (the period-end forecast:
+forecast.py).
 
 Ranges come from the bootstrap draws of the rates (StageRates.samples), rescaled so that an edited
 assumption keeps the relative uncertainty of the figure it replaces.
@@ -23,7 +24,7 @@ from metrics.engine.compute.planning.rates import (
 )
 
 KINDS = ("revenue", "pipeline")
-_OUTCOME = {"revenue": "won", "pipeline": "opportunity"}
+OUTCOME_STAGE = {"revenue": "won", "pipeline": "opportunity"}  # the stage a kind counts
 _Z80 = 1.2815515655446004  # a normal's 90th percentile, for figures known only by their interval
 
 
@@ -299,7 +300,7 @@ def plan_backwards(
     }
     return Plan(
         needed=needed,
-        by_month=_by_month(point, months, a.lag_days, _OUTCOME[kind]),
+        by_month=_by_month(point, months, a.lag_days, OUTCOME_STAGE[kind]),
         budget=lines,
         total_budget=_estimate(float(total_point), total_draws, accounts, fallback),
         gap=gap,
@@ -319,42 +320,5 @@ def plan_forwards(*, accounts: float, assumptions: Assumptions, kind: str) -> di
         STEPS, zip(PLAN_STAGES, PLAN_STAGES[1:], strict=False), strict=True
     ):
         out[after] = out[before] * assumptions.conversion[step]
-    out[kind] = out[_OUTCOME[kind]] * assumptions.deal_size
-    return out
-
-
-def forecast(
-    *,
-    actual_by_stage: dict[str, float],
-    plan: Plan,
-    elapsed_share: float,
-    rates_since: StageRates | None,
-) -> dict[str, Estimate]:
-    """Where the period will end: engaged accounts at today's run rate (actual / elapsed share),
-    then each later stage = its actual + the accounts still to reach the stage before it x the
-    conversion rate measured since the plan (the plan's assumption where none was measured).
-    Also the outcome's value under the plan's kind (revenue or pipeline) at the plan's deal size."""
-    if not 0 < elapsed_share <= 1:
-        raise PlanInputError("The share of the period elapsed must be above 0 and at most 1.")
-    got = {s: float(actual_by_stage.get(s, 0.0)) for s in PLAN_STAGES}
-    out = {"targeted": Estimate.exact(got["targeted"])}
-    run = got["engaged"] / elapsed_share
-    out["engaged"] = Estimate.exact(run)
-    lo = hi = point = run
-    for step, (before, after) in zip(
-        STEPS[1:], zip(PLAN_STAGES[1:], PLAN_STAGES[2:], strict=False), strict=True
-    ):
-        rate = plan.assumptions.conversion[step]
-        r_lo = r_hi = rate
-        est = rates_since.conversion.get(step) if rates_since else None
-        if est is not None and math.isfinite(est.value):
-            rate, r_lo, r_hi = est.value, est.low, est.high
-        base = got[before]
-        point = got[after] + max(0.0, point - base) * rate
-        lo = got[after] + max(0.0, lo - base) * r_lo
-        hi = got[after] + max(0.0, hi - base) * r_hi
-        out[after] = Estimate(point, min(lo, point), max(hi, point), 0)
-    outcome = out[_OUTCOME[plan.kind]]
-    deal = plan.assumptions.deal_size
-    out[plan.kind] = Estimate(outcome.value * deal, outcome.low * deal, outcome.high * deal, 0)
+    out[kind] = out[OUTCOME_STAGE[kind]] * assumptions.deal_size
     return out
