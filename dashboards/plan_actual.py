@@ -126,7 +126,7 @@ def pipeline_now(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> Pip
     return pipeline_from_journeys(scope_journeys(journeys, plan), at, hi.tz_localize(None))
 
 
-def rates_since(plan: Plan, journeys: pd.DataFrame) -> StageRates | None:
+def rates_since(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> StageRates | None:
     columns = [f"{stage}_at" for stage in PLAN_STAGES if f"{stage}_at" in journeys]
     if not len(journeys) or not columns:
         return None
@@ -140,6 +140,7 @@ def rates_since(plan: Plan, journeys: pd.DataFrame) -> StageRates | None:
         min_accounts=settings.ABM_PLAN_MIN_ACCOUNTS,
         draws=settings.ABM_PLAN_RESAMPLES,
         seed=settings.ABM_PLAN_SEED,
+        as_of=pd.Timestamp(now).tz_convert("UTC").tz_localize(None),
     )
 
 
@@ -185,7 +186,7 @@ def _figures(user, plan: Plan, now: dt.datetime) -> dict:
             actual_by_stage=actual,
             plan=plan_from_json(result),
             elapsed_share=min(1.0, elapsed),
-            rates_since=rates_since(plan, journeys),
+            rates_since=rates_since(plan, journeys, now=now),
             pipeline=pipeline_now(plan, journeys, now=now),
             min_lags=settings.ABM_PLAN_MIN_ACCOUNTS,
         )

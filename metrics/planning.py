@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+import pandas as pd
 from django.conf import settings
+from django.utils import timezone
 
 from metrics.engine.compute.planning import (
     STEPS,
@@ -87,6 +89,8 @@ def preview_plan(
         min_accounts=settings.ABM_PLAN_MIN_ACCOUNTS,
         draws=settings.ABM_PLAN_RESAMPLES,
         seed=settings.ABM_PLAN_SEED,
+        # The end of today (naive UTC, as the journeys): who has had the time to convert.
+        as_of=pd.Timestamp(today or timezone.now().date()) + pd.Timedelta(days=1),
     )
     measured = assumptions_from(rates, data.costs)
     plan = plan_backwards(

@@ -343,3 +343,23 @@ def test_the_forecast_uses_the_rates_since_the_plan_with_their_range():
     # mqa 10 + (60 - 30) x .5 (engaged->mqa measured since: 3/6)
     assert ahead["mqa"].value == pytest.approx(25)
     assert ahead["mqa"].low < 25 < ahead["mqa"].high
+
+
+def test_a_rate_counts_only_the_accounts_that_have_had_the_time_to_convert():
+    # Opportunities 200 days before today: two won after 10 and 30 days, two not. Three opened
+    # 5 days ago: one won after 2 days, two still open. Lags 2, 10, 30: 90th percentile 26
+    # days (10 + .8 x 20), so the three recent ones have not had their cohort's time yet.
+    old = [(1, 4, (0, 0, 0, 100, 100 + d), 1000.0) for d in (10, 30)]
+    old += [(1, 3, (0, 0, 0, 100, 0), 0.0)] * 2
+    recent = [(1, 4, (0, 0, 0, 295, 297), 1000.0)] + [(1, 3, (0, 0, 0, 295, 0), 0.0)] * 2
+    frame = journeys(old + recent)
+    today = T0 + 300 * DAY
+    naive = estimate_rates(frame, min_accounts=1, draws=50)[None].conversion["opportunity->won"]
+    assert (naive.value, naive.accounts) == (pytest.approx(3 / 7), 7)
+    mature = estimate_rates(frame, min_accounts=1, draws=50, as_of=today)[None]
+    won = mature.conversion["opportunity->won"]
+    assert (won.value, won.accounts) == (pytest.approx(2 / 4), 4)
+    # Earlier steps took no time: every account has had it.
+    assert mature.conversion["mqa->opportunity"].accounts == 7
+    # The lags still rest on every account that made the step.
+    assert mature.lag_days["opportunity->won"].accounts == 3

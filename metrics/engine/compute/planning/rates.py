@@ -19,6 +19,7 @@ import pandas as pd
 PLAN_STAGES = ("targeted", "engaged", "mqa", "opportunity", "won")
 STEPS = tuple(f"{a}->{b}" for a, b in zip(PLAN_STAGES, PLAN_STAGES[1:], strict=False))
 LOW_Q, HIGH_Q = 10.0, 90.0  # the 80 % interval
+MATURE_Q = 90.0  # a step's rate counts accounts that reached its first stage this lag ago
 _DAY_NS = 86_400 * 10**9
 
 
@@ -71,17 +72,33 @@ def _resample_means(values: np.ndarray, draws: int, rng: np.random.Generator) ->
     return values[rng.integers(0, values.size, size=(draws, values.size))].mean(axis=1)
 
 
-def _group_rates(frame: pd.DataFrame, draws: int, rng: np.random.Generator) -> StageRates:
+def _group_rates(
+    frame: pd.DataFrame, draws: int, rng: np.random.Generator, as_of: pd.Timestamp | None = None
+) -> StageRates:
     """The figures of one group of accounts. The conversion draws resample the accounts jointly:
-    an account matters to them only through which stages it reached, so a resample is a
-    multinomial draw over those patterns (exact, and cheap at any size). Lags and deal size
-    resample the accounts each rests on (those that reached both stages; the won ones)."""
+    an account matters to them only through which stages it reached (and for which steps it has
+    had time to convert), so a resample is a multinomial draw over those patterns (exact, and
+    cheap at any size). Lags and deal size resample the accounts each rests on (those that
+    reached both stages; the won ones).
+
+    With ``as_of``, a step's rate counts only the accounts that reached its first stage at least
+    the step's 90th-percentile lag before ``as_of`` (``_mature``): an account that got there last
+    week has not had the time to convert that its cohort-mates had."""
     n = len(frame)
     reached = np.column_stack([frame[f"{s}_at"].notna().to_numpy() for s in PLAN_STAGES])
     times = {
         s: frame[f"{s}_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64) for s in PLAN_STAGES
     }
-    codes = reached.astype(np.int64) @ (1 << np.arange(len(PLAN_STAGES)))
+    lag_days = {
+        step: (times[b][rows] - times[a][rows]) / _DAY_NS
+        for step, a, b, rows in (
+            (step, a, b, reached[:, i] & reached[:, i + 1])
+            for i, (step, a, b) in enumerate(zip(STEPS, PLAN_STAGES, PLAN_STAGES[1:], strict=False))
+        )
+    }
+    mature = _mature(times, lag_days, n, as_of)
+    bits = np.column_stack([reached, mature]).astype(np.int64)
+    codes = bits @ (1 << np.arange(bits.shape[1]))
     patterns, counts = np.unique(codes, return_counts=True)
     if n:
         picked = rng.multinomial(n, counts / n, size=draws).astype(float)  # draws x patterns
@@ -90,8 +107,8 @@ def _group_rates(frame: pd.DataFrame, draws: int, rng: np.random.Generator) -> S
     conversion, lags, samples = {}, {}, {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for i, step in enumerate(STEPS):
-            a_bit, b_bit = 1 << i, 1 << (i + 1)
-            at_a = (patterns & a_bit) > 0
+            a_bit, b_bit, ripe_bit = 1 << i, 1 << (i + 1), 1 << (len(PLAN_STAGES) + i)
+            at_a = ((patterns & a_bit) > 0) & ((patterns & ripe_bit) > 0)
             both = at_a & ((patterns & b_bit) > 0)
             base = int(counts[at_a].sum())
             point = counts[both].sum() / base if base else np.nan
@@ -99,13 +116,11 @@ def _group_rates(frame: pd.DataFrame, draws: int, rng: np.random.Generator) -> S
             samples[f"conv:{step}"] = draw
             conversion[step] = _interval(point, draw, base)
 
-            a, b = PLAN_STAGES[i], PLAN_STAGES[i + 1]
-            rows = reached[:, i] & reached[:, i + 1]
-            days = (times[b][rows] - times[a][rows]) / _DAY_NS
+            days = lag_days[step]
             lag_point = float(np.median(days)) if days.size else np.nan
             lag_draw = _resample_medians(days, draws, rng)
             samples[f"lag:{step}"] = lag_draw
-            lags[step] = _interval(lag_point, lag_draw, int(rows.sum()))
+            lags[step] = _interval(lag_point, lag_draw, int(days.size))
 
         won = reached[:, -1]
         amounts = frame["won_amount"].to_numpy(dtype=float)[won]
@@ -113,6 +128,19 @@ def _group_rates(frame: pd.DataFrame, draws: int, rng: np.random.Generator) -> S
         deal_draw = _resample_means(amounts, draws, rng)
     samples["deal_size"] = deal_draw
     return StageRates(conversion, lags, _interval(deal_point, deal_draw, int(won.sum())), samples)
+
+
+def _mature(times: dict, lag_days: dict, n: int, as_of: pd.Timestamp | None) -> np.ndarray:
+    """Per account and step: has it had the time to make the step? (Always, without ``as_of``.)"""
+    ripe = np.ones((n, len(STEPS)), dtype=bool)
+    if as_of is None:
+        return ripe
+    now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[ns]").astype(np.int64)
+    for i, step in enumerate(STEPS):
+        days = lag_days[step]
+        wait = float(np.percentile(days, MATURE_Q)) if days.size else 0.0
+        ripe[:, i] = times[PLAN_STAGES[i]] <= now - int(wait * _DAY_NS)
+    return ripe
 
 
 def fall_back(rates: StageRates, to: StageRates, *, min_accounts: int = 30) -> StageRates:
@@ -134,18 +162,23 @@ def fall_back(rates: StageRates, to: StageRates, *, min_accounts: int = 30) -> S
 
 
 def estimate_rates(
-    journeys: pd.DataFrame, *, min_accounts: int = 30, draws: int = 400, seed: int = 0
+    journeys: pd.DataFrame,
+    *,
+    min_accounts: int = 30,
+    draws: int = 400,
+    seed: int = 0,
+    as_of: pd.Timestamp | None = None,
 ) -> dict[int | None, StageRates]:
     """Rates for all tiers together (key None) and per tier 1..3, each tier figure falling back
     to the all-tier one when fewer than ``min_accounts`` accounts rest on it.
 
     ``journeys`` has one row per account (see rates_for_scope for per-playbook rates)."""
     rng = np.random.default_rng(seed)
-    overall = _group_rates(journeys, draws, rng)
+    overall = _group_rates(journeys, draws, rng, as_of)
     out: dict[int | None, StageRates] = {None: overall}
     tiers = journeys["tier"].to_numpy()
     for tier in (1, 2, 3):
-        own = _group_rates(journeys[tiers == tier], draws, rng)
+        own = _group_rates(journeys[tiers == tier], draws, rng, as_of)
         out[tier] = fall_back(own, overall, min_accounts=min_accounts)
     return out
 
@@ -158,18 +191,21 @@ def rates_for_scope(
     min_accounts: int = 30,
     draws: int = 400,
     seed: int = 0,
+    as_of: pd.Timestamp | None = None,
 ) -> StageRates:
     """The rates of the accounts in ``tiers`` (and ``playbook_id``), each thin figure falling back
     to the all-tier figure (of the playbook's accounts when given; of every account below that)."""
     rng = np.random.default_rng(seed)
     # An account in several playbooks has a row per playbook: counted once for everyone.
-    everyone = _group_rates(journeys.drop_duplicates("account_id"), draws, rng)
+    everyone = _group_rates(journeys.drop_duplicates("account_id"), draws, rng, as_of)
     wide = everyone
     frame = journeys.drop_duplicates("account_id")
     if playbook_id is not None:
         frame = journeys[journeys["playbook_id"].to_numpy() == playbook_id]
-        wide = fall_back(_group_rates(frame, draws, rng), everyone, min_accounts=min_accounts)
+        own = _group_rates(frame, draws, rng, as_of)
+        wide = fall_back(own, everyone, min_accounts=min_accounts)
     if set(tiers) >= {1, 2, 3}:
         return wide
     in_tiers = frame[np.isin(frame["tier"].to_numpy(), list(tiers))]
-    return fall_back(_group_rates(in_tiers, draws, rng), wide, min_accounts=min_accounts)
+    own = _group_rates(in_tiers, draws, rng, as_of)
+    return fall_back(own, wide, min_accounts=min_accounts)
