@@ -276,7 +276,11 @@ def holdout_rollup(holdout: pd.DataFrame) -> pd.DataFrame:
 def assemble(parts) -> pd.DataFrame:
     """All rollup rows in ``COLUMNS`` order: ``period`` as dates, blanks for missing text."""
     frame = _concat(parts)
-    frame["period"] = [None if pd.isna(p) else p.date() for p in frame["period"]]
+    # Dates, None for a snapshot: one conversion per distinct period, not one per row.
+    periods = pd.to_datetime(frame["period"])
+    unique = periods.dropna().unique()
+    as_date = pd.Series([p.date() for p in unique], index=unique, dtype=object)
+    frame["period"] = periods.map(as_date).astype(object).where(periods.notna(), None)
     for column in ("model", "kind", "channel", "segment"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
     for column in ("playbook_id", "tier", "owner_id"):

@@ -130,11 +130,21 @@ def _field_dtype(dtype: np.dtype, length: int):
     return dtype
 
 
+_EMPTY_JSONB = b"\x01{}"
+
+
+def _jsonb(value) -> bytes:
+    """Binary jsonb (version 1, then the text); most rollup rows carry an empty dict."""
+    if isinstance(value, dict) and not value:
+        return _EMPTY_JSONB
+    return b"\x01" + json.dumps(value).encode()
+
+
 def encode_column(series: pd.Series, model_field) -> _Column:
     kind = model_field.get_internal_type()
     null = series.isna().to_numpy()
     if kind == "JSONField":
-        text = [None if v is None else b"\x01" + json.dumps(v).encode() for v in series]
+        text = [None if v is None else _jsonb(v) for v in series]
         return _text(np.array(text, dtype=object), null=np.array([t is None for t in text]))
     if kind in ("CharField", "TextField"):
         return _text(series, null=null)
