@@ -60,7 +60,9 @@ def synthetic_journeys(accounts: int, seed: int = 1) -> pd.DataFrame:
 
 
 def one_plan(journeys: pd.DataFrame, costs: list[ChannelCost]):
-    rates = rates_for_scope(journeys, tiers=(1, 2))
+    # As of the latest date in the frame: the censoring rule runs as in a preview.
+    as_of = max(journeys[f"{s}_at"].max() for s in PLAN_STAGES)
+    rates = rates_for_scope(journeys, tiers=(1, 2), as_of=as_of)
     assumptions = assumptions_from(rates, costs)
     months = [date(2027, m, 1) for m in range(1, 7)]
     pool = {s: len(journeys) // 2 for s in PLAN_STAGES}

@@ -19,6 +19,8 @@ date, the first stage that slips, and where the period will end (compute ``forec
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import replace
 
 import pandas as pd
 from django.conf import settings
@@ -35,7 +37,7 @@ from goals.plan_goals import month_end, stage_by_month
 from goals.plans import plans_visible_to
 from goals.progress import period_bounds
 from metrics.engine.compute.planning import (
-    PLAN_STAGES,
+    Estimate,
     Pipeline,
     StageRates,
     forecast,
@@ -43,7 +45,7 @@ from metrics.engine.compute.planning import (
     rates_for_scope,
 )
 from metrics.planning_inputs import load_journeys
-from metrics.planning_output import plan_from_json
+from metrics.planning_output import plan_from_json, preview_from_json
 from playbooks.models import EnrolmentStatus
 from playbooks.visibility import enrolments_visible_to
 
@@ -127,21 +129,39 @@ def pipeline_now(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> Pip
 
 
 def rates_since(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> StageRates | None:
-    columns = [f"{stage}_at" for stage in PLAN_STAGES if f"{stage}_at" in journeys]
-    if not len(journeys) or not columns:
+    """The conversion rates of the cohorts since the plan's start: for each step, the accounts of
+    the scope that reached its first stage since then and have had the time to make it. A rate
+    fewer than ``ABM_PLAN_MIN_ACCOUNTS`` accounts carry, even over every tier, is left out (the
+    forecast then takes the plan's own)."""
+    if not len(journeys):
         return None
-    moved = journeys[journeys[columns].max(axis=1) >= pd.Timestamp(plan.start_date)]
-    if not len(moved):
-        return None
-    return rates_for_scope(
-        moved,
+    rates = rates_for_scope(
+        journeys,
         tiers=tuple(plan.tiers or (1, 2, 3)),
         playbook_id=plan.playbook_id,
         min_accounts=settings.ABM_PLAN_MIN_ACCOUNTS,
         draws=settings.ABM_PLAN_RESAMPLES,
         seed=settings.ABM_PLAN_SEED,
         as_of=pd.Timestamp(now).tz_convert("UTC").tz_localize(None),
+        since=pd.Timestamp(plan.start_date),
     )
+    saved = preview_from_json(plan.result or {})
+    conversion = {}
+    for step, est in rates.conversion.items():
+        if est.accounts >= settings.ABM_PLAN_MIN_ACCOUNTS and math.isfinite(est.value):
+            conversion[step] = est
+        else:
+            conversion[step] = _as_planned(saved.plan.assumptions.conversion[step], saved, step)
+    return replace(rates, conversion=conversion)
+
+
+def _as_planned(rate: float, saved, step: str) -> Estimate:
+    """The plan's own rate with the relative range of the rate measured when it was made."""
+    measured = saved.rates.conversion.get(step)
+    if measured is None or not measured.value > 0 or not math.isfinite(measured.low):
+        return Estimate.exact(rate)
+    low, high = rate * measured.low / measured.value, rate * measured.high / measured.value
+    return Estimate(rate, min(low, rate), min(max(high, rate), 1.0), measured.accounts)
 
 
 def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | None:
@@ -153,11 +173,11 @@ def plan_vs_actual(user, *, plan_id: str | None, now: dt.datetime) -> dict | Non
         return None
     newest = plans_visible_to(user).order_by("-pk").values_list("pk", flat=True).first()
     return cached_value(
-        "plan-vs-actual", lambda: _figures(user, plan, now), user, plan.pk, today, newest
+        "plan-vs-actual", lambda: plan_figures(user, plan, now), user, plan.pk, today, newest
     )
 
 
-def _figures(user, plan: Plan, now: dt.datetime) -> dict:
+def plan_figures(user, plan: Plan, now: dt.datetime) -> dict:
     today = now.date()
     result = plan.result or {}
     journeys = load_journeys(user, playbook=plan.playbook)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from goals.models import Goal, Plan
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -90,4 +91,5 @@ def test_a_director_plans_saves_makes_goals_and_tracks_the_plan(
     expect(panel.get_by_test_id("pva-engaged")).to_be_visible()
     panel.scroll_into_view_if_needed()
     screenshot(page, "plan_vs_actual_1280")
+    panel.screenshot(path=str(SCREENSHOTS / "plan_vs_actual_panel.png"))
     assert console_errors == [], console_errors

@@ -3,6 +3,7 @@ to date, the first slipping stage and the forecast, figures by hand."""
 
 import datetime as dt
 import io
+import math
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,9 @@ from django.utils import timezone
 
 from abm.lib.formats import money
 from accounts.models import Account, Opportunity
-from dashboards.plan_actual import due_by, plan_vs_actual
+from dashboards.plan_actual import due_by, plan_figures, plan_vs_actual
 from goals.plans import plan_save
+from goals.progress import period_bounds
 from metrics.planning import preview_plan
 from metrics.planning_output import plan_json
 from tests.goals.test_plans import _save, snapshot_for
@@ -77,13 +79,13 @@ def test_actuals_the_first_slipping_stage_and_the_forecast(diana, running_plan):
     # The plan wanted 20 engaged accounts in its first month: engagement slips first.
     assert shown["slipping"]["stage"] == "engaged"
     assert shown["outcome"] == "$300,000"
-    # Engaged at today's run rate: 1 / the share of the period elapsed. The rates since the plan
-    # (too few tier-1/2 accounts: the all-tier figures, Acme and Beta) pass every engaged account
-    # on to won, at once (the plan assumes no lag), and nothing is in flight (Acme has won):
-    # Acme's $300,000 so far and the 1 / elapsed - 1 deals to come at the plan's $500,000.
+    # Engaged at today's run rate: 1 / the share of the period elapsed. Two accounts cannot carry
+    # a rate since the plan, so the plan's own convert the 1 / elapsed - 1 engaged accounts to
+    # come: .64 to mqa, .5 to opportunity, .5 to won, at once (the plan assumes no lag); nothing
+    # is in flight (Acme has won). Acme's $300,000 so far and the deals to come at $500,000.
     start, end = running_plan.start_date, running_plan.end_date
     elapsed = ((timezone.localdate() - start).days + 1) / ((end - start).days + 1)
-    ends = 300_000 + (1 / elapsed - 1) * 500_000
+    ends = 300_000 + (1 / elapsed - 1) * 0.64 * 0.5 * 0.5 * 500_000
     assert shown["forecast"]["value"] == money(ends)
     assert shown["forecast"]["short"] == (ends < 2_000_000)
 
@@ -143,3 +145,34 @@ def test_the_panel_is_kept_until_the_data_or_the_plans_change(
     other = _save(diana, name="Another plan")
     shown = plan_vs_actual(diana, plan_id=None, now=timezone.now())
     assert (other.pk, "Another plan") in shown["others"]
+
+
+@pytest.mark.django_db
+def test_an_open_deal_counts_in_the_forecast_by_its_age(diana, alice, running_plan):
+    # The plan wins a deal 30 days (median) after it opens; a tier-1 deal opened 2 days ago.
+    running_plan.result["assumptions"]["lag_days"] = {"opportunity_won": 30.0}
+    running_plan.save()
+    now = timezone.now()
+    gamma = Account.objects.create(name="Gamma", domain="gamma.com", tier=1, owner=alice)
+    Opportunity.objects.create(
+        account=gamma, name="Gamma deal", amount=Decimal(200_000), created_at=now - dt.timedelta(2)
+    )
+    shown = plan_figures(diana, running_plan, now)
+    start, end = running_plan.start_date, running_plan.end_date
+    elapsed = ((now.date() - start).days + 1) / ((end - start).days + 1)
+    days_left = (period_bounds(start, end)[1] - now).total_seconds() / 86_400
+
+    def f(x):  # the share of deals won within x days: halving every 30
+        return 1 - 2 ** (-x / 30)
+
+    # Acme and Gamma reached engaged, mqa and opportunity in the period (skipped stages passed);
+    # the accounts to come convert at the plan's .64 and .5 at once (no lag for those steps).
+    engaged = 2 / elapsed
+    opportunities = 2 + (engaged - 2) * 0.64 * 0.5
+    # Gamma's deal, 2 days old, is won in the days left with .5 (F(2 + R) - F(2)) / (1 - .5 F(2));
+    # the deals still to come land in time with (1/R) int_0^R F.
+    in_flight = 0.5 * (f(2 + days_left) - f(2)) / (1 - 0.5 * f(2))
+    m = 30 / math.log(2)
+    landing = 1 - m / days_left * (1 - math.exp(-days_left / m))
+    won = 1 + in_flight + (opportunities - 2) * 0.5 * landing
+    assert shown["forecast"]["value"] == money(300_000 + (won - 1) * 500_000)

@@ -363,3 +363,18 @@ def test_a_rate_counts_only_the_accounts_that_have_had_the_time_to_convert():
     assert mature.conversion["mqa->opportunity"].accounts == 7
     # The lags still rest on every account that made the step.
     assert mature.lag_days["opportunity->won"].accounts == 3
+
+
+def test_the_rates_since_a_plan_follow_the_cohorts_that_entered_a_step_since():
+    # The plan started on day 50. Four deals opened on day 10, three of them won on day 60: won
+    # since the plan, but not a cohort of it. Two opened on day 55, one won on day 58.
+    before = [(1, 4, (0, 0, 0, 10, 60), 1000.0)] * 3 + [(1, 3, (0, 0, 0, 10, 0), 0.0)]
+    since = [(1, 4, (0, 0, 0, 55, 58), 1000.0), (1, 3, (0, 0, 0, 55, 0), 0.0)]
+    frame = journeys(before + since)
+    rates = rates_for_scope(
+        frame, tiers=(1,), min_accounts=1, draws=50, as_of=T0 + 400 * DAY, since=T0 + 50 * DAY
+    )
+    won = rates.conversion["opportunity->won"]
+    assert (won.value, won.accounts) == (pytest.approx(1 / 2), 2)
+    # Nobody reached mqa since the plan: no rate to measure yet.
+    assert rates.conversion["mqa->opportunity"].accounts == 0

@@ -73,7 +73,11 @@ def _resample_means(values: np.ndarray, draws: int, rng: np.random.Generator) ->
 
 
 def _group_rates(
-    frame: pd.DataFrame, draws: int, rng: np.random.Generator, as_of: pd.Timestamp | None = None
+    frame: pd.DataFrame,
+    draws: int,
+    rng: np.random.Generator,
+    as_of: pd.Timestamp | None = None,
+    since: pd.Timestamp | None = None,
 ) -> StageRates:
     """The figures of one group of accounts. The conversion draws resample the accounts jointly:
     an account matters to them only through which stages it reached (and for which steps it has
@@ -83,7 +87,9 @@ def _group_rates(
 
     With ``as_of``, a step's rate counts only the accounts that reached its first stage at least
     the step's 90th-percentile lag before ``as_of`` (``_mature``): an account that got there last
-    week has not had the time to convert that its cohort-mates had."""
+    week has not had the time to convert that its cohort-mates had. With ``since``, only the
+    accounts that reached a step's first stage from then on count in its rate (the cohort since
+    a plan was made: those that reached the second stage since are not a cohort)."""
     n = len(frame)
     reached = np.column_stack([frame[f"{s}_at"].notna().to_numpy() for s in PLAN_STAGES])
     times = {
@@ -96,7 +102,7 @@ def _group_rates(
             for i, (step, a, b) in enumerate(zip(STEPS, PLAN_STAGES, PLAN_STAGES[1:], strict=False))
         )
     }
-    mature = _mature(times, lag_days, n, as_of)
+    mature = _mature(times, lag_days, n, as_of, since)
     bits = np.column_stack([reached, mature]).astype(np.int64)
     codes = bits @ (1 << np.arange(bits.shape[1]))
     patterns, counts = np.unique(codes, return_counts=True)
@@ -130,17 +136,26 @@ def _group_rates(
     return StageRates(conversion, lags, _interval(deal_point, deal_draw, int(won.sum())), samples)
 
 
-def _mature(times: dict, lag_days: dict, n: int, as_of: pd.Timestamp | None) -> np.ndarray:
-    """Per account and step: has it had the time to make the step? (Always, without ``as_of``.)"""
+def _mature(times: dict, lag_days: dict, n: int, as_of, since) -> np.ndarray:
+    """Per account and step: does it count in the step's rate? It has had the time to make the
+    step (always, without ``as_of``) and reached the first stage from ``since`` on."""
     ripe = np.ones((n, len(STEPS)), dtype=bool)
+    if since is not None:
+        start = _ns(since)
+        for i in range(len(STEPS)):
+            ripe[:, i] = times[PLAN_STAGES[i]] >= start
     if as_of is None:
         return ripe
-    now = pd.Timestamp(as_of).to_datetime64().astype("datetime64[ns]").astype(np.int64)
+    now = _ns(as_of)
     for i, step in enumerate(STEPS):
         days = lag_days[step]
         wait = float(np.percentile(days, MATURE_Q)) if days.size else 0.0
-        ripe[:, i] = times[PLAN_STAGES[i]] <= now - int(wait * _DAY_NS)
+        ripe[:, i] &= times[PLAN_STAGES[i]] <= now - int(wait * _DAY_NS)
     return ripe
+
+
+def _ns(at) -> int:
+    return int(pd.Timestamp(at).to_datetime64().astype("datetime64[ns]").astype(np.int64))
 
 
 def fall_back(rates: StageRates, to: StageRates, *, min_accounts: int = 30) -> StageRates:
@@ -192,20 +207,22 @@ def rates_for_scope(
     draws: int = 400,
     seed: int = 0,
     as_of: pd.Timestamp | None = None,
+    since: pd.Timestamp | None = None,
 ) -> StageRates:
     """The rates of the accounts in ``tiers`` (and ``playbook_id``), each thin figure falling back
-    to the all-tier figure (of the playbook's accounts when given; of every account below that)."""
+    to the all-tier figure (of the playbook's accounts when given; of every account below that).
+    ``as_of`` and ``since``: whom a step's rate counts (``_group_rates``)."""
     rng = np.random.default_rng(seed)
     # An account in several playbooks has a row per playbook: counted once for everyone.
-    everyone = _group_rates(journeys.drop_duplicates("account_id"), draws, rng, as_of)
+    everyone = _group_rates(journeys.drop_duplicates("account_id"), draws, rng, as_of, since)
     wide = everyone
     frame = journeys.drop_duplicates("account_id")
     if playbook_id is not None:
         frame = journeys[journeys["playbook_id"].to_numpy() == playbook_id]
-        own = _group_rates(frame, draws, rng, as_of)
+        own = _group_rates(frame, draws, rng, as_of, since)
         wide = fall_back(own, everyone, min_accounts=min_accounts)
     if set(tiers) >= {1, 2, 3}:
         return wide
     in_tiers = frame[np.isin(frame["tier"].to_numpy(), list(tiers))]
-    own = _group_rates(in_tiers, draws, rng, as_of)
+    own = _group_rates(in_tiers, draws, rng, as_of, since)
     return fall_back(own, wide, min_accounts=min_accounts)
