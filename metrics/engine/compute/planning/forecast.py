@@ -43,7 +43,9 @@ class Pipeline:
     remaining_days: float  # from now to the end of the period
 
 
-def pipeline_from_journeys(journeys: pd.DataFrame, now: pd.Timestamp, end: pd.Timestamp):
+def pipeline_from_journeys(
+    journeys: pd.DataFrame, now: pd.Timestamp, end: pd.Timestamp
+) -> Pipeline:
     """``journeys``: one row per account with naive UTC ``{stage}_at`` columns (the planner's);
     ``now`` and ``end`` (the period's exclusive end), naive UTC."""
     waiting, lags = {}, {}
