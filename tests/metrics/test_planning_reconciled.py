@@ -155,20 +155,14 @@ def test_the_pool_and_the_waterfall_follow_from_the_sql(demo):
 # reached the stage (engaged: a change to engaged or any later journey stage) is shared 1/n over
 # its n touches in the attribution window before, in the month it reached it. Touches by DOMAIN's
 # default rule: a response (>= 1 point), or a direct mail, 1:1 email or message a playbook step
-# sent with a cost; never an ad impression, whatever it cost.
-TOUCHES = f"""
-    SELECT act.account_id, act.occurred_at, act.channel FROM playbooks_activity act
-     WHERE act.kind IN ({", ".join(f"'{k}'" for k in sql.TOUCH_KINDS)})
-        OR (act.step_id IS NOT NULL AND act.cost > 0
-            AND act.kind IN ('direct_mail_sent', 'email_sent', 'linkedin_message'))
-"""
+# sent with a cost; never an ad impression, whatever it cost (the reconciliation suite's rule).
 CREDITED = f"""
     WITH reached AS (
         SELECT c.account_id, MIN(c.changed_at) AS at
           FROM metrics_journeystagechange c JOIN accounts_account a ON a.id = c.account_id
          WHERE c.to_stage = ANY(%(stages)s) AND a.tier = ANY(%(tiers)s)
          GROUP BY c.account_id
-    ), touch AS ({TOUCHES}), shared AS (
+    ), touch AS ({sql.TOUCHES}), shared AS (
         SELECT r.at, t.channel, COUNT(*) OVER (PARTITION BY r.account_id) AS n
           FROM reached r JOIN touch t ON t.account_id = r.account_id
            AND t.occurred_at <= r.at

@@ -98,10 +98,13 @@ def _values(mapping: dict) -> str:
 
 
 # DOMAIN "Touch rules" (default): a kind counts when its engagement points are >= 1, plus the
-# outbound steps a person did for the account with a cost. Ad impressions never count.
+# outbound steps a person did for the account with a cost (direct mail sent, a 1:1 email or
+# message from a playbook step). Ad impressions never count, even when a step paid for them.
 TOUCH_KINDS = tuple(kind for kind, points in POINTS.items() if points >= 1)
+PERSONAL_STEP_KINDS = ("direct_mail_sent", "email_sent", "linkedin_message")
 TOUCH_RULE = f"""act.kind IN ({", ".join(f"'{k}'" for k in TOUCH_KINDS)})
-       OR (act.step_id IS NOT NULL AND act.direction = 'outbound' AND act.cost > 0)"""
+       OR (act.step_id IS NOT NULL AND act.direction = 'outbound' AND act.cost > 0
+           AND act.kind IN ({", ".join(f"'{k}'" for k in PERSONAL_STEP_KINDS)}))"""
 if os.environ.get("ABM_RECONCILE_OLD_TOUCH_RULE"):
     # The rule before issue #14 (any points or any cost), to tell its disagreements from others.
     TOUCH_RULE = (
