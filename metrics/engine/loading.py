@@ -64,6 +64,7 @@ def load_inputs(now: pd.Timestamp, params: EngineParams, account_ids=None) -> In
 def load_finish_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
     """What the finish reads: every account, deal, lead, enrolment and budget line; no
     activities (the slots have summed what it needs of them)."""
+    first_mqa, first_engaged = load_first_reached([])  # none: empty frames of the right shape
     return Inputs(
         accounts=load_accounts(),
         opportunities=load_opportunities(),
@@ -72,8 +73,8 @@ def load_finish_inputs(now: pd.Timestamp, params: EngineParams) -> Inputs:
         tasks=load_tasks(since=now.to_pydatetime(), account_ids=[]),
         leads=load_leads(),
         budget_lines=load_budget_lines(),
-        first_mqa=load_first_mqa([]),
-        first_engaged=load_first_reached([])[1],
+        first_mqa=first_mqa,
+        first_engaged=first_engaged,
         horizon=rollup_horizon(now, params),
         touch_rules=load_touch_rules(),
     )
