@@ -37,7 +37,7 @@ from dashboards.panels import NO_PLAYBOOK, channel_label, unallocated_spend
 from dashboards.rollup_reading import rollup_sums, snapshot_rows
 from metrics import lift
 from metrics.models import AttributionModel, ConversionKind
-from metrics.visibility import attribution_credits_visible_to
+from metrics.visibility import attribution_credits_visible_to, markov_credits_visible_to
 from playbooks.visibility import playbooks_visible_to
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -337,12 +337,19 @@ class OpportunityAttributionApi(_ReportView):
     def get(self, request, pk: int):
         user = request.user
         opportunity = get_object_or_404(opportunities_visible_to(user), pk=pk)
-        # By account too: the credits' only index is (account, opportunity).
-        credits = list(
-            attribution_credits_visible_to(user)
-            .filter(account_id=opportunity.account_id, opportunity_id=opportunity.pk)
-            .order_by("model", "kind", "channel", "playbook_id")
-            .values_list("model", "kind", "channel", "playbook_id", "credit", "weight", "touches")
+        # By account too: the credits' only index is (account, opportunity). Markov's are
+        # derived from the linear rows where read (metrics.models.MarkovCredit).
+        columns = ("model", "kind", "channel", "playbook_id", "credit", "weight", "touches")
+        credits = sorted(
+            (
+                row
+                for rows in (attribution_credits_visible_to(user), markov_credits_visible_to(user))
+                for row in rows.filter(
+                    account_id=opportunity.account_id, opportunity_id=opportunity.pk
+                ).values_list(*columns)
+            ),
+            # No playbook last, as PostgreSQL orders NULLs.
+            key=lambda r: (r[0], r[1], r[2], r[3] is None, r[3] or 0),
         )
         names = _playbook_names(user, {row[3] for row in credits})
         parts: dict = defaultdict(

@@ -13,6 +13,7 @@ class GoalMetric(TextChoices):
     PIPELINE_CREATED = "pipeline_created", "Pipeline created"
     REVENUE_WON = "revenue_won", "Revenue won"
     OPPORTUNITIES_CREATED = "opportunities_created", "Opportunities created"
+    OPPORTUNITY_ACCOUNTS = "opportunity_accounts", "Accounts reaching opportunity"
     MQA_ACCOUNTS = "mqa_accounts", "MQA accounts"
     ENGAGED_ACCOUNTS = "engaged_accounts", "Engaged accounts"
     WIN_RATE = "win_rate", "Win rate"

@@ -37,7 +37,7 @@ from goals.tracking import goal_save, measure_record
 
 # Plan stage -> the goal metric that counts it, and the team that moves it.
 CHILD_STAGES = (
-    ("opportunity", GoalMetric.OPPORTUNITIES_CREATED, GoalTeam.SALES),
+    ("opportunity", GoalMetric.OPPORTUNITY_ACCOUNTS, GoalTeam.SALES),
     ("mqa", GoalMetric.MQA_ACCOUNTS, GoalTeam.MARKETING),
     ("engaged", GoalMetric.ENGAGED_ACCOUNTS, GoalTeam.MARKETING),
 )

@@ -33,6 +33,7 @@ CUMULATIVE_METRICS = frozenset(
         GoalMetric.PIPELINE_CREATED,
         GoalMetric.REVENUE_WON,
         GoalMetric.OPPORTUNITIES_CREATED,
+        GoalMetric.OPPORTUNITY_ACCOUNTS,
         GoalMetric.MQA_ACCOUNTS,
         GoalMetric.ENGAGED_ACCOUNTS,
         GoalMetric.MEETINGS_HELD,
@@ -40,7 +41,12 @@ CUMULATIVE_METRICS = frozenset(
 )
 # Accounts that first reached a journey stage, or passed it by reaching a later one: the flow the
 # planner counts (metrics/planning_inputs.py), so a plan's goals measure what the plan plans.
-_REACHED_STAGE_OF = {GoalMetric.MQA_ACCOUNTS: "mqa", GoalMetric.ENGAGED_ACCOUNTS: "engaged"}
+# Accounts, not deals: an account's second deal does not count again, as in the plan's funnel.
+_REACHED_STAGE_OF = {
+    GoalMetric.OPPORTUNITY_ACCOUNTS: "opportunity",
+    GoalMetric.MQA_ACCOUNTS: "mqa",
+    GoalMetric.ENGAGED_ACCOUNTS: "engaged",
+}
 REACHED_STAGES = tuple(_REACHED_STAGE_OF.values())
 LEVEL_METRICS = frozenset(GoalMetric.values) - CUMULATIVE_METRICS
 ADDITIVE_METRICS = CUMULATIVE_METRICS

@@ -187,6 +187,73 @@ class AttributionCredit(models.Model):
         return f"{self.model}/{self.kind} {self.channel}: {self.credit}"
 
 
+class RemovalEffect(models.Model):
+    """The last run's Markov removal effect of a channel, per conversion kind (DOMAIN.md
+    "Markov"): with the linear model's touch counts it gives every Markov credit, so a run that
+    moves the effects rewrites these few rows, not a credit row per deal and channel."""
+
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
+    channel = models.CharField(max_length=24, choices=Channel.choices)
+    effect = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "channel"], name="removal_effect_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel}: {self.effect:.4f}"
+
+
+class MarkovCredit(models.Model):
+    """Markov's credits, derived where read: a database view (migration 0011) over the linear
+    model's rows, whose ``touches`` count each (deal, channel, playbook)'s touches, and
+    ``RemovalEffect``. A touch weighs its channel's effect over the sum of its journey's (the
+    linear weights where every effect is 0), as ``compute.credits.markov_credits`` computes them
+    for the rollups; the same columns as AttributionCredit, read only."""
+
+    model = models.CharField(max_length=16, choices=AttributionModel.choices)
+    kind = models.CharField(max_length=16, choices=ConversionKind.choices)
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="markov_credits",
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="markov_credits",
+    )
+    converted_at = models.DateTimeField()
+    channel = models.CharField(max_length=24, choices=Channel.choices)
+    playbook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="markov_credits",
+    )
+    weight = models.FloatField()
+    credit = models.DecimalField(max_digits=16, decimal_places=4)
+    touches = models.PositiveIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "metrics_markovcredit"
+
+    def __str__(self) -> str:
+        return f"markov/{self.kind} {self.channel}: {self.credit}"
+
+
+def credit_rows_of(model: str) -> models.QuerySet:
+    """One attribution model's credit rows: stored, or for Markov derived (MarkovCredit)."""
+    if model == AttributionModel.MARKOV:
+        return MarkovCredit.objects.all()
+    return AttributionCredit.objects.filter(model=model)
+
+
 class RollupMetric(models.TextChoices):
     CREDIT = "credit", "Attributed credit"
     SPEND = "spend", "Spend"

@@ -9,6 +9,7 @@ from metrics.models import (
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
+    MarkovCredit,
     MetricRollup,
 )
 
@@ -33,6 +34,10 @@ def journey_stage_changes_visible_to(user) -> QuerySet[JourneyStageChange]:
 
 def attribution_credits_visible_to(user) -> QuerySet[AttributionCredit]:
     return account_children_visible_to(AttributionCredit.objects.all(), user)
+
+
+def markov_credits_visible_to(user) -> QuerySet[MarkovCredit]:
+    return account_children_visible_to(MarkovCredit.objects.all(), user)
 
 
 def rollups_visible_to(user) -> QuerySet[MetricRollup]:

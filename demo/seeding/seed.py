@@ -143,7 +143,7 @@ def flush_domain_data() -> None:
     domain = [Job, Change]  # abm's records of work; users, tokens and the audit log stay
     for config in apps.get_app_configs():
         if config.label in DOMAIN_APPS:
-            domain += config.get_models()
+            domain += [m for m in config.get_models() if m._meta.managed]  # not views
     # Django declares foreign keys DEFERRABLE INITIALLY DEFERRED (SQLite and PostgreSQL), so the
     # order does not matter inside the transaction (Playbook.goal and Goal.scope_playbook form a
     # cycle anyway); models later in an app mostly point at earlier ones, hence reversed.

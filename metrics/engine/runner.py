@@ -92,7 +92,7 @@ def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> di
 def run_result(now: pd.Timestamp, slots: int, counts: dict, finished: dict, watch) -> dict:
     return {
         **{k: v for k, v in counts.items() if k != "slots"},
-        "credit_rows": counts["credit_rows"] + finished["markov_rows"],
+        "credit_rows": counts["credit_rows"],
         "rollup_rows": finished["rollup_rows"],
         "slots": slots,
         "slots_computed": len(counts["slots"]),

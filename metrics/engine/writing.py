@@ -1,6 +1,6 @@
 """Store the engine's frames in their tables: recompute and overwrite, so a re-run changes nothing.
 
-``write_slot`` replaces one slot's rows, ``write_finish`` Markov's credits and the rollups; the
+``write_slot`` replaces one slot's rows, ``write_finish`` Markov's removal effects and the rollups; the
 runner wraps each in one transaction, so a slot is stored whole or not at all. On PostgreSQL rows
 go in with binary COPY (abm/lib/table_copy.py: no text formatting or parsing of 1.5M credit
 rows); elsewhere (SQLite, the test suite) with a plain executemany.
@@ -16,7 +16,7 @@ import pandas as pd
 from django.db import IntegrityError, connection
 from psycopg2.extras import execute_values
 
-from abm.lib.table_copy import copy_binary, insert_rows, replace_rows
+from abm.lib.table_copy import copy_binary, insert_rows, merge_rows, replace_rows
 from accounts.models import Account, Opportunity
 from metrics.models import (
     AttributionCredit,
@@ -25,6 +25,7 @@ from metrics.models import (
     EngineSlot,
     JourneyStageChange,
     MetricRollup,
+    RemovalEffect,
     SlotMarkovCount,
     SlotRollup,
 )
@@ -63,13 +64,12 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
     )
 
 
-def write_finish(markov: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> None:
-    """Markov's credits, every rollup row, and no slot left from a layout with more slots."""
-    accounts, deals = lock_present(markov["account_id"].unique(), markov["opportunity_id"])
-    replace_rows(
-        AttributionCredit.objects.filter(model="markov"), _present(markov, accounts, deals)
-    )
-    replace_rows(MetricRollup.objects.all(), rollup)
+def write_finish(effects: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> None:
+    """The removal effects Markov's credits are read with (``kind, channel, effect``), every
+    rollup row, and no slot left from a layout with more slots."""
+    replace_rows(RemovalEffect.objects.all(), effects)
+    # Most rollup rows come out of a run as they were (a few accounts changed): kept, unwritten.
+    merge_rows(MetricRollup, rollup)
     for model in (SlotRollup, SlotMarkovCount, EngineSlot):
         model.objects.filter(slot__gte=slots).delete()
 

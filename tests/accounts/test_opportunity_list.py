@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Opportunity, OpportunityStage
-from metrics.models import AttributionCredit
+from metrics.models import AttributionCredit, RemovalEffect
 from tests.accounts.account_pages import account
 from tests.factories import ActivityFactory, OpportunityFactory, PlaybookFactory, StepFactory
 
@@ -174,6 +174,25 @@ def test_the_credited_column_sums_the_rows_credit_from_the_filtered_channel(clie
     page = response.content.decode()
     assert "Credited" in page
     assert "$1,600" in page  # the total credited
+
+
+def test_markov_credit_is_derived_from_the_linear_touch_counts_and_removal_effects(
+    client, diana, book
+):
+    linear = AttributionCredit.objects.filter(model="linear", kind="pipeline")
+    linear.filter(opportunity=book["a1"], channel="email").update(touches=3)
+    linear.filter(opportunity=book["a1"], channel="webinar").update(touches=1)
+    linear.filter(opportunity=book["b1"]).update(touches=2)
+    RemovalEffect.objects.create(kind="pipeline", channel="email", effect=0.2)
+    RemovalEffect.objects.create(kind="pipeline", channel="webinar", effect=0.6)
+    client.force_login(diana)
+
+    response = client.get(URL, {"channel": "email", "model": "markov", "kind": "pipeline"})
+
+    # A1: email 3 x .2 = .6 of .6 + 1 x .6: half its 1,000. B1: email alone, all its 4,000.
+    credited = {o.name: o.credited for o in response.context["rows"]}
+    assert credited == {"A1": Decimal("500"), "B1": Decimal("4000")}
+    assert response.context["totals"].credited == Decimal("4500")
 
 
 def test_a_credit_filter_without_a_model_says_it_uses_linear_pipeline(client, diana, book):

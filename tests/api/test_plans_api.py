@@ -192,7 +192,7 @@ def test_a_saved_plan_turns_into_goals_once(api, book, diana, maria):
     assert sorted(parent.children.values_list("metric", flat=True)) == [
         "engaged_accounts",
         "mqa_accounts",
-        "opportunities_created",
+        "opportunity_accounts",
     ]
     again = api(diana).post(goals, owners, format="json")
     assert again.status_code == 400

@@ -16,7 +16,7 @@ from abm.models import User
 from accounts.models import Opportunity
 from demo.seeding import flush_domain_data, seed_demo
 from metrics.engine.runner import recompute_all
-from metrics.models import AttributionCredit, AttributionModel, BudgetLine
+from metrics.models import AttributionCredit, AttributionModel, BudgetLine, credit_rows_of
 from playbooks.models import Activity
 
 URL = reverse("dashboards:director")
@@ -47,7 +47,7 @@ def _credits(kind: str, start, end, *, model: str) -> pd.DataFrame:
     """Credits of deals converted in [start, end), straight from the credit table."""
     dates = "created_at" if kind == "pipeline" else "closed_at"
     ids = Opportunity.objects.filter(**{f"{dates}__gte": start, f"{dates}__lt": end}).values("pk")
-    rows = AttributionCredit.objects.filter(model=model, kind=kind, opportunity_id__in=ids)
+    rows = credit_rows_of(model).filter(kind=kind, opportunity_id__in=ids)
     return pd.DataFrame.from_records(
         list(rows.values("channel", "credit")), columns=["channel", "credit"]
     ).astype({"credit": float})

@@ -186,7 +186,7 @@ def test_a_director_makes_the_goals_from_the_plan_page(client, diana, bob, maria
     plan.refresh_from_db()
     assert response.status_code == 302
     assert response.url == reverse("goals:goal_detail", args=[plan.goal_id])
-    assert plan.goal.children.get(metric="opportunities_created").owner == bob
+    assert plan.goal.children.get(metric="opportunity_accounts").owner == bob
     # Made once: the page no longer offers it and a second post is refused in words.
     assert (
         "Create goals"

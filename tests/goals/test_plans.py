@@ -202,9 +202,9 @@ def test_goals_from_a_plan_pass_smart_and_add_up(diana, maria, bob):
     plan.refresh_from_db()
     assert plan.goal == parent
     children = {g.metric: g for g in parent.children.all()}
-    assert set(children) == {"opportunities_created", "mqa_accounts", "engaged_accounts"}
+    assert set(children) == {"opportunity_accounts", "mqa_accounts", "engaged_accounts"}
     assert children["engaged_accounts"].target == 25
-    assert children["opportunities_created"].owner == bob
+    assert children["opportunity_accounts"].owner == bob
     assert [m.value for m in children["mqa_accounts"].milestones.all()] == [8, 14, 16, 16, 16]
     assert parent.milestones.count() == 5
     assert parent.scope_tiers == [1, 2]

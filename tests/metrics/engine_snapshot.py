@@ -11,7 +11,9 @@ from metrics.models import (
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
+    MarkovCredit,
     MetricRollup,
+    RemovalEffect,
 )
 
 _ROLLUP_KEY = ("metric", "period", "model", "kind", "channel", "playbook", "tier", "owner")
@@ -22,7 +24,8 @@ def stored_figures() -> dict[str, dict]:
     return {
         "credits": {
             r[:5]: r[5:]
-            for r in AttributionCredit.objects.values_list(
+            for rows in (AttributionCredit.objects, MarkovCredit.objects)
+            for r in rows.values_list(
                 "model",
                 "kind",
                 "opportunity_id",
@@ -33,6 +36,12 @@ def stored_figures() -> dict[str, dict]:
                 "weight",
                 "credit",
                 "touches",
+            )
+        },
+        "removal_effects": {
+            (kind, channel): (effect,)
+            for kind, channel, effect in RemovalEffect.objects.values_list(
+                "kind", "channel", "effect"
             )
         },
         "rollups": {

@@ -15,7 +15,7 @@ from django.db import connection
 from abm.models import Job, RunKind
 from metrics.engine.params import EngineParams
 from metrics.engine.runner import recompute_all
-from metrics.models import AttributionCredit, EngagementScore, MetricRollup
+from metrics.models import AttributionCredit, EngagementScore, MetricRollup, RemovalEffect
 from metrics.signals import metrics_recomputed
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
@@ -150,7 +150,7 @@ def test_each_run_signals_after_its_writes_inside_its_transaction(db, received):
 
 def test_a_failing_receiver_rolls_the_finish_back(db):
     """Slots are stored as they end (each whole); the finish, which writes the rollups the
-    dashboards read and Markov's credits, is rolled back with its receivers."""
+    dashboards read and Markov's removal effects, is rolled back with its receivers."""
     account = AccountFactory(tier=1)
     ActivityFactory(account=account, kind="meeting", occurred_at=NOW)
     OpportunityFactory(account=account, amount=Decimal(1000), created_at=NOW)
@@ -166,5 +166,5 @@ def test_a_failing_receiver_rolls_the_finish_back(db):
         metrics_recomputed.disconnect(broken)
     assert EngagementScore.objects.filter(account=account).exists()
     assert AttributionCredit.objects.filter(model="linear").exists()
-    assert not AttributionCredit.objects.filter(model="markov").exists()
+    assert not RemovalEffect.objects.exists()
     assert not MetricRollup.objects.exists()

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from abm.jobs import execute_run
+from abm.lib.table_copy import merge_rows
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
 from metrics.engine import runner, writing
@@ -25,7 +26,9 @@ from metrics.models import (
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
+    MarkovCredit,
     MetricRollup,
+    credit_rows_of,
 )
 from tests.factories import (
     AccountFactory,
@@ -119,7 +122,7 @@ def test_it_moves_accounts_to_their_journey_stage_and_keeps_the_change(dataset):
 @pytest.mark.parametrize("model", AttributionModel.values)
 def test_every_model_credits_the_whole_deal_amount(dataset, model):
     recompute_all(now=NOW)
-    credits = AttributionCredit.objects.filter(model=model, kind="pipeline")
+    credits = credit_rows_of(model).filter(kind="pipeline")
     assert credits.aggregate(total=Sum("credit"))["total"] == pytest.approx(Decimal("10000"))
     assert set(credits.values_list("opportunity", flat=True)) == {dataset["deal"].pk}
 
@@ -176,11 +179,15 @@ def test_history_holds_the_daily_score_of_each_account(dataset):
 
 def test_credits_are_stored_once_per_model_kind_deal_channel_and_playbook(dataset):
     recompute_all(now=NOW)
-    keys = AttributionCredit.objects.values_list(
-        "model", "kind", "opportunity", "channel", "playbook"
-    )
-    # Three (channel, playbook) pairs; first and last touch credit one of them.
+    keys = [
+        key
+        for rows in (AttributionCredit.objects, MarkovCredit.objects)
+        for key in rows.values_list("model", "kind", "opportunity", "channel", "playbook")
+    ]
+    # Three (channel, playbook) pairs; first and last touch credit one of them. Markov's rows
+    # are derived where read (the view), none stored.
     assert len(keys) == len(set(keys)) == 6 * 3 + 2 * 1
+    assert not AttributionCredit.objects.filter(model="markov").exists()
 
 
 def test_it_reports_the_time_of_every_phase(dataset):
@@ -325,6 +332,44 @@ def test_binary_copy_stores_json_dates_nulls_and_unicode(dataset, alice):
         None,
         {},
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the merge is PostgreSQL's")
+@pytest.mark.django_db
+def test_merging_the_rollups_writes_only_the_rows_that_differ(alice):
+    def rows(values: dict) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "metric": ["spend", "spend", "holdout", "leads"][: len(values)],
+                "period": [None, dt.date(2026, 2, 1), None, dt.date(2026, 3, 1)][: len(values)],
+                "model": "",
+                "kind": "",
+                "channel": ["", "email", "", "event"][: len(values)],
+                "playbook_id": pd.array([None] * len(values), dtype="Int64"),
+                "tier": pd.array([None, 1, 0, None][: len(values)], dtype="Int64"),
+                "owner_id": pd.array([None, alice.pk, None, None][: len(values)], dtype="Int64"),
+                "segment": "",
+                "value": list(values.values()),
+                "count": 1.0,
+                "data": [{"n": 1} for _ in values],
+            }
+        )
+
+    def stored() -> dict:
+        return {(r.metric, r.channel): (r.pk, r.value) for r in MetricRollup.objects.all()}
+
+    MetricRollup.objects.all().delete()
+    assert merge_rows(MetricRollup, rows({"a": 1.5, "b": 2.0, "c": 3.0})) == 3
+    before = stored()
+    # The first row again (its NULLs match), the second changed, the third gone, a fourth new.
+    written = merge_rows(MetricRollup, rows({"a": 1.5, "b": 2.5, "c": 3.0, "d": 4.0}).drop(2))
+    after = stored()
+    assert written == 4  # the old second and the third deleted; the new second and fourth
+    assert set(after) == {("spend", ""), ("spend", "email"), ("leads", "event")}
+    assert after[("spend", "")] == before[("spend", "")]  # the same row, not rewritten
+    assert after[("spend", "email")][1] == 2.5
+    assert after[("spend", "email")][0] != before[("spend", "email")][0]
+    assert after[("leads", "event")][1] == 4.0
 
 
 def credit_snapshot() -> list[tuple]:

@@ -17,6 +17,7 @@ from metrics.models import (
     EngagementHistory,
     MetricRollup,
     RollupMetric,
+    credit_rows_of,
 )
 from playbooks.models import Activity
 from tests.factories import (
@@ -129,7 +130,7 @@ def test_the_metric_catalogue_matches_the_model():
 @pytest.mark.parametrize("kind", ["pipeline", "revenue"])
 @pytest.mark.parametrize("model", ["first_touch", "linear", "markov", "shapley"])
 def test_credit_rollups_sum_to_the_stored_credits(dataset, model, kind):
-    credits = AttributionCredit.objects.filter(model=model, kind=kind)
+    credits = credit_rows_of(model).filter(kind=kind)
     rows = rollup("credit", model=model, kind=kind)
     assert total(rows) == pytest.approx(float(total(credits, "credit")))
     # Conversions credited: every deal with touches counts once in all.

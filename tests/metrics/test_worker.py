@@ -13,7 +13,7 @@ from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account, Opportunity
 from demo.seeding import seed_demo
 from metrics.engine.runner import recompute_enqueue
-from metrics.models import AttributionCredit, BudgetLine, MetricRollup
+from metrics.models import AttributionCredit, BudgetLine, MetricRollup, credit_rows_of
 from metrics.tasks import recompute_all_task
 from playbooks.models import Activity
 from tests.factories import ActivityFactory
@@ -66,7 +66,7 @@ def test_a_real_worker_recomputes_a_seeded_dataset_and_the_totals_agree(celery_w
 
     expected = _credited_deals_by_direct_sql(as_of)
     for model in AttributionCredit._meta.get_field("model").choices:
-        credits = AttributionCredit.objects.filter(model=model[0], kind="pipeline")
+        credits = credit_rows_of(model[0]).filter(kind="pipeline")
         per_deal = credits.values("opportunity").annotate(
             total=Sum("credit"), amount=F("opportunity__amount")
         )

@@ -91,6 +91,20 @@ def removal_effects(counts: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def effect_rows(effects: dict[str, pd.Series]) -> pd.DataFrame:
+    """``kind, channel, effect`` rows of ``removal_effects``, as RemovalEffect stores them (a
+    channel without a finite effect is left out: it weighs 0, as missing ones do)."""
+    frames = [
+        pd.DataFrame({"kind": kind, "channel": series.index.astype(str), "effect": series.values})
+        for kind, series in effects.items()
+    ]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if rows.empty:
+        return pd.DataFrame({"kind": [], "channel": [], "effect": []})
+    rows["effect"] = rows["effect"].astype(float)
+    return rows.loc[np.isfinite(rows["effect"].to_numpy())].reset_index(drop=True)
+
+
 def markov_credits(
     credits: pd.DataFrame, opportunities: pd.DataFrame, effects: dict[str, pd.Series]
 ) -> pd.DataFrame:

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from metrics.engine.compute.planning.plan import OUTCOME_STAGE, Plan, PlanInputError
-from metrics.engine.compute.planning.rates import PLAN_STAGES, STEPS, Estimate, StageRates
+from metrics.engine.compute.planning.rates import (
+    MATURE_Q,
+    PLAN_STAGES,
+    STEPS,
+    Estimate,
+    StageRates,
+)
 
 _DAY_S = 86_400.0
 
@@ -36,7 +42,8 @@ _DAY_S = 86_400.0
 class Pipeline:
     """The scope's accounts as they stand today. Per step (``"mqa->opportunity"``, say):
     ``waiting``, the days since each account reached the step's first stage without reaching the
-    second; ``lags``, the days each account that made the step took."""
+    second; ``lags``, the days each account that made the step took (of the cohorts that have
+    had the time: ``pipeline_from_journeys``)."""
 
     waiting: dict[str, np.ndarray]
     lags: dict[str, np.ndarray]
@@ -56,8 +63,12 @@ def pipeline_from_journeys(
         open_ = reached & (second.isna() | (second > now))
         waiting[step] = ((now - first[open_]).dt.total_seconds() / _DAY_S).to_numpy(float)
         made = reached & second.notna() & (second <= now)
-        lag = ((second[made] - first[made]).dt.total_seconds() / _DAY_S).to_numpy(float)
-        lags[step] = np.sort(np.clip(lag, 0.0, None))
+        lag = np.clip((second - first).dt.total_seconds().to_numpy(float) / _DAY_S, 0.0, None)
+        # Right-censoring: an account that reached ``before`` lately has shown only its short
+        # lags. Count the cohorts that have had the step's 90th-percentile lag (as the rates do).
+        wait = np.percentile(lag[made.to_numpy()], MATURE_Q) if made.any() else 0.0
+        mature = made & (first <= now - pd.Timedelta(days=float(wait)))
+        lags[step] = np.sort(lag[mature.to_numpy()])
     remaining = max(0.0, (end - now).total_seconds() / _DAY_S)
     return Pipeline(waiting=waiting, lags=lags, remaining_days=remaining)
 
@@ -74,7 +85,8 @@ def forecast(
     """Where the period will end: engaged accounts at today's run rate (actual / elapsed share),
     then each later stage = its actual + the conversions still to come (above) at the rate
     measured since the plan (the plan's assumption where none was measured), its range from that
-    rate's range. Also the outcome's value under the plan's kind: the actual money (when
+    rate's range and from the range of the median lag measured since the plan (every lag
+    stretched by its end over the median: slower for the low end, faster for the high). Also the outcome's value under the plan's kind: the actual money (when
     ``actual_by_stage`` has it) plus what is still to come at the plan's deal size."""
     if not 0 < elapsed_share <= 1:
         raise PlanInputError("The share of the period elapsed must be above 0 and at most 1.")
@@ -95,13 +107,16 @@ def forecast(
         else:
             median = plan.assumptions.lag_days.get(step, 0.0)
             lags = _lags(pipeline.lags.get(step), median, min_lags)
+            stretch = _lag_stretch(rates_since.lag_days.get(step) if rates_since else None)
             remaining = pipeline.remaining_days
-            ahead = {
-                k: got[after]
-                + _in_flight(pipeline.waiting.get(step), rates[k], lags, remaining)
-                + coming[k] * rates[k] * lags.landing(remaining)
-                for k in ahead
-            }
+            ahead = {}
+            for k, before_count in coming.items():
+                lag = lags.stretched(stretch[k])
+                ahead[k] = (
+                    got[after]
+                    + _in_flight(pipeline.waiting.get(step), rates[k], lag, remaining)
+                    + before_count * rates[k] * lag.landing(remaining)
+                )
         point = ahead["point"]
         out[after] = Estimate(point, min(ahead["low"], point), max(ahead["high"], point), 0)
     outcome, deal = out[OUTCOME_STAGE[plan.kind]], plan.assumptions.deal_size
@@ -130,6 +145,13 @@ class _Lags:
             return (x >= 0).astype(float)
         return 1.0 - np.exp2(-x / self.median)
 
+    def stretched(self, factor: float) -> _Lags:
+        """The same distribution with every lag ``factor`` times as long."""
+        if factor == 1.0:
+            return self
+        measured = None if self.measured is None else self.measured * factor
+        return _Lags(measured, self.median * factor)
+
     def landing(self, remaining: float) -> float:
         """(1/R) int_0^R F(u) du: the share of converters arriving evenly over the ``R`` days
         left that also make the step in time."""
@@ -141,6 +163,15 @@ class _Lags:
             return 1.0
         m = self.median / math.log(2)
         return 1.0 - m / remaining * (1.0 - math.exp(-remaining / m))
+
+
+def _lag_stretch(lag: Estimate | None) -> dict[str, float]:
+    """How much slower (low) or faster (high) the lags run at the ends of the measured median
+    lag's range: the low forecast takes the low rate and the slow lags, the high the other two."""
+    same = {"point": 1.0, "low": 1.0, "high": 1.0}
+    if lag is None or not lag.value > 0 or not (math.isfinite(lag.low) and math.isfinite(lag.high)):
+        return same
+    return {"point": 1.0, "low": max(lag.high, lag.value) / lag.value, "high": lag.low / lag.value}
 
 
 def _lags(measured, median: float, min_lags: int) -> _Lags:
