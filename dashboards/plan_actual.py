@@ -132,7 +132,7 @@ def rates_since(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> Stag
     """The conversion rates of the cohorts since the plan's start: for each step, the accounts of
     the scope that reached its first stage since then and have had the time to make it. A rate
     fewer than ``ABM_PLAN_MIN_ACCOUNTS`` accounts carry, even over every tier, is left out (the
-    forecast then takes the plan's own)."""
+    forecast then takes the plan's own); so is such a median lag's range."""
     if not len(journeys):
         return None
     rates = rates_for_scope(
@@ -146,13 +146,18 @@ def rates_since(plan: Plan, journeys: pd.DataFrame, *, now: dt.datetime) -> Stag
         since=pd.Timestamp(plan.start_date),
     )
     saved = preview_from_json(plan.result or {})
-    conversion = {}
+    enough = settings.ABM_PLAN_MIN_ACCOUNTS
+    conversion, lags = {}, {}
     for step, est in rates.conversion.items():
-        if est.accounts >= settings.ABM_PLAN_MIN_ACCOUNTS and math.isfinite(est.value):
+        if est.accounts >= enough and math.isfinite(est.value):
             conversion[step] = est
         else:
             conversion[step] = _as_planned(saved.plan.assumptions.conversion[step], saved, step)
-    return replace(rates, conversion=conversion)
+    for step, est in rates.lag_days.items():
+        # A thin median lag's range says little: the forecast then keeps the lags as they are.
+        thin = est.accounts < enough
+        lags[step] = Estimate.exact(est.value, est.accounts) if thin else est
+    return replace(rates, conversion=conversion, lag_days=lags)
 
 
 def _as_planned(rate: float, saved, step: str) -> Estimate:

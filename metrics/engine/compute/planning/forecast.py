@@ -86,8 +86,9 @@ def forecast(
     then each later stage = its actual + the conversions still to come (above) at the rate
     measured since the plan (the plan's assumption where none was measured), its range from that
     rate's range and from the range of the median lag measured since the plan (every lag
-    stretched by its end over the median: slower for the low end, faster for the high). Also the outcome's value under the plan's kind: the actual money (when
-    ``actual_by_stage`` has it) plus what is still to come at the plan's deal size."""
+    stretched by its end over the median: slower for the low end, faster for the high). Also
+    the outcome's value under the plan's kind: the actual money (when ``actual_by_stage`` has
+    it) plus what is still to come at the plan's deal size."""
     if not 0 < elapsed_share <= 1:
         raise PlanInputError("The share of the period elapsed must be above 0 and at most 1.")
     got = {s: float(actual_by_stage.get(s, 0.0)) for s in PLAN_STAGES}
