@@ -46,12 +46,13 @@ def workspace_export(*, directory: Path, progress: Callable[[str], None] = lambd
 
 
 def _models():
-    # Every app of this project (not Django's or a library's), whichever layer it is.
+    # Every app of this project (not Django's or a library's), whichever layer it is; views
+    # (unmanaged models such as Markov's credits) too, as the figures they are.
     for config in apps.get_app_configs():
         if not Path(config.path).is_relative_to(settings.BASE_DIR):
             continue
         for model in config.get_models():
-            if not model._meta.proxy and model._meta.managed:
+            if not model._meta.proxy:
                 yield model
 
 

@@ -7,7 +7,9 @@ from metrics.models import (
     EngagementScore,
     EngineSlot,
     JourneyStageChange,
+    MarkovCredit,
     MetricRollup,
+    RemovalEffect,
     SlotMarkovCount,
     SlotRollup,
     TouchRule,
@@ -125,3 +127,19 @@ class SlotRollupAdmin(_ReadOnlyAdmin):
 class SlotMarkovCountAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "kind", "from_state", "to_state", "count")
     list_filter = ("kind", "slot")
+
+
+@admin.register(RemovalEffect)
+class RemovalEffectAdmin(_ReadOnlyAdmin):
+    list_display = ("kind", "channel", "effect")
+    list_filter = ("kind",)
+
+
+# A database view (migration 0011): rows derive from the linear credits and the removal effects.
+@admin.register(MarkovCredit)
+class MarkovCreditAdmin(_ReadOnlyAdmin):
+    list_display = ("opportunity", "account", "kind", "channel", "playbook", "weight", "credit")
+    list_filter = ("kind", "channel")
+    search_fields = ("opportunity__name", "account__name", "account__domain")
+    list_select_related = ("opportunity", "account", "playbook")
+    show_full_result_count = False
