@@ -12,6 +12,7 @@ from metrics.models import (
     RemovalEffect,
     SlotMarkovCount,
     SlotRollup,
+    SlotRollupSum,
     TouchRule,
 )
 
@@ -121,6 +122,12 @@ class EngineSlotAdmin(_ReadOnlyAdmin):
 class SlotRollupAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "metric", "period", "model", "kind", "channel", "tier", "value")
     list_filter = ("metric", "slot")
+
+
+@admin.register(SlotRollupSum)
+class SlotRollupSumAdmin(_ReadOnlyAdmin):
+    list_display = ("metric", "period", "model", "kind", "channel", "tier", "value", "rows")
+    list_filter = ("metric",)
 
 
 @admin.register(SlotMarkovCount)

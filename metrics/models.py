@@ -376,6 +376,8 @@ class EngineSlot(models.Model):
     slot = models.PositiveIntegerField(primary_key=True)
     slots = models.PositiveIntegerField()
     computed_at = models.DateTimeField()  # the as-of time of the slot's last computation
+    # Its rows are counted in SlotRollupSum as they stand (cleared by every write of the slot).
+    summed = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"slot {self.slot}/{self.slots} as of {self.computed_at:%Y-%m-%d %H:%M}"
@@ -403,6 +405,30 @@ class SlotRollup(models.Model):
 
     def __str__(self) -> str:
         return f"slot {self.slot} {self.metric} {self.period or 'now'}: {self.value}"
+
+
+class SlotRollupSum(models.Model):
+    """Every slot's ``SlotRollup`` rows summed per key, as the last finish stored them
+    (metrics/engine/slot_sums.py): an incremental run moves them by its slots' difference
+    instead of summing every slot again. ``key`` joins the key columns; ``rows`` counts the
+    slot rows summed into the row."""
+
+    key = models.TextField(unique=True)
+    metric = models.CharField(max_length=32, choices=RollupMetric.choices)
+    period = models.DateField(null=True, blank=True)
+    model = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=24, blank=True)
+    playbook_id = models.BigIntegerField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    segment = models.CharField(max_length=32, blank=True)
+    value = models.FloatField(default=0)
+    count = models.FloatField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"all slots {self.metric} {self.period or 'now'}: {self.value}"
 
 
 class SlotMarkovCount(models.Model):

@@ -8,49 +8,64 @@ here too, for the credit rollup."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 
 from abm.lib.db_stats import vacuum
 from metrics.engine.compute.credits import effect_rows, markov_credits, removal_effects
 from metrics.engine.compute.finish import finish_rollups
-from metrics.engine.loading import (
-    load_engaged_in_period,
-    load_finish_inputs,
-    load_linear_credits,
-    load_slot_sums,
-)
+from metrics.engine.loading import load_engaged_in_period, load_finish_inputs, load_linear_credits
 from metrics.engine.params import EngineParams
+from metrics.engine.slot_sums import Before, load_slot_sums, write_sums
 from metrics.engine.writing import retried_if_deleted, write_finish
-from metrics.models import AttributionCredit, MetricRollup, SlotMarkovCount, SlotRollup
+from metrics.models import (
+    AttributionCredit,
+    MetricRollup,
+    SlotMarkovCount,
+    SlotRollup,
+    SlotRollupSum,
+)
 from metrics.signals import metrics_recomputed
 
 
 def finish_run(
-    run, now: pd.Timestamp, slots: int, params: EngineParams, watch, *, analyze_credits=True
+    run,
+    now: pd.Timestamp,
+    slots: int,
+    params: EngineParams,
+    watch,
+    *,
+    analyze_credits=True,
+    before: Before | None = None,
 ) -> dict:
-    """Markov's removal effects from every slot's transition counts, and the rollups from every slot's
-    sums plus the parts over all accounts; the counts it stored. An incremental run leaves the
-    tables' statistics to autovacuum (``analyze_credits=False``): a few slots changed."""
+    """Markov's removal effects from every slot's transition counts, and the rollups from every
+    slot's sums plus the parts over all accounts; the counts it stored. ``before``: the sums of
+    the slots an incremental run rewrote, as they were (slot_sums.py). An incremental run leaves
+    the tables' statistics to autovacuum (``analyze_credits=False``): a few slots changed."""
     return retried_if_deleted(
-        lambda: _finish(run, now, slots, params, watch, analyze_credits), what="the finish"
+        lambda: _finish(run, now, slots, params, watch, analyze_credits, before),
+        what="the finish",
     )
 
 
-def _finish(run, now, slots, params, watch, analyze_credits) -> dict:
-    with watch.phase("finish load"):
-        data = load_finish_inputs(now, params)
-        slot_sums, counts = load_slot_sums(slots)
-        linear = load_linear_credits()
-        engaged = load_engaged_in_period()
-    with watch.phase("finish compute"):
-        effects = removal_effects(counts)
-        markov = markov_credits(linear, data.opportunities, effects)
-        rollup = finish_rollups(data, slot_sums, markov, engaged, now, params)
-    with watch.phase("write finish"), transaction.atomic():
-        write_finish(effect_rows(effects), rollup, slots=slots)
-        # Goal progress and the like, after this run's rows, in the same transaction.
-        metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
+def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
+    with _reading_and_writing():
+        with watch.phase("finish load"):
+            data = load_finish_inputs(now, params)
+            sums = load_slot_sums(slots, before)
+            linear = load_linear_credits()
+            engaged = load_engaged_in_period()
+        with watch.phase("finish compute"):
+            effects = removal_effects(sums.counts)
+            markov = markov_credits(linear, data.opportunities, effects)
+            rollup = finish_rollups(data, sums.rollup, markov, engaged, now, params)
+        with watch.phase("write finish"), transaction.atomic():
+            write_finish(effect_rows(effects), rollup, slots=slots)
+            write_sums(sums)
+            # Goal progress and the like, after this run's rows, in the same transaction.
+            metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
     if analyze_credits:
         with watch.phase("analyze"):
             # After a full run, the slot tables too: the next finish's sum plans on their
@@ -58,12 +73,21 @@ def _finish(run, now, slots, params, watch, analyze_credits) -> dict:
             # disk: 2.5 s), and their dead rows' space is reused by the next run instead of
             # growing the tables. An incremental run changed a few slots and rollup rows (the
             # rollups are merged, not rewritten): autovacuum keeps up with those.
-            vacuum(MetricRollup, AttributionCredit, SlotRollup, SlotMarkovCount)
+            vacuum(MetricRollup, AttributionCredit, SlotRollup, SlotMarkovCount, SlotRollupSum)
     return {
         "rollup_rows": len(rollup),
+        "sums": "summed" if sums.replaced_keys is None else "moved",  # slot_sums.py
         "touch_rules": data.touch_rules.as_dict(),  # the rule these figures follow (dashboards)
         "removal_effects": {
             kind: {str(k): round(float(v), 6) for k, v in series.items()}
             for kind, series in effects.items()
         },
     }
+
+
+def _reading_and_writing():
+    """On PostgreSQL one transaction from the first read to the write: the slots whose sums it
+    reads stay locked as read until the sums are stored. SQLite writes one transaction at a time
+    and would fail a long deferred transaction that a request wrote under (SQLITE_BUSY_SNAPSHOT):
+    there only the write is one."""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()

@@ -7,18 +7,16 @@ PostgreSQL); accounts come as fit scoring loads them (accounts/frames.py).
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
-from django.db.models import Max, Min, Sum
+from django.db import connection
+from django.db.models import Max, Min
 from django.db.models.expressions import RawSQL
 
 from abm.lib.frames import frame_from_queryset
 from accounts.frames import load_accounts
 from accounts.models import Contact, Lead, Opportunity
-from metrics import rollups
 from metrics.engine.compute.accounts import ENGAGED_OR_LATER
 from metrics.engine.compute.inputs import Inputs, activities_since, history_floor, rollup_horizon
 from metrics.engine.params import EngineParams
@@ -28,8 +26,6 @@ from metrics.models import (
     EngagementHistory,
     EngagementScore,
     JourneyStageChange,
-    SlotMarkovCount,
-    SlotRollup,
 )
 from metrics.touch_rule_store import load_touch_rules
 from playbooks.models import Activity, Enrolment, Step, Task
@@ -276,46 +272,6 @@ def load_linear_credits() -> pd.DataFrame:
         numbers=("credit",),
         texts=("channel",),
     )
-
-
-SUMMING_WORK_MEM = "64MB"  # for one query of the finish, in its transaction only
-
-
-def load_slot_sums(slots: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The slots' rollup rows summed over the slots, and their summed Markov counts."""
-    dims = list(rollups.KEY)
-    with transaction.atomic(), _work_mem(SUMMING_WORK_MEM):
-        rollup = _summed_rollups(slots, dims)
-        counts = frame_from_queryset(
-            SlotMarkovCount.objects.filter(slot__lt=slots)
-            .values("kind", "from_state", "to_state")
-            .annotate(total=Sum("count"))
-            .order_by(),
-            {"kind": "kind", "from_state": "from_state", "to_state": "to_state", "count": "total"},
-            texts=("kind", "from_state", "to_state"),
-        )
-    return rollup, counts
-
-
-def _summed_rollups(slots: int, dims: list[str]) -> pd.DataFrame:
-    return frame_from_queryset(
-        SlotRollup.objects.filter(slot__lt=slots)
-        .values(*dims)
-        .annotate(total_value=Sum("value"), total_count=Sum("count"))
-        .order_by(),
-        {**{d: d for d in dims}, "value": "total_value", "count": "total_count"},
-        texts=("metric", "model", "kind", "channel", "segment"),
-    )
-
-
-@contextmanager
-def _work_mem(size: str):
-    """Summing the slots' 300k rows (at 10k accounts) hashes in memory with a few MB more than
-    PostgreSQL's default 4 MB; with less it spills to disk and takes twice as long."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [size])
-    yield
 
 
 def _of_accounts(queryset, account_ids):

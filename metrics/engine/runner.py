@@ -25,6 +25,7 @@ from abm.jobs import run_enqueue, run_progress
 from abm.models import Job, RunKind
 from metrics.engine.finishing import finish_run
 from metrics.engine.params import EngineParams
+from metrics.engine.slot_sums import sums_before
 from metrics.engine.slots import run_slots, slot_count, stored_layout
 from playbooks.task_generation import tasks_enqueue
 
@@ -81,8 +82,11 @@ def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> di
     chosen = list(range(slots) if chosen is None else chosen)
     watch.on_phase = _phase_progress(run, watch)
     with exclusive():
+        before = sums_before(chosen, slots)
         counts = run_slots(chosen, slots, now, params, watch)
-        finished = finish_run(run, now, slots, params, watch, analyze_credits=len(chosen) == slots)
+        finished = finish_run(
+            run, now, slots, params, watch, analyze_credits=len(chosen) == slots, before=before
+        )
     if queue_tasks and counts["stage_changes"]:
         # Accounts that moved may enter a playbook stage: its tasks due now follow at once.
         tasks_enqueue(reason=f"{counts['stage_changes']:,} journey stage changes")
@@ -99,6 +103,7 @@ def run_result(now: pd.Timestamp, slots: int, counts: dict, finished: dict, watc
         "as_of": now.isoformat(),
         "touch_rules": finished["touch_rules"],
         "removal_effects": finished["removal_effects"],
+        "sums": finished["sums"],
         "seconds": {name: round(s, 3) for name, s in watch.seconds.items()},
         "cpu_seconds": {name: round(s, 3) for name, s in watch.cpu_seconds.items()},
     }

@@ -17,18 +17,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Min
 
 from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
 from metrics.engine.loading import load_history_start, load_inputs
 from metrics.engine.params import EngineParams
+from metrics.engine.slot_sums import lock_slots
 from metrics.engine.writing import retried_if_deleted, write_slot
 from metrics.models import EngineSlot
-
-# pg_advisory_xact_lock keys: "abm slot" + the slot number.
-_SLOT_LOCK = 0x61626D_73_0000
 
 
 def slot_count(slots: int | None = None) -> int:
@@ -111,8 +109,7 @@ def _run_batch(batch, slots, account_ids, now, params, watch) -> dict:
         history_start = load_history_start(now, params, account_ids)
     result = compute_slot(data, now, history_start, params, watch, layout=slots)
     with watch.phase("write slot"), transaction.atomic():
-        for slot in sorted(batch):  # two runs over the same slots write one after the other
-            _lock(_SLOT_LOCK + slot)
+        lock_slots(batch)  # two runs over the same slots write one after the other
         write_slot(
             result,
             chosen=batch,
@@ -128,9 +125,3 @@ def _run_batch(batch, slots, account_ids, now, params, watch) -> dict:
         "stage_changes": len(result.changes),
         "credit_rows": len(result.credits),
     }
-
-
-def _lock(key: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
