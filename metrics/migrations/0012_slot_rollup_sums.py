@@ -4,34 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0011_markov_at_read'),
+        ("metrics", "0011_markov_at_read"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SlotRollupSum',
+            name="SlotRollupSum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.TextField(unique=True)),
-                ('metric', models.CharField(choices=[('credit', 'Attributed credit'), ('spend', 'Spend'), ('mqa', 'Accounts that became MQA'), ('engaged', 'Accounts that became engaged'), ('opportunities', 'Opportunities created'), ('won', 'Won opportunities'), ('lost', 'Lost opportunities'), ('open', 'Open opportunities'), ('cycle_days', 'Sales cycle days (won)'), ('sourced', 'Marketing-sourced pipeline'), ('influenced', 'Marketing-influenced pipeline'), ('engaged_accounts', 'Engaged accounts'), ('engagement', 'Engagement of enrolled and holdout accounts'), ('tasks', 'Playbook tasks by due month and status'), ('leads', 'Leads handed off'), ('follow_up', 'Leads followed up within the SLA'), ('follow_up_hours', 'Median hours to first follow-up'), ('lead_conversion', 'Lead-to-opportunity conversion'), ('accounts', 'Accounts by journey stage'), ('lift', 'Target vs non-target'), ('holdout', 'Holdout lift')], max_length=32)),
-                ('period', models.DateField(blank=True, null=True)),
-                ('model', models.CharField(blank=True, max_length=16)),
-                ('kind', models.CharField(blank=True, max_length=16)),
-                ('channel', models.CharField(blank=True, max_length=24)),
-                ('playbook_id', models.BigIntegerField(blank=True, null=True)),
-                ('tier', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('owner_id', models.BigIntegerField(blank=True, null=True)),
-                ('segment', models.CharField(blank=True, max_length=32)),
-                ('value', models.FloatField(default=0)),
-                ('count', models.FloatField(default=0)),
-                ('rows', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.TextField(unique=True)),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("credit", "Attributed credit"),
+                            ("spend", "Spend"),
+                            ("mqa", "Accounts that became MQA"),
+                            ("engaged", "Accounts that became engaged"),
+                            ("opportunities", "Opportunities created"),
+                            ("won", "Won opportunities"),
+                            ("lost", "Lost opportunities"),
+                            ("open", "Open opportunities"),
+                            ("cycle_days", "Sales cycle days (won)"),
+                            ("sourced", "Marketing-sourced pipeline"),
+                            ("influenced", "Marketing-influenced pipeline"),
+                            ("engaged_accounts", "Engaged accounts"),
+                            ("engagement", "Engagement of enrolled and holdout accounts"),
+                            ("tasks", "Playbook tasks by due month and status"),
+                            ("leads", "Leads handed off"),
+                            ("follow_up", "Leads followed up within the SLA"),
+                            ("follow_up_hours", "Median hours to first follow-up"),
+                            ("lead_conversion", "Lead-to-opportunity conversion"),
+                            ("accounts", "Accounts by journey stage"),
+                            ("lift", "Target vs non-target"),
+                            ("holdout", "Holdout lift"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("period", models.DateField(blank=True, null=True)),
+                ("model", models.CharField(blank=True, max_length=16)),
+                ("kind", models.CharField(blank=True, max_length=16)),
+                ("channel", models.CharField(blank=True, max_length=24)),
+                ("playbook_id", models.BigIntegerField(blank=True, null=True)),
+                ("tier", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("owner_id", models.BigIntegerField(blank=True, null=True)),
+                ("segment", models.CharField(blank=True, max_length=32)),
+                ("value", models.FloatField(default=0)),
+                ("count", models.FloatField(default=0)),
+                ("rows", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='engineslot',
-            name='summed',
+            model_name="engineslot",
+            name="summed",
             field=models.BooleanField(default=False),
         ),
     ]
