@@ -97,7 +97,7 @@ def test_a_slot_written_without_a_finish_makes_the_next_finish_sum_every_slot(se
     assert_same_figures(stored_figures(), incremental)
 
 
-def test_more_than_half_the_slots_changed_are_summed_afresh(seeded):
+def test_more_than_an_eighth_of_the_slots_changed_are_summed_afresh(seeded):
     clean_run(slots=4)
     accounts = list(_accounts_by_slot(4).values())[:3]
     for account in accounts:
