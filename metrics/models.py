@@ -383,11 +383,9 @@ class EngineSlot(models.Model):
         return f"slot {self.slot}/{self.slots} as of {self.computed_at:%Y-%m-%d %H:%M}"
 
 
-class SlotRollup(models.Model):
-    """A slot's share of the additive rollups (metrics/rollups.py): ``MetricRollup`` is their sum
-    plus the parts computed over every account at once (budget lines, leads, lift, holdout)."""
+class _SlotRollupKey(models.Model):
+    """A rollup key (metrics/rollups.py KEY) and its two measures, as the slots store them."""
 
-    slot = models.PositiveIntegerField()
     metric = models.CharField(max_length=32, choices=RollupMetric.choices)
     period = models.DateField(null=True, blank=True)
     model = models.CharField(max_length=16, blank=True)
@@ -401,30 +399,29 @@ class SlotRollup(models.Model):
     count = models.FloatField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class SlotRollup(_SlotRollupKey):
+    """A slot's share of the additive rollups (metrics/rollups.py): ``MetricRollup`` is their sum
+    plus the parts computed over every account at once (budget lines, leads, lift, holdout)."""
+
+    slot = models.PositiveIntegerField()
+
+    class Meta:
         indexes = [models.Index(fields=["slot"])]
 
     def __str__(self) -> str:
         return f"slot {self.slot} {self.metric} {self.period or 'now'}: {self.value}"
 
 
-class SlotRollupSum(models.Model):
+class SlotRollupSum(_SlotRollupKey):
     """Every slot's ``SlotRollup`` rows summed per key, as the last finish stored them
     (metrics/engine/slot_sums.py): an incremental run moves them by its slots' difference
     instead of summing every slot again. ``key`` joins the key columns; ``rows`` counts the
     slot rows summed into the row."""
 
     key = models.TextField(unique=True)
-    metric = models.CharField(max_length=32, choices=RollupMetric.choices)
-    period = models.DateField(null=True, blank=True)
-    model = models.CharField(max_length=16, blank=True)
-    kind = models.CharField(max_length=16, blank=True)
-    channel = models.CharField(max_length=24, blank=True)
-    playbook_id = models.BigIntegerField(null=True, blank=True)
-    tier = models.PositiveSmallIntegerField(null=True, blank=True)
-    owner_id = models.BigIntegerField(null=True, blank=True)
-    segment = models.CharField(max_length=32, blank=True)
-    value = models.FloatField(default=0)
-    count = models.FloatField(default=0)
     rows = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
