@@ -53,11 +53,15 @@ class SlotSums:
     """What the finish reads (``rollup``: the sums per key; ``counts``: Markov's summed
     transition counts) and what it stores back."""
 
-    rollup: pd.DataFrame  # DIMS, value, count
     counts: pd.DataFrame
     stored: pd.DataFrame  # the sums' rows to store: key, DIMS, value, count, rows
     replaced_keys: list[str] | None  # only these keys' rows change; None: every row
     summed: list[int]  # the slots whose rows the stored sums now count
+
+    @property
+    def rollup(self) -> pd.DataFrame:
+        """The sums as the finish's rollup builders take them: DIMS, value, count."""
+        return self.stored[DIMS + ["value", "count"]]
 
 
 def sums_before(chosen: list[int], slots: int) -> Before | None:
@@ -93,13 +97,11 @@ def load_slot_sums(slots: int, before: Before | None) -> SlotSums:
         lock_slots(before.slots)
         after = _summed(SlotRollup.objects.filter(slot__in=before.slots))
         stored, replaced = moved_sums(_stored(), before.rows, after)
-        return SlotSums(
-            stored[DIMS + ["value", "count"]], counts, stored, replaced, [*before.slots]
-        )
+        return SlotSums(counts, stored, replaced, [*before.slots])
     lock_slots(range(slots))
     with _work_mem(SUMMING_WORK_MEM):
         stored = _summed(SlotRollup.objects.filter(slot__lt=slots))
-    return SlotSums(stored[DIMS + ["value", "count"]], counts, stored, None, list(range(slots)))
+    return SlotSums(counts, stored, None, list(range(slots)))
 
 
 def moved_sums(
@@ -144,7 +146,8 @@ def lock_slots(slots) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
+            "SELECT pg_advisory_xact_lock(k) "
+            "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
             [sorted(SLOT_LOCK + int(s) for s in slots)],
         )
 
