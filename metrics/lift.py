@@ -33,6 +33,7 @@ Decisions where DOMAIN.md is silent:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from statistics import NormalDist
 
@@ -62,6 +63,8 @@ ENROLLED_STATUSES = ("active", "completed", "exited")
 HOLDOUT_STATUS = "holdout"
 _DAY_NS = 86_400 * 10**9
 _BOOTSTRAP_CELLS = 4_000_000  # indices drawn per chunk: bounds memory, not speed
+_BOOTSTRAPS: dict[tuple, dict] = {}  # _seeded_bootstrap's results, oldest first
+_BOOTSTRAPS_KEPT = 512  # a few runs' playbooks
 
 
 def opportunity_outcomes(opportunities: pd.DataFrame) -> pd.DataFrame:
@@ -236,11 +239,10 @@ def holdout_lift(
         rate = two_proportions(
             int(enrolled["has_opportunity"].sum()), n1, int(holdout["has_opportunity"].sum()), n2, z
         )
-        rng = np.random.default_rng([seed, int(playbook_id)])
-        pipeline = bootstrap_difference(
+        pipeline = _seeded_bootstrap(
             enrolled["pipeline"].to_numpy(dtype=float),
             holdout["pipeline"].to_numpy(dtype=float),
-            rng=rng,
+            seed=(seed, int(playbook_id)),
             resamples=resamples,
             confidence=confidence,
         )
@@ -317,6 +319,28 @@ def bootstrap_difference(
     low, high = np.quantile(boot, [tail, 1 - tail])
     extreme = np.count_nonzero(np.abs(boot - diff) >= abs(diff))
     return _result(m1, m2, diff, float(low), float(high), (1 + extreme) / (resamples + 1))
+
+
+def _seeded_bootstrap(x1, x2, *, seed: tuple, resamples: int, confidence: float) -> dict:
+    """``bootstrap_difference`` with a generator seeded by ``seed``, remembered for the same
+    groups: the result is a function of these arguments, and the engine's finish re-tests every
+    playbook on each run while a change of one account leaves nearly all groups as they were
+    (0.07 s of a 1 s run at 10 000 accounts)."""
+    key = (
+        hashlib.blake2b(x1.tobytes() + b"|" + x2.tobytes(), digest_size=16).digest(),
+        len(x1),
+        seed,
+        resamples,
+        confidence,
+    )
+    if key not in _BOOTSTRAPS:
+        if len(_BOOTSTRAPS) >= _BOOTSTRAPS_KEPT:
+            _BOOTSTRAPS.pop(next(iter(_BOOTSTRAPS)))  # the oldest
+        rng = np.random.default_rng(list(seed))
+        _BOOTSTRAPS[key] = bootstrap_difference(
+            x1, x2, rng=rng, resamples=resamples, confidence=confidence
+        )
+    return dict(_BOOTSTRAPS[key])
 
 
 def _resampled_means(x: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:

@@ -317,6 +317,9 @@ class MetricRollup(models.Model):
     value = models.FloatField(default=0)
     count = models.FloatField(default=0)
     data = models.JSONField(default=dict, blank=True)
+    # A hash of the other fields (abm.lib.table_copy.row_digests): the engine's finish matches
+    # its rows to the stored ones on it and rewrites only the rows that changed.
+    digest = models.BigIntegerField(db_default=0, db_index=True, editable=False)
 
     class Meta:
         constraints = [

@@ -38,14 +38,23 @@ def insert_rows(model: type[Model], frame: pd.DataFrame) -> int:
     return copy_frame(model._meta.db_table, frame, fields)
 
 
-def merge_rows(model: type[Model], frame: pd.DataFrame) -> int:
+def merge_rows(model: type[Model], frame: pd.DataFrame, *, digest: str | None = None) -> int:
     """Make the model's whole table hold exactly ``frame``'s rows (no two alike), writing only
     the rows that differ: a table most of whose rows each run recomputes unchanged keeps them,
     with no dead rows to vacuum. On PostgreSQL the frame goes into a temporary table and two
     hash anti-joins on every column (NULL matching NULL) delete what is gone and insert what is
-    new; elsewhere it is ``replace_rows``. Returns the rows deleted and inserted."""
+    new; elsewhere it is ``replace_rows``. Returns the rows deleted and inserted.
+
+    ``digest``: a 64-bit integer column of the model this fills with a hash of the rest of each
+    row (``row_digests``). Rows are then matched on it alone and only the changed rows are
+    encoded and sent: at 48 000 rollup rows of which a few thousand change, a third of the
+    time."""
+    if digest is not None:
+        frame = frame.assign(**{digest: row_digests(frame)})
     if connection.vendor != "postgresql":
         return replace_rows(model.objects.all(), frame)
+    if digest is not None:
+        return _merge_by_digest(model, frame, digest)
     fields = {f.column: f for f in model._meta.concrete_fields}
     table, staged = connection.ops.quote_name(model._meta.db_table), "merge_staged_rows"
     names = [connection.ops.quote_name(name) for name in frame.columns]
@@ -72,6 +81,48 @@ def merge_rows(model: type[Model], frame: pd.DataFrame) -> int:
         inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {staged}")
     return deleted + inserted
+
+
+def row_digests(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values (pandas' keyed SipHash: the same in every process),
+    as signed integers for a bigint column. Two different rows share one with a chance of
+    about 1 in 10^10 for 50 000 rows against 50 000."""
+    hashed = pd.DataFrame(
+        {name: _column_hashes(frame[name]) for name in frame.columns}, index=frame.index
+    )
+    return pd.util.hash_pandas_object(hashed, index=False).to_numpy().view(np.int64)
+
+
+def _column_hashes(values: pd.Series) -> np.ndarray:
+    try:  # hashes each distinct value once
+        return pd.util.hash_pandas_object(values, index=False).to_numpy()
+    except TypeError:  # JSON values (dicts): as sorted JSON text
+        texts = ["{}" if v == {} else json.dumps(v, sort_keys=True, default=str) for v in values]
+        return pd.util.hash_pandas_object(pd.Series(texts, dtype=object), index=False).to_numpy()
+
+
+def _merge_by_digest(model: type[Model], frame: pd.DataFrame, digest: str) -> int:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(digest)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")
+        stored = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+    new = frame[digest].to_numpy(dtype=np.int64)
+    kept, counts = np.unique(stored, return_counts=True)
+    # Gone, and any digest stored twice (rows written before digests, all 0): those go and
+    # come back from the frame, so no two rows are alike.
+    gone = kept[~np.isin(kept, new) | (counts > 1)]
+    fresh = frame.loc[~np.isin(new, kept[counts == 1])]
+    deleted = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(gone), _BATCH):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} = ANY(%s)",
+                [gone[start : start + _BATCH].tolist()],
+            )
+            deleted += cursor.rowcount
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    return deleted + copy_frame(model._meta.db_table, fresh, fields)
 
 
 def _execute_many(model: type[Model], frame: pd.DataFrame) -> int:

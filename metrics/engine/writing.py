@@ -69,7 +69,7 @@ def write_finish(effects: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> 
     rollup row, and no slot left from a layout with more slots."""
     replace_rows(RemovalEffect.objects.all(), effects)
     # Most rollup rows come out of a run as they were (a few accounts changed): kept, unwritten.
-    merge_rows(MetricRollup, rollup)
+    merge_rows(MetricRollup, rollup, digest="digest")
     for model in (SlotRollup, SlotMarkovCount, EngineSlot):
         model.objects.filter(slot__gte=slots).delete()
 

@@ -207,6 +207,41 @@ def test_holdout_pipeline_per_account_with_a_reproducible_bootstrap(holdout_case
     assert first.equals(again)
 
 
+def test_a_remembered_bootstrap_is_the_one_its_groups_give(holdout_case):
+    """The finish re-tests every playbook on each run; a result is reused only for the same
+    groups, seed and resamples, and is the one a fresh generator gives."""
+    enrols, deals = holdout_case
+    lift._BOOTSTRAPS.clear()
+
+    def fresh(seed: int) -> tuple:
+        result = lift.bootstrap_difference(
+            np.array([1000.0] * 10 + [0.0] * 30),
+            np.array([1000.0] * 3 + [0.0] * 27),
+            rng=np.random.default_rng([seed, 1]),
+            resamples=2000,
+        )
+        return result["ci_low"], result["ci_high"], result["p"]
+
+    def interval(row) -> tuple:
+        return row["pipeline_ci_low"], row["pipeline_ci_high"], row["pipeline_p"]
+
+    first = lift.holdout_lift(enrols, deals, now=NOW, min_group=30, seed=7).iloc[0]
+    assert interval(first) == fresh(7)
+    # One more enrolled account with a deal: its groups differ, so it is computed anew.
+    more = pd.concat([deals, deals_for([11])], ignore_index=True)
+    moved = lift.holdout_lift(enrols, more, now=NOW, min_group=30, seed=7).iloc[0]
+    assert moved["pipeline_diff"] == pytest.approx(11 * 1000 / 40 - 100)
+    assert moved["pipeline_ci_low"] != first["pipeline_ci_low"]
+    # Another seed is another bootstrap; the same arguments again, the one remembered.
+    other = lift.holdout_lift(enrols, deals, now=NOW, min_group=30, seed=8).iloc[0]
+    assert interval(other) == fresh(8) != fresh(7)
+    assert len(lift._BOOTSTRAPS) == 3
+    assert interval(lift.holdout_lift(enrols, deals, now=NOW, min_group=30, seed=7).iloc[0]) == (
+        fresh(7)
+    )
+    assert len(lift._BOOTSTRAPS) == 3
+
+
 def test_identical_groups_have_no_difference_and_p_one():
     x = np.zeros(50)
     result = lift.bootstrap_difference(x, x.copy(), rng=np.random.default_rng(1), resamples=500)

@@ -14,7 +14,6 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from abm.jobs import execute_run
-from abm.lib.table_copy import merge_rows
 from abm.models import Job, RunKind, RunStatus
 from accounts.models import Account
 from metrics.engine import runner, writing
@@ -332,44 +331,6 @@ def test_binary_copy_stores_json_dates_nulls_and_unicode(dataset, alice):
         None,
         {},
     )
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the merge is PostgreSQL's")
-@pytest.mark.django_db
-def test_merging_the_rollups_writes_only_the_rows_that_differ(alice):
-    def rows(values: dict) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "metric": ["spend", "spend", "holdout", "leads"][: len(values)],
-                "period": [None, dt.date(2026, 2, 1), None, dt.date(2026, 3, 1)][: len(values)],
-                "model": "",
-                "kind": "",
-                "channel": ["", "email", "", "event"][: len(values)],
-                "playbook_id": pd.array([None] * len(values), dtype="Int64"),
-                "tier": pd.array([None, 1, 0, None][: len(values)], dtype="Int64"),
-                "owner_id": pd.array([None, alice.pk, None, None][: len(values)], dtype="Int64"),
-                "segment": "",
-                "value": list(values.values()),
-                "count": 1.0,
-                "data": [{"n": 1} for _ in values],
-            }
-        )
-
-    def stored() -> dict:
-        return {(r.metric, r.channel): (r.pk, r.value) for r in MetricRollup.objects.all()}
-
-    MetricRollup.objects.all().delete()
-    assert merge_rows(MetricRollup, rows({"a": 1.5, "b": 2.0, "c": 3.0})) == 3
-    before = stored()
-    # The first row again (its NULLs match), the second changed, the third gone, a fourth new.
-    written = merge_rows(MetricRollup, rows({"a": 1.5, "b": 2.5, "c": 3.0, "d": 4.0}).drop(2))
-    after = stored()
-    assert written == 4  # the old second and the third deleted; the new second and fourth
-    assert set(after) == {("spend", ""), ("spend", "email"), ("leads", "event")}
-    assert after[("spend", "")] == before[("spend", "")]  # the same row, not rewritten
-    assert after[("spend", "email")][1] == 2.5
-    assert after[("spend", "email")][0] != before[("spend", "email")][0]
-    assert after[("leads", "event")][1] == 4.0
 
 
 def credit_snapshot() -> list[tuple]:

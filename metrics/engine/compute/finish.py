@@ -7,7 +7,6 @@ slots' summed activity cost, leads, lift and the holdout test, and keeps the rol
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from metrics import roi, rollups
@@ -39,9 +38,9 @@ def finish_rollups(
         *global_rollups(data, weights, engaged_in_period, now, params),
     ]
     frame = _combined(rollups.assemble(parts))
-    monthly = pd.notna(frame["period"].to_numpy())
-    recent = np.array([p is None or p >= data.horizon.date() for p in frame["period"]])
-    return frame.loc[~monthly | recent].reset_index(drop=True)
+    periods = pd.to_datetime(frame["period"])
+    kept = periods.isna() | (periods >= pd.Timestamp(data.horizon.date()))
+    return frame.loc[kept.to_numpy()].reset_index(drop=True)
 
 
 def _typed(sums: pd.DataFrame) -> pd.DataFrame:
@@ -61,5 +60,5 @@ def _combined(frame: pd.DataFrame) -> pd.DataFrame:
     summed = frame.loc[additive].groupby(_KEY, dropna=False, sort=False)[["value", "count"]].sum()
     summed = summed.reset_index().assign(data=[{} for _ in range(len(summed))])
     out = pd.concat([summed, frame.loc[~additive]], ignore_index=True)
-    out["period"] = [None if pd.isna(p) else p for p in out["period"]]
+    out["period"] = out["period"].astype(object).where(out["period"].notna(), None)
     return out[list(rollups.COLUMNS)]
