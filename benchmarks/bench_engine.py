@@ -107,6 +107,8 @@ def main() -> None:
         )
         phases = ", ".join(f"{k} {v:.2f}" for k, v in result["seconds"].items())
         report(f"         phases: {phases}")
+        kept = ", ".join(result["kept"]) or "nothing"
+        report(f"         sums {result['sums']}; kept in the worker: {kept}")
 
     if not args.skip_others:
         _others()

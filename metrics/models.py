@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -381,6 +383,9 @@ class EngineSlot(models.Model):
     computed_at = models.DateTimeField()  # the as-of time of the slot's last computation
     # Its rows are counted in SlotRollupSum as they stand (cleared by every write of the slot).
     summed = models.BooleanField(default=False)
+    # New with every write of the slot: frames a worker keeps from its rows are the slot's while
+    # this is unchanged (metrics/engine/kept.py).
+    version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     def __str__(self) -> str:
         return f"slot {self.slot}/{self.slots} as of {self.computed_at:%Y-%m-%d %H:%M}"

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
 from abm.lib.db_stats import vacuum
+from metrics.engine import kept
 from metrics.engine.compute.credits import effect_rows, markov_credits, removal_effects
 from metrics.engine.compute.finish import finish_rollups
 from metrics.engine.loading import load_engaged_in_period, load_finish_inputs, load_linear_credits
 from metrics.engine.params import EngineParams
-from metrics.engine.slot_sums import Before, load_slot_sums, write_sums
+from metrics.engine.slot_sums import MOVE_AT_MOST, Before, load_slot_sums, write_sums
+from metrics.engine.slots import slot_accounts
 from metrics.engine.writing import retried_if_deleted, write_finish
 from metrics.models import (
     AttributionCredit,
@@ -55,7 +58,7 @@ def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
         with watch.phase("finish load"):
             data = load_finish_inputs(now, params)
             sums = load_slot_sums(slots, before)
-            linear = load_linear_credits()
+            linear, linear_kept = _linear_credits(slots, sums.versions)
             engaged = load_engaged_in_period()
         with watch.phase("finish compute"):
             effects = removal_effects(sums.counts)
@@ -77,12 +80,33 @@ def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
     return {
         "rollup_rows": len(rollup),
         "sums": "summed" if sums.replaced_keys is None else "moved",  # slot_sums.py
+        # Read from what this worker kept, not the database (kept.py).
+        "kept": [name for name, held in (("sums", sums.kept), ("linear", linear_kept)) if held],
         "touch_rules": data.touch_rules.as_dict(),  # the rule these figures follow (dashboards)
         "removal_effects": {
             kind: {str(k): round(float(v), 6) for k, v in series.items()}
             for kind, series in effects.items()
         },
     }
+
+
+def _linear_credits(slots: int, versions: dict[int, str]) -> tuple[pd.DataFrame, bool]:
+    """The linear credits: as this worker kept them, with the rows of the slots written since
+    read again (as many as a finish moves the sums for), else all read; whether kept."""
+    held = kept.kept("linear")
+    changed = None if held is None else held.changed(slots, versions)
+    reuse = changed is not None and len(changed) <= max(1, slots // MOVE_AT_MOST)
+    if not reuse:
+        frame = load_linear_credits()
+    elif changed:
+        old = held.frame
+        others = old.loc[~np.isin(old["account_id"].to_numpy() % slots, changed)]
+        fresh = load_linear_credits(slot_accounts(changed, slots))
+        frame = pd.concat([others, fresh], ignore_index=True)
+    else:
+        frame = held.frame
+    kept.keep("linear", slots, versions, frame)
+    return frame, reuse
 
 
 def _reading_and_writing():

@@ -242,10 +242,12 @@ def load_engaged_in_period() -> set:
     return set(rows.values_list("account_id", flat=True))
 
 
-def load_linear_credits() -> pd.DataFrame:
-    """The linear model's stored credits: Markov's are derived from their touch counts."""
+def load_linear_credits(account_ids=None) -> pd.DataFrame:
+    """The linear model's stored credits (of these accounts): Markov's are derived from their
+    touch counts."""
     rows, converted = _as_micros(
-        AttributionCredit.objects.filter(model="linear").order_by(), "converted_at"
+        _of_accounts(AttributionCredit.objects.filter(model="linear").order_by(), account_ids),
+        "converted_at",
     )
     frame = frame_from_queryset(
         rows,
@@ -262,9 +264,15 @@ def load_linear_credits() -> pd.DataFrame:
         },
         datetimes=() if converted != "converted_at" else ("converted_at",),
         numbers=("credit",),
-        texts=("channel",),
+        texts=("kind", "channel"),
     )
     _from_micros(frame, "converted_at", converted)
+    # One dtype per column whatever the rows (none, or no playbook): a worker adds a few
+    # slots' rows to the ones it kept (finishing.py).
+    frame = frame.astype(
+        {"opportunity_id": "int64", "account_id": "int64", "playbook_id": "float64"}
+        | {"weight": "float64", "touches": "int64"}
+    )
     frame.insert(0, "model", "linear")
     return frame
 

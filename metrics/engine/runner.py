@@ -104,6 +104,7 @@ def run_result(now: pd.Timestamp, slots: int, counts: dict, finished: dict, watc
         "touch_rules": finished["touch_rules"],
         "removal_effects": finished["removal_effects"],
         "sums": finished["sums"],
+        "kept": finished["kept"],
         "seconds": {name: round(s, 3) for name, s in watch.seconds.items()},
         "cpu_seconds": {name: round(s, 3) for name, s in watch.cpu_seconds.items()},
     }

@@ -25,6 +25,7 @@ from django.db.models import Count, Sum
 from abm.lib.frames import frame_from_queryset
 from abm.lib.table_copy import insert_rows, merge_rows
 from metrics import rollups
+from metrics.engine import kept
 from metrics.models import EngineSlot, SlotMarkovCount, SlotRollup, SlotRollupSum
 
 DIMS = list(rollups.KEY)
@@ -42,10 +43,11 @@ _DELETE_CHUNK = 900  # keys per DELETE: SQLite's old limit of bound parameters
 @dataclass(frozen=True)
 class Before:
     """The chosen slots' summed rows as the stored sums count them, read before a run
-    rewrites those slots."""
+    rewrites those slots, and the slots' versions then."""
 
     slots: tuple[int, ...]
     rows: pd.DataFrame  # key, DIMS, value, count, rows
+    versions: dict[int, str]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class SlotSums:
     stored: pd.DataFrame  # the sums' rows to store: key, DIMS, value, count, rows
     replaced_keys: list[str] | None  # only these keys' rows change; None: every row
     summed: list[int]  # the slots whose rows the stored sums now count
+    versions: dict[int, str]  # every slot's version, read before its rows (kept.py)
+    slots: int  # the layout
+    kept: bool = False  # the stored sums as this worker kept them, not read again
 
     @property
     def rollup(self) -> pd.DataFrame:
@@ -75,10 +80,11 @@ def sums_before(chosen: list[int], slots: int) -> Before | None:
         return None
     with transaction.atomic():
         lock_slots(chosen)
-        counted = EngineSlot.objects.filter(slot__in=chosen, slots=slots, summed=True).count()
-        if counted != len(chosen):
+        state = slot_state(slots, chosen)
+        if len(state) != len(chosen) or not all(summed for _, summed in state.values()):
             return None
-        return Before(tuple(chosen), _summed(SlotRollup.objects.filter(slot__in=chosen)))
+        rows = _summed(SlotRollup.objects.filter(slot__in=chosen))
+        return Before(tuple(chosen), rows, {s: version for s, (version, _) in state.items()})
 
 
 def load_slot_sums(slots: int, before: Before | None) -> SlotSums:
@@ -93,15 +99,20 @@ def load_slot_sums(slots: int, before: Before | None) -> SlotSums:
         {"kind": "kind", "from_state": "from_state", "to_state": "to_state", "count": "total"},
         texts=("kind", "from_state", "to_state"),
     )
-    if before is not None and _others_counted(before.slots, slots):
+    if before is not None:
         lock_slots(before.slots)
-        after = _summed(SlotRollup.objects.filter(slot__in=before.slots))
-        stored, replaced = moved_sums(_stored(), before.rows, after)
-        return SlotSums(counts, stored, replaced, [*before.slots])
+        state = slot_state(slots)
+        if _others_counted(state, before.slots, slots):
+            versions = {s: version for s, (version, _) in state.items()}
+            after = _summed(SlotRollup.objects.filter(slot__in=before.slots))
+            stored, held = _stored_as_before(slots, {**versions, **before.versions})
+            stored, replaced = moved_sums(stored, before.rows, after)
+            return SlotSums(counts, stored, replaced, [*before.slots], versions, slots, held)
     lock_slots(range(slots))
+    versions = {s: version for s, (version, _) in slot_state(slots).items()}
     with _work_mem(SUMMING_WORK_MEM):
         stored = _summed(SlotRollup.objects.filter(slot__lt=slots))
-    return SlotSums(counts, stored, None, list(range(slots)))
+    return SlotSums(counts, stored, None, list(range(slots)), versions, slots)
 
 
 def moved_sums(
@@ -137,6 +148,7 @@ def write_sums(sums: SlotSums) -> None:
             gone._raw_delete(gone.db)
         insert_rows(SlotRollupSum, sums.stored.loc[sums.stored["key"].isin(set(keys))])
     EngineSlot.objects.filter(slot__in=sums.summed).update(summed=True)
+    kept.keep("sums", sums.slots, sums.versions, sums.stored, on_commit=True)
 
 
 def lock_slots(slots) -> None:
@@ -170,10 +182,31 @@ def row_keys(frame: pd.DataFrame) -> pd.Series:
     return parts[0].str.cat(parts[1:], sep="|")
 
 
-def _others_counted(chosen, slots: int) -> bool:
-    others = EngineSlot.objects.filter(slot__lt=slots).exclude(slot__in=list(chosen))
-    counted = others.filter(slots=slots, summed=True).count()
-    return counted == slots - len(chosen) == others.count()
+def slot_state(slots: int, chosen=None) -> dict[int, tuple[str, bool]]:
+    """Each slot below ``slots`` (or each of ``chosen``): its version, and whether the stored
+    sums count its rows (laid out as ``slots`` and summed since its last write)."""
+    rows = EngineSlot.objects.filter(slot__lt=slots)
+    if chosen is not None:
+        rows = rows.filter(slot__in=list(chosen))
+    return {
+        slot: (str(version), summed and layout == slots)
+        for slot, version, summed, layout in rows.values_list("slot", "version", "summed", "slots")
+    }
+
+
+def _others_counted(state: dict, chosen, slots: int) -> bool:
+    """Every slot but the chosen is there and counted in the stored sums."""
+    others = [counted for s, (_, counted) in state.items() if s not in set(chosen)]
+    return len(others) == slots - len(chosen) and all(others)
+
+
+def _stored_as_before(slots: int, versions: dict[int, str]) -> tuple[pd.DataFrame, bool]:
+    """The stored sums: as this worker kept them when they counted the slots at these
+    versions (kept.py), else read; and whether they were kept."""
+    held = kept.kept("sums")
+    if held is not None and held.changed(slots, versions) == []:
+        return held.frame, True
+    return _stored(), False
 
 
 def _summed(queryset) -> pd.DataFrame:
