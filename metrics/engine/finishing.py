@@ -21,7 +21,7 @@ from metrics.engine.compute.finish import finish_rollups
 from metrics.engine.loading import load_engaged_in_period, load_finish_inputs, load_linear_credits
 from metrics.engine.params import EngineParams
 from metrics.engine.slot_sums import MOVE_AT_MOST, Before, load_slot_sums, write_sums
-from metrics.engine.slots import slot_accounts
+from metrics.engine.slots import slot_members
 from metrics.engine.writing import retried_if_deleted, write_finish
 from metrics.models import (
     AttributionCredit,
@@ -101,7 +101,8 @@ def _linear_credits(slots: int, versions: dict[int, str]) -> tuple[pd.DataFrame,
     elif changed:
         old = held.frame
         others = old.loc[~np.isin(old["account_id"].to_numpy() % slots, changed)]
-        fresh = load_linear_credits(slot_accounts(changed, slots))
+        members = slot_members(slots)
+        fresh = load_linear_credits([pk for slot in changed for pk in members[slot]])
         frame = pd.concat([others, fresh], ignore_index=True)
     else:
         frame = held.frame

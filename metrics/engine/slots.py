@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, Value
-from django.db.models.functions import Mod
+from django.db.models import Count, Max, Min
 
 from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
@@ -51,12 +50,6 @@ def slot_members(slots: int) -> dict[int, list[int]]:
     """The account ids of every slot, from one query."""
     ids = np.array(Account.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
     return {k: ids[ids % slots == k].tolist() for k in range(slots)}
-
-
-def slot_accounts(chosen: list[int], slots: int) -> list[int]:
-    """The account ids of the chosen slots."""
-    rows = Account.objects.annotate(slot=Mod("pk", Value(slots))).filter(slot__in=list(chosen))
-    return list(rows.values_list("pk", flat=True))
 
 
 def run_slots(
