@@ -167,6 +167,9 @@ class AttributionCredit(models.Model):
     weight = models.FloatField()
     credit = models.DecimalField(max_digits=16, decimal_places=4)
     touches = models.PositiveIntegerField(default=0)
+    # A hash of the other fields (abm.lib.table_copy.row_digests): a slot's write keeps the
+    # stored rows whose hash it computes again and writes only the others.
+    digest = models.BigIntegerField(db_default=0, editable=False)
 
     class Meta:
         constraints = [
@@ -415,6 +418,7 @@ class SlotRollup(_SlotRollupKey):
     plus the parts computed over every account at once (budget lines, leads, lift, holdout)."""
 
     slot = models.PositiveIntegerField()
+    digest = models.BigIntegerField(db_default=0, editable=False)  # as AttributionCredit's
 
     class Meta:
         indexes = [models.Index(fields=["slot"])]

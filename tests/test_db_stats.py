@@ -62,3 +62,17 @@ def test_vacuum_is_harmless_without_postgresql_or_inside_a_transaction(alice):
 
     vacuum(Account)
     assert Account.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL vacuum")
+def test_vacuum_leaves_out_a_table_with_few_rows_changed(alice):
+    AccountFactory.create_batch(40, owner=alice)
+    assert vacuum(Account, changed=0.1) == [Account]  # all 40 new since the last analyze
+    accounts = Account.objects.order_by("pk")
+    Account.objects.filter(pk=accounts[0].pk).update(name="one renamed")
+
+    assert vacuum(Account, changed=0.1) == []  # 1 in 40
+
+    Account.objects.filter(pk__in=[a.pk for a in accounts[:8]]).update(name="eight renamed")
+    assert vacuum(Account, changed=0.1) == [Account]  # 9 in 40
+    assert vacuum(Account) == [Account]  # without a share, always

@@ -25,15 +25,37 @@ def analyze(*models: type[Model]) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def vacuum(*models: type[Model]) -> None:
+def vacuum(*models: type[Model], changed: float = 0.0) -> list[type[Model]]:
     """VACUUM (ANALYZE) the models' tables: their dead rows' space is reused by the next write.
     Only outside a transaction (VACUUM cannot run in one): ANALYZE alone inside one, nothing
-    on SQLite."""
+    on SQLite. ``changed``: leave out a table with at most that share of its rows changed
+    since its last vacuum and analyze (a table the engine merged with few changes: vacuuming
+    it unchanged cost a full run 0.4 s). Returns the models vacuumed."""
     if connection.vendor != "postgresql":
-        return
+        return []
+    if changed:
+        models = tuple(m for m in models if _changed_share(m) > changed)
     if connection.in_atomic_block:
         analyze(*models)
-        return
+        return list(models)
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    return list(models)
+
+
+def _changed_share(model: type[Model]) -> float:
+    """Rows dead or changed since the last analyze, over the live rows, as the statistics
+    collector counts them (this session's counts sent first: they go at most once a second)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # sent when this statement ends
+        cursor.execute(
+            "SELECT n_live_tup, GREATEST(n_dead_tup, n_mod_since_analyze) "
+            "FROM pg_stat_user_tables WHERE relid = %s::regclass",
+            [model._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return 1.0
+    live, changed = row
+    return changed / max(live, 1)

@@ -38,8 +38,15 @@ def insert_rows(model: type[Model], frame: pd.DataFrame) -> int:
     return copy_frame(model._meta.db_table, frame, fields)
 
 
-def merge_rows(model: type[Model], frame: pd.DataFrame, *, digest: str | None = None) -> int:
-    """Make the model's whole table hold exactly ``frame``'s rows (no two alike), writing only
+def merge_rows(
+    model: type[Model],
+    frame: pd.DataFrame,
+    *,
+    digest: str | None = None,
+    within: QuerySet | None = None,
+) -> int:
+    """Make the model's whole table (or the rows ``within`` selects, with a digest) hold exactly
+    ``frame``'s rows (no two alike), writing only
     the rows that differ: a table most of whose rows each run recomputes unchanged keeps them,
     with no dead rows to vacuum. On PostgreSQL the frame goes into a temporary table and two
     hash anti-joins on every column (NULL matching NULL) delete what is gone and insert what is
@@ -49,12 +56,14 @@ def merge_rows(model: type[Model], frame: pd.DataFrame, *, digest: str | None = 
     row (``row_digests``). Rows are then matched on it alone and only the changed rows are
     encoded and sent: at 48 000 rollup rows of which a few thousand change, a third of the
     time."""
+    scope = model.objects.all() if within is None else within
     if digest is not None:
         frame = frame.assign(**{digest: row_digests(frame)})
     if connection.vendor != "postgresql":
-        return replace_rows(model.objects.all(), frame)
+        return replace_rows(scope, frame)
     if digest is not None:
-        return _merge_by_digest(model, frame, digest)
+        return _merge_by_digest(scope, frame, digest)
+    assert within is None, "a scoped merge matches rows on their digest"
     fields = {f.column: f for f in model._meta.concrete_fields}
     table, staged = connection.ops.quote_name(model._meta.db_table), "merge_staged_rows"
     names = [connection.ops.quote_name(name) for name in frame.columns]
@@ -101,28 +110,43 @@ def _column_hashes(values: pd.Series) -> np.ndarray:
         return pd.util.hash_pandas_object(pd.Series(texts, dtype=object), index=False).to_numpy()
 
 
-def _merge_by_digest(model: type[Model], frame: pd.DataFrame, digest: str) -> int:
+def _merge_by_digest(scope: QuerySet, frame: pd.DataFrame, digest: str) -> int:
+    model = scope.model
+    ids, digests = copy_out_bigints(scope.values_list("pk", digest))
+    new, stored = pd.Index(frame[digest].to_numpy(dtype=np.int64)), pd.Index(digests)
+    # A stored row the frame has again stays; the rest go: gone, or stored twice (rows written
+    # before digests, all 0), which come back from the frame, so no two rows are alike.
+    staying = stored.isin(new) & ~stored.duplicated(keep=False)  # hashed: 780 000 in 25 ms
+    fresh = frame.loc[~new.isin(digests[staying])]
+    gone = np.sort(ids[~staying])  # in key order, as every deleter locks them
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    if len(gone) > max(_BATCH, len(ids) // 2):  # mostly changed (a first run): all anew
+        scope._raw_delete(scope.db)
+        return len(ids) + copy_frame(model._meta.db_table, frame, fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(digest)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table}")
-        stored = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
-    new = frame[digest].to_numpy(dtype=np.int64)
-    kept, counts = np.unique(stored, return_counts=True)
-    # Gone, and any digest stored twice (rows written before digests, all 0): those go and
-    # come back from the frame, so no two rows are alike.
-    gone = kept[~np.isin(kept, new) | (counts > 1)]
-    fresh = frame.loc[~np.isin(new, kept[counts == 1])]
-    deleted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(gone), _BATCH):
             cursor.execute(
-                f"DELETE FROM {table} WHERE {column} = ANY(%s)",
-                [gone[start : start + _BATCH].tolist()],
+                f"DELETE FROM {table} WHERE id = ANY(%s)", [gone[start : start + _BATCH].tolist()]
             )
-            deleted += cursor.rowcount
-    fields = {f.column: f for f in model._meta.concrete_fields}
-    return deleted + copy_frame(model._meta.db_table, fresh, fields)
+    return len(gone) + copy_frame(model._meta.db_table, fresh, fields)
+
+
+# One row of a binary COPY of two bigint columns: field count, then each field's length and value.
+_TWO_BIGINTS = np.dtype([("n", ">i2"), ("l0", ">i4"), ("v0", ">i8"), ("l1", ">i4"), ("v1", ">i8")])
+
+
+def copy_out_bigints(queryset: QuerySet) -> tuple[np.ndarray, np.ndarray]:
+    """The two non-NULL bigint columns ``queryset`` selects, as arrays: a binary COPY read by
+    numpy (fetching 775 000 pairs as Python tuples took 0.6 s of a slot write's 1.4 s)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        query = cursor.mogrify(sql, params).decode()
+        out = io.BytesIO()
+        cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", out)
+    body = out.getbuffer()[len(_HEADER) : -2]  # no header extension is written; -1 ends it
+    rows = np.frombuffer(body, dtype=_TWO_BIGINTS)
+    return rows["v0"].astype(np.int64), rows["v1"].astype(np.int64)
 
 
 def _execute_many(model: type[Model], frame: pd.DataFrame) -> int:

@@ -32,6 +32,9 @@ from metrics.models import (
 )
 from metrics.signals import metrics_recomputed
 
+# A full run vacuums a result table when more than this share of its rows changed.
+VACUUM_WHEN_CHANGED = 0.1
+
 
 def finish_run(
     run,
@@ -75,8 +78,10 @@ def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
             # statistics (never analyzed, PostgreSQL guessed an eighth of the rows and sorted on
             # disk: 2.5 s), and their dead rows' space is reused by the next run instead of
             # growing the tables. An incremental run changed a few slots and rollup rows (the
-            # rollups are merged, not rewritten): autovacuum keeps up with those.
-            vacuum(MetricRollup, AttributionCredit, SlotRollup, SlotMarkovCount, SlotRollupSum)
+            # rollups are merged, not rewritten): autovacuum keeps up with those. Tables a
+            # run merged with few changes are left alone.
+            tables = (MetricRollup, AttributionCredit, SlotRollup, SlotMarkovCount, SlotRollupSum)
+            vacuum(*tables, changed=VACUUM_WHEN_CHANGED)
     return {
         "rollup_rows": len(rollup),
         "sums": "summed" if sums.replaced_keys is None else "moved",  # slot_sums.py

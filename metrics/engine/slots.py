@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Min
 from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
 from metrics.engine.loading import load_history_start, load_inputs
+from metrics.engine.overlap import Ahead
 from metrics.engine.params import EngineParams
 from metrics.engine.slot_sums import lock_slots
 from metrics.engine.writing import retried_if_deleted, write_slot
@@ -67,11 +68,18 @@ def run_slots(
     totals["credit_rows"] = 0
     batches = slot_batches(chosen, members, settings.ABM_ENGINE_ACCOUNTS_PER_BATCH)
     watch.batches = len(batches)
-    for batch in batches:
-        ids = [pk for slot in batch for pk in members[slot]]
-        counts = run_batch(batch, slots, ids, now, params, watch)
-        for name, value in counts.items():
-            totals[name] += value
+    accounts = [[pk for slot in batch for pk in members[slot]] for batch in batches]
+    with Ahead(lambda ids: load_batch(now, params, ids)) as ahead:
+        if batches:
+            ahead.start(0, accounts[0])
+        for n, (batch, ids) in enumerate(zip(batches, accounts, strict=True)):
+            with watch.phase("load"):  # what the run waits for: the rest loads meanwhile
+                loaded = ahead.take(n, ids)
+            if n + 1 < len(batches):
+                ahead.start(n + 1, accounts[n + 1])
+            counts = run_batch(batch, slots, ids, now, params, watch, loaded=loaded)
+            for name, value in counts.items():
+                totals[name] += value
     totals["slots"] = chosen
     return totals
 
@@ -89,6 +97,11 @@ def slot_batches(chosen: list[int], members: dict, accounts: int) -> list[list[i
     return [*batches, batch] if batch else batches
 
 
+def load_batch(now: pd.Timestamp, params: EngineParams, account_ids: list[int]) -> tuple:
+    """A batch's inputs and the day its history continues from."""
+    return load_inputs(now, params, account_ids), load_history_start(now, params, account_ids)
+
+
 def run_batch(
     batch: list[int],
     slots: int,
@@ -96,17 +109,27 @@ def run_batch(
     now: pd.Timestamp,
     params: EngineParams,
     watch,
+    *,
+    loaded: tuple | None = None,
 ) -> dict:
+    """Compute and store one batch from ``loaded`` (``load_batch``), loading it here if not
+    given and again on a retry."""
+    first = [loaded] if loaded is not None else []
+
+    def attempt():
+        if first:
+            return _run_batch(first.pop(), batch, slots, now, params, watch)
+        with watch.phase("load"):
+            inputs = load_batch(now, params, account_ids)
+        return _run_batch(inputs, batch, slots, now, params, watch)
+
     return retried_if_deleted(
-        lambda: _run_batch(batch, slots, account_ids, now, params, watch),
-        what=f"a batch of {len(batch)} slots of {slots}, from slot {batch[0]}",
+        attempt, what=f"a batch of {len(batch)} slots of {slots}, from slot {batch[0]}"
     )
 
 
-def _run_batch(batch, slots, account_ids, now, params, watch) -> dict:
-    with watch.phase("load"):
-        data = load_inputs(now, params, account_ids)
-        history_start = load_history_start(now, params, account_ids)
+def _run_batch(loaded, batch, slots, now, params, watch) -> dict:
+    data, history_start = loaded
     result = compute_slot(data, now, history_start, params, watch, layout=slots)
     with watch.phase("write slot"), transaction.atomic():
         lock_slots(batch)  # two runs over the same slots write one after the other

@@ -55,8 +55,11 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
         now=now,
     )
     write_stages(result.changes, now)
-    replace_rows(AttributionCredit.objects.filter(account_id__in=ids), result.credits)
-    replace_rows(SlotRollup.objects.filter(slot__in=chosen), result.rollup)
+    # A run recomputes most rows as they were: those stay, only the others are written.
+    credits = AttributionCredit.objects.filter(account_id__in=ids)
+    merge_rows(AttributionCredit, result.credits, digest="digest", within=credits)
+    rollup = SlotRollup.objects.filter(slot__in=chosen)
+    merge_rows(SlotRollup, result.rollup, digest="digest", within=rollup)
     replace_rows(SlotMarkovCount.objects.filter(slot__in=chosen), result.markov_counts)
     EngineSlot.objects.filter(slot__in=chosen).delete()
     EngineSlot.objects.bulk_create(

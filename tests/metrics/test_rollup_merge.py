@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from abm.lib.table_copy import merge_rows, row_digests
-from metrics.models import MetricRollup
+from abm.lib.table_copy import copy_out_bigints, merge_rows, row_digests
+from metrics.models import MetricRollup, SlotRollup
 
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the merge is PostgreSQL's"
@@ -94,3 +94,66 @@ def test_rows_stored_without_digests_are_all_replaced(alice):
     assert rows == sorted(
         zip(frame["channel"], frame["value"], row_digests(frame).tolist(), strict=True)
     )
+
+
+def slot_rows(slot: int, values: list[float]) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame(
+        {
+            "metric": "spend",
+            "period": dt.date(2026, 2, 1),
+            "model": "",
+            "kind": "",
+            "channel": ["email", "event", "webinar"][:n],
+            "playbook_id": pd.array([None] * n, dtype="Int64"),
+            "tier": pd.array([1] * n, dtype="Int64"),
+            "owner_id": pd.array([None] * n, dtype="Int64"),
+            "segment": "",
+            "value": values,
+            "count": 1.0,
+            "slot": slot,
+        }
+    )
+
+
+def merge_slot(slot: int, values: list[float]) -> int:
+    within = SlotRollup.objects.filter(slot=slot)
+    return merge_rows(SlotRollup, slot_rows(slot, values), digest="digest", within=within)
+
+
+@pytest.mark.django_db
+def test_a_scoped_merge_leaves_the_rows_outside_its_scope_alone():
+    merge_slot(0, [1.0, 2.0])
+    merge_slot(1, [1.0, 2.0])
+    before = {(r.slot, r.channel, r.value): r.pk for r in SlotRollup.objects.all()}
+
+    merge_slot(0, [1.0, 3.0, 4.0])  # the first row again, the second changed, a third new
+
+    after = {(r.slot, r.channel, r.value): r.pk for r in SlotRollup.objects.all()}
+    assert set(after) == {
+        (0, "email", 1.0),
+        (0, "event", 3.0),
+        (0, "webinar", 4.0),
+        (1, "email", 1.0),
+        (1, "event", 2.0),
+    }
+    assert after[(1, "email", 1.0)] == before[(1, "email", 1.0)]
+    assert after[(1, "event", 2.0)] == before[(1, "event", 2.0)]
+    if connection.vendor == "postgresql":  # elsewhere the scope is replaced whole
+        assert after[(0, "email", 1.0)] == before[(0, "email", 1.0)]
+        assert merge_slot(1, [1.0, 2.0]) == 0  # nothing changed, nothing written
+
+
+@needs_postgresql
+@pytest.mark.django_db
+def test_copying_out_two_bigint_columns_reads_what_the_orm_reads():
+    merge_slot(0, [1.0, 2.0, 3.0])
+    merge_slot(1, [5.0])
+    query = SlotRollup.objects.filter(slot=0).order_by("pk").values_list("pk", "digest")
+
+    ids, digests = copy_out_bigints(query)
+
+    assert list(zip(ids.tolist(), digests.tolist(), strict=True)) == list(query)
+    assert len(ids) == 3
+    empty = copy_out_bigints(SlotRollup.objects.filter(slot=9).values_list("pk", "digest"))
+    assert [a.tolist() for a in empty] == [[], []]

@@ -1,0 +1,75 @@
+"""Loading the next batch while this one computes and writes (metrics/engine/overlap.py): on its
+own thread and connection, with the same figures as loading each batch in turn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+
+from accounts.models import Account
+from demo.seeding import seed_demo
+from metrics.engine.overlap import Ahead, can_overlap
+from metrics.engine.runner import recompute_all
+from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
+
+NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
+
+
+def where_loaded(n: int) -> tuple[str, int]:
+    return threading.current_thread().name, n * 2
+
+
+def test_ahead_loads_in_the_background_what_was_started_and_here_what_was_not():
+    with Ahead(where_loaded, overlap=True) as ahead:
+        ahead.start("first", 1)
+        background = ahead.take("first", 1)
+        here = ahead.take("second", 2)
+    assert background[0].startswith("engine-load")
+    assert background[1] == 2
+    assert here == (threading.current_thread().name, 4)
+
+
+def test_without_overlap_everything_loads_here():
+    with Ahead(where_loaded, overlap=False) as ahead:
+        ahead.start("first", 1)
+        assert ahead.take("first", 1) == (threading.current_thread().name, 2)
+
+
+def test_a_failed_background_load_fails_the_take():
+    def broken(n):
+        raise ValueError(f"no batch {n}")
+
+    with Ahead(broken, overlap=True) as ahead:
+        ahead.start(0, 7)
+        with pytest.raises(ValueError, match="no batch 7"):
+            ahead.take(0, 7)
+
+
+@pytest.mark.django_db
+def test_no_overlap_inside_a_transaction_or_on_sqlite():
+    # A test's transaction holds rows another connection cannot see.
+    assert not can_overlap()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="loads ahead on PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_batches_loaded_ahead_store_what_batches_loaded_in_turn_store():
+    seed_demo(accounts=40, seed=21, today=NOW.date())
+    assert can_overlap()
+    with override_settings(ABM_ENGINE_ACCOUNTS_PER_BATCH=8):
+        before = threading.enumerate()
+        result = recompute_all(now=NOW, slots=5)
+        threads = {t.name for t in threading.enumerate()} - {t.name for t in before}
+        ahead = stored_figures()
+        with transaction.atomic():  # no overlap: each batch loads in turn
+            assert not can_overlap()
+            recompute_all(now=NOW, slots=5)
+            in_turn = stored_figures()
+    assert result["slots_computed"] == 5
+    assert result["accounts"] == Account.objects.count()
+    assert not threads  # the loading thread ended with the run
+    assert_same_figures(in_turn, ahead)
