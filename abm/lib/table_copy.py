@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 
@@ -139,7 +140,10 @@ _TWO_BIGINTS = np.dtype([("n", ">i2"), ("l0", ">i4"), ("v0", ">i8"), ("l1", ">i4
 def copy_out_bigints(queryset: QuerySet) -> tuple[np.ndarray, np.ndarray]:
     """The two non-NULL bigint columns ``queryset`` selects, as arrays: a binary COPY read by
     numpy (fetching 775 000 pairs as Python tuples took 0.6 s of a slot write's 1.4 s)."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``pk__in=[]``: no query to send
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         query = cursor.mogrify(sql, params).decode()
         out = io.BytesIO()

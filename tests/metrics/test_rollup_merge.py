@@ -155,5 +155,6 @@ def test_copying_out_two_bigint_columns_reads_what_the_orm_reads():
 
     assert list(zip(ids.tolist(), digests.tolist(), strict=True)) == list(query)
     assert len(ids) == 3
-    empty = copy_out_bigints(SlotRollup.objects.filter(slot=9).values_list("pk", "digest"))
-    assert [a.tolist() for a in empty] == [[], []]
+    for nothing in (SlotRollup.objects.filter(slot=9), SlotRollup.objects.filter(slot__in=[])):
+        empty = copy_out_bigints(nothing.values_list("pk", "digest"))
+        assert [a.tolist() for a in empty] == [[], []]

@@ -103,7 +103,8 @@ def compute_slot(
                 engagement_trend(data, now, params),
                 task_rows(data, now),
                 budget_weights(data.activities, accounts),
-            ]
+            ],
+            data=False,
         )
     rollup = _slot_unkeyed(rollup, layout)
     return SlotResult(
@@ -113,7 +114,7 @@ def compute_slot(
         engaged_in_period=engaged_in_period,
         credits=credits,
         markov_counts=markov_counts,
-        rollup=rollup.drop(columns="data"),
+        rollup=rollup,
     )
 
 
