@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from abm.change_feed import announce_change
-from abm.lib.row_locks import lock_for_change
+from abm.lib.row_locks import lock_for_change, retried_on_deadlock
 from accounts.assignment import account_assign
 from accounts.fitting import FIT_FIELDS, SCORE_FIELDS, fit_apply
 from accounts.models import Account, Opportunity
@@ -97,6 +97,10 @@ def record_update(record: Model, *, by, **fields) -> Model:
 
 
 def record_delete(record: Model, *, by) -> None:
+    retried_on_deadlock(lambda: _delete(record, by))
+
+
+def _delete(record: Model, by) -> None:
     with transaction.atomic():
         # Lock the row before Django collects what hangs off it: a recompute writing this
         # account's results holds a key-share lock, so the delete waits and then removes them
