@@ -11,6 +11,7 @@ Each phase is timed (``result["seconds"]``) for ``manage.py recompute_metrics`` 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -156,6 +157,7 @@ class Stopwatch:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     on_phase: Callable[[str], None] | None = None  # told of each phase as it starts
     batches: int = 1  # of slots, in the run (slots.run_slots says), for the progress bar
+    _adding: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start(self, name: str) -> None:
         if self.on_phase is not None:
@@ -168,6 +170,11 @@ class Stopwatch:
             raise RuntimeError(f"stopping {name!r} while {started_name!r} runs")
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - wall
         self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + time.process_time() - cpu
+
+    def add(self, name: str, seconds: float) -> None:
+        """Seconds spent elsewhere (another thread) under ``name``; no phase starts."""
+        with self._adding:
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:

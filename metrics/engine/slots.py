@@ -12,7 +12,9 @@ slots of the changed accounts under the layout in place.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from django.db.models import Count, Max, Min
 from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
 from metrics.engine.loading import load_history_start, load_inputs
-from metrics.engine.overlap import Ahead
+from metrics.engine.overlap import Ahead, Behind
 from metrics.engine.params import EngineParams
 from metrics.engine.slot_sums import lock_slots
 from metrics.engine.writing import retried_if_deleted, write_slot
@@ -69,7 +71,12 @@ def run_slots(
     batches = slot_batches(chosen, members, settings.ABM_ENGINE_ACCOUNTS_PER_BATCH)
     watch.batches = len(batches)
     accounts = [[pk for slot in batch for pk in members[slot]] for batch in batches]
-    with Ahead(lambda ids: load_batch(now, params, ids)) as ahead:
+
+    def add(counts: dict) -> None:
+        for name, value in counts.items():
+            totals[name] += value
+
+    with Ahead(lambda ids: load_batch(now, params, ids)) as ahead, Behind() as behind:
         if batches:
             ahead.start(0, accounts[0])
         for n, (batch, ids) in enumerate(zip(batches, accounts, strict=True)):
@@ -77,11 +84,38 @@ def run_slots(
                 loaded = ahead.take(n, ids)
             if n + 1 < len(batches):
                 ahead.start(n + 1, accounts[n + 1])
-            counts = run_batch(batch, slots, ids, now, params, watch, loaded=loaded)
-            for name, value in counts.items():
-                totals[name] += value
+            if not behind.overlaps:
+                add(run_batch(batch, slots, ids, now, params, watch, loaded=loaded))
+                continue
+            counts, write = compute_batch(loaded, batch, slots, now, params, watch)
+            add(counts)
+            redo = partial(_redo, batch, ids, counts, slots, now, params, watch)
+            with watch.phase("write slot"):  # waiting for the previous batch's write
+                for delta in behind.write(_timed(write, watch), redo=redo):
+                    add(delta)
+        with watch.phase("write slot"):
+            for delta in behind.wait():
+                add(delta)
     totals["slots"] = chosen
     return totals
+
+
+def _redo(batch, ids, counts, slots, now, params, watch) -> dict:
+    """A batch whose write hit a row deleted meanwhile, done again from its load: what it
+    counts differently from the first time."""
+    again = run_batch(batch, slots, ids, now, params, watch)
+    return {name: again[name] - counts[name] for name in again}
+
+
+def _timed(write, watch):
+    """The write, its seconds kept apart: the run does not wait for them."""
+
+    def timed() -> None:
+        started = time.perf_counter()
+        write()
+        watch.add("write slot, alongside", time.perf_counter() - started)
+
+    return timed
 
 
 def slot_batches(chosen: list[int], members: dict, accounts: int) -> list[list[int]]:
@@ -118,33 +152,43 @@ def run_batch(
 
     def attempt():
         if first:
-            return _run_batch(first.pop(), batch, slots, now, params, watch)
-        with watch.phase("load"):
-            inputs = load_batch(now, params, account_ids)
-        return _run_batch(inputs, batch, slots, now, params, watch)
+            inputs = first.pop()
+        else:
+            with watch.phase("load"):
+                inputs = load_batch(now, params, account_ids)
+        counts, write = compute_batch(inputs, batch, slots, now, params, watch)
+        with watch.phase("write slot"):
+            write()
+        return counts
 
     return retried_if_deleted(
         attempt, what=f"a batch of {len(batch)} slots of {slots}, from slot {batch[0]}"
     )
 
 
-def _run_batch(loaded, batch, slots, now, params, watch) -> dict:
+def compute_batch(loaded, batch, slots, now, params, watch) -> tuple[dict, Callable]:
+    """A batch's figures from its inputs: what it counts, and the write that stores it in one
+    transaction."""
     data, history_start = loaded
     result = compute_slot(data, now, history_start, params, watch, layout=slots)
-    with watch.phase("write slot"), transaction.atomic():
-        lock_slots(batch)  # two runs over the same slots write one after the other
-        write_slot(
-            result,
-            chosen=batch,
-            slots=slots,
-            account_ids=data.accounts["account_id"].to_numpy(),
-            history_start=history_start,
-            now=now,
-        )
-    return {
+
+    def write() -> None:
+        with transaction.atomic():
+            lock_slots(batch)  # two runs over the same slots write one after the other
+            write_slot(
+                result,
+                chosen=batch,
+                slots=slots,
+                account_ids=data.accounts["account_id"].to_numpy(),
+                history_start=history_start,
+                now=now,
+            )
+
+    counts = {
         "accounts": len(data.accounts),
         "activities": len(data.activities),
         "opportunities": len(data.opportunities),
         "stage_changes": len(result.changes),
         "credit_rows": len(result.credits),
     }
+    return counts, write
