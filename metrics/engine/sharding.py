@@ -58,7 +58,7 @@ def run_shard(run_id: int, shard: int) -> None:
         watch = Stopwatch()
         now = pd.Timestamp(run.params["as_of"])
         slots = run.params["slots"]
-        counts = run_slots(run.params["plan"][shard], slots, now, params, watch)
+        counts = run_slots(run.params["plan"][shard], slots, now, params, watch, write_behind=False)
         counts["seconds"] = {name: round(s, 3) for name, s in watch.seconds.items()}
         _record(run_id, shard, counts)
     if _all_done(run_id):
