@@ -48,7 +48,8 @@ def _changed_share(model: type[Model]) -> float:
     """Rows dead or changed since the last analyze, over the live rows, as the statistics
     collector counts them (this session's counts sent first: they go at most once a second)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_force_next_flush()")  # sent when this statement ends
+        if connection.pg_version >= 150_000:  # no such call before 15: counts may lag there
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # sent as this statement ends
         cursor.execute(
             "SELECT n_live_tup, GREATEST(n_dead_tup, n_mod_since_analyze) "
             "FROM pg_stat_user_tables WHERE relid = %s::regclass",
