@@ -10,7 +10,7 @@ def load_accounts(account_ids=None) -> pd.DataFrame:
     """Every account, or those of ``account_ids`` (a slot of the metrics engine)."""
     accounts = Account.objects.order_by()
     if account_ids is not None:
-        accounts = accounts.filter(pk__in=list(account_ids))
+        accounts = accounts.filter(pk__any_of=account_ids)
     return frame_from_queryset(
         accounts,
         {

@@ -48,6 +48,9 @@ _DAY_NS = 86_400 * 10**9
 _SPIKE_DAYS = 7
 _SPIKE_BASELINE_WEEKS = 4
 _HISTORY_CHUNK_CELLS = 4_000_000  # accounts x days per dense block: bounds memory, not speed
+# A column of points after the daily cap (``with_capped_points``), which ``score_history`` reads
+# instead of capping again.
+CAPPED_POINTS = "capped_points"
 
 
 def score_accounts(
@@ -133,7 +136,10 @@ def score_history(
     inside = (day >= lo) & (day <= last)
     acts = activities.loc[inside].reset_index(drop=True)
     ts, day = ts[inside], day[inside]
-    _, capped = _capped_points(acts, ts, points, seniority_multipliers, daily_cap)
+    if CAPPED_POINTS in acts:
+        capped = acts[CAPPED_POINTS].to_numpy(dtype=float)
+    else:
+        _, capped = _capped_points(acts, ts, points, seniority_multipliers, daily_cap)
     end_of_day = (day + 1) * _DAY_NS - 1
     own_day = capped * np.exp2(-((end_of_day - ts) / _DAY_NS) / half_life_days)
 
@@ -166,6 +172,25 @@ def score_history(
             "score": scores.ravel(),
         }
     )
+
+
+def with_capped_points(
+    activities: pd.DataFrame,
+    *,
+    points: Mapping[str, float],
+    seniority_multipliers: Mapping[str | None, float],
+    daily_cap: float = 20.0,
+    **_history_kwargs,
+) -> pd.DataFrame:
+    """The activities with their points after the daily cap (``CAPPED_POINTS``). A day's cap
+    depends only on that account's activities of that day, so any ``score_history`` of whole
+    accounts and days of these rows reads the same figures from this column: several histories
+    over one set of activities cap it once."""
+    ts = series_ns(activities["occurred_at"])
+    _, capped = _capped_points(
+        activities.reset_index(drop=True), ts, points, seniority_multipliers, daily_cap
+    )
+    return activities.assign(**{CAPPED_POINTS: capped})
 
 
 # --- Points -----------------------------------------------------------------------------------
@@ -216,30 +241,43 @@ def _sum_by(account: pd.Series, values: np.ndarray, accounts: pd.Index) -> np.nd
 def _by_channel(acts: pd.DataFrame, decayed: np.ndarray, accounts: pd.Index) -> list[dict]:
     frame = pd.DataFrame({"account_id": acts["account_id"], "channel": acts["channel"]})
     sums = frame.loc[decayed > 0].assign(points=decayed[decayed > 0])
-    sums = sums.groupby(["account_id", "channel"], sort=True)["points"].sum()
+    sums = sums.groupby(["account_id", "channel"], sort=True, observed=True)["points"].sum()
     by_account: dict = {}
-    for (account, channel), value in sums.items():
-        by_account.setdefault(account, {})[channel] = float(value)
+    for account, channel, value in zip(
+        sums.index.get_level_values(0).tolist(),
+        sums.index.get_level_values(1).tolist(),
+        sums.to_numpy(dtype=float).tolist(),
+        strict=True,
+    ):
+        by_account.setdefault(account, {})[channel] = value
     return [by_account.get(a, {}) for a in accounts]
 
 
 def _top_activities(
     acts: pd.DataFrame, ts: np.ndarray, decayed: np.ndarray, accounts: pd.Index, top_n: int
 ) -> list[list[dict]]:
-    frame = acts[["account_id", "activity_id", "kind", "channel"]].assign(points=decayed, ts=ts)
-    frame = frame.loc[decayed > 0].sort_values(
-        ["account_id", "points", "ts", "activity_id"], ascending=[True, False, False, False]
-    )
-    top = frame.groupby("account_id", sort=False).head(top_n)
+    counted = np.flatnonzero(decayed > 0)
+    account = acts["account_id"].to_numpy(dtype=np.int64)[counted]
+    activity = acts["activity_id"].to_numpy(dtype=np.int64)[counted]
+    points = decayed[counted]
+    # Per account, the most points first, ties to the most recent, then the higher id.
+    order = np.lexsort((-activity, -ts[counted], -points, account))
+    account = account[order]
+    first = np.r_[True, account[1:] != account[:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(account)) - np.repeat(starts, np.diff(np.r_[starts, len(account)]))
+    top = counted[order[rank < top_n]]
     by_account: dict = {}
-    for row in top.itertuples(index=False):
-        by_account.setdefault(row.account_id, []).append(
-            {
-                "activity_id": row.activity_id,
-                "kind": row.kind,
-                "channel": row.channel,
-                "points": float(row.points),
-            }
+    for account_id, activity_id, kind, channel, value in zip(
+        acts["account_id"].to_numpy()[top].tolist(),
+        acts["activity_id"].to_numpy()[top].tolist(),
+        acts["kind"].to_numpy()[top].tolist(),
+        acts["channel"].to_numpy()[top].tolist(),
+        decayed[top].tolist(),
+        strict=True,
+    ):
+        by_account.setdefault(account_id, []).append(
+            {"activity_id": activity_id, "kind": kind, "channel": channel, "points": value}
         )
     return [by_account.get(a, []) for a in accounts]
 

@@ -63,7 +63,9 @@ def month_of(values: pd.Series) -> pd.Series:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     else:
         values = pd.to_datetime(values)
-    return values.dt.to_period("M").dt.start_time.astype("datetime64[ns]")
+    # numpy's month unit truncates as to_period("M").start_time does, several times faster.
+    months = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    return pd.Series(months.astype("datetime64[ns]"), index=values.index, name=values.name)
 
 
 def account_dimensions(frame: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -111,17 +113,19 @@ def spend_rows(
             "lines": 1.0,
         }
     )
-    # The fallback key: every activity on the line's key that month counts once.
-    counts = pd.DataFrame(
-        {
-            "month": month_of(activities["occurred_at"]),
-            "channel": activities["channel"].astype(object),
-            "playbook_id": activities["playbook_id"].astype("Int64"),
-            "account_id": activities["account_id"],
-            "amount": 1.0,
-        }
-    )
-    from_budget = budget_rows(budget_lines, from_activities, counts)
+    from_budget = from_activities.iloc[:0]
+    if len(budget_lines):
+        # The fallback key: every activity on the line's key that month counts once.
+        counts = pd.DataFrame(
+            {
+                "month": month_of(activities["occurred_at"]),
+                "channel": activities["channel"].astype(object),
+                "playbook_id": activities["playbook_id"].astype("Int64"),
+                "account_id": activities["account_id"],
+                "amount": 1.0,
+            }
+        )
+        from_budget = budget_rows(budget_lines, from_activities, counts)
     frames = [f for f in (from_activities, from_budget) if len(f)]
     if not frames:
         return _empty(account_id="Int64", amount=float, lines=float)

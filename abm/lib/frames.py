@@ -43,7 +43,7 @@ def _copy_out(rows: QuerySet, names: list[str]) -> pd.DataFrame:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # .none(), or an empty IN list: no query to run
         return pd.DataFrame({name: pd.Series(dtype=object) for name in names})
-    buffer = io.StringIO()
+    buffer = io.BytesIO()  # bytes as they come: pandas decodes them faster than psycopg2
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.copy_expert(f"COPY ({raw.mogrify(sql, params).decode()}) TO STDOUT WITH CSV", buffer)

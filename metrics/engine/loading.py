@@ -81,7 +81,7 @@ def load_history_start(now: pd.Timestamp, params: EngineParams, account_ids=None
     floor = history_floor(now, params)
     history = EngagementHistory.objects.all()
     if account_ids is not None:
-        history = history.filter(account_id__in=list(account_ids))
+        history = history.filter(account_id__any_of=account_ids)
     last = history.aggregate(last=Max("date"))["last"]
     if last is None:
         return floor
@@ -300,7 +300,7 @@ def _from_micros(frame: pd.DataFrame, column: str, read: str) -> None:
 def _of_accounts(queryset, account_ids):
     if account_ids is None:
         return queryset
-    return queryset.filter(account_id__in=list(account_ids))
+    return queryset.filter(account_id__any_of=account_ids)
 
 
 def _none_if(queryset, none: bool):

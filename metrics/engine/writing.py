@@ -14,7 +14,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 from django.db import IntegrityError, connection
-from psycopg2.extras import execute_values
 
 from abm.lib.table_copy import copy_binary, insert_rows, merge_rows, replace_rows
 from accounts.models import Account, Opportunity
@@ -56,7 +55,7 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
     )
     write_stages(result.changes, now)
     # A run recomputes most rows as they were: those stay, only the others are written.
-    credits = AttributionCredit.objects.filter(account_id__in=ids)
+    credits = AttributionCredit.objects.filter(account_id__any_of=ids)
     merge_rows(AttributionCredit, result.credits, digest="digest", within=credits)
     rollup = SlotRollup.objects.filter(slot__in=chosen)
     merge_rows(SlotRollup, result.rollup, digest="digest", within=rollup)
@@ -145,7 +144,7 @@ def write_engagement(
 ) -> None:
     """Today's scores (on the accounts too) and the daily history from ``history_start``."""
     replace_rows(
-        EngagementScore.objects.filter(account_id__in=ids),
+        EngagementScore.objects.filter(account_id__any_of=ids),
         pd.DataFrame(
             {
                 "account_id": scores["account_id"].to_numpy(),
@@ -167,7 +166,7 @@ def write_engagement(
         scores["spike"].to_numpy(),
     )
     replace_rows(
-        EngagementHistory.objects.filter(account_id__in=ids, date__gte=history_start),
+        EngagementHistory.objects.filter(account_id__any_of=ids, date__gte=history_start),
         pd.DataFrame(
             {
                 "account_id": history["account_id"].to_numpy(),
@@ -189,14 +188,13 @@ def _update_accounts(ids: np.ndarray, scores: np.ndarray, spikes: np.ndarray) ->
         return
     table = connection.ops.quote_name(Account._meta.db_table)
     with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
+        # Three array parameters: psycopg2 adapts a list in C, a VALUES row per account in Python.
+        cursor.execute(
             f"UPDATE {table} AS a SET engagement_score = v.score, spike = v.spike "
-            "FROM (VALUES %s) AS v (id, score, spike) WHERE a.id = v.id "
+            "FROM unnest(%s::bigint[], %s::double precision[], %s::boolean[]) "
+            "AS v (id, score, spike) WHERE a.id = v.id "
             "AND (a.engagement_score <> v.score OR a.spike <> v.spike)",
-            list(zip(ids.tolist(), scores.tolist(), spikes.tolist(), strict=True)),
-            template="(%s::bigint, %s::double precision, %s::boolean)",
-            page_size=20_000,
+            [ids.tolist(), scores.tolist(), spikes.tolist()],
         )
 
 
@@ -209,7 +207,7 @@ def write_stages(changes: pd.DataFrame, now: pd.Timestamp) -> None:
     changing = set(changes["account_id"].tolist())
     replaced = {a: f for a, f in at_now.values_list("account_id", "from_stage") if a in changing}
     if replaced:
-        at_now.filter(account_id__in=list(replaced)).delete()
+        at_now.filter(account_id__any_of=replaced).delete()
         from_stage = changes["account_id"].map(replaced).fillna(changes["from_stage"])
         changes = changes.assign(from_stage=from_stage)
         moved = changes["from_stage"] != changes["to_stage"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.engagement import score_accounts, score_history
+from metrics.engagement import score_accounts, score_history, with_capped_points
 
 POINTS = {
     "email_open": 1.0,
@@ -285,15 +285,13 @@ def test_history_counts_an_activity_for_the_90_calendar_days_ending_each_date():
     assert history.loc["2024-09-08", "score"] == 0
 
 
-def test_history_equals_the_direct_score_at_each_day_end():
-    rng = np.random.default_rng(11)
-    n = 3000
+def random_activities(rng, n=3000):
+    """Activities of 7 accounts over 200 days, with bursts on a few days so the daily cap bites."""
     kinds = np.array(
         ["email_open", "web_visit", "meeting", "form_fill", "email_sent", "intent_signal"]
     )
     seniority = np.array(["c_level", "vp", "director", "manager", "other", None], dtype=object)
     start = pd.Timestamp("2024-01-01", tz="UTC")
-    # Bursts on a few days so that the daily cap bites.
     offsets = np.where(rng.random(n) < 0.3, rng.integers(0, 5, n) * 37.0, rng.random(n) * 200)
     frame = pd.DataFrame(
         {
@@ -306,6 +304,11 @@ def test_history_equals_the_direct_score_at_each_day_end():
             "occurred_at": start + pd.to_timedelta(offsets + rng.random(n), unit="D"),
         }
     )
+    return frame
+
+
+def test_history_equals_the_direct_score_at_each_day_end():
+    frame = random_activities(np.random.default_rng(11))
 
     history = score_history(frame, "2024-03-01", "2024-07-31", **SETTINGS)
 
@@ -318,6 +321,27 @@ def test_history_equals_the_direct_score_at_each_day_end():
             rtol=1e-9,
             atol=1e-12,
         )
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("2024-03-01", "2024-07-31"), ("2024-05-02", "2024-05-09")]
+)
+def test_history_of_capped_points_is_the_history_of_any_whole_accounts_and_days(start, end):
+    frame = random_activities(np.random.default_rng(12))
+    capped = with_capped_points(frame, **SETTINGS, window_days=90)
+    some = frame["account_id"].isin([2, 3, 5])
+
+    for rows in (slice(None), some):
+        np.testing.assert_array_equal(
+            score_history(capped.loc[rows], start, end, **SETTINGS)["score"],
+            score_history(frame.loc[rows], start, end, **SETTINGS)["score"],
+        )
+    # The column is what the history reads: other points give other scores.
+    doubled = capped.assign(capped_points=capped["capped_points"] * 2)
+    np.testing.assert_allclose(
+        score_history(doubled, start, end, **SETTINGS)["score"],
+        2 * score_history(frame, start, end, **SETTINGS)["score"],
+    )
 
 
 def test_no_activities_give_empty_results():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from metrics import roi, rollups, stages
+from metrics import engagement, roi, rollups, stages
 from metrics.engine.compute.accounts import (
     ENGAGED_OR_LATER,
     account_scores,
@@ -60,8 +60,13 @@ def compute_slot(
     ``slot`` column), each slot's share as if it had been computed alone."""
     with watch.phase("engagement"):
         scores = account_scores(data, now, params)
-        history = score_history(data, history_start, now, params)
-        engaged_months, engaged_in_period = engaged_accounts(data, now, params)
+        # Three daily histories below: their activities capped once.
+        capped = replace(
+            data,
+            activities=engagement.with_capped_points(data.activities, **params.engagement_kwargs()),
+        )
+        history = score_history(capped, history_start, now, params)
+        engaged_months, engaged_in_period = engaged_accounts(capped, now, params)
 
     with watch.phase("stages"):
         new_stages = journey_stages_now(
@@ -100,7 +105,7 @@ def compute_slot(
                 rollups.deal_rollups(deal_rows(data, touches, engaged_months, now, params)),
                 rollups.engaged_accounts_rollup(roi.account_dimensions(engaged_months, accounts)),
                 rollups.accounts_rollup(roi.account_dimensions(stage_frame, accounts)),
-                engagement_trend(data, now, params),
+                engagement_trend(replace(data, activities=capped.activities), now, params),
                 task_rows(data, now),
                 budget_weights(data.activities, accounts),
             ],
