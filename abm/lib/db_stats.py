@@ -34,7 +34,8 @@ def vacuum(*models: type[Model], changed: float = 0.0) -> list[type[Model]]:
     if connection.vendor != "postgresql":
         return []
     if changed:
-        models = tuple(m for m in models if _changed_share(m) > changed)
+        shares = _changed_shares(models)
+        models = tuple(m for m in models if shares[m._meta.db_table] > changed)
     if connection.in_atomic_block:
         analyze(*models)
         return list(models)
@@ -44,19 +45,19 @@ def vacuum(*models: type[Model], changed: float = 0.0) -> list[type[Model]]:
     return list(models)
 
 
-def _changed_share(model: type[Model]) -> float:
-    """Rows dead or changed since the last analyze, over the live rows, as the statistics
-    collector counts them (this session's counts sent first: they go at most once a second)."""
+def _changed_shares(models) -> dict[str, float]:
+    """Per table: rows dead or changed since the last analyze, over the live rows, as the
+    statistics collector counts them (this session's counts sent first: they go at most once a
+    second); 1 for a table it does not know yet."""
+    tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         if connection.pg_version >= 150_000:  # no such call before 15: counts may lag there
             cursor.execute("SELECT pg_stat_force_next_flush()")  # sent as this statement ends
         cursor.execute(
-            "SELECT n_live_tup, GREATEST(n_dead_tup, n_mod_since_analyze) "
-            "FROM pg_stat_user_tables WHERE relid = %s::regclass",
-            [model._meta.db_table],
+            "SELECT t.name, s.n_live_tup, GREATEST(s.n_dead_tup, s.n_mod_since_analyze) "
+            "FROM unnest(%s::text[]) AS t (name) "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = t.name::regclass",
+            [tables],
         )
-        row = cursor.fetchone()
-    if row is None:
-        return 1.0
-    live, changed = row
-    return changed / max(live, 1)
+        rows = cursor.fetchall()
+    return {name: 1.0 if live is None else changed / max(live, 1) for name, live, changed in rows}

@@ -7,7 +7,6 @@ gone (404, in the user's words), or goes first and the delete removes it with th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,7 +14,8 @@ from django.db import OperationalError, connection
 from django.db.models import Model
 from django.http import Http404
 
-logger = logging.getLogger(__name__)
+from abm.lib.retrying import retried
+
 T = TypeVar("T")
 _DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 _ATTEMPTS = 3
@@ -56,12 +56,13 @@ def retried_on_deadlock(work: Callable[[], T]) -> T:
     """``work()`` (one transaction), again if PostgreSQL chose it as a deadlock's victim: it
     was rolled back whole, and the other transaction has gone on, so a second try succeeds.
     A user's delete, racing an engine run over the same accounts, never answers 500 for it."""
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return work()
-        except OperationalError as exc:
-            code = getattr(exc.__cause__, "pgcode", None)
-            if code != _DEADLOCK or attempt == _ATTEMPTS or connection.in_atomic_block:
-                raise
-            logger.warning("deadlock, trying again (attempt %d): %s", attempt + 1, exc)
-    raise AssertionError("unreachable")
+    return retried(work, when=_deadlock_victim, what="deadlock", attempts=_ATTEMPTS)
+
+
+def _deadlock_victim(exc: Exception) -> bool:
+    # Inside an outer transaction the rollback took more than ``work``: only its owner may retry.
+    return (
+        isinstance(exc, OperationalError)
+        and getattr(exc.__cause__, "pgcode", None) == _DEADLOCK
+        and not connection.in_atomic_block
+    )

@@ -40,14 +40,10 @@ def insert_rows(model: type[Model], frame: pd.DataFrame) -> int:
 
 
 def merge_rows(
-    model: type[Model],
-    frame: pd.DataFrame,
-    *,
-    digest: str | None = None,
-    within: QuerySet | None = None,
+    rows: type[Model] | QuerySet, frame: pd.DataFrame, *, digest: str | None = None
 ) -> int:
-    """Make the model's whole table (or the rows ``within`` selects, with a digest) hold exactly
-    ``frame``'s rows (no two alike), writing only
+    """Make ``rows`` (a model's whole table, or with a digest the rows a queryset selects) hold
+    exactly ``frame``'s rows (no two alike), writing only
     the rows that differ: a table most of whose rows each run recomputes unchanged keeps them,
     with no dead rows to vacuum. On PostgreSQL the frame goes into a temporary table and two
     hash anti-joins on every column (NULL matching NULL) delete what is gone and insert what is
@@ -57,14 +53,17 @@ def merge_rows(
     row (``row_digests``). Rows are then matched on it alone and only the changed rows are
     encoded and sent: at 48 000 rollup rows of which a few thousand change, a third of the
     time."""
-    scope = model.objects.all() if within is None else within
+    scoped = isinstance(rows, QuerySet)
+    if scoped and digest is None:
+        raise ValueError("a merge into some of a table's rows matches them on their digest")
+    scope = rows if scoped else rows.objects.all()
+    model = scope.model
     if digest is not None:
         frame = frame.assign(**{digest: row_digests(frame)})
     if connection.vendor != "postgresql":
         return replace_rows(scope, frame)
     if digest is not None:
         return _merge_by_digest(scope, frame, digest)
-    assert within is None, "a scoped merge matches rows on their digest"
     fields = {f.column: f for f in model._meta.concrete_fields}
     table, staged = connection.ops.quote_name(model._meta.db_table), "merge_staged_rows"
     names = [connection.ops.quote_name(name) for name in frame.columns]

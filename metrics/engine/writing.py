@@ -8,13 +8,13 @@ rows); elsewhere (SQLite, the test suite) with a plain executemany.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from django.db import IntegrityError, connection
 
+from abm.lib.retrying import retried
 from abm.lib.table_copy import copy_binary, insert_rows, merge_rows, replace_rows
 from accounts.models import Account, Opportunity
 from metrics.models import (
@@ -29,7 +29,6 @@ from metrics.models import (
     SlotRollup,
 )
 
-logger = logging.getLogger(__name__)
 _ATTEMPTS = 3
 
 # --- One slot ---------------------------------------------------------------------------------
@@ -56,9 +55,8 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
     write_stages(result.changes, now)
     # A run recomputes most rows as they were: those stay, only the others are written.
     credits = AttributionCredit.objects.filter(account_id__any_of=ids)
-    merge_rows(AttributionCredit, result.credits, digest="digest", within=credits)
-    rollup = SlotRollup.objects.filter(slot__in=chosen)
-    merge_rows(SlotRollup, result.rollup, digest="digest", within=rollup)
+    merge_rows(credits, result.credits, digest="digest")
+    merge_rows(SlotRollup.objects.filter(slot__in=chosen), result.rollup, digest="digest")
     replace_rows(SlotMarkovCount.objects.filter(slot__in=chosen), result.markov_counts)
     EngineSlot.objects.filter(slot__in=chosen).delete()
     EngineSlot.objects.bulk_create(
@@ -96,14 +94,9 @@ def retried_if_deleted(work, *, what: str):
     """``work()`` (load, compute, write in one transaction), again if its write hit a row
     deleted in the meantime that the lock above does not cover (a playbook, a user): the next
     attempt loads without it."""
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return work()
-        except IntegrityError as exc:
-            if attempt == _ATTEMPTS:
-                raise
-            logger.warning("%s: %s; loading it again (attempt %d)", what, exc, attempt + 1)
-    return None
+    return retried(
+        work, when=lambda exc: isinstance(exc, IntegrityError), what=what, attempts=_ATTEMPTS
+    )
 
 
 def _locked(model, ids: list[int]) -> set[int]:

@@ -118,7 +118,7 @@ def slot_rows(slot: int, values: list[float]) -> pd.DataFrame:
 
 def merge_slot(slot: int, values: list[float]) -> int:
     within = SlotRollup.objects.filter(slot=slot)
-    return merge_rows(SlotRollup, slot_rows(slot, values), digest="digest", within=within)
+    return merge_rows(within, slot_rows(slot, values), digest="digest")
 
 
 @pytest.mark.django_db
@@ -158,3 +158,12 @@ def test_copying_out_two_bigint_columns_reads_what_the_orm_reads():
     for nothing in (SlotRollup.objects.filter(slot=9), SlotRollup.objects.filter(slot__in=[])):
         empty = copy_out_bigints(nothing.values_list("pk", "digest"))
         assert [a.tolist() for a in empty] == [[], []]
+
+
+@pytest.mark.django_db
+def test_a_merge_into_some_rows_without_a_digest_is_refused():
+    merge_slot(1, [1.0, 2.0])
+
+    with pytest.raises(ValueError, match="digest"):
+        merge_rows(SlotRollup.objects.filter(slot=2), slot_rows(2, [3.0]))
+    assert sorted(SlotRollup.objects.values_list("slot", "value")) == [(1, 1.0), (1, 2.0)]
