@@ -9,10 +9,15 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from abm.job_sending import run_send
 from abm.models import Job, RunKind, RunStatus
+
+# Sent once a run is marked done (``run``: its Job row): the layers above react to finished work
+# (the dashboards build the director's figures for the next look) without this layer knowing them.
+run_finished = Signal()
 
 
 def run_enqueue(*, kind: RunKind, task, requested_by=None, params: dict | None = None) -> Job:
@@ -64,6 +69,7 @@ def run_finish(run: Job, *, result: dict | None = None) -> None:
         result=result or {},
         finished_at=timezone.now(),
     )
+    run_finished.send(sender=Job, run=run)
 
 
 def run_fail(run_id: int, *, error: str) -> None:

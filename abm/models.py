@@ -13,6 +13,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+# The roles that see every account and every figure (superusers too).
+EVERYTHING_ROLES = (Role.MARKETER, Role.DIRECTOR, Role.ADMIN)
+
+
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SALES)
 
@@ -29,7 +33,7 @@ class User(AbstractUser):
 
     @property
     def sees_everything(self) -> bool:
-        return self.role in (Role.MARKETER, Role.DIRECTOR, Role.ADMIN) or self.is_superuser
+        return self.role in EVERYTHING_ROLES or self.is_superuser
 
 
 class ApiToken(models.Model):

@@ -269,6 +269,21 @@ CACHES = {
     }
     if envstr("REDIS_URL")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+    # The director's figures (dashboards/figure_cache.py): built by the worker after each run and
+    # read by every web process, so shared: Redis, or files beside the embedded database.
+    # ABM_FIGURES_CACHE=memory keeps them in the process (the test suite: ids repeat between tests).
+    "figures": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}
+    if envstr("ABM_FIGURES_CACHE") == "memory"
+    else {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": envstr("REDIS_URL"),
+        "KEY_PREFIX": "abm-figures",
+    }
+    if envstr("REDIS_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "figures"),
+    },
 }
 ABM_API_TOKEN_EXPIRY_DAYS = (7, 30, 90, 365)
 ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS = envint("ABM_API_TOKEN_DEFAULT_EXPIRY_DAYS", 90)

@@ -8,13 +8,19 @@ newest rollup row, the newest playbook edit, the change feed's position, the new
 and the enrolments: any run, rename or change the funnel would show at once (it counts accounts
 by their current tier, owner and enrolments, as its drill-down lists them) makes a new key.
 Goals are not kept: they are edited between runs.
+
+Every user who may open the ROI dashboard sees every account, and the figures read only through
+the visibility functions, so those users share one key: the worker builds the figures of the
+default filters once after each run (dashboards/figure_warming.py) and a director's first look
+after a run finds them. They live in the shared "figures" cache (Redis, or files in the embedded
+default; settings.CACHES).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import F, Func
 
@@ -29,29 +35,44 @@ KEEP_SECONDS = 15 * 60
 
 
 def cached_figures(build, user, filters) -> dict:
-    """``build(user, filters)``, or what it returned for the same key; with ``figures_key`` and
-    ``figures_seconds`` for the template's ``{% cache %}`` of their HTML."""
-    key = _key("director-figures", user, filters)
-    figures = cache.get(key)
+    """``build(user, filters)``, or what it returned for the same scope, filters and stored data;
+    with ``figures_key`` and ``figures_seconds`` for the template's ``{% cache %}`` of their
+    HTML."""
+    key = _key("director-figures", _scope(user), filters)
+    figures = caches["figures"].get(key)
     if figures is None:
         figures = build(user, filters)
-        cache.set(key, figures, KEEP_SECONDS)
+        caches["figures"].set(key, figures, KEEP_SECONDS)
     return {**figures, "figures_key": key, "figures_seconds": KEEP_SECONDS}
+
+
+def kept_figures(user, filters) -> dict | None:
+    """The figures kept for this user's scope, filters and the stored data, if any."""
+    return caches["figures"].get(_key("director-figures", _scope(user), filters))
 
 
 def cached_value(name: str, build, user, *parts):
     """``build()``, or what it returned for the same user, ``parts`` and stored data (None
     included)."""
-    key = _key(name, user, parts)
-    kept = cache.get(key)
+    key = _key(name, _own(user), parts)
+    kept = caches["figures"].get(key)
     if kept is None:
         kept = (build(),)
-        cache.set(key, kept, KEEP_SECONDS)
+        caches["figures"].set(key, kept, KEEP_SECONDS)
     return kept[0]
 
 
-def _key(name: str, user, parts) -> str:
-    stamp = (user.pk, user.role, user.is_superuser, repr(parts), *_data_stamp())
+def _scope(user) -> tuple:
+    """Whose figures: one key for the users who see everything, else the user's own."""
+    return ("everything",) if user.sees_everything else _own(user)
+
+
+def _own(user) -> tuple:
+    return (user.pk, user.role, user.is_superuser)
+
+
+def _key(name: str, scope: tuple, parts) -> str:
+    stamp = (*scope, repr(parts), *_data_stamp())
     return f"{name}:" + hashlib.sha256(repr(stamp).encode()).hexdigest()
 
 

@@ -132,11 +132,12 @@ def embedded_stack(stack_template, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts without the figures an earlier one kept (dashboards/figure_cache.py):
-    ids repeat once a test's rows are rolled back."""
-    from django.core.cache import cache
+    """Each test starts without the figures (and their HTML) an earlier one kept
+    (dashboards/figure_cache.py): ids repeat once a test's rows are rolled back."""
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["figures"].clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,3 +5,5 @@ Without ABM_DEV the settings are production's; tests/test_settings.py starts pro
 import os
 
 os.environ["ABM_DEV"] = "1"
+# Kept figures stay in each process: a shared cache would outlive the rows a test rolls back.
+os.environ["ABM_FIGURES_CACHE"] = "memory"

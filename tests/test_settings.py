@@ -197,3 +197,21 @@ def test_without_redis_the_broker_is_a_folder_under_var(monkeypatch, tmp_path):
     )
     assert result.stdout.split()[-6:] == ["abmfs://localhost/", "1", "False", *["True"] * 3]
     assert (tmp_path / "broker" / "queue").is_dir()
+
+
+@pytest.mark.parametrize("broker", ["files", "redis"])
+def test_the_figures_a_worker_builds_are_read_by_another_process(broker):
+    """The worker builds the director's figures after a run and the web process reads them
+    (dashboards/figure_warming.py): files under var/ in the embedded default, Redis with it."""
+    if broker == "redis" and not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: runs on the PostgreSQL + Redis leg of make test")
+    env = {k: v for k, v in os.environ.items() if k not in ("ABM_FIGURES_CACHE", "REDIS_URL")}
+    if broker == "redis":
+        env["REDIS_URL"] = settings.REDIS_URL
+    key = f"test-shared-figures-{os.getpid()}-{broker}"
+    cache = "from django.core.cache import caches; c = caches['figures']; "
+    written = manage("shell", "-c", cache + f"c.set('{key}', 42, 60)", env=env)
+    assert written.returncode == 0, written.stderr
+    read = manage("shell", "-c", cache + f"print('got', c.get('{key}')); c.delete('{key}')", env=env)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split()[-2:] == ["got", "42"]

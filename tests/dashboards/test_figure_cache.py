@@ -1,21 +1,23 @@
 """The director's figures are kept between runs (dashboards/figure_cache.py): a second look
-reads no rollup, and any run, recorded change or rename shows at once."""
+reads no rollup, any run, recorded change or rename shows at once, and the worker builds the
+default view's figures after a run (dashboards/figure_warming.py)."""
 
 import datetime as dt
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from abm.models import Job, RunStatus
 from accounts.models import Account
 from accounts.records import account_update
+from dashboards.figure_warming import warm_director_figures
 from demo.seeding import seed_demo
-from metrics.engine.runner import recompute_all
+from metrics.engine.runner import recompute_all, recompute_enqueue
 from playbooks.models import Playbook
-from tests.conftest import make_user
 from tests.factories import ActivityFactory
 
 URL = reverse("dashboards:director") + "?preset=this_year"
@@ -34,6 +36,12 @@ def kpis(html: str) -> dict[str, str]:
 
 def funnel(html: str) -> str:
     return re.search(r'data-testid="panel-funnel".*?</section>', html, re.S).group(0)
+
+
+def forget_kept() -> None:
+    """The kept figures and their HTML gone, as in a web process that never built them."""
+    caches["figures"].clear()
+    caches["default"].clear()
 
 
 def rollup_reads(queries) -> list[str]:
@@ -70,7 +78,7 @@ def test_a_run_a_recorded_change_and_a_rename_each_show_at_once(demo, diana, mar
     account_update(account=target, by=maria, tier=None)
     retiered = client.get(URL).content.decode()
     assert funnel(retiered) != funnel(after_run)  # one target fewer reached "targeted"
-    cache.clear()
+    forget_kept()
     assert funnel(retiered) == funnel(client.get(URL).content.decode())
 
     playbook = Playbook.objects.order_by("pk").first()
@@ -80,11 +88,42 @@ def test_a_run_a_recorded_change_and_a_rename_each_show_at_once(demo, diana, mar
     assert "Renamed on purpose" in client.get(URL).content.decode()
 
 
-def test_users_do_not_share_figures(demo, diana, client):
-    other = make_user("dora", diana.role)
+def test_users_who_see_everything_share_the_figures_and_a_rep_may_not_open_them(
+    demo, diana, maria, bob, client
+):
     client.force_login(diana)
-    client.get(URL)
-    client.force_login(other)
+    by_director = client.get(URL).content.decode()
+    client.force_login(maria)  # a marketer: she sees every account too
     with CaptureQueriesContext(connection) as queries:
-        client.get(URL)
-    assert rollup_reads(queries) != []  # built for this user, not taken from diana's
+        by_marketer = client.get(URL).content.decode()
+    assert rollup_reads(queries) == []
+    assert kpis(by_marketer) == kpis(by_director)
+    client.force_login(bob)  # a rep sees only his accounts: the page is not his
+    assert client.get(URL).status_code == 403
+
+
+def test_a_finished_run_builds_the_default_view_for_the_first_look(
+    demo, diana, client, eager_tasks, django_capture_on_commit_callbacks
+):
+    account = Account.objects.order_by("pk").first()
+    ActivityFactory(account=account, channel="event", kind="meeting", occurred_at=NOW, cost=7_777)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = recompute_enqueue(by=diana, now=NOW)
+    assert Job.objects.get(pk=run.pk).status == RunStatus.DONE
+    caches["default"].clear()  # a web process that never rendered them
+
+    client.force_login(diana)
+    with CaptureQueriesContext(connection) as queries:
+        warm = client.get(reverse("dashboards:director")).content.decode()
+    assert rollup_reads(queries) == []  # the worker built them after the run
+    forget_kept()
+    with CaptureQueriesContext(connection) as queries:
+        cold = client.get(reverse("dashboards:director")).content.decode()
+    assert rollup_reads(queries) != []
+    assert kpis(warm) == kpis(cold)
+    assert funnel(warm) == funnel(cold)
+
+
+def test_nothing_is_built_when_nobody_may_open_the_dashboard(db, bob):
+    assert not bob.sees_everything  # the only user: a rep
+    assert warm_director_figures() is False
