@@ -11,7 +11,6 @@ from django.db.models import Field, ForeignObject, Lookup
 
 class AnyOf(Lookup):
     lookup_name = "any_of"
-    prepare_rhs = False
 
     def get_prep_lookup(self):
         return [int(value) for value in self.rhs]
