@@ -1,5 +1,7 @@
 """The metrics engine at scale, in one run: full runs over 1, 2 and 4 worker processes, incremental
 runs after 1, 100 and 10 000 changed accounts, then the import and attribution benchmarks.
+With ``--scaled-database URL`` (a copy scaled by benchmarks/scale_data.py) the full runs are
+also made there, and both sizes printed side by side.
 
 Run from the repository root against a seeded PostgreSQL database and a Redis:
 
@@ -7,6 +9,12 @@ Run from the repository root against a seeded PostgreSQL database and a Redis:
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/abm_bench REDIS_URL=redis://127.0.0.1:6379/13
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py seed_demo --accounts 10000
     .venv/bin/python -m benchmarks.bench_engine --workers 1 2 4 --changed 1 100 10000
+    # 1M and 10M activities side by side: a copy of the seed, scaled ten times
+    createdb -h 127.0.0.1 -U postgres -T abm_bench abm_bench10x
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/abm_bench10x \
+        .venv/bin/python -m benchmarks.scale_data --times 10
+    .venv/bin/python -m benchmarks.bench_engine --warm-up \
+        --scaled-database postgres://postgres@127.0.0.1:5432/abm_bench10x
 
 Each worker is ``celery -A abm worker --pool=solo`` in its own process, started afresh for each
 configuration, so its peak resident memory (VmHWM) is that configuration's. A full run with one
@@ -18,6 +26,7 @@ consumer runs them. ``--skip-others`` leaves out bench_import and bench_attribut
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -42,6 +51,10 @@ def main() -> None:
     )
     parser.add_argument("--slots", type=int, default=None, help="default: from the settings")
     parser.add_argument("--skip-others", action="store_true")
+    parser.add_argument(
+        "--scaled-database", metavar="URL", help="full runs there too, printed side by side"
+    )
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "abm.settings")
@@ -74,13 +87,31 @@ def main() -> None:
         f"{'workers':>8} {'wall s':>8} {'slots s':>8} {'finish s':>9} {'us/activity':>12} "
         f"{'peak MB/worker':>15} {'load':>6}"
     )
+    rows = []
     for count in args.workers:
         wall, result, peaks = _full_run(count, slots)
         finish = _finish_seconds(result)
+        rows.append(
+            {
+                "workers": count,
+                "wall": wall,
+                "us": wall / max(activities, 1) * 1e6,
+                "peak": max(peaks),
+                "accounts": accounts,
+                "activities": activities,
+            }
+        )
+        if args.json:  # a scaled database's runs, for the side-by-side table of the caller
+            report(json.dumps(rows[-1]))
+            continue
         report(
             f"{count:>8} {wall:8.2f} {wall - finish:8.2f} {finish:9.2f} "
-            f"{wall / max(activities, 1) * 1e6:12.2f} {max(peaks):15,.0f} {_load():>6}"
+            f"{rows[-1]['us']:12.2f} {max(peaks):15,.0f} {_load():>6}"
         )
+    if args.json:
+        return
+    if args.scaled_database:
+        _side_by_side(rows, _scaled_rows(args))
 
     if not args.changed:
         if not args.skip_others:
@@ -112,6 +143,32 @@ def main() -> None:
 
     if not args.skip_others:
         _others()
+
+
+def _scaled_rows(args: argparse.Namespace) -> list[dict]:
+    """The same full runs on the scaled database, in a process of its own (its own settings)."""
+    command = [sys.executable, "-m", "benchmarks.bench_engine", "--json", "--skip-others"]
+    command += ["--workers", *map(str, args.workers), "--changed"]
+    command += ["--warm-up"] if args.warm_up else []
+    command += ["--slots", str(args.slots)] if args.slots else []
+    env = {**os.environ, "DATABASE_URL": args.scaled_database}
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def _side_by_side(small: list[dict], large: list[dict]) -> None:
+    report()
+    size = "{accounts:,} accounts / {activities:,} activities"
+    report(f"Full run side by side: {size.format(**small[0])} | {size.format(**large[0])}")
+    report(
+        f"{'workers':>8} {'wall s':>8} {'us/act':>7} {'MB':>5} | {'wall s':>8} {'us/act':>7} "
+        f"{'MB':>5} | {'cost per activity, large / small':>33}"
+    )
+    for a, b in zip(small, large, strict=True):
+        report(
+            f"{a['workers']:>8} {a['wall']:8.2f} {a['us']:7.2f} {a['peak']:5.0f} | "
+            f"{b['wall']:8.2f} {b['us']:7.2f} {b['peak']:5.0f} | {b['us'] / a['us']:32.2f}x"
+        )
 
 
 def _finish_seconds(result: dict) -> float:
