@@ -212,6 +212,8 @@ def test_the_figures_a_worker_builds_are_read_by_another_process(broker):
     cache = "from django.core.cache import caches; c = caches['figures']; "
     written = manage("shell", "-c", cache + f"c.set('{key}', 42, 60)", env=env)
     assert written.returncode == 0, written.stderr
-    read = manage("shell", "-c", cache + f"print('got', c.get('{key}')); c.delete('{key}')", env=env)
+    read = manage(
+        "shell", "-c", cache + f"print('got', c.get('{key}')); c.delete('{key}')", env=env
+    )
     assert read.returncode == 0, read.stderr
     assert read.stdout.split()[-2:] == ["got", "42"]
