@@ -38,7 +38,7 @@ def cached_figures(build, user, filters) -> dict:
     """``build(user, filters)``, or what it returned for the same scope, filters and stored data;
     with ``figures_key`` and ``figures_seconds`` for the template's ``{% cache %}`` of their
     HTML."""
-    key = _key("director-figures", _scope(user), filters)
+    key = _figures_key(user, filters)
     figures = caches["figures"].get(key)
     if figures is None:
         figures = build(user, filters)
@@ -48,7 +48,7 @@ def cached_figures(build, user, filters) -> dict:
 
 def kept_figures(user, filters) -> dict | None:
     """The figures kept for this user's scope, filters and the stored data, if any."""
-    return caches["figures"].get(_key("director-figures", _scope(user), filters))
+    return caches["figures"].get(_figures_key(user, filters))
 
 
 def cached_value(name: str, build, user, *parts):
@@ -60,6 +60,10 @@ def cached_value(name: str, build, user, *parts):
         kept = (build(),)
         caches["figures"].set(key, kept, KEEP_SECONDS)
     return kept[0]
+
+
+def _figures_key(user, filters) -> str:
+    return _key("director-figures", _scope(user), filters)
 
 
 def _scope(user) -> tuple:
