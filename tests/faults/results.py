@@ -4,6 +4,7 @@ or hammered run and after the same run in this process, undisturbed."""
 import datetime as dt
 import time
 
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from abm.models import Job, RunStatus
@@ -27,6 +28,28 @@ FINISHED = (RunStatus.DONE, RunStatus.FAILED)
 def refreshed(run: Job) -> Job:
     run.refresh_from_db()
     return run
+
+
+def stored_by_slot(slots: int) -> dict[int, tuple[bool, bool, bool]]:
+    """Per slot: (engine slot row, slot rollups, credits) as one snapshot sees them.
+
+    The other worker keeps committing slots while the test looks; separate reads could each see a
+    different moment and report a slot half stored that never was."""
+    members = {k: [] for k in range(slots)}
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        for pk in Account.objects.values_list("pk", flat=True):
+            members[pk % slots].append(pk)
+        return {
+            slot: (
+                EngineSlot.objects.filter(slot=slot).exists(),
+                SlotRollup.objects.filter(slot=slot).exists(),
+                AttributionCredit.objects.filter(account_id__in=ids).exists(),
+            )
+            for slot, ids in members.items()
+        }
 
 
 def wait_finished(run: Job, timeout: float = 60) -> Job:

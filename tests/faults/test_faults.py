@@ -25,9 +25,7 @@ from ingestion.models import ImportJob
 from metrics.engine.runner import recompute_enqueue
 from metrics.models import (
     AttributionCredit,
-    EngineSlot,
     MetricRollup,
-    SlotRollup,
 )
 from playbooks.models import Activity
 from tests.conftest import make_user
@@ -39,6 +37,7 @@ from tests.faults.results import (
     metric_totals,
     refreshed,
     seeded_without_results,
+    stored_by_slot,
     wait_finished,
     wait_for_redelivery,
 )
@@ -90,13 +89,9 @@ def test_a_worker_killed_mid_shard_leaves_no_partial_slot_and_the_run_completes(
     first.kill()
     assert refreshed(run).status == RunStatus.RUNNING, "the run finished before the kill"
     # Each slot is stored whole or not at all.
-    members = {
-        k: [a for a in Account.objects.values_list("pk", flat=True) if a % 8 == k] for k in range(8)
-    }
-    for slot, ids in members.items():
-        stored = EngineSlot.objects.filter(slot=slot).exists()
-        assert SlotRollup.objects.filter(slot=slot).exists() == stored
-        assert AttributionCredit.objects.filter(account_id__in=ids).exists() <= stored
+    for slot, (stored, rollups, credits) in stored_by_slot(8).items():
+        assert rollups == stored, slot
+        assert credits <= stored, slot
     assert not MetricRollup.objects.exists()  # the finish has not run
 
     # Redis hands the killed worker's unacknowledged shard to the next worker that connects
