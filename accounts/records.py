@@ -107,8 +107,11 @@ def _delete(record: Model, by) -> None:
         # too, instead of failing on rows that appeared after the collection.
         if not type(record).objects.select_for_update().filter(pk=record.pk).exists():
             return  # deleted by someone else meanwhile: what was asked is done
-        _recompute(record, "deleted", by)
+        announcement = _announcement(record, "deleted", by)  # before the delete clears the pk
         record.delete()
+        # Last: queuing the run waits for another transaction queuing one. Queued before the
+        # delete, it then waited for a deal an edit had locked while that edit waited to queue.
+        announce_change(**announcement)
 
 
 # --- Opportunities ----------------------------------------------------------------------------
@@ -152,8 +155,13 @@ def opportunity_update(*, opportunity: Opportunity, by, **fields) -> Opportunity
 
 
 def _recompute(record: Model, what: str, by) -> None:
+    announce_change(**_announcement(record, what, by))
+
+
+def _announcement(record: Model, what: str, by) -> dict:
     who = f" by {by.get_username()}" if by is not None else ""
     account_id = record.pk if isinstance(record, Account) else record.account_id
-    announce_change(
-        reason=f"{record._meta.model_name} #{record.pk} {what}{who}", account_ids=[account_id]
-    )
+    return {
+        "reason": f"{record._meta.model_name} #{record.pk} {what}{who}",
+        "account_ids": [account_id],
+    }

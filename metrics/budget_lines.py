@@ -24,9 +24,12 @@ def budget_line_update(line: BudgetLine, *, values: dict, by) -> BudgetLine:
 
 
 def budget_line_delete(line: BudgetLine, *, by) -> None:
+    reason = f"budget line #{line.pk} deleted{_by(by)}"  # before the delete clears the pk
     with transaction.atomic():
-        announce_change(reason=f"budget line #{line.pk} deleted{_by(by)}")
         line.delete()
+        # Last, as everywhere: queuing the run first, then waiting for the line's lock held by
+        # an edit waiting to queue its own, deadlocked both.
+        announce_change(reason=reason)
 
 
 def _by(user) -> str:
