@@ -3,7 +3,7 @@
 Services that change what metrics read (activities logged, ingested or imported, accounts,
 contacts, opportunities and leads written, tiers and owners set, enrolments, a step's owner or its
 removal, imports finished, ICP or touch-rule edits, budget lines)
-call ``announce_change(reason=..., account_ids=...)`` inside their transaction, preferably last. It
+call ``announce_change(reason=..., account_ids=...)`` inside their transaction, last. It
 records one ``Change`` row per account (or one for "all accounts") and wakes the consumer named by
 ``settings.ABM_CHANGE_CONSUMER_TASK`` (the engine's incremental recompute), debounced:
 
@@ -16,6 +16,9 @@ records one ``Change`` row per account (or one for "all accounts") and wakes the
 - On PostgreSQL an announcement share-locks the queued job until its transaction ends, and the
   worker's claim (queued -> running) waits for those locks: a change that relied on a queued job is
   committed before that job loads anything.
+- Queuing waits for another transaction queuing at the same time, so a caller takes no row lock
+  after announcing: a delete that announced and then cascaded into a deal an edit held, while the
+  edit waited to queue, deadlocked both (tests/accounts/test_delete_during_edit.py).
 - Once the job is running, the next announcement queues a new one, for the changes it may miss.
 - A job the broker never got is sent again by the sweeper (abm/job_sending.py). One still queued
   after the broker's visibility timeout plus the debounce stops blocking: it is marked failed and
