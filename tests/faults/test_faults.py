@@ -257,4 +257,6 @@ def test_a_recompute_asked_for_while_redis_is_down_is_kept_and_sent_once_redis_i
 
     assert refreshed(run).send_attempts == 3
     assert Job.objects.filter(kind=RunKind.FULL).count() == 1
+    # The worker logs "succeeded" after the run is marked done: wait for the line, then count.
+    wait_until(lambda: "succeeded" in workers.logs, timeout=10, what="the task's last log line")
     assert workers.logs.count("Task metrics.recompute_all[") == 2  # received, succeeded
