@@ -3,7 +3,29 @@ the settings: the suite runs in development mode, and the processes it starts in
 Without ABM_DEV the settings are production's; tests/test_settings.py starts processes without it."""
 
 import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ["ABM_DEV"] = "1"
 # Kept figures stay in each process: a shared cache would outlive the rows a test rolls back.
 os.environ["ABM_FIGURES_CACHE"] = "memory"
+
+
+def _own_redis_database(url: str, worker: int) -> str:
+    """The broker URL moved `worker` Redis databases on, so xdist workers share no queue."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + worker) % 16}"))
+
+
+# pytest-xdist (the PostgreSQL leg of `make test` runs in two processes) names each worker gw0,
+# gw1...: pytest-django gives each its own test database; this gives each its own broker and
+# export folder, so one worker's Celery worker never takes the other's tasks.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and _worker != "gw0":
+    _number = int(_worker[2:])
+    if os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = _own_redis_database(os.environ["REDIS_URL"], _number)
+    os.environ["ABM_EXPORT_DIR"] = str(
+        Path(__file__).resolve().parents[1] / "var" / f"exports-{_worker}"
+    )
