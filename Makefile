@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The SQLite leg must not inherit a PostgreSQL/Redis environment.
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL
+# Processes per leg of `make test` with DATABASE_URL set (TEST_PROCESSES=0: one, no xdist).
+XDIST := -n $(or $(TEST_PROCESSES),2) --dist loadfile
 # Settings are production's unless ABM_DEV=1 (abm/settings.py): these targets are for a developer's
 # machine, so they ask for development mode (debug pages, the public development key).
 run lint worker beat seed: export ABM_DEV = 1
@@ -40,19 +42,20 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(EMBEDDED) $(BIN)/python manage.py makemigrations --check --dry-run
 
-# With DATABASE_URL set (CI) the two legs run side by side. The PostgreSQL + Redis leg is the longer
-# (Dec 6: 37 min against SQLite's 21, one process each), so it runs in two pytest-xdist processes,
-# a test file each at a time (module fixtures stay shared), each with its own test database and
-# broker (tests/dev_mode.py). The PostgreSQL + Redis leg prints as it goes; the SQLite leg's output
-# follows from var/test-sqlite.log. Either leg failing fails the target.
+# With DATABASE_URL set (CI) the two legs run side by side, each in two pytest-xdist processes (a
+# test file each at a time, so module fixtures stay shared; each process its own test database,
+# broker and folders, tests/dev_mode.py): both cores stay busy to the end, whichever leg ends
+# first (Dec 6, one process per leg: PostgreSQL 37 min, SQLite 21). The PostgreSQL + Redis leg
+# prints as it goes; the SQLite leg's output follows from var/test-sqlite.log. Either leg failing
+# fails the target.
 test: lint
 	@if [ -z "$$DATABASE_URL" ]; then \
 		$(EMBEDDED) $(BIN)/pytest; \
 	else \
 		mkdir -p var; \
 		echo "== SQLite (var/test-sqlite.log) and $$DATABASE_URL with broker $${REDIS_URL:-none}, side by side =="; \
-		$(EMBEDDED) $(BIN)/pytest > var/test-sqlite.log 2>&1 & lite=$$!; \
-		$(BIN)/pytest -n $${PG_PROCESSES:-2} --dist loadfile; pg=$$?; \
+		$(EMBEDDED) $(BIN)/pytest $(XDIST) > var/test-sqlite.log 2>&1 & lite=$$!; \
+		$(BIN)/pytest $(XDIST); pg=$$?; \
 		wait $$lite; sqlite=$$?; \
 		echo "== the SQLite leg's output =="; cat var/test-sqlite.log; \
 		echo "== SQLite leg: exit $$sqlite; PostgreSQL + Redis leg: exit $$pg =="; \

@@ -18,14 +18,13 @@ def _own_redis_database(url: str, worker: int) -> str:
     return urlunsplit(parts._replace(path=f"/{(base + worker) % 16}"))
 
 
-# pytest-xdist (the PostgreSQL leg of `make test` runs in two processes) names each worker gw0,
-# gw1...: pytest-django gives each its own test database; this gives each its own broker and
-# export folder, so one worker's Celery worker never takes the other's tasks.
+# pytest-xdist (each leg of `make test` runs in two processes) names its workers gw0, gw1...:
+# pytest-django gives each its own test database; this gives each its own Redis database and
+# export and broker folders, so one process's Celery worker never takes the other's tasks.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker.startswith("gw") and _worker != "gw0":
-    _number = int(_worker[2:])
     if os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = _own_redis_database(os.environ["REDIS_URL"], _number)
-    os.environ["ABM_EXPORT_DIR"] = str(
-        Path(__file__).resolve().parents[1] / "var" / f"exports-{_worker}"
-    )
+        os.environ["REDIS_URL"] = _own_redis_database(os.environ["REDIS_URL"], int(_worker[2:]))
+    _var = Path(__file__).resolve().parents[1] / "var"
+    os.environ["ABM_EXPORT_DIR"] = str(_var / f"exports-{_worker}")
+    os.environ["ABM_BROKER_DIR"] = str(_var / f"broker-{_worker}")

@@ -1,7 +1,17 @@
 """What every API test needs: a client signed in as a named user, and its own throttle counters."""
 
 import pytest
+from _pytest.nodeid import NodeId
 from rest_framework.test import APIClient
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest 9 schemathesis gives each operation's test the function's node id, and
+    pytest-xdist, which deals tests out by node id, ran one of the fuzz file's 90 operations:
+    each gets its own id, ``test_...[GET /api/accounts/]``."""
+    for item in items:
+        if type(item).__name__ == "SchemathesisFunction":
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")
 
 
 @pytest.fixture(autouse=True)
