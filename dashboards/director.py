@@ -15,7 +15,7 @@ from accounts.models import JourneyStage
 from dashboards import charts
 from dashboards import figures as fig
 from dashboards.drilldown import leads_url, opportunities_url, reached_accounts_url, spend_url
-from dashboards.figure_cache import cached_figures
+from dashboards.figure_cache import cached_figures, remember_looked_at
 from dashboards.figures import Column, Table
 from dashboards.filters import NON_TARGET, TARGETS, DashboardFilters, add_months
 from dashboards.funnel import funnel_reached
@@ -116,6 +116,7 @@ def director_context(user, filters: DashboardFilters) -> dict:
 
 def director_page_context(user, filters: DashboardFilters) -> dict:
     """The figures (kept between runs, dashboards/figure_cache.py) and the goals (read fresh)."""
+    remember_looked_at(user, filters)
     return {**cached_figures(director_context, user, filters), "goals": goal_rows(user, filters)}
 
 

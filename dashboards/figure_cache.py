@@ -32,6 +32,11 @@ from playbooks.models import Enrolment, Playbook
 
 # A safety net only: every change that matters changes the key.
 KEEP_SECONDS = 15 * 60
+# The filtered views looked at lately (their query strings), newest first: the worker builds
+# them again after each run (dashboards/figure_warming.py).
+_LOOKED_AT = "director-looked-at"
+LOOKED_AT_KEPT = 12
+LOOKED_AT_SECONDS = 30 * 24 * 60 * 60
 
 
 def cached_figures(build, user, filters) -> dict:
@@ -44,6 +49,23 @@ def cached_figures(build, user, filters) -> dict:
         figures = build(user, filters)
         caches["figures"].set(key, figures, KEEP_SECONDS)
     return {**figures, "figures_key": key, "figures_seconds": KEEP_SECONDS}
+
+
+def remember_looked_at(user, filters) -> None:
+    """Note a view of the shared figures someone opened (not a rep's own: the worker builds
+    only the shared ones). Lossy under concurrent looks, which costs one build at most."""
+    if not user.sees_everything:
+        return
+    query = filters.query()
+    looked_at = caches["figures"].get(_LOOKED_AT) or []
+    if looked_at[:1] != [query]:
+        looked_at = [query, *(q for q in looked_at if q != query)][:LOOKED_AT_KEPT]
+        caches["figures"].set(_LOOKED_AT, looked_at, LOOKED_AT_SECONDS)
+
+
+def looked_at() -> list[str]:
+    """The query strings of the shared views opened lately, newest first."""
+    return list(caches["figures"].get(_LOOKED_AT) or [])
 
 
 def kept_figures(user, filters) -> dict | None:

@@ -1,11 +1,13 @@
 """The director's figures built in the worker once a run is done, so that the first look after
-a run reads them instead of building them in the request (~100 ms of rollup reads and pandas at
-10 000 accounts, README Benchmarks).
+a run reads them instead of building them in the request (110-210 ms of rollup reads and pandas
+at 10 000 accounts, README Benchmarks).
 
 A finished run (``abm.jobs.run_finished``) queues ``dashboards.warm_figures``; the task builds the
-ROI dashboard's figures for its default filters into the shared cache under the key every user
-who may open it computes (dashboards/figure_cache.py). Filtered views are built on their first
-look, as before. A separate task, not the run's receiver: the run's sender may still change what
+ROI dashboard's figures into the shared cache under the key every user who may open it computes
+(dashboards/figure_cache.py): the default view first, then the views one filter away from it
+(every other period, tier and attribution model: the first thing a director changes), then the
+views opened lately (an owner's or a playbook's, a custom period). Any other view is built on
+its first look. A separate task, not the run's receiver: the run's sender may still change what
 the key stamps (a sharded finish forgets the change feed after marking the run done).
 """
 
@@ -19,8 +21,9 @@ from django.http import QueryDict
 from abm.job_sending import BROKER_DOWN, task_named
 from abm.models import EVERYTHING_ROLES, Job, RunKind, User
 from dashboards.director import director_context
-from dashboards.figure_cache import cached_figures
-from dashboards.filters import parse_filters
+from dashboards.figure_cache import cached_figures, looked_at
+from dashboards.filters import DEFAULT_MODEL, DEFAULT_PRESET, PRESETS, TIER_CHOICES, parse_filters
+from metrics.models import AttributionModel
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +44,9 @@ def warm_after_run(sender, run: Job, **kwargs) -> None:
 
 
 def warm_director_figures() -> bool:
-    """Build (or find) the default view's figures; False when nobody may open the dashboard.
-    Any user who sees everything stands for them all (one key, figure_cache.py)."""
+    """Build (or find) the figures of the views ``views_to_warm`` lists; False when nobody may
+    open the dashboard. Any user who sees everything stands for them all (one key,
+    figure_cache.py)."""
     user = (
         User.objects.filter(is_active=True)
         .filter(Q(role__in=EVERYTHING_ROLES) | Q(is_superuser=True))
@@ -51,5 +55,21 @@ def warm_director_figures() -> bool:
     )
     if user is None:
         return False
-    cached_figures(director_context, user, parse_filters(QueryDict(), user=user))
+    built = set()
+    for query in views_to_warm():
+        filters = parse_filters(QueryDict(query), user=user)
+        if filters not in built:
+            built.add(filters)
+            cached_figures(director_context, user, filters)
     return True
+
+
+def views_to_warm() -> list[str]:
+    """Query strings, the default view first: each other period, tier and model alone, then the
+    views opened lately (figure_cache.looked_at)."""
+    one_filter_away = [
+        *(f"preset={p}" for p in PRESETS if p not in (DEFAULT_PRESET, "custom")),
+        *(f"tier={t}" for t, _ in TIER_CHOICES if t),
+        *(f"model={m}" for m in AttributionModel.values if m != DEFAULT_MODEL),
+    ]
+    return ["", *one_filter_away, *looked_at()]

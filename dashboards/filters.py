@@ -196,7 +196,8 @@ def parse_filters(data, *, user, today: dt.date | None = None) -> DashboardFilte
         tier=cleaned.get("tier") or "",
         owner=cleaned.get("owner"),
         playbook=cleaned.get("playbook"),
-        model=cleaned.get("model") or DEFAULT_MODEL,
+        # Plain text either way: the kept figures' key holds the filters' repr (figure_cache.py).
+        model=AttributionModel(cleaned.get("model") or DEFAULT_MODEL).value,
         problems=tuple(problems),
     )
 

@@ -1,6 +1,7 @@
 """The director's figures are kept between runs (dashboards/figure_cache.py): a second look
 reads no rollup, any run, recorded change or rename shows at once, and the worker builds the
-default view's figures after a run (dashboards/figure_warming.py)."""
+default view's figures after a run, the views one filter away and those opened lately
+(dashboards/figure_warming.py)."""
 
 import datetime as dt
 import re
@@ -8,13 +9,16 @@ import re
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from abm.models import Job, RunStatus
 from accounts.models import Account
 from accounts.records import account_update
-from dashboards.figure_warming import warm_director_figures
+from dashboards.figure_cache import LOOKED_AT_KEPT, looked_at, remember_looked_at
+from dashboards.figure_warming import views_to_warm, warm_director_figures
+from dashboards.filters import parse_filters
 from demo.seeding import seed_demo
 from metrics.engine.runner import recompute_all, recompute_enqueue
 from playbooks.models import Playbook
@@ -127,3 +131,53 @@ def test_a_finished_run_builds_the_default_view_for_the_first_look(
 def test_nothing_is_built_when_nobody_may_open_the_dashboard(db, bob):
     assert not bob.sees_everything  # the only user: a rep
     assert warm_director_figures() is False
+
+
+def test_a_finished_run_also_builds_the_views_one_filter_away_and_those_opened_lately(
+    demo, diana, client, eager_tasks, django_capture_on_commit_callbacks
+):
+    director = reverse("dashboards:director")
+    account = Account.objects.exclude(owner=None).order_by("pk").first()
+    playbook = Playbook.objects.order_by("pk").first()
+    opened = f"?preset=this_year&owner={account.owner_id}&playbook={playbook.pk}"
+    client.force_login(diana)
+    client.get(director + opened)  # before the run: built in the request, and remembered
+    ActivityFactory(account=account, channel="event", kind="meeting", occurred_at=NOW, cost=5_555)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = recompute_enqueue(by=diana, now=NOW)
+    assert Job.objects.get(pk=run.pk).status == RunStatus.DONE
+    caches["default"].clear()  # a web process that never rendered them
+
+    warm = {}
+    for query in ("?tier=1", "?tier=targets", "?model=markov", "?preset=last_quarter", opened):
+        with CaptureQueriesContext(connection) as queries:
+            warm[query] = client.get(director + query).content.decode()
+        assert rollup_reads(queries) == [], f"{query} was built in the request"
+    with CaptureQueriesContext(connection) as queries:
+        client.get(director + "?tier=2&model=markov")  # two filters away, never opened
+    assert rollup_reads(queries) != []
+    forget_kept()
+    for query in ("?model=markov", opened):
+        assert kpis(client.get(director + query).content.decode()) == kpis(warm[query])
+
+
+def test_the_views_opened_lately_are_kept_newest_first_and_only_so_many(db, diana, bob):
+    def query(text: str) -> str:
+        return parse_filters(QueryDict(text), user=diana).query()
+
+    views = [
+        f"preset=custom&start={2020 + n // 12}-{n % 12 + 1:02}&end=2025-12"
+        for n in range(LOOKED_AT_KEPT + 2)
+    ]
+    for view in views:
+        remember_looked_at(diana, parse_filters(QueryDict(view), user=diana))
+    remember_looked_at(diana, parse_filters(QueryDict(views[5]), user=diana))  # opened again
+    remember_looked_at(bob, parse_filters(QueryDict("tier=1"), user=bob))  # a rep's own view
+    opened = looked_at()
+    assert len(opened) == LOOKED_AT_KEPT
+    assert opened[:2] == [query(views[5]), query(views[-1])]
+    assert query(views[0]) not in opened  # the oldest went
+    assert len(set(opened)) == len(opened)
+    assert query("tier=1") not in opened
+    assert views_to_warm()[0] == ""  # the default view first
+    assert views_to_warm()[-LOOKED_AT_KEPT:] == opened
