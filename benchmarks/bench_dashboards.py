@@ -11,8 +11,10 @@ Seed first (`manage.py seed_demo --accounts 10000`; it computes the metrics). Th
 read the stored rollups, so their time and query count should not grow with the data.
 "built ms" is the median of first looks with nothing kept: the ROI dashboard builds its figures
 then, and keeps them for the looks the other columns time. "after run ms", for the ROI
-dashboard's default view: the first look after a run, once the worker built its figures
-(dashboards/figure_warming.py) and before this process rendered them.
+dashboard's views: the first look after a run, once the worker built its figures
+(dashboards/figure_warming.py: the default view, those one filter away, and those opened lately,
+as these were) and before this process rendered them; "warm s" is how long the worker took to
+build all of them.
 """
 
 import argparse
@@ -28,17 +30,21 @@ django.setup()
 
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from abm.models import User  # noqa: E402
 from accounts.models import Account  # noqa: E402
-from dashboards.figure_warming import warm_director_figures  # noqa: E402
+from dashboards.figure_cache import remember_looked_at  # noqa: E402
+from dashboards.figure_warming import views_to_warm, warm_director_figures  # noqa: E402
+from dashboards.filters import parse_filters  # noqa: E402
 from playbooks.models import Playbook  # noqa: E402
 
 PAGES = {
     "director": [
         "/metrics/director/",
+        "/metrics/director/?tier=1",
         "/metrics/director/?tier=1&model=markov",
         "/metrics/director/?preset=last_quarter&playbook={playbook}",
         "/metrics/director/?export=models_side_by_side",
@@ -65,33 +71,37 @@ def main() -> None:
     )
     print(
         f"{'user':<9} {'page':<58} {'built ms':>9} {'after run ms':>13} {'median ms':>10} {'max ms':>8} {'cpu ms':>7} {'sql ms':>7} "
-        f"{'queries':>8} {'status':>7}"
+        f"{'queries':>8} {'status':>7} {'warm s (views)':>15}"
     )
     for username, paths in PAGES.items():
-        client = Client()
-        client.force_login(User.objects.get(username=username))
+        client, user = Client(), User.objects.get(username=username)
+        client.force_login(user)
         for path in paths:
             path = path.format(playbook=playbook)
-            m = measure(client, path, args.runs)
+            m = measure(client, user, path, args.runs)
             print(
                 f"{username:<9} {path:<58} {m['cold']:>9.1f} {m['after_run']:>13} {m['median']:>10.1f} {m['max']:>8.1f} {m['cpu']:>7.1f} "
-                f"{m['sql']:>7.1f} {m['queries']:>8} {m['status']:>7}"
+                f"{m['sql']:>7.1f} {m['queries']:>8} {m['status']:>7} {m['warming']:>15}"
             )
 
 
-def measure(client: Client, path: str, runs: int) -> dict:
+def measure(client: Client, user, path: str, runs: int) -> dict:
     client.get(path)  # warm connections
     # A first look with nothing kept: the figures are built (the ROI dashboard then keeps them).
-    colds, after_run = [], []
+    colds, after_run, warming = [], [], []
     for _ in range(max(3, runs // 3)):
         forget_kept()
         wall = time.perf_counter()
         client.get(path)
         colds.append((time.perf_counter() - wall) * 1000)
-    if path == PAGES["director"][0]:  # the view the worker builds after a run
+    if path.startswith("/metrics/director/") and "export=" not in path:
+        query = QueryDict(path.partition("?")[2])
         for _ in range(max(3, runs // 3)):
             forget_kept()
+            remember_looked_at(user, parse_filters(query, user=user))  # opened before the run
+            wall = time.perf_counter()
             warm_director_figures()
+            warming.append(time.perf_counter() - wall)
             caches["default"].clear()  # their HTML not rendered by this process yet
             wall = time.perf_counter()
             client.get(path)
@@ -107,6 +117,7 @@ def measure(client: Client, path: str, runs: int) -> dict:
     return {
         "cold": statistics.median(colds),
         "after_run": f"{statistics.median(after_run):.1f}" if after_run else "-",
+        "warming": f"{statistics.median(warming):.2f} ({len(views_to_warm())})" if warming else "-",
         "median": statistics.median(walls),
         "max": max(walls),
         "cpu": statistics.median(cpus),

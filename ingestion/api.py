@@ -40,16 +40,26 @@ class _BatchResult(serializers.Serializer):
     items = _BatchItemResult(many=True)
 
 
-class _BatchRequest(serializers.Serializer):
-    activities = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Activities: external_id, account (its external_id or domain), kind, channel, occurred_at, "
-        "and optionally contact (email or external_id), direction, cost, duration_minutes, notes.",
-    )
+# The body as the batch reads it (``_activities``): any field but ``activities`` is refused, so the
+# schema says so (``additionalProperties``), or clients and fuzzers would take extras as allowed.
+_BATCH_REQUEST = {
+    "type": "object",
+    "properties": {
+        "activities": {
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": {}},
+            "description": "Activities: external_id, account (its external_id or domain), kind, "
+            "channel, occurred_at, and optionally contact (email or external_id), direction, "
+            "cost, duration_minutes, notes.",
+        }
+    },
+    "required": ["activities"],
+    "additionalProperties": False,
+}
 
 
 @extend_schema(
-    request=_BatchRequest,
+    request={"application/json": _BATCH_REQUEST},
     responses={200: _BatchResult, 400: ErrorSerializer, 413: ErrorSerializer},
     examples=[
         OpenApiExample(
