@@ -21,7 +21,7 @@ from metrics.models import AttributionModel
 from playbooks.visibility import playbooks_visible_to
 
 DEFAULT_PRESET = "last_12_months"
-DEFAULT_MODEL = AttributionModel.W_SHAPED
+DEFAULT_MODEL = AttributionModel.W_SHAPED.value  # plain text: the filters key kept figures
 PRESETS = {
     "last_3_months": "Last 3 months",
     "last_6_months": "Last 6 months",
