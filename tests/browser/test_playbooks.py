@@ -241,7 +241,8 @@ def test_a_marketer_builds_and_runs_a_playbook_and_the_rep_completes_its_task(
     page.get_by_role("link", name=re.compile("^Enrolments")).click()
     expect(page.get_by_test_id("holdout-warning")).to_contain_text("No holdout share can give")
     page.get_by_role("button", name="Enrol 2 matching accounts").click()
-    expect(page.get_by_test_id("enrolled-count")).to_have_text("2")
+    # The answer waits for the eager run and the director's views built after it.
+    expect(page.get_by_test_id("enrolled-count")).to_have_text("2", timeout=30_000)
     expect(page.get_by_test_id("enrolment")).to_have_count(2)
     # Enrolling queued the task job (in-process here, eager_tasks); its progress says when done.
     progress = page.get_by_test_id("run-progress")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from abm.models import Job, RunStatus
 from accounts.models import Account
 from accounts.records import account_update
-from dashboards.figure_cache import LOOKED_AT_KEPT, looked_at, remember_looked_at
+from dashboards.figure_cache import LOOKED_AT_KEPT, kept_figures, looked_at, remember_looked_at
 from dashboards.figure_warming import views_to_warm, warm_director_figures
 from dashboards.filters import parse_filters
 from demo.seeding import seed_demo
@@ -181,3 +181,11 @@ def test_the_views_opened_lately_are_kept_newest_first_and_only_so_many(db, dian
     assert query("tier=1") not in opened
     assert views_to_warm()[0] == ""  # the default view first
     assert views_to_warm()[-LOOKED_AT_KEPT:] == opened
+
+
+def test_with_no_figure_in_the_default_period_only_other_periods_are_built(db, diana):
+    assert warm_director_figures() is True
+    for query, built in (("", True), ("preset=last_year", True), ("tier=1", False)):
+        filters = parse_filters(QueryDict(query), user=diana)
+        assert (kept_figures(diana, filters) is not None) is built, query
+    assert len(views_to_warm(same_period=False)) < len(views_to_warm())
