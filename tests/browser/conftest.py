@@ -32,8 +32,12 @@ def browser():
         if os.environ.get("ABM_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
         pytest.skip(f"{CHROMIUM} is missing; browser tests need Debian's chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # CI runs four test processes on two cores; an answer that runs an eager engine run (and the
+    # director views built after it) can pass Playwright's 5 s default there. A slow pass, not a
+    # failure: assertions still fail when what they wait for never comes.
+    expect.set_options(timeout=15_000)
     # Playwright's sync API runs an event loop in this thread, so Django would otherwise refuse to
     # touch the database from the test body with SynchronousOnlyOperation.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
