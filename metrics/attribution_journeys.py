@@ -5,9 +5,10 @@ and the Markov statistics of metrics/attribution_markov.py read the arrays it ke
 
 Ordered input (journey_id, ts, touch_id) skips the sort, any other order costs one sort of a
 packed unsigned integer key. Journeys come in journey_id order, by value whatever the dtype
-(categorical ids too, not in their categories' order). String ids and channels are hashed once,
-then only their distinct values sorted; categorical ids use their codes and hash no id per touch.
-Hashing millions of Python strings is what string ids cost (benchmarks/bench_attribution.py).
+(categorical ids too, not in their categories' order). String ids and channels are hashed once
+per distinct object (``_distinct_objects``), then only their distinct values sorted; categorical
+ids use their codes and hash no id per touch. Hashing millions of Python strings is what string
+ids cost (benchmarks/bench_attribution.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from numpy.dtypes import StringDType
 
 from abm.lib.timeconv import series_ns
 
@@ -363,7 +365,12 @@ def _journey_keys(touch_ids: pd.Series, conv_ids: pd.Series) -> tuple[np.ndarray
         return touch_ids.to_numpy(dtype=np.int64), conv_ids.to_numpy(dtype=np.int64)
     if isinstance(touch_ids.dtype, pd.CategoricalDtype):
         return _category_keys(touch_ids, conv_ids)
-    codes, _ = _factorize_sorted(pd.concat([touch_ids, conv_ids], ignore_index=True))
+    both = [ids.to_numpy() for ids in (touch_ids, conv_ids)]
+    if all(values.dtype == object for values in both):  # strings (a "str" column too), uuids
+        values = np.concatenate(both)
+    else:
+        values = pd.concat([touch_ids, conv_ids], ignore_index=True)
+    codes, _ = _factorize_sorted(values)
     return codes[: len(touch_ids)], codes[len(touch_ids) :]
 
 
@@ -394,10 +401,66 @@ def _factorize_sorted(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.In
     """``pd.factorize(values, sort=True)``: codes into the sorted uniques, -1 for missing.
 
     Hashes with ``sort=False`` and sorts the uniques only: for strings pandas' own sort (an
-    object argsort of the uniques, then every code remapped) takes ~1.5x as long as this one."""
-    codes, uniques = pd.factorize(values)
+    object argsort of the uniques, then every code remapped) takes ~1.5x as long as this one.
+    An object array is hashed by object first (``_distinct_objects``)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        values = np.ascontiguousarray(values)
+        by_object, first_at = _distinct_objects(values)
+        if first_at is not None:
+            distinct = values[first_at]
+            if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
+                # Strings only, none missing: one sort of the objects gives codes and order.
+                codes, uniques = _sorted_string_codes(distinct)
+                return codes[by_object], uniques
+            codes, uniques = pd.factorize(distinct)
+            codes = codes[by_object]
+        else:
+            codes, uniques = pd.factorize(values)
+    else:
+        codes, uniques = pd.factorize(values)
     rank, uniques = _sort_rank(pd.Index(uniques))
     return (codes, uniques) if rank is None else (rank[codes], uniques)
+
+
+def _distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A code per row by *object*, and each object's first row; no rows when most rows are
+    objects of their own.
+
+    Repeated strings are mostly one object each (pandas' CSV reader, ``take``, a categorical's
+    ``astype(str)`` share them): their addresses, as integers, factorise several times faster
+    than pandas hashes millions of strings (it hashes and compares every one). The same object
+    is the same value, so only one per object need be hashed or compared by value. When most
+    objects are distinct (a driver's fresh strings) this gains nothing: hash the values whole."""
+    # The array's slots as integers, read-only, while ``values`` keeps every object alive.
+    addresses = np.frombuffer(memoryview(values).cast("B"), dtype=np.intp)
+    by_object, objects = pd.factorize(addresses)
+    if len(objects) > len(values) // 2:
+        return by_object, None
+    first_at = np.empty(len(objects), dtype=np.intp)
+    first_at[by_object[::-1]] = np.arange(len(values) - 1, -1, -1)
+    return by_object, first_at
+
+
+def _sorted_string_codes(strings: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """For an object array of str: the code of each into the sorted distinct values, and them."""
+    order = _string_order(strings)
+    ordered = strings[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    codes = np.empty(len(order), dtype=np.intp)
+    codes[order] = np.cumsum(new) - 1
+    return codes, pd.Index(ordered[new])
+
+
+def _string_order(strings: np.ndarray) -> np.ndarray:
+    """argsort of str objects in Python's order (by code point): numpy's UTF-8 strings sort
+    ~1.5x faster than Python's list sort of the objects, which takes the strings UTF-8 cannot
+    hold (lone surrogates)."""
+    try:
+        return np.argsort(np.array(strings, dtype=StringDType()))
+    except UnicodeEncodeError:
+        names = strings.tolist()
+        return np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.intp)
 
 
 def _sort_rank(uniques: pd.Index) -> tuple[np.ndarray | None, pd.Index]:
@@ -406,9 +469,7 @@ def _sort_rank(uniques: pd.Index) -> tuple[np.ndarray | None, pd.Index]:
     if uniques.is_monotonic_increasing:
         return None, uniques
     if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
-        # Python's list sort compares str ~2x faster than numpy's object argsort: same order.
-        names = uniques.tolist()
-        by_value = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.intp)
+        by_value = _string_order(uniques.to_numpy(dtype=object))
     else:  # mixed types too, in pandas' order (numbers before strings)
         by_value = np.argsort(pd.factorize(uniques, sort=True)[0])
     rank = np.full(len(uniques) + 1, -1, dtype=np.intp)

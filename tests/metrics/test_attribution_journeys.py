@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metrics.attribution import MODELS, credit, credit_models, prepare_journeys
+from metrics.attribution_journeys import _factorize_sorted
 
 CONVERTED = pd.Timestamp("2024-03-01", tz="UTC")
 CHANNELS = ["webinar", "email", "phone", "event", "ads"]  # not in name order on purpose
@@ -297,3 +298,35 @@ def test_shuffled_string_input_gives_what_sorted_categorical_input_gives(
     got = credit(shuffled, conversions, model, window_days=7)
 
     pd.testing.assert_frame_equal(plain(got), plain(want), check_exact=True)
+
+
+_STRINGS = ["email", "Email", "phone", "", "é", "a", "a\x00", "\U0001f600", "\ud800"]
+
+
+@given(
+    picks=st.lists(st.tuples(st.sampled_from(_STRINGS), st.booleans()), max_size=60),
+    others=st.lists(st.sampled_from([None, float("nan"), 2, 1]), max_size=3),
+    stride=st.sampled_from([1, 2]),
+)
+@settings(max_examples=150, deadline=None)
+def test_hashing_by_object_first_gives_pandas_sorted_factorize(picks, others, stride):
+    """Shared objects, equal strings in distinct objects, strings UTF-8 cannot hold, missing
+    values and numbers among them, a strided view: pd.factorize(values, sort=True)'s codes and
+    uniques."""
+    shared = {}
+    values = np.empty(len(picks), dtype=object)
+    for i, (value, share) in enumerate(picks):
+        # A distinct str object of the same value when not shared.
+        values[i] = shared.setdefault(value, value) if share else (value + ".")[:-1]
+    values = np.concatenate([values, np.array(others, dtype=object)])[::stride]
+    codes, uniques = _factorize_sorted(values)
+    want_codes, want_uniques = pd.factorize(values, sort=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert list(uniques) == list(want_uniques)
+
+
+def test_strings_each_an_object_of_their_own_are_hashed_by_value():
+    values = np.array([f"opp-{i % 7}" for i in range(100)], dtype=object)  # 100 objects
+    codes, uniques = _factorize_sorted(values[::-1])
+    assert codes.tolist() == [(99 - row) % 7 for row in range(100)]
+    assert list(uniques) == [f"opp-{i}" for i in range(7)]
