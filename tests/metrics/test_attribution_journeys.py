@@ -303,16 +303,21 @@ def test_shuffled_string_input_gives_what_sorted_categorical_input_gives(
 _STRINGS = ["email", "Email", "phone", "", "é", "a", "a\x00", "\U0001f600", "\ud800"]
 
 
-@given(
-    picks=st.lists(st.tuples(st.sampled_from(_STRINGS), st.booleans()), max_size=60),
-    others=st.lists(st.sampled_from([None, float("nan"), 2, 1]), max_size=3),
-    stride=st.sampled_from([1, 2]),
-)
+@given(data=st.data(), stride=st.sampled_from([1, 2]))
 @settings(max_examples=150, deadline=None)
-def test_hashing_by_object_first_gives_pandas_sorted_factorize(picks, others, stride):
+def test_hashing_by_object_first_gives_pandas_sorted_factorize(data, stride):
     """Shared objects, equal strings in distinct objects, strings UTF-8 cannot hold, missing
     values and numbers among them, a strided view: pd.factorize(values, sort=True)'s codes and
     uniques."""
+    alphabet = data.draw(st.lists(st.sampled_from(_STRINGS), min_size=1, unique=True))
+    # Mostly shared, as strings repeated in a column mostly are (hashing by object applies).
+    picks = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(alphabet), st.sampled_from([True, True, True, False])),
+            max_size=60,
+        )
+    )
+    others = data.draw(st.lists(st.sampled_from([None, float("nan"), 2, 1]), max_size=3))
     shared = {}
     values = np.empty(len(picks), dtype=object)
     for i, (value, share) in enumerate(picks):
@@ -330,3 +335,18 @@ def test_strings_each_an_object_of_their_own_are_hashed_by_value():
     codes, uniques = _factorize_sorted(values[::-1])
     assert codes.tolist() == [(99 - row) % 7 for row in range(100)]
     assert list(uniques) == [f"opp-{i}" for i in range(7)]
+
+
+@pytest.mark.parametrize(
+    "alphabet", [["b", "a\x00", "a", "é", "\U0001f600", ""], ["b", "\ud800", "a"]]
+)
+def test_repeated_strings_come_sorted_by_code_point(alphabet):
+    """The path a string column takes (one object per value, some copies): numpy's sort, and
+    Python's for strings UTF-8 cannot hold."""
+    rng = np.random.default_rng(7)
+    values = np.array(alphabet, dtype=object)[rng.integers(0, len(alphabet), 500)]
+    values[::7] = [(value + ".")[:-1] for value in values[::7]]  # equal values, other objects
+    codes, uniques = _factorize_sorted(values)
+    want_codes, want_uniques = pd.factorize(values, sort=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert list(uniques) == sorted(alphabet) == list(want_uniques)
