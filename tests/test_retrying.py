@@ -1,6 +1,7 @@
 """``retried``: tries again only for the failures it is told a second try gets past."""
 
 import logging
+import time
 
 import pytest
 
@@ -51,3 +52,13 @@ def test_the_last_failure_is_raised_after_the_attempts():
     with pytest.raises(Passing, match="2"):
         retried(work, when=lambda e: True, what="batch", attempts=2)
     assert len(calls) == 2
+
+
+def test_a_pause_waits_longer_before_each_retry():
+    work, calls = flaky([Passing("1"), Passing("2")])
+
+    started = time.monotonic()
+    assert retried(work, when=lambda e: True, what="batch", pause=0.1) == 3
+    # At least half of 0.1 s before the first retry and of 0.2 s before the second (jitter).
+    assert time.monotonic() - started >= 0.15
+    assert len(calls) == 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,10 +13,16 @@ T = TypeVar("T")
 
 
 def retried(
-    work: Callable[[], T], *, when: Callable[[Exception], bool], what: str, attempts: int = 3
+    work: Callable[[], T],
+    *,
+    when: Callable[[Exception], bool],
+    what: str,
+    attempts: int = 3,
+    pause: float = 0.0,
 ) -> T:
     """``work()``, again while it raises an exception ``when`` accepts, ``attempts`` tries in
-    all; a warning per retry, the last failure raised."""
+    all; a warning per retry, the last failure raised. ``pause``: seconds to wait before the
+    n-th retry, n times, give or take half (jitter, so two retrying callers part)."""
     for attempt in range(1, attempts + 1):
         try:
             return work()
@@ -22,4 +30,6 @@ def retried(
             if attempt == attempts or not when(exc):
                 raise
             logger.warning("%s: %s; trying again (attempt %d)", what, exc, attempt + 1)
+            if pause:
+                time.sleep(pause * attempt * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")

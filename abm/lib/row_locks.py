@@ -19,6 +19,9 @@ from abm.lib.retrying import retried
 T = TypeVar("T")
 _DEADLOCK = "40P01"  # PostgreSQL's deadlock_detected
 _ATTEMPTS = 3
+# Before a retry: the other transaction, woken by the victim's rollback, takes the rows first
+# (an immediate retry could lock them back before it and deadlock again; seen in CI).
+_PAUSE = 0.05  # seconds
 
 
 class RecordDeleted(Exception):
@@ -56,7 +59,7 @@ def retried_on_deadlock(work: Callable[[], T]) -> T:
     """``work()`` (one transaction), again if PostgreSQL chose it as a deadlock's victim: it
     was rolled back whole, and the other transaction has gone on, so a second try succeeds.
     A user's delete, racing an engine run over the same accounts, never answers 500 for it."""
-    return retried(work, when=_deadlock_victim, what="deadlock", attempts=_ATTEMPTS)
+    return retried(work, when=_deadlock_victim, what="deadlock", attempts=_ATTEMPTS, pause=_PAUSE)
 
 
 def _deadlock_victim(exc: Exception) -> bool:
