@@ -404,22 +404,27 @@ def _factorize_sorted(values: pd.Series | np.ndarray) -> tuple[np.ndarray, pd.In
     object argsort of the uniques, then every code remapped) takes ~1.5x as long as this one.
     An object array is hashed by object first (``_distinct_objects``)."""
     if isinstance(values, np.ndarray) and values.dtype == object:
-        values = np.ascontiguousarray(values)
-        by_object, first_at = _distinct_objects(values)
-        if first_at is not None:
-            distinct = values[first_at]
-            if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
-                # Strings only, none missing: one sort of the objects gives codes and order.
-                codes, uniques = _sorted_string_codes(distinct)
-                return codes[by_object], uniques
-            codes, uniques = pd.factorize(distinct)
-            codes = codes[by_object]
-        else:
-            codes, uniques = pd.factorize(values)
+        codes, uniques, in_order = _factorize_objects(np.ascontiguousarray(values))
+        if in_order:
+            return codes, uniques
     else:
         codes, uniques = pd.factorize(values)
     rank, uniques = _sort_rank(pd.Index(uniques))
     return (codes, uniques) if rank is None else (rank[codes], uniques)
+
+
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, pd.Index | np.ndarray, bool]:
+    """``pd.factorize`` of an object array, each distinct object hashed once; whether the
+    uniques are sorted already (strings only, none missing: one sort gives codes and order)."""
+    by_object, first_at = _distinct_objects(values)
+    if first_at is None:
+        return *pd.factorize(values), False
+    distinct = values[first_at]
+    if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
+        codes, uniques = _sorted_string_codes(distinct)
+        return codes[by_object], uniques, True
+    codes, uniques = pd.factorize(distinct)
+    return codes[by_object], uniques, False
 
 
 def _distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
