@@ -73,9 +73,26 @@ def run_finish(run: Job, *, result: dict | None = None) -> None:
 
 
 def run_fail(run_id: int, *, error: str) -> None:
-    Job.objects.filter(pk=run_id).update(
-        status=RunStatus.FAILED, error=error[:5000], finished_at=timezone.now()
-    )
+    Job.objects.filter(pk=run_id).update(**_failed(error))
+
+
+def _failed(error: str) -> dict:
+    return {"status": RunStatus.FAILED, "error": error[:5000], "finished_at": timezone.now()}
+
+
+def run_fail_unfinished(*, run_id: int | None, task_id: str, error: str) -> bool:
+    """Fail the run (by id, else the one the message ``task_id`` claimed) unless it ended."""
+    which = Q(pk=run_id) if run_id is not None else Q(task_id=task_id)
+    unfinished = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING)
+    return bool(Job.objects.filter(which & unfinished).update(**_failed(error)))
+
+
+def run_of_message(task_id: str, kind: RunKind) -> int:
+    """The run of a message sent without one (beat's): the same row on each of its tries."""
+    if not task_id:  # called in-process, not as a message: nothing to try again
+        return Job.objects.create(kind=kind).pk
+    run, _ = Job.objects.get_or_create(task_id=task_id, kind=kind)
+    return run.pk
 
 
 # What a run's body returns when other tasks go on with the run and finish it (a sharded run).

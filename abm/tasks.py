@@ -2,7 +2,8 @@ from celery import shared_task
 
 from abm.exports import export_files_delete_old, export_job_execute
 from abm.job_sending import sweep_unsent_runs
-from abm.jobs import TRANSIENT_ERRORS, execute_run
+from abm.job_task import JobTask
+from abm.jobs import execute_run
 
 
 @shared_task(name="abm.sweep_unsent_jobs", ignore_result=True)
@@ -12,14 +13,7 @@ def sweep_unsent_jobs_task() -> dict:
     return sweep_unsent_runs()
 
 
-@shared_task(
-    bind=True,
-    name="abm.export_csv",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name="abm.export_csv", base=JobTask, bind=True)
 def export_csv(self, run_id: int) -> dict | None:
     """Idempotent by its Job row: a finished run is not written again, and a restarted one
     writes a fresh file that replaces the link to nothing (the half-written file is never named)."""

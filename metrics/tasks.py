@@ -4,24 +4,16 @@ from celery import shared_task
 from django.conf import settings
 
 from abm.change_feed import changes_consumed
-from abm.jobs import CONTINUES, TRANSIENT_ERRORS, execute_run, run_fail
+from abm.job_task import JobTask
+from abm.jobs import CONTINUES, execute_run, run_of_message
 from abm.models import Job, RunKind
 from metrics.engine.runner import recompute_all, recompute_changed
 from metrics.engine.sharding import run_finish_of_shards, run_shard, start_sharded
 
-# Tasks of a Job keep their outcome on the row, not in Celery's result store: a sender that
-# awaits no result then never subscribes to one, which with Redis down stalls it for ~20 s and
-# then raises RuntimeError instead of a broker error (abm/job_sending.py).
-_RETRIED = {
-    "bind": True,
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": True,
-    "max_retries": 5,
-    "ignore_result": True,
-}
+# JobTask: retried on transient database errors; a run whose last try fails is marked failed.
 
 
-@shared_task(name="metrics.recompute_all", **_RETRIED)
+@shared_task(name="metrics.recompute_all", base=JobTask, bind=True)
 def recompute_all_task(self, run_id: int | None = None) -> dict | None:
     """Idempotent by its Job row and by overwriting every stored result.
 
@@ -31,27 +23,28 @@ def recompute_all_task(self, run_id: int | None = None) -> dict | None:
     tasks on any worker, and the last of them sends the finish.
     """
     if run_id is None:
-        run_id = Job.objects.create(kind=RunKind.FULL).pk
+        run_id = run_of_message(self.request.id, RunKind.FULL)
     return execute_run(run_id, _full_run, task_id=self.request.id)
 
 
-@shared_task(name="metrics.recompute_incremental", **_RETRIED)
+@shared_task(name="metrics.recompute_incremental", base=JobTask, bind=True)
 def recompute_incremental_task(self, run_id: int) -> dict | None:
     """The consumer of the change feed, debounced after a burst of changes (abm/change_feed.py):
     the slots of the changed accounts, then the finish."""
     return execute_run(run_id, _changed_run, task_id=self.request.id)
 
 
-@shared_task(name="metrics.recompute_shard", acks_late=True, **_RETRIED)
-def recompute_shard_task(self, run_id: int, shard: int) -> None:
-    """A shard of a sharded run: its slots, each stored whole in one transaction."""
-    _failing_the_run(run_id, lambda: run_shard(run_id, shard))
+@shared_task(name="metrics.recompute_shard", base=JobTask, acks_late=True)
+def recompute_shard_task(run_id: int, shard: int) -> None:
+    """A shard of a sharded run: its slots, each stored whole in one transaction. Its failure
+    fails the run (JobTask)."""
+    run_shard(run_id, shard)
 
 
-@shared_task(name="metrics.recompute_finish", acks_late=True, **_RETRIED)
-def recompute_finish_task(self, run_id: int) -> None:
+@shared_task(name="metrics.recompute_finish", base=JobTask, acks_late=True)
+def recompute_finish_task(run_id: int) -> None:
     """The finish of a sharded run, sent by its last shard; a second delivery does nothing."""
-    _failing_the_run(run_id, lambda: run_finish_of_shards(run_id))
+    run_finish_of_shards(run_id)
 
 
 def _full_run(run: Job):
@@ -68,13 +61,3 @@ def _full_run(run: Job):
 def _changed_run(run: Job) -> dict:
     with changes_consumed() as changes:
         return recompute_changed(changes.account_ids, run=run)
-
-
-def _failing_the_run(run_id: int, work) -> None:
-    try:
-        work()
-    except TRANSIENT_ERRORS:
-        raise  # retried; the run stays "running"
-    except Exception as exc:
-        run_fail(run_id, error=f"{type(exc).__name__}: {exc}")
-        raise

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from abm.jobs import TRANSIENT_ERRORS, execute_run
+from abm.job_task import JobTask
+from abm.jobs import execute_run
 from playbooks.task_generation import tasks_generate
 from playbooks.tasking import run_playbooks
 
@@ -12,14 +13,7 @@ def generate_due_tasks() -> dict:
     return {"created": result.created, "advanced": result.advanced}
 
 
-@shared_task(
-    bind=True,
-    name="playbooks.generate_tasks",
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name="playbooks.generate_tasks", base=JobTask, bind=True)
 def generate_tasks(self, run_id: int) -> dict | None:
     """The tasks due now for an activation, enrolment or stage entry (playbooks/task_generation.py).
     Idempotent by its Job row and by the (enrolment, step) unique key on tasks."""
