@@ -159,6 +159,7 @@ class OpportunityFilterSet(ListFilterSet):
 FOLLOW_UP_CHOICES = [
     ("on_time", "Followed up within the SLA"),
     ("late", "Followed up late"),
+    ("followed", "Followed up (on time or late)"),
     ("none", "Not followed up"),
 ]
 
@@ -199,6 +200,7 @@ class LeadFilterSet(ListFilterSet):
                 "on_time": on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS),
                 "late": Q(first_follow_up_at__isnull=False)
                 & ~on_time_q(settings.ABM_FOLLOW_UP_SLA_HOURS),
+                "followed": Q(first_follow_up_at__isnull=False),
                 "none": Q(first_follow_up_at__isnull=True),
             }[value]
         )

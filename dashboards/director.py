@@ -302,9 +302,14 @@ def _funnel_table(reached: dict[str, int], filters) -> Table:
 def _follow_up_table(follow_up, filters) -> Table:
     months = _months(filters)
     rates = fig.monthly(follow_up, months, metric="follow_up")
-    followed = fig.monthly(follow_up, months, metric="leads")
     due = _per_month(follow_up, months, "follow_up", "count")
     handed = _per_month(follow_up, months, "leads", "count")
+    # Over the decided leads, as the rate: a lead still inside its SLA has no follow-up yet, so
+    # every lead followed up is decided and the share never reads below the rate.
+    followed = [
+        f / d if d else None
+        for f, d in zip(_per_month(follow_up, months, "leads", "value"), due, strict=True)
+    ]
     table = Table(
         "follow_up",
         "Lead follow-up by hand-off month",
@@ -326,6 +331,7 @@ def _follow_up_table(follow_up, filters) -> Table:
                 "followed_share": share,
                 "url": leads_url(filters, month=month),
                 "on_time_url": leads_url(filters, month=month, follow_up="on_time"),
+                "followed_url": leads_url(filters, month=month, follow_up="followed"),
             }
         )
     return table
@@ -431,7 +437,7 @@ def _charts(t: dict[str, Table], filters) -> dict:
                     "name": "Followed up at all",
                     "values": [r["followed_share"] for r in follow],
                     "dash": "dot",
-                    "urls": [r["url"] for r in follow],
+                    "urls": [r["followed_url"] for r in follow],
                 },
             ],
         ),

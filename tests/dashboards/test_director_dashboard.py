@@ -194,10 +194,14 @@ def test_follow_up_points_drill_down_to_that_months_leads(client, seeded):
     figure = response.context["charts"]["follow_up"]
     for row in rows:
         index = response.context["t"]["follow_up"].rows.index(row)
-        assert figure["data"][1]["customdata"][index] == row["url"]
+        assert figure["data"][1]["customdata"][index] == row["followed_url"]
+        assert "follow_up=followed" in row["followed_url"]
         assert "follow_up=on_time" in figure["data"][0]["customdata"][index]
         listed = client.get(row["url"]).context["totals"].count
         assert listed == row["handed_off"], row["month"]
+        # Both lines over the leads decided: none reads "followed up at all" under "within SLA".
+        if row["due"]:
+            assert row["followed_share"] >= row["rate"], row["month"]
 
 
 def test_changes_show_only_against_a_previous_period_the_data_cover(client, seeded):

@@ -170,6 +170,8 @@ def test_director_follow_up_points_open_their_leads(client, director, playbook, 
         assert _opened(client, row["url"])[0] == row["handed_off"], row["month"]
         on_time = round((row["rate"] or 0) * row["due"])
         assert _opened(client, row["on_time_url"])[0] == on_time, row["month"]
+        followed = round((row["followed_share"] or 0) * row["due"])
+        assert _opened(client, row["followed_url"])[0] == followed, row["month"]
 
 
 @pytest.mark.parametrize("params", FILTERS)

@@ -311,6 +311,22 @@ def build(now: dt.datetime) -> Dataset:
             first_follow_up_at=None if follow is None else handed + dt.timedelta(hours=follow),
             status=rng.choice(["new", "working", "qualified", "disqualified"]),
         )
+    # This month (but in its first two days): one hand-off just past the SLA, followed up on time,
+    # and two still inside it without a follow-up (waiting: left out of the month's shares).
+    for account, hours_ago, follow in (
+        (accounts[0], 50, 5),
+        (accounts[1], 3, None),
+        (accounts[2], 3, None),
+    ):
+        handed = now - dt.timedelta(hours=hours_ago)
+        LeadFactory(
+            account=account,
+            contact=contacts[account.pk][0],
+            source_channel=C.WEBINAR,
+            handed_off_at=handed,
+            first_follow_up_at=None if follow is None else handed + dt.timedelta(hours=follow),
+            status="new",
+        )
 
     # Budget lines: per playbook and per channel, each in the month of that work's latest costed
     # activity (so a filtered dashboard has a share of cost to allocate the line by).

@@ -455,6 +455,7 @@ def follow_up(scope: Scope) -> dict:
             "handed_off": handed,
             "on_time": on_time,
             "followed": followed,
+            "decided": decided,
             "rate": on_time / decided if decided else None,
         }
     return out

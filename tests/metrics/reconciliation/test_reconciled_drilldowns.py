@@ -157,6 +157,9 @@ def test_director_follow_up(page, listing, scopes, name):
     assert sum(listing(r["on_time_url"]).count for r in rows) == sum(
         m["on_time"] for m in expected.values()
     )
+    assert sum(listing(r["followed_url"]).count for r in rows) == sum(
+        m["followed"] for m in expected.values()
+    )
 
 
 @pytest.mark.parametrize("name", ALL_SCOPES)
