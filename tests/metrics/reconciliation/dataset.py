@@ -311,8 +311,9 @@ def build(now: dt.datetime) -> Dataset:
             first_follow_up_at=None if follow is None else handed + dt.timedelta(hours=follow),
             status=rng.choice(["new", "working", "qualified", "disqualified"]),
         )
-    # This month (but in its first two days): one hand-off just past the SLA, followed up on time,
-    # and two still inside it without a follow-up (waiting: left out of the month's shares).
+    # Recent hand-offs (this month unless today is one of its first two days): one just past the
+    # SLA and followed up on time, two still inside it without a follow-up (waiting: left out of
+    # the month's shares).
     for account, hours_ago, follow in (
         (accounts[0], 50, 5),
         (accounts[1], 3, None),
