@@ -11,9 +11,9 @@ Seed first (`manage.py seed_demo --accounts 10000`; it computes the metrics). Th
 read the stored rollups, so their time and query count should not grow with the data.
 "built ms" is the median of first looks with nothing kept: the ROI dashboard builds its figures
 then, and keeps them for the looks the other columns time. "after run ms", for the ROI
-dashboard's views: the first look after a run, once the worker built its figures
-(dashboards/figure_warming.py: the default view, those one filter away, and those opened lately,
-as these were) and before this process rendered them; "warm s" is how long the worker took to
+dashboard's views: the first look after a run, once the worker built its figures and their
+panels' HTML (dashboards/figure_warming.py: the default view, those one filter away, and those
+opened lately, as these were); "warm s" is how long the worker took to
 build all of them.
 """
 
@@ -102,7 +102,7 @@ def measure(client: Client, user, path: str, runs: int) -> dict:
             wall = time.perf_counter()
             warm_director_figures()
             warming.append(time.perf_counter() - wall)
-            caches["default"].clear()  # their HTML not rendered by this process yet
+            caches["default"].clear()  # nothing this process kept
             wall = time.perf_counter()
             client.get(path)
             after_run.append((time.perf_counter() - wall) * 1000)

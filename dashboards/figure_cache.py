@@ -40,15 +40,14 @@ LOOKED_AT_SECONDS = 30 * 24 * 60 * 60
 
 
 def cached_figures(build, user, filters) -> dict:
-    """``build(user, filters)``, or what it returned for the same scope, filters and stored data;
-    with ``figures_key`` and ``figures_seconds`` for the template's ``{% cache %}`` of their
-    HTML."""
+    """``build(user, filters)``, or what it returned for the same scope, filters and stored
+    data."""
     key = _figures_key(user, filters)
     figures = caches["figures"].get(key)
     if figures is None:
         figures = build(user, filters)
         caches["figures"].set(key, figures, KEEP_SECONDS)
-    return {**figures, "figures_key": key, "figures_seconds": KEEP_SECONDS}
+    return figures
 
 
 def remember_looked_at(user, filters) -> None:

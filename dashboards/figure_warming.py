@@ -3,7 +3,7 @@ a run reads them instead of building them in the request (110-210 ms of rollup r
 at 10 000 accounts, README Benchmarks).
 
 A finished run (``abm.jobs.run_finished``) queues ``dashboards.warm_figures``; the task builds the
-ROI dashboard's figures into the shared cache under the key every user who may open it computes
+ROI dashboard's figures, and their panels' HTML, into the shared cache under the key every user who may open it computes
 (dashboards/figure_cache.py): the default view first, then the views one filter away from it
 (every other period, tier and attribution model: the first thing a director changes; tiers and
 models only when the default view has figures, an empty workspace has none to show), then the
@@ -21,7 +21,7 @@ from django.http import QueryDict
 
 from abm.job_sending import BROKER_DOWN, task_named
 from abm.models import EVERYTHING_ROLES, Job, RunKind, User
-from dashboards.director import director_context
+from dashboards.director import director_figures
 from dashboards.figure_cache import cached_figures, looked_at
 from dashboards.filters import DEFAULT_MODEL, DEFAULT_PRESET, PRESETS, TIER_CHOICES, parse_filters
 from metrics.models import AttributionModel
@@ -56,14 +56,14 @@ def warm_director_figures() -> bool:
     )
     if user is None:
         return False
-    default = cached_figures(director_context, user, parse_filters(QueryDict(), user=user))
+    default = cached_figures(director_figures, user, parse_filters(QueryDict(), user=user))
     built = set()
     # No figure in the default period: none under another tier or model either (~0.1 s each).
     for query in views_to_warm(same_period=default["has_data"])[1:]:
         filters = parse_filters(QueryDict(query), user=user)
         if filters not in built:
             built.add(filters)
-            cached_figures(director_context, user, filters)
+            cached_figures(director_figures, user, filters)
     return True
 
 

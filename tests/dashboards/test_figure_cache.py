@@ -43,9 +43,15 @@ def funnel(html: str) -> str:
 
 
 def forget_kept() -> None:
-    """The kept figures and their HTML gone, as in a web process that never built them."""
+    """The kept figures (and their panels' HTML) gone, as after a deploy."""
     caches["figures"].clear()
     caches["default"].clear()
+
+
+def panels_rendered(response) -> list[str]:
+    """The templates of the figures' panels this request rendered."""
+    names = {t.name for t in response.templates}
+    return sorted(n for n in names if n.startswith(("dashboards/_panel", "dashboards/_director_")))
 
 
 def rollup_reads(queries) -> list[str]:
@@ -114,16 +120,20 @@ def test_a_finished_run_builds_the_default_view_for_the_first_look(
     with django_capture_on_commit_callbacks(execute=True):
         run = recompute_enqueue(by=diana, now=NOW)
     assert Job.objects.get(pk=run.pk).status == RunStatus.DONE
-    caches["default"].clear()  # a web process that never rendered them
+    caches["default"].clear()  # a web process that kept nothing itself
 
     client.force_login(diana)
     with CaptureQueriesContext(connection) as queries:
-        warm = client.get(reverse("dashboards:director")).content.decode()
+        response = client.get(reverse("dashboards:director"))
+    warm = response.content.decode()
     assert rollup_reads(queries) == []  # the worker built them after the run
+    assert panels_rendered(response) == []  # and rendered their panels
     forget_kept()
     with CaptureQueriesContext(connection) as queries:
-        cold = client.get(reverse("dashboards:director")).content.decode()
+        response = client.get(reverse("dashboards:director"))
+    cold = response.content.decode()
     assert rollup_reads(queries) != []
+    assert "dashboards/_panel.html" in panels_rendered(response)
     assert kpis(warm) == kpis(cold)
     assert funnel(warm) == funnel(cold)
 
@@ -146,7 +156,7 @@ def test_a_finished_run_also_builds_the_views_one_filter_away_and_those_opened_l
     with django_capture_on_commit_callbacks(execute=True):
         run = recompute_enqueue(by=diana, now=NOW)
     assert Job.objects.get(pk=run.pk).status == RunStatus.DONE
-    caches["default"].clear()  # a web process that never rendered them
+    caches["default"].clear()  # a web process that kept nothing itself
 
     warm = {}
     for query in ("?tier=1", "?tier=targets", "?model=markov", "?preset=last_quarter", opened):

@@ -394,3 +394,42 @@ def test_roi_under_a_tier_counts_the_tiers_share_of_budget(shared):
     assert table.loc[1, "pipeline_ratio"] == pytest.approx(5000 / 1880)
     assert table.loc[1, "cost_per_opportunity"] == pytest.approx(1880)
     assert table.loc[2, "roi"] == pytest.approx(-1)
+
+
+@pytest.mark.parametrize(
+    "by", [["channel"], ["playbook_id"], ["tier", "month"], ["owner_id", "channel", "tier"]]
+)
+def test_the_groups_are_pandas_groups_sorted_with_the_missing_key_last(frames, by):
+    """roi_table groups with numpy: against pandas' own groupby of the same rows, each part's
+    measure summed per key (a missing key a group of its own), keys sorted, NA last."""
+    spend, credits, mqa = frames
+    # The dashboards' rows: keys as plain objects, a missing one None (dashboards/figures.py).
+    spend = spend.assign(
+        playbook_id=spend["playbook_id"].astype(object).where(spend["playbook_id"].notna(), None)
+    )
+    pipeline, revenue = credits["kind"] == "pipeline", credits["kind"] == "revenue"
+    parts = [
+        spend[by].assign(spend=spend["amount"]),
+        credits.loc[pipeline, by].assign(
+            pipeline=credits.loc[pipeline, "credit"], opportunities=credits.loc[pipeline, "weight"]
+        ),
+        credits.loc[revenue, by].assign(revenue=credits.loc[revenue, "credit"]),
+        mqa[by].assign(mqa=mqa["mqa"]),
+    ]
+    measures = ["spend", "pipeline", "revenue", "opportunities", "mqa"]
+    expected = (
+        pd.concat(parts, ignore_index=True)
+        .groupby(by, dropna=False)[measures]
+        .sum()
+        .sort_index(na_position="last")
+        .reset_index()
+    )
+    table = roi.roi_table(spend, credits, mqa, by=by)
+    assert len(table) == len(expected)
+    for key in by:  # same groups in the same order
+        got, want = table[key].astype(object), expected[key].astype(object)
+        assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want]
+    for measure in measures:
+        assert table[measure].tolist() == pytest.approx(expected[measure].tolist())
+    missing = table.index[table[by[0]].isna()].tolist()
+    assert missing == list(range(len(table) - len(missing), len(table)))  # last
