@@ -6,8 +6,9 @@ or a colleague opening the same filters, reuses them instead of re-reading and r
 rollups. The key holds the user (what they may see), the filters, the last finished run, the
 newest rollup row, the newest playbook edit, the change feed's position, the newest account edit
 and the enrolments: any run, rename or change the funnel would show at once (it counts accounts
-by their current tier, owner and enrolments, as its drill-down lists them) makes a new key.
-Goals are not kept: they are edited between runs.
+by their current tier, owner and enrolments, as its drill-down lists them) makes a new key; so
+does a new version of the code (``code_stamp``). Goals are not kept: they are edited between
+runs.
 
 Every user who may open the ROI dashboard sees every account, and the figures read only through
 the visibility functions, so those users share one key: the worker builds the figures of the
@@ -19,7 +20,10 @@ default; settings.CACHES).
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import F, Func
@@ -37,6 +41,17 @@ KEEP_SECONDS = 15 * 60
 _LOOKED_AT = "director-looked-at"
 LOOKED_AT_KEPT = 12
 LOOKED_AT_SECONDS = 30 * 24 * 60 * 60
+# The code and templates that shape the kept figures and their panels' HTML (code_stamp).
+CODE_DIRS = (
+    "abm",
+    "accounts",
+    "playbooks",
+    "ingestion",
+    "metrics",
+    "goals",
+    "dashboards",
+    "templates",
+)
 
 
 def cached_figures(build, user, filters) -> dict:
@@ -96,8 +111,25 @@ def _own(user) -> tuple:
     return (user.pk, user.role, user.is_superuser)
 
 
+def code_stamp(root: Path, dirs: tuple[str, ...] = CODE_DIRS) -> str:
+    """A digest of the Python modules and templates under ``dirs`` (migrations aside): figures
+    and HTML kept by one version of the code are not served by another (after a deploy that
+    changes a panel or a sum, for up to ``KEEP_SECONDS``), while the web and worker processes
+    of one version agree wherever they run (contents, not file times)."""
+    digest = hashlib.sha256()
+    files = (p for d in dirs for p in (root / d).rglob("*") if p.suffix in (".py", ".html"))
+    for path in sorted(p for p in files if "migrations" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _code() -> str:
+    return code_stamp(Path(settings.BASE_DIR))  # ~400 files, read once per process
+
+
 def _key(name: str, scope: tuple, parts) -> str:
-    stamp = (*scope, repr(parts), *_data_stamp())
+    stamp = (*scope, repr(parts), _code(), *_data_stamp())
     return f"{name}:" + hashlib.sha256(repr(stamp).encode()).hexdigest()
 
 

@@ -16,7 +16,13 @@ from django.urls import reverse
 from abm.models import Job, RunStatus
 from accounts.models import Account
 from accounts.records import account_update
-from dashboards.figure_cache import LOOKED_AT_KEPT, kept_figures, looked_at, remember_looked_at
+from dashboards.figure_cache import (
+    LOOKED_AT_KEPT,
+    code_stamp,
+    kept_figures,
+    looked_at,
+    remember_looked_at,
+)
 from dashboards.figure_warming import views_to_warm, warm_director_figures
 from dashboards.filters import parse_filters
 from demo.seeding import seed_demo
@@ -199,3 +205,26 @@ def test_with_no_figure_in_the_default_period_only_other_periods_are_built(db, d
         filters = parse_filters(QueryDict(query), user=diana)
         assert (kept_figures(diana, filters) is not None) is built, query
     assert len(views_to_warm(same_period=False)) < len(views_to_warm())
+
+
+def test_figures_kept_by_another_version_of_the_code_are_not_served(tmp_path):
+    """The key holds a digest of the code and templates: a deploy that changes a panel's
+    template or a module makes new keys; other files, and file times, do not."""
+    (tmp_path / "dashboards").mkdir()
+    (tmp_path / "templates" / "dashboards").mkdir(parents=True)
+    module = tmp_path / "dashboards" / "director.py"
+    panel = tmp_path / "templates" / "dashboards" / "_panel.html"
+    notes = tmp_path / "dashboards" / "notes.txt"
+    module.write_text("TOTAL = 1\n")
+    panel.write_text("<section>{{ table.title }}</section>\n")
+    notes.write_text("draft\n")
+    dirs = ("dashboards", "templates")
+    first = code_stamp(tmp_path, dirs)
+    notes.write_text("draft, edited\n")
+    module.touch()
+    assert code_stamp(tmp_path, dirs) == first
+    panel.write_text("<section class='new'>{{ table.title }}</section>\n")
+    after_template = code_stamp(tmp_path, dirs)
+    assert after_template != first
+    module.write_text("TOTAL = 2\n")
+    assert code_stamp(tmp_path, dirs) not in (first, after_template)
