@@ -466,6 +466,6 @@ def _months(filters) -> list:
 
 
 def _per_month(frame, months, metric, column) -> list[float]:
-    rows = frame.loc[frame["metric"] == metric] if len(frame) else frame
-    sums = rows.groupby("period")[column].sum() if len(rows) else {}
-    return [float(sums.get(month, 0.0)) for month in months]
+    sums = fig.month_sums(frame, metric)
+    at = 0 if column == "value" else 1
+    return [sums[month][at] if month in sums else 0.0 for month in months]

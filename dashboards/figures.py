@@ -191,29 +191,30 @@ def _by(credit: pd.DataFrame, spend: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _roi_inputs(credit: pd.DataFrame, spend: pd.DataFrame, by: list[str]):
-    """Rollup sums as ``roi.roi_table``'s spend, credit and mqa rows (blank keys as NA)."""
+    """Rollup sums as ``roi.roi_table``'s spend, credit and mqa rows (blank keys as None)."""
 
-    def rows(frame, metric, **measures):
-        part = frame.loc[frame["metric"] == metric] if len(frame) else frame
-        out = pd.DataFrame(
-            {k: part[k] if k in part else pd.Series(dtype=object) for k in by}, index=part.index
-        )
-        for key in by:
-            values = out[key].astype(object)
-            out[key] = values.where(values.notna() & (values != ""), None)
+    # Plain arrays: a few dozen rows, where each pandas step would cost more than the data.
+    def rows(frame, metric, keep=(), **measures):
+        chosen = (frame["metric"] == metric).to_numpy() if len(frame) else np.zeros(0, bool)
+        size = int(chosen.sum())
+        out = {}
+        for key in (*by, *keep):
+            values = np.full(size, None, dtype=object)
+            if key in frame:
+                values = frame[key].to_numpy(dtype=object)[chosen]
+                values[pd.isna(values) | (values == "")] = None
+            out[key] = values
         for name, column in measures.items():
-            out[name] = part[column].astype(float) if column in part else 0.0
-        return out
+            out[name] = frame[column].to_numpy(dtype=float)[chosen] if column in frame else 0.0
+        return pd.DataFrame(out, index=range(size))
 
-    credit_in = rows(credit, "credit", credit="value", weight="count")
-    credit_in["kind"] = credit["kind"] if len(credit) else pd.Series(dtype=object)
-    mqa = spend.loc[spend["metric"] == "mqa"] if len(spend) else spend
-    if len(mqa) and "channel" in mqa:
+    mqa = spend
+    if len(spend) and by and "channel" in spend:
         # An mqa account without touches is in the total only, in no channel or playbook row.
-        mqa = mqa.loc[mqa["channel"] != ""] if by else mqa
+        mqa = spend.loc[~((spend["metric"] == "mqa") & (spend["channel"] == ""))]
     return (
         rows(spend, "spend", amount="value"),
-        credit_in,
+        rows(credit, "credit", keep=("kind",), credit="value", weight="count"),
         rows(mqa, "mqa", mqa="value"),
     )
 
@@ -246,15 +247,25 @@ def funnel_rows(reached: Mapping[str, int], stages: list[tuple[str, str]]) -> li
 
 def monthly(frame: pd.DataFrame, months: list, *, metric: str) -> list[float | None]:
     """``value / count`` per month (a rate), None for a month without any count."""
-    rows = frame.loc[frame["metric"] == metric] if len(frame) else frame
-    sums = rows.groupby("period")[["value", "count"]].sum() if len(rows) else None
-    out = []
+    sums = month_sums(frame, metric)
+    rates = []
     for month in months:
-        if sums is None or month not in sums.index or not sums.loc[month, "count"]:
-            out.append(None)
-        else:
-            out.append(float(sums.loc[month, "value"] / sums.loc[month, "count"]))
-    return out
+        value, count = sums.get(month, (0.0, 0.0))
+        rates.append(float(value / count) if count else None)
+    return rates
+
+
+def month_sums(frame: pd.DataFrame, metric: str) -> dict:
+    """``{period: (value, count)}`` of ``metric``'s rows (a few dozen: no pandas steps)."""
+    sums: dict = {}
+    if not len(frame):
+        return sums
+    columns = (frame[c].to_numpy() for c in ("metric", "period", "value", "count"))
+    for name, period, value, count in zip(*columns, strict=True):
+        if name == metric:
+            before = sums.get(period, (0.0, 0.0))
+            sums[period] = (before[0] + float(value), before[1] + float(count))
+    return sums
 
 
 def origin_shares(deals: pd.DataFrame) -> dict:

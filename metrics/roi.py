@@ -308,15 +308,23 @@ def roi_table(
         for name, column in measures.items():
             values = np.nan_to_num(frame[column].to_numpy(dtype=float))
             sums[name] = sums.get(name, 0.0) + np.bincount(at, weights=values, minlength=size)
-    table = keys.assign(**{name: sums[name] for name in _MEASURES})
-    spent = table["spend"].where(table["spend"] > 0)
-    table["roi"] = (table["revenue"] - table["spend"]) / spent
-    table["pipeline_ratio"] = table["pipeline"] / spent
-    table["cost_per_opportunity"] = table["spend"] / table["opportunities"].where(
-        table["opportunities"] > 0
+    spend, revenue, opportunities, mqa = (
+        sums[name] for name in ("spend", "revenue", "opportunities", "mqa")
     )
-    table["cost_per_mqa"] = table["spend"] / table["mqa"].where(table["mqa"] > 0)
-    return table[[*by, *COLUMNS]]
+    spent = _positive(spend)
+    figures = {
+        **sums,
+        "roi": (revenue - spend) / spent,
+        "pipeline_ratio": sums["pipeline"] / spent,
+        "cost_per_opportunity": spend / _positive(opportunities),
+        "cost_per_mqa": spend / _positive(mqa),
+    }
+    return pd.DataFrame({**{key: keys[key] for key in by}, **{c: figures[c] for c in COLUMNS}})
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """The values, NaN where not above zero: nothing to divide by."""
+    return np.where(values > 0, values, np.nan)
 
 
 _MEASURES = ("spend", "pipeline", "revenue", "opportunities", "mqa")
