@@ -41,17 +41,6 @@ KEEP_SECONDS = 15 * 60
 _LOOKED_AT = "director-looked-at"
 LOOKED_AT_KEPT = 12
 LOOKED_AT_SECONDS = 30 * 24 * 60 * 60
-# The code and templates that shape the kept figures and their panels' HTML (code_stamp).
-CODE_DIRS = (
-    "abm",
-    "accounts",
-    "playbooks",
-    "ingestion",
-    "metrics",
-    "goals",
-    "dashboards",
-    "templates",
-)
 
 
 def cached_figures(build, user, filters) -> dict:
@@ -111,7 +100,7 @@ def _own(user) -> tuple:
     return (user.pk, user.role, user.is_superuser)
 
 
-def code_stamp(root: Path, dirs: tuple[str, ...] = CODE_DIRS) -> str:
+def code_stamp(root: Path, dirs: tuple[str, ...]) -> str:
     """A digest of the Python modules and templates under ``dirs`` (migrations aside): figures
     and HTML kept by one version of the code are not served by another (after a deploy that
     changes a panel or a sum, for up to ``KEEP_SECONDS``), while the web and worker processes
@@ -125,7 +114,10 @@ def code_stamp(root: Path, dirs: tuple[str, ...] = CODE_DIRS) -> str:
 
 @cache
 def _code() -> str:
-    return code_stamp(Path(settings.BASE_DIR))  # ~400 files, read once per process
+    """The stamp of our apps' code and the templates (~400 files, read once per process)."""
+    root = Path(settings.BASE_DIR)
+    apps = tuple(app for app in settings.INSTALLED_APPS if (root / app).is_dir())
+    return code_stamp(root, (*apps, "templates"))
 
 
 def _key(name: str, scope: tuple, parts) -> str:
