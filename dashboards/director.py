@@ -118,8 +118,7 @@ def director_context(user, filters: DashboardFilters) -> dict:
 def director_figures(user, filters: DashboardFilters) -> dict:
     """``director_context`` and the HTML of its panels (``html``: ``top`` above the goals,
     ``bottom`` below), kept together (dashboards/figure_cache.py): a look at kept figures, the
-    worker's after a run too, renders only the page around them (the panels are ~40 % of a
-    first look's time)."""
+    worker's after a run too, renders only the page around them."""
     figures = director_context(user, filters)
     if figures["has_data"]:  # else the page shows what to do instead
         context = {**figures, "filters": filters}

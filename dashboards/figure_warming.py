@@ -3,12 +3,12 @@ a run reads them instead of building them in the request (110-210 ms of rollup r
 at 10 000 accounts, README Benchmarks).
 
 A finished run (``abm.jobs.run_finished``) queues ``dashboards.warm_figures``; the task builds the
-ROI dashboard's figures, and their panels' HTML, into the shared cache under the key every user who may open it computes
-(dashboards/figure_cache.py): the default view first, then the views one filter away from it
-(every other period, tier and attribution model: the first thing a director changes; tiers and
-models only when the default view has figures, an empty workspace has none to show), then the
-views opened lately (an owner's or a playbook's, a custom period). Any other view is built on
-its first look. A separate task, not the run's receiver: the run's sender may still change what
+ROI dashboard's figures and their panels' HTML into the shared cache under the key every user
+who may open it computes (dashboards/figure_cache.py): the default view first, then the views
+one filter away from it (every other period, tier and attribution model: the first thing a
+director changes; tiers and models only when the default view has figures, an empty workspace
+has none to show), then the views opened lately (an owner's or a playbook's, a custom period).
+Any other view is built on its first look. A separate task, not the run's receiver: the run's sender may still change what
 the key stamps (a sharded finish forgets the change feed after marking the run done).
 """
 

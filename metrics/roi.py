@@ -308,16 +308,13 @@ def roi_table(
         for name, column in measures.items():
             values = np.nan_to_num(frame[column].to_numpy(dtype=float))
             sums[name] = sums.get(name, 0.0) + np.bincount(at, weights=values, minlength=size)
-    spend, revenue, opportunities, mqa = (
-        sums[name] for name in ("spend", "revenue", "opportunities", "mqa")
-    )
-    spent = _positive(spend)
+    spent = _positive(sums["spend"])
     figures = {
         **sums,
-        "roi": (revenue - spend) / spent,
+        "roi": (sums["revenue"] - sums["spend"]) / spent,
         "pipeline_ratio": sums["pipeline"] / spent,
-        "cost_per_opportunity": spend / _positive(opportunities),
-        "cost_per_mqa": spend / _positive(mqa),
+        "cost_per_opportunity": sums["spend"] / _positive(sums["opportunities"]),
+        "cost_per_mqa": sums["spend"] / _positive(sums["mqa"]),
     }
     return pd.DataFrame({**{key: keys[key] for key in by}, **{c: figures[c] for c in COLUMNS}})
 
@@ -325,9 +322,6 @@ def roi_table(
 def _positive(values: np.ndarray) -> np.ndarray:
     """The values, NaN where not above zero: nothing to divide by."""
     return np.where(values > 0, values, np.nan)
-
-
-_MEASURES = ("spend", "pipeline", "revenue", "opportunities", "mqa")
 
 
 def _groups(frames: list[pd.DataFrame], by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
