@@ -331,7 +331,7 @@ def _follow_up_table(follow_up, filters) -> Table:
         [
             Column("month", "Month"),
             Column("handed_off", "Leads handed off", "count"),
-            Column("due", "Past the SLA window", "count"),
+            Column("due", "Decided (followed up, or SLA passed)", "count"),
             Column("rate", "Followed up within SLA", "percent"),
             Column("followed_share", "Followed up at all", "percent"),
         ],
