@@ -38,6 +38,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from abm.lib.heap import keeps_heap
 from metrics.attribution_journeys import Journeys, JourneySet, prepare_journeys, starts_of_runs
 from metrics.attribution_markov import (
     compact,
@@ -84,6 +85,7 @@ def credit(
     return credit_models(touches, conversions, (model,), **params)[model]
 
 
+@keeps_heap  # its temporaries reuse heap pages (abm/lib/heap.py)
 def credit_models(
     touches: pd.DataFrame,
     conversions: pd.DataFrame,
@@ -110,6 +112,7 @@ def credit_models(
     return {model: _output(js, _weights(js, model, half_life_days)) for model in models}
 
 
+@keeps_heap
 def markov_removal_effects(
     touches: pd.DataFrame, conversions: pd.DataFrame, *, window_days: float | None = None
 ) -> pd.Series:

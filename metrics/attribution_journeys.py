@@ -136,10 +136,9 @@ class JourneySet:
     def columns(self) -> dict[str, pd.Series]:
         """The input columns of the output rows, taken once and shared (copy-on-write) by every
         model's frame."""
-        names = ["journey_id", "touch_id", "channel"]
-        names += ["playbook_id"] if "playbook_id" in self.touches else []
+        names = ["touch_id", "channel"] + (["playbook_id"] if "playbook_id" in self.touches else [])
         rows = self.journeys.rows
-        columns = {c: pd.Series(self.touches[c].array.take(rows), copy=False) for c in names[1:]}
+        columns = {c: pd.Series(self._taken(c, rows), copy=False) for c in names}
         jid = self.touches["journey_id"]
         if jid.dtype == np.int64:  # the keys already in order: no gather through shuffled rows
             jid = pd.Series(self._converting(self._path_jid), copy=False)
@@ -147,6 +146,20 @@ class JourneySet:
             starts, group = self.journeys.starts, self.journeys.group
             jid = pd.Series(jid.array.take(rows[starts]).take(group), copy=False)
         return {"journey_id": jid, **columns}
+
+    def _taken(self, column: str, rows: np.ndarray):
+        """The column's values at ``rows``. A str column of channels comes from its few distinct
+        names by the rows' codes: gathering string objects through shuffled rows took 0.15 s of
+        a 1.1 s run at 4M rows, this 0.04 s (a categorical's take gathers codes already)."""
+        values = self.touches[column].array
+        by_code = column == "channel" and isinstance(values, pd.arrays.StringArray)
+        if not by_code or values.dtype.storage != "python":
+            return values.take(rows)
+        try:
+            codes = self.codes
+        except ValueError:  # a missing channel: the models that need none still return it
+            return values.take(rows)
+        return values._from_backing_data(self.channels.to_numpy(dtype=object)[codes])
 
     @cached_property
     def row_value(self) -> np.ndarray:

@@ -15,6 +15,7 @@ import pandas as pd
 from django.db import connection, transaction
 
 from abm.lib.db_stats import vacuum
+from abm.lib.heap import keeps_heap
 from metrics.engine import kept
 from metrics.engine.compute.credits import effect_rows, markov_credits, removal_effects
 from metrics.engine.compute.finish import finish_rollups
@@ -36,6 +37,7 @@ from metrics.signals import metrics_recomputed
 VACUUM_WHEN_CHANGED = 0.1
 
 
+@keeps_heap  # abm/lib/heap.py
 def finish_run(
     run,
     now: pd.Timestamp,

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min
 
+from abm.lib.heap import keeps_heap
 from accounts.models import Account
 from metrics.engine.compute.slot import compute_slot
 from metrics.engine.loading import load_history_start, load_inputs
@@ -55,6 +56,7 @@ def slot_members(slots: int) -> dict[int, list[int]]:
     return {k: ids[ids % slots == k].tolist() for k in range(slots)}
 
 
+@keeps_heap  # a batch's arrays reuse the previous batch's pages (abm/lib/heap.py)
 def run_slots(
     chosen: Iterable[int],
     slots: int,

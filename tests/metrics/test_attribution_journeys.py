@@ -350,3 +350,27 @@ def test_repeated_strings_come_sorted_by_code_point(alphabet):
     want_codes, want_uniques = pd.factorize(values, sort=True)
     assert codes.tolist() == want_codes.tolist()
     assert list(uniques) == sorted(alphabet) == list(want_uniques)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("missing", [False, True])
+def test_string_channels_come_out_as_the_input_has_them_at_each_touch(dtype, missing):
+    touches, conversions = random_frames(5)
+    touches = touches.sample(frac=1, random_state=5, ignore_index=True)
+    touches["channel"] = touches["channel"].astype(dtype)
+    if missing:  # models that need no channel still give the rows, the channel missing
+        touches.loc[touches.index[:7], "channel"] = None
+    models = ("first_touch", "linear") if missing else MODELS
+
+    result = credit_models(touches, conversions, models, window_days=20)
+
+    at = touches.set_index("touch_id")["channel"]
+    for model in models:
+        got = result[model]["channel"]
+        want = at.reindex(result[model]["touch_id"]).reset_index(drop=True)
+        if dtype == "str":
+            assert got.dtype == touches["channel"].dtype, model
+        assert got.isna().any() == missing
+        # A missing channel as pandas has it in either column (NaN for an object's None).
+        got, want = (s.astype(object).fillna("(none)") for s in (got, want))
+        pd.testing.assert_series_equal(got, want, check_names=False, obj=model)
