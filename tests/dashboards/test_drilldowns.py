@@ -261,3 +261,26 @@ def test_sales_tiles_and_tables_open_their_records(client, seeded, db, playbook,
         for url, figure in ((row["url"], "pipeline"), (row["revenue_url"], "revenue")):
             _, total = _opened(client, url)
             assert total == pytest.approx(row[figure], abs=MONEY), (row["channel"], figure)
+
+
+def test_drilldown_links_follow_the_script_prefix_they_are_made_under():
+    """The list's path is reversed once per prefix (dashboards.drilldown._path), not once."""
+    import datetime as dt
+
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from dashboards.drilldown import opportunities_url
+    from dashboards.filters import DashboardFilters
+
+    filters = DashboardFilters(preset="custom", start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 1))
+    before = get_script_prefix()
+    try:
+        plain = opportunities_url(filters)
+        set_script_prefix("/abm/")
+        prefixed = opportunities_url(filters)
+    finally:
+        set_script_prefix(before)
+    assert urlsplit(plain).path == reverse("accounts:opportunities")
+    assert urlsplit(prefixed).path == "/abm" + reverse("accounts:opportunities")
+    assert urlsplit(prefixed).query == urlsplit(plain).query
+    assert opportunities_url(filters) == plain
