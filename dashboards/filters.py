@@ -80,21 +80,29 @@ class DashboardFilterForm(forms.Form):
         label="Attribution model", required=False, choices=AttributionModel.choices
     )
 
-    def __init__(self, data=None, *, user, **kwargs):
+    def __init__(self, data=None, *, user, choices: dict | None = None, **kwargs):
+        """``choices``: ``filter_choices(user)``, when the caller made them for another form."""
         super().__init__(data, **kwargs)
         for name in ("start", "end"):
             self.fields[name].widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
-        if user.sees_everything:
-            self.fields["owner"].choices = [("", "Anyone")] + [
-                (str(u.pk), display_name(u)) for u in sales_reps()
-            ]
-        else:
+        choices = choices or filter_choices(user)
+        if "owner" not in choices:
             # A rep's dashboards show only their own accounts: an owner filter would mean nothing.
             del self.fields["owner"]
-        self.fields["playbook"].choices = [("", "Any playbook")] + [
-            (str(pk), name)
-            for pk, name in playbooks_visible_to(user).order_by("name").values_list("pk", "name")
-        ]
+        for name, values in choices.items():
+            self.fields[name].choices = values
+
+
+def filter_choices(user) -> dict[str, list[tuple[str, str]]]:
+    """The owner (for those who see everyone) and playbook choices of ``user``'s filter bar."""
+    choices = {}
+    if user.sees_everything:
+        choices["owner"] = [("", "Anyone")] + [(str(u.pk), display_name(u)) for u in sales_reps()]
+    choices["playbook"] = [("", "Any playbook")] + [
+        (str(pk), name)
+        for pk, name in playbooks_visible_to(user).order_by("name").values_list("pk", "name")
+    ]
+    return choices
 
 
 @dataclass(frozen=True)
@@ -154,10 +162,13 @@ class DashboardFilters:
         return urlencode(self.params(**overrides))
 
 
-def parse_filters(data, *, user, today: dt.date | None = None) -> DashboardFilters:
-    """The filters of a GET QueryDict; anything invalid is dropped and named in ``problems``."""
+def parse_filters(
+    data, *, user, today: dt.date | None = None, choices: dict | None = None
+) -> DashboardFilters:
+    """The filters of a GET QueryDict; anything invalid is dropped and named in ``problems``.
+    ``choices``: as ``DashboardFilterForm`` takes them."""
     today = today or timezone.now().date()
-    form = DashboardFilterForm(data, user=user)
+    form = DashboardFilterForm(data, user=user, choices=choices)
     form.is_valid()
     problems = [
         f"“{form.fields[name].label}” ({_shown(data.get(name))}) was ignored: {errors[0]}"
@@ -202,12 +213,14 @@ def parse_filters(data, *, user, today: dt.date | None = None) -> DashboardFilte
     )
 
 
-def filter_form(filters: DashboardFilters, *, user) -> DashboardFilterForm:
+def filter_form(
+    filters: DashboardFilters, *, user, choices: dict | None = None
+) -> DashboardFilterForm:
     """An unbound form showing ``filters``, for the filter bar."""
     initial = filters.params()
     initial.setdefault("start", f"{filters.start:%Y-%m}")
     initial.setdefault("end", f"{filters.end:%Y-%m}")
-    return DashboardFilterForm(initial=initial, user=user)
+    return DashboardFilterForm(initial=initial, user=user, choices=choices)
 
 
 def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:

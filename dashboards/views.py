@@ -10,7 +10,7 @@ from django.utils import timezone
 from abm.lib.permissions import role_required
 from abm.models import Role
 from dashboards.director import director_page_context
-from dashboards.filters import filter_form, parse_filters, rollup_horizon
+from dashboards.filters import filter_choices, filter_form, parse_filters, rollup_horizon
 from dashboards.marketer import marketer_context
 from dashboards.plan_actual import plan_vs_actual
 from dashboards.sales import sales_context
@@ -61,7 +61,9 @@ def sales(request):
 
 def _dashboard(request, build, template: str, *, export_prefix: str, extra: dict | None = None):
     """Filters from the URL, the figures, then a table's CSV (``?export=``) or the page."""
-    filters = parse_filters(request.GET, user=request.user)
+    # The filter bar's choices once for both forms (two queries a form).
+    choices = filter_choices(request.user)
+    filters = parse_filters(request.GET, user=request.user, choices=choices)
     context = build(request.user, filters)
     response = export_response(request, context["tables"], prefix=export_prefix)
     if response is not None:
@@ -73,17 +75,17 @@ def _dashboard(request, build, template: str, *, export_prefix: str, extra: dict
         {
             **context,
             **runs,
-            **_filter_context(request, filters, show_model=True),
+            **_filter_context(request, filters, show_model=True, choices=choices),
             "touch_rule": touch_rule_line(request.user, runs["last_run"]),
             **(extra or {}),
         },
     )
 
 
-def _filter_context(request, filters, *, show_model: bool) -> dict:
+def _filter_context(request, filters, *, show_model: bool, choices=None) -> dict:
     return {
         "filters": filters,
-        "form": filter_form(filters, user=request.user),
+        "form": filter_form(filters, user=request.user, choices=choices),
         "show_model": show_model,
         "horizon": rollup_horizon(timezone.now().date()),
         "dashboards": _tabs(request),

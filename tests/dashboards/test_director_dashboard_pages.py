@@ -81,12 +81,12 @@ def test_query_count_does_not_grow_with_the_data(
 
     # The first look builds the figures (one more query stamps what they were built from)...
     # (+1 below for the saved plan that plan vs actual looks for: read fresh, like the goals.)
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(24):
         response = client.get(URL, {"tier": "targets"})
     assert response.status_code == 200
     assert response.context["has_data"]
     # ...the second reuses them: the page's own queries (session, user, runs) and the goals.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(11):
         assert client.get(URL, {"tier": "targets"}).status_code == 200
 
 

@@ -40,7 +40,7 @@ from tests.factories import (
 URL = "/metrics/marketer/"
 # Session, user, filter choices, runs, the touch rules (no run here recorded them), then one
 # grouped read per panel.
-QUERIES = 19
+QUERIES = 17
 TABLES = (
     "enrolments_by_stage",
     "engagement_trend",

@@ -34,7 +34,7 @@ from tests.factories import (
 URL = "/metrics/sales/"
 TABLES = ("priority_accounts", "tasks_due", "pipeline_by_stage", "attributed_by_channel")
 # Session, user, filter choices, runs, then one grouped read per panel (why-hot takes two).
-QUERIES = 16
+QUERIES = 15
 BOBS_AMOUNT = Decimal("777777")
 
 
