@@ -451,12 +451,30 @@ def _distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     objects are distinct (a driver's fresh strings) this gains nothing: hash the values whole."""
     # The array's slots as integers, read-only, while ``values`` keeps every object alive.
     addresses = np.frombuffer(memoryview(values).cast("B"), dtype=np.intp)
-    by_object, objects = pd.factorize(addresses)
-    if len(objects) > len(values) // 2:
+    by_object, objects = _by_address(addresses)
+    if objects > len(values) // 2:
         return by_object, None
-    first_at = np.empty(len(objects), dtype=np.intp)
+    first_at = np.empty(objects, dtype=np.intp)
     first_at[by_object[::-1]] = np.arange(len(values) - 1, -1, -1)
     return by_object, first_at
+
+
+def _by_address(addresses: np.ndarray) -> tuple[np.ndarray, int]:
+    """A code per address and how many distinct. Objects lie at least 16 bytes apart (CPython
+    aligns them so): when their addresses span under 4 slots of 16 bytes a row, a table of
+    those slots (5 bytes a slot) numbers them in two passes (0.19 s for 5M rows of 1M
+    objects, where hashing took 0.28 s); else ``pd.factorize``."""
+    if len(addresses):
+        low = int(addresses.min())
+        span = (int(addresses.max()) - low) >> 4
+        if span < min(4 * len(addresses), 1 << 31) and not (addresses & 15).any():
+            slot = (addresses - low) >> 4
+            present = np.zeros(span + 1, dtype=bool)
+            present[slot] = True
+            number = np.cumsum(present, dtype=np.int32)
+            return number[slot].astype(np.intp) - 1, int(number[-1])
+    codes, objects = pd.factorize(addresses)
+    return codes, len(objects)
 
 
 def _sorted_string_codes(strings: np.ndarray) -> tuple[np.ndarray, pd.Index]:
@@ -473,12 +491,18 @@ def _sorted_string_codes(strings: np.ndarray) -> tuple[np.ndarray, pd.Index]:
 def _string_order(strings: np.ndarray) -> np.ndarray:
     """argsort of str objects in Python's order (by code point): numpy's UTF-8 strings sort
     ~1.5x faster than Python's list sort of the objects, which takes the strings UTF-8 cannot
-    hold (lone surrogates)."""
-    try:
-        return np.argsort(np.array(strings, dtype=StringDType()))
-    except UnicodeEncodeError:
-        names = strings.tolist()
-        return np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.intp)
+    hold (lone surrogates) and those with a NUL (numpy compares them only up to it: "\x00Z"
+    after "\x00a"). Short ASCII ones (ids) sort as integers, faster still."""
+    order = _short_ascii_order(strings)
+    if order is not None:
+        return order
+    if "\x00" not in "".join(strings):
+        try:
+            return np.argsort(np.array(strings, dtype=StringDType()))
+        except UnicodeEncodeError:
+            pass
+    names = strings.tolist()
+    return np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.intp)
 
 
 def _sort_rank(uniques: pd.Index) -> tuple[np.ndarray | None, pd.Index]:
@@ -493,3 +517,24 @@ def _sort_rank(uniques: pd.Index) -> tuple[np.ndarray | None, pd.Index]:
     rank = np.full(len(uniques) + 1, -1, dtype=np.intp)
     rank[by_value] = np.arange(len(uniques))
     return rank, uniques[by_value]
+
+
+def _short_ascii_order(strings: np.ndarray) -> np.ndarray | None:
+    """argsort of ASCII strings of at most 16 characters as two big-endian 64-bit integers
+    (two stable integer sorts: 0.21 s for 1M ids, numpy's string sort 0.57 s); None for
+    others. Bytes drop trailing NULs, so "a" and "a\x00" pack alike: None when such a pair
+    ties (Python puts the shorter first)."""
+    if not len(strings) or max(map(len, strings)) > 16:
+        return None
+    try:
+        packed = np.array(strings, dtype="S16")
+    except UnicodeEncodeError:
+        return None
+    halves = packed.view(">u8").reshape(-1, 2)
+    order = np.argsort(halves[:, 1], kind="stable")
+    order = order[np.argsort(halves[order, 0], kind="stable")]
+    ordered = packed[order]
+    tied = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(tied) and (strings[order[tied]] != strings[order[tied + 1]]).any():
+        return None
+    return order

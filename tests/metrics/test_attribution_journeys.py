@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metrics.attribution import MODELS, credit, credit_models, prepare_journeys
-from metrics.attribution_journeys import _factorize_sorted
+from metrics.attribution_journeys import _by_address, _factorize_sorted, _string_order
 
 CONVERTED = pd.Timestamp("2024-03-01", tz="UTC")
 CHANNELS = ["webinar", "email", "phone", "event", "ads"]  # not in name order on purpose
@@ -374,3 +374,35 @@ def test_string_channels_come_out_as_the_input_has_them_at_each_touch(dtype, mis
         # A missing channel as pandas has it in either column (NaN for an object's None).
         got, want = (s.astype(object).fillna("(none)") for s in (got, want))
         pd.testing.assert_series_equal(got, want, check_names=False, obj=model)
+
+
+# Short ASCII strings sort as packed integers; NULs, long and non-ASCII ones take other paths.
+_SORTABLE = st.text(alphabet=st.sampled_from(["\x00", "\x01", "a", "b", "Z", "~", "\x7f", "é"]))
+
+
+@given(st.lists(st.one_of(_SORTABLE.filter(lambda t: len(t) <= 17), _SORTABLE), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_strings_come_in_python_order_whatever_their_length_or_characters(strings):
+    values = np.array(strings, dtype=object)
+    assert values[_string_order(values)].tolist() == sorted(strings)
+
+
+def test_ids_padded_alike_still_come_shorter_first():
+    values = np.array(["a\x00", "b", "a", "a\x00\x00"], dtype=object)
+    assert values[_string_order(values)].tolist() == ["a", "a\x00", "a\x00\x00", "b"]
+
+
+@pytest.mark.parametrize("spread", [16, 48, 1 << 20, 8])  # near, apart, far, not 16-aligned
+def test_addresses_number_alike_as_factorize_partitions_them(spread):
+    rng = np.random.default_rng(spread)
+    objects = 4096 + spread * rng.permutation(300)
+    addresses = objects[rng.integers(0, 300, 2_000)].astype(np.intp)
+
+    codes, distinct = _by_address(addresses)
+
+    want, uniques = pd.factorize(addresses)
+    assert distinct == len(uniques)
+    # Same address, same code; other address, other code.
+    assert len(set(zip(codes.tolist(), want.tolist(), strict=True))) == len(uniques)
+    assert codes.min() == 0
+    assert codes.max() == distinct - 1
