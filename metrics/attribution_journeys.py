@@ -59,18 +59,12 @@ class JourneySet:
     """
 
     def __init__(
-        self,
-        touches: pd.DataFrame,
-        paths: Journeys,
-        path_ts: np.ndarray,
-        path_jid: np.ndarray,
-        key_names: pd.Index | None = None,
+        self, touches: pd.DataFrame, paths: Journeys, path_ts: np.ndarray, path_jid: np.ndarray
     ) -> None:
         self.touches = touches
         self.paths = paths
         self._path_ts = path_ts
         self._path_jid = path_jid  # the int64 journey keys per paths row
-        self._key_names = key_names  # the id of each key, when keys are ranks of string ids
 
     @cached_property
     def _converting_rows(self) -> np.ndarray | None:
@@ -148,23 +142,10 @@ class JourneySet:
         jid = self.touches["journey_id"]
         if jid.dtype == np.int64:  # the keys already in order: no gather through shuffled rows
             jid = pd.Series(self._converting(self._path_jid), copy=False)
-        elif (named := self._named_ids(jid.array)) is not None:
-            jid = pd.Series(named, copy=False)
         else:  # each journey's id once, then repeated: one gather per journey, not per row
             starts, group = self.journeys.starts, self.journeys.group
             jid = pd.Series(jid.array.take(rows[starts]).take(group), copy=False)
         return {"journey_id": jid, **columns}
-
-    def _named_ids(self, ids):
-        """A str column of journey ids from the sorted distinct ids by the rows' keys (their
-        ranks): one gather from 1M ids instead of two takes through shuffled rows (0.18 s of a
-        1.7 s run at 4M rows). None for other dtypes."""
-        keys = self._converting(self._path_jid)
-        if self._key_names is None or not isinstance(ids, pd.arrays.StringArray):
-            return None
-        if ids.dtype.storage != "python" or (len(keys) and keys.min() < 0):
-            return None
-        return ids._from_backing_data(self._key_names.to_numpy(dtype=object)[keys])
 
     def _taken(self, column: str, rows: np.ndarray):
         """The column's values at ``rows``. A str column of channels comes from its few distinct
@@ -193,7 +174,7 @@ def prepare_journeys(
     A touch counts when ``conversion ts - window_days <= ts <= conversion ts``; journeys without a
     conversion keep all their touches (Markov's non-converting paths).
     """
-    jid, conv_jid, names = _journey_keys(touches["journey_id"], conversions["journey_id"])
+    jid, conv_jid = _journey_keys(touches["journey_id"], conversions["journey_id"])
     ts = series_ns(touches["ts"])
     touch_id = touches["touch_id"]
     order = None
@@ -228,7 +209,7 @@ def prepare_journeys(
         rows = np.arange(len(jid)) if order is None else order
         paths = Journeys(rows, numbers(starts, len(jid)), starts, sizes, value, found)
         # jid may be a view of the input: the output's journey_id must not write into it.
-        return JourneySet(touches, paths, ts, jid if order is not None else jid.copy(), names)
+        return JourneySet(touches, paths, ts, jid if order is not None else jid.copy())
     kept = np.flatnonzero(keep)
     counts = np.add.reduceat(keep, starts, dtype=np.intp) if len(starts) else sizes
     present = np.flatnonzero(counts)
@@ -242,7 +223,7 @@ def prepare_journeys(
         value=value[present],
         converting=found[present],
     )
-    return JourneySet(touches, paths, ts[kept], jid[kept], names)
+    return JourneySet(touches, paths, ts[kept], jid[kept])
 
 
 def starts_of_runs(sorted_keys: np.ndarray) -> np.ndarray:
@@ -390,23 +371,20 @@ def _tie_key(touch_id: pd.Series, rows: np.ndarray) -> np.ndarray:
     return pd.factorize(values, sort=True)[0]
 
 
-def _journey_keys(
-    touch_ids: pd.Series, conv_ids: pd.Series
-) -> tuple[np.ndarray, np.ndarray, pd.Index | None]:
+def _journey_keys(touch_ids: pd.Series, conv_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer keys for journey ids, in the ids' order; other ids (uuids, strings) become their
-    rank among the distinct ids (then also returned, sorted), categorical ones their
-    category's."""
+    rank among the distinct ids, categorical ones their category's."""
     if pd.api.types.is_integer_dtype(touch_ids) and pd.api.types.is_integer_dtype(conv_ids):
-        return touch_ids.to_numpy(dtype=np.int64), conv_ids.to_numpy(dtype=np.int64), None
+        return touch_ids.to_numpy(dtype=np.int64), conv_ids.to_numpy(dtype=np.int64)
     if isinstance(touch_ids.dtype, pd.CategoricalDtype):
-        return *_category_keys(touch_ids, conv_ids), None
+        return _category_keys(touch_ids, conv_ids)
     both = [ids.to_numpy() for ids in (touch_ids, conv_ids)]
     if all(values.dtype == object for values in both):  # strings (a "str" column too), uuids
         values = np.concatenate(both)
     else:
         values = pd.concat([touch_ids, conv_ids], ignore_index=True)
-    codes, names = _factorize_sorted(values)
-    return codes[: len(touch_ids)], codes[len(touch_ids) :], names
+    codes, _ = _factorize_sorted(values)
+    return codes[: len(touch_ids)], codes[len(touch_ids) :]
 
 
 def _category_keys(touch_ids: pd.Series, conv_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
