@@ -4,6 +4,7 @@ leave their pages for the next, instead of a mapping each (glibc's count of mapp
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +36,11 @@ print(took, mapped, libc.mallinfo2().fordblks)
 
 def _run(mode: str) -> tuple[str, int, int]:
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", SCRIPT, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],  # the repository, where ``abm`` imports from
     )
     took, mapped, free = done.stdout.split()
     return took, int(mapped), int(free)
