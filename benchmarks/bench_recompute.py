@@ -120,7 +120,7 @@ def main() -> None:
 
 def _vacuum(connection) -> None:
     with connection.cursor() as cursor:
-        for table in ("attributioncredit", "slotrollup", "metricrollup", "engagementscore"):
+        for table in ("attributioncredit", "slotrolluppack", "metricrollup", "engagementscore"):
             cursor.execute(f"VACUUM ANALYZE metrics_{table}")
 
 

@@ -11,7 +11,7 @@ from metrics.models import (
     MetricRollup,
     RemovalEffect,
     SlotMarkovCount,
-    SlotRollup,
+    SlotRollupPack,
     SlotRollupSum,
     TouchRule,
 )
@@ -118,10 +118,10 @@ class EngineSlotAdmin(_ReadOnlyAdmin):
     list_display = ("slot", "slots", "computed_at")
 
 
-@admin.register(SlotRollup)
-class SlotRollupAdmin(_ReadOnlyAdmin):
-    list_display = ("slot", "metric", "period", "model", "kind", "channel", "tier", "value")
-    list_filter = ("metric", "slot")
+@admin.register(SlotRollupPack)
+class SlotRollupPackAdmin(_ReadOnlyAdmin):
+    list_display = ("slot", "rows")
+    exclude = ("data",)  # packed numbers: their sums are SlotRollupSum's rows
 
 
 @admin.register(SlotRollupSum)

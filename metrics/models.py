@@ -413,22 +413,21 @@ class _SlotRollupKey(models.Model):
         abstract = True
 
 
-class SlotRollup(_SlotRollupKey):
-    """A slot's share of the additive rollups (metrics/rollups.py): ``MetricRollup`` is their sum
-    plus the parts computed over every account at once (budget lines, leads, lift, holdout)."""
+class SlotRollupPack(models.Model):
+    """A slot's share of the additive rollups (metrics/rollups.py), its rows packed into one
+    value (metrics/engine/compute/packs.py): ``MetricRollup`` is their sum plus the parts
+    computed over every account at once (budget lines, leads, lift, holdout)."""
 
-    slot = models.PositiveIntegerField()
-    digest = models.BigIntegerField(db_default=0, editable=False)  # as AttributionCredit's
-
-    class Meta:
-        indexes = [models.Index(fields=["slot"])]
+    slot = models.PositiveIntegerField(primary_key=True)
+    rows = models.PositiveIntegerField()  # rollup rows in the pack
+    data = models.BinaryField()
 
     def __str__(self) -> str:
-        return f"slot {self.slot} {self.metric} {self.period or 'now'}: {self.value}"
+        return f"slot {self.slot}: {self.rows} rollup rows"
 
 
 class SlotRollupSum(_SlotRollupKey):
-    """Every slot's ``SlotRollup`` rows summed per key, as the last finish stored them
+    """Every slot's rollup rows (``SlotRollupPack``) summed per key, as the last finish stored them
     (metrics/engine/slot_sums.py): an incremental run moves them by its slots' difference
     instead of summing every slot again. ``key`` joins the key columns; ``rows`` counts the
     slot rows summed into the row."""

@@ -262,6 +262,8 @@ def encode_column(series: pd.Series, model_field) -> _Column:
         return _text(np.array(text, dtype=object), null=np.array([t is None for t in text]))
     if kind in ("CharField", "TextField"):
         return _text(series, null=null)
+    if kind == "BinaryField":
+        return _binary(series, null=null)
     if kind == "BooleanField":
         return _fixed(series.fillna(False).to_numpy(dtype=bool), "?", null)
     if kind == "FloatField":
@@ -299,6 +301,15 @@ def _text(series, *, null: np.ndarray) -> _Column:
     lengths = sizes[codes]
     lengths[null] = -1
     return _Column(lengths, table[codes])
+
+
+def _binary(series, *, null: np.ndarray) -> _Column:
+    """Bytes as they are: each row's length says where its value ends (a NUL at the end of a
+    value is kept, where numpy's fixed-width bytes would pad and strip it)."""
+    values = [b"" if missing else bytes(v) for v, missing in zip(series, null, strict=True)]
+    lengths = np.array([len(v) for v in values], dtype=np.int32)
+    lengths[null] = -1
+    return _Column(lengths, np.array(values, dtype=f"S{max([len(v) for v in values] + [1])}"))
 
 
 def _numeric(values: np.ndarray, model_field, null: np.ndarray) -> _Column:

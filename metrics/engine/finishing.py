@@ -28,7 +28,7 @@ from metrics.models import (
     AttributionCredit,
     MetricRollup,
     SlotMarkovCount,
-    SlotRollup,
+    SlotRollupPack,
     SlotRollupSum,
 )
 from metrics.signals import metrics_recomputed
@@ -82,7 +82,13 @@ def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
             # growing the tables. An incremental run changed a few slots and rollup rows (the
             # rollups are merged, not rewritten): autovacuum keeps up with those. Tables a
             # run merged with few changes are left alone.
-            tables = (MetricRollup, AttributionCredit, SlotRollup, SlotMarkovCount, SlotRollupSum)
+            tables = (
+                MetricRollup,
+                AttributionCredit,
+                SlotRollupPack,
+                SlotMarkovCount,
+                SlotRollupSum,
+            )
             vacuum(*tables, changed=VACUUM_WHEN_CHANGED)
     return {
         "rollup_rows": len(rollup),

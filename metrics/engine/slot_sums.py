@@ -1,7 +1,8 @@
 """Every slot's partial rollups summed per key, kept between runs (``SlotRollupSum``).
 
-The finish needs the sum of every slot's ``SlotRollup`` rows: 775 000 rows at 10 000 accounts in
-200 slots, 0.6-0.8 s of PostgreSQL hashing for a run that recomputed one slot. So the finish
+The finish needs the sum of every slot's rollup rows (``SlotRollupPack``, compute/packs.py):
+780 000 rows at 10 000 accounts in 200 slots, a few tenths of a second for a run that
+recomputed one slot. So the finish
 stores the sums, and the next incremental run moves them by its slots' difference: it reads the
 chosen slots' sums before it rewrites them (``sums_before``) and again in the finish.
 
@@ -14,24 +15,24 @@ between: with the summed flags, the stored sums are always the sum of the rows t
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 
 from abm.lib.frames import frame_from_queryset
 from abm.lib.table_copy import insert_rows, merge_rows
 from metrics import rollups
 from metrics.engine import kept
-from metrics.models import EngineSlot, SlotMarkovCount, SlotRollup, SlotRollupSum
+from metrics.engine.compute.packs import sum_packs
+from metrics.models import EngineSlot, SlotMarkovCount, SlotRollupPack, SlotRollupSum
 
 DIMS = list(rollups.KEY)
 MEASURES = ["value", "count", "rows"]
 TEXTS = ("metric", "model", "kind", "channel", "segment")
-SUMMING_WORK_MEM = "64MB"  # for the sum over every slot, in its transaction only
+_PACKS_PER_FETCH = 16  # a few MB per round trip
 # pg_advisory_xact_lock keys: "abm slot" + the slot number (the slot writer's, slots.py).
 SLOT_LOCK = 0x61626D_73_0000
 # Moving the sums reads the chosen slots' rows twice: at 10 000 accounts in 200 slots, 78 slots
@@ -83,7 +84,7 @@ def sums_before(chosen: list[int], slots: int) -> Before | None:
         state = slot_state(slots, chosen)
         if len(state) != len(chosen) or not all(summed for _, summed in state.values()):
             return None
-        rows = _summed(SlotRollup.objects.filter(slot__in=chosen))
+        rows = _summed(SlotRollupPack.objects.filter(slot__in=chosen))
         return Before(tuple(chosen), rows, {s: version for s, (version, _) in state.items()})
 
 
@@ -104,14 +105,13 @@ def load_slot_sums(slots: int, before: Before | None) -> SlotSums:
         state = slot_state(slots)
         if _others_counted(state, before.slots, slots):
             versions = {s: version for s, (version, _) in state.items()}
-            after = _summed(SlotRollup.objects.filter(slot__in=before.slots))
+            after = _summed(SlotRollupPack.objects.filter(slot__in=before.slots))
             stored, held = _stored_as_before(slots, {**versions, **before.versions})
             stored, replaced = moved_sums(stored, before.rows, after)
             return SlotSums(counts, stored, replaced, [*before.slots], versions, slots, held)
     lock_slots(range(slots))
     versions = {s: version for s, (version, _) in slot_state(slots).items()}
-    with _work_mem(SUMMING_WORK_MEM):
-        stored = _summed(SlotRollup.objects.filter(slot__lt=slots))
+    stored = _summed(SlotRollupPack.objects.filter(slot__lt=slots))
     return SlotSums(counts, stored, None, list(range(slots)), versions, slots)
 
 
@@ -209,16 +209,10 @@ def _stored_as_before(slots: int, versions: dict[int, str]) -> tuple[pd.DataFram
     return _stored(), False
 
 
-def _summed(queryset) -> pd.DataFrame:
-    frame = frame_from_queryset(
-        queryset.values(*DIMS)
-        .annotate(total_value=Sum("value"), total_count=Sum("count"), total_rows=Count("id"))
-        .order_by(),
-        {**{d: d for d in DIMS}, "value": "total_value", "count": "total_count"}
-        | {"rows": "total_rows"},
-        texts=TEXTS,
-    )
-    return _keyed(frame)
+def _summed(packs) -> pd.DataFrame:
+    """The rows of the slot packs ``packs`` selects, summed per key, in slot order."""
+    data = packs.order_by("slot").values_list("data", flat=True)
+    return _keyed(sum_packs(data.iterator(chunk_size=_PACKS_PER_FETCH)))
 
 
 def _stored() -> pd.DataFrame:
@@ -241,13 +235,3 @@ def _measured(frame: pd.DataFrame) -> pd.DataFrame:
         frame[measure] = frame[measure].to_numpy(dtype=float)
     frame["rows"] = frame["rows"].to_numpy(dtype=np.int64)
     return frame
-
-
-@contextmanager
-def _work_mem(size: str):
-    """Summing the slots' rows hashes in memory with a few MB more than PostgreSQL's default
-    4 MB; with less it spills to disk and takes twice as long."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [size])
-    yield

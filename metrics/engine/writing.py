@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection
 from abm.lib.retrying import retried
 from abm.lib.table_copy import copy_binary, insert_rows, merge_rows, replace_rows
 from accounts.models import Account, Opportunity
+from metrics.engine.compute.packs import pack_slots
 from metrics.models import (
     AttributionCredit,
     EngagementHistory,
@@ -26,7 +27,7 @@ from metrics.models import (
     MetricRollup,
     RemovalEffect,
     SlotMarkovCount,
-    SlotRollup,
+    SlotRollupPack,
 )
 
 _ATTEMPTS = 3
@@ -56,7 +57,7 @@ def write_slot(result, *, chosen: list[int], slots: int, account_ids, history_st
     # A run recomputes most rows as they were: those stay, only the others are written.
     credits = AttributionCredit.objects.filter(account_id__any_of=ids)
     merge_rows(credits, result.credits, digest="digest")
-    merge_rows(SlotRollup.objects.filter(slot__in=chosen), result.rollup, digest="digest")
+    replace_rows(SlotRollupPack.objects.filter(slot__in=chosen), pack_slots(result.rollup))
     replace_rows(SlotMarkovCount.objects.filter(slot__in=chosen), result.markov_counts)
     EngineSlot.objects.filter(slot__in=chosen).delete()
     EngineSlot.objects.bulk_create(
@@ -70,7 +71,7 @@ def write_finish(effects: pd.DataFrame, rollup: pd.DataFrame, *, slots: int) -> 
     replace_rows(RemovalEffect.objects.all(), effects)
     # Most rollup rows come out of a run as they were (a few accounts changed): kept, unwritten.
     merge_rows(MetricRollup, rollup, digest="digest")
-    for model in (SlotRollup, SlotMarkovCount, EngineSlot):
+    for model in (SlotRollupPack, SlotMarkovCount, EngineSlot):
         model.objects.filter(slot__gte=slots).delete()
 
 

@@ -18,7 +18,7 @@ from metrics.models import (
     EngineSlot,
     JourneyStageChange,
     MetricRollup,
-    SlotRollup,
+    SlotRollupPack,
 )
 from tests.faults.harness import VISIBILITY_TIMEOUT, wait_until
 
@@ -45,7 +45,7 @@ def stored_by_slot(slots: int) -> dict[int, tuple[bool, bool, bool]]:
         return {
             slot: (
                 EngineSlot.objects.filter(slot=slot).exists(),
-                SlotRollup.objects.filter(slot=slot).exists(),
+                SlotRollupPack.objects.filter(slot=slot).exists(),
                 AttributionCredit.objects.filter(account_id__in=ids).exists(),
             )
             for slot, ids in members.items()
@@ -117,5 +117,5 @@ def clean_run_totals(as_of: str, slots: int | None = None) -> dict:
 def seeded_without_results(accounts: int) -> None:
     seed_demo(accounts=accounts, seed=11)
     # The seeder recomputed: drop its results so the run under test writes every row again.
-    for model in (AttributionCredit, MetricRollup, EngineSlot, SlotRollup):
+    for model in (AttributionCredit, MetricRollup, EngineSlot, SlotRollupPack):
         model.objects.all().delete()

@@ -20,7 +20,7 @@ from metrics.models import MetricRollup
 from metrics.signals import metrics_recomputed
 from tests.factories import ActivityFactory
 from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
-from tests.metrics.test_slot_sums import _assert_sums_are_the_slots, _sql_sums, _stored_sums
+from tests.metrics.test_slot_sums import _assert_sums_are_the_slots, _stored_sums, _summed_afresh
 from tests.metrics.test_slots import NOW, clean_run
 
 SLOTS = 16  # a finish moves the sums for up to two slots of sixteen
@@ -56,7 +56,7 @@ def touch_before(deal) -> None:
 
 
 def assert_sums_are_the_slots() -> None:
-    _assert_sums_are_the_slots(_stored_sums(), _sql_sums())
+    _assert_sums_are_the_slots(_stored_sums(), _summed_afresh())
 
 
 def assert_as_a_full_run() -> None:

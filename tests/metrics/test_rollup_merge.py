@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from abm.lib.table_copy import copy_out_bigints, merge_rows, row_digests
-from metrics.models import MetricRollup, SlotRollup
+from metrics.models import MetricRollup
 
 needs_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the merge is PostgreSQL's"
@@ -96,7 +96,8 @@ def test_rows_stored_without_digests_are_all_replaced(alice):
     )
 
 
-def slot_rows(slot: int, values: list[float]) -> pd.DataFrame:
+def scope_rows(scope: int, values: list[float]) -> pd.DataFrame:
+    """Rows of ``scoped(scope)``: the rows of one tier."""
     n = len(values)
     return pd.DataFrame(
         {
@@ -106,30 +107,34 @@ def slot_rows(slot: int, values: list[float]) -> pd.DataFrame:
             "kind": "",
             "channel": ["email", "event", "webinar"][:n],
             "playbook_id": pd.array([None] * n, dtype="Int64"),
-            "tier": pd.array([1] * n, dtype="Int64"),
+            "tier": pd.array([scope] * n, dtype="Int64"),
             "owner_id": pd.array([None] * n, dtype="Int64"),
             "segment": "",
             "value": values,
             "count": 1.0,
-            "slot": slot,
+            "data": [{} for _ in values],
         }
     )
 
 
-def merge_slot(slot: int, values: list[float]) -> int:
-    within = SlotRollup.objects.filter(slot=slot)
-    return merge_rows(within, slot_rows(slot, values), digest="digest")
+def scoped(scope: int):
+    return MetricRollup.objects.filter(tier=scope)
+
+
+def merge_scope(scope: int, values: list[float]) -> int:
+    within = scoped(scope)
+    return merge_rows(within, scope_rows(scope, values), digest="digest")
 
 
 @pytest.mark.django_db
 def test_a_scoped_merge_leaves_the_rows_outside_its_scope_alone():
-    merge_slot(0, [1.0, 2.0])
-    merge_slot(1, [1.0, 2.0])
-    before = {(r.slot, r.channel, r.value): r.pk for r in SlotRollup.objects.all()}
+    merge_scope(0, [1.0, 2.0])
+    merge_scope(1, [1.0, 2.0])
+    before = {(r.tier, r.channel, r.value): r.pk for r in MetricRollup.objects.all()}
 
-    merge_slot(0, [1.0, 3.0, 4.0])  # the first row again, the second changed, a third new
+    merge_scope(0, [1.0, 3.0, 4.0])  # the first row again, the second changed, a third new
 
-    after = {(r.slot, r.channel, r.value): r.pk for r in SlotRollup.objects.all()}
+    after = {(r.tier, r.channel, r.value): r.pk for r in MetricRollup.objects.all()}
     assert set(after) == {
         (0, "email", 1.0),
         (0, "event", 3.0),
@@ -141,29 +146,29 @@ def test_a_scoped_merge_leaves_the_rows_outside_its_scope_alone():
     assert after[(1, "event", 2.0)] == before[(1, "event", 2.0)]
     if connection.vendor == "postgresql":  # elsewhere the scope is replaced whole
         assert after[(0, "email", 1.0)] == before[(0, "email", 1.0)]
-        assert merge_slot(1, [1.0, 2.0]) == 0  # nothing changed, nothing written
+        assert merge_scope(1, [1.0, 2.0]) == 0  # nothing changed, nothing written
 
 
 @needs_postgresql
 @pytest.mark.django_db
 def test_copying_out_two_bigint_columns_reads_what_the_orm_reads():
-    merge_slot(0, [1.0, 2.0, 3.0])
-    merge_slot(1, [5.0])
-    query = SlotRollup.objects.filter(slot=0).order_by("pk").values_list("pk", "digest")
+    merge_scope(0, [1.0, 2.0, 3.0])
+    merge_scope(1, [5.0])
+    query = scoped(0).order_by("pk").values_list("pk", "digest")
 
     ids, digests = copy_out_bigints(query)
 
     assert list(zip(ids.tolist(), digests.tolist(), strict=True)) == list(query)
     assert len(ids) == 3
-    for nothing in (SlotRollup.objects.filter(slot=9), SlotRollup.objects.filter(slot__in=[])):
+    for nothing in (scoped(9), MetricRollup.objects.filter(tier__in=[])):
         empty = copy_out_bigints(nothing.values_list("pk", "digest"))
         assert [a.tolist() for a in empty] == [[], []]
 
 
 @pytest.mark.django_db
 def test_a_merge_into_some_rows_without_a_digest_is_refused():
-    merge_slot(1, [1.0, 2.0])
+    merge_scope(1, [1.0, 2.0])
 
     with pytest.raises(ValueError, match="digest"):
-        merge_rows(SlotRollup.objects.filter(slot=2), slot_rows(2, [3.0]))
-    assert sorted(SlotRollup.objects.values_list("slot", "value")) == [(1, 1.0), (1, 2.0)]
+        merge_rows(scoped(2), scope_rows(2, [3.0]))
+    assert sorted(MetricRollup.objects.values_list("tier", "value")) == [(1, 1.0), (1, 2.0)]

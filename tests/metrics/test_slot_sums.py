@@ -1,5 +1,5 @@
 """The slots' sums kept between runs: an incremental run moves them by its slots' difference, and
-they always equal the slot rows summed afresh in SQL."""
+they always equal the slots' packed rows summed afresh, row by row."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import math
 import pandas as pd
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from demo.seeding import seed_demo
 from metrics.engine.params import EngineParams
@@ -19,6 +18,7 @@ from metrics.engine.slots import run_slots
 from metrics.models import EngineSlot, SlotRollupSum
 from tests.factories import ActivityFactory
 from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
+from tests.metrics.slot_packs import slot_rollup_records
 from tests.metrics.test_slots import NOW, clean_run
 
 
@@ -30,14 +30,14 @@ def seeded(db):
 _KEY = "metric, period, model, kind, channel, playbook_id, tier, owner_id, segment"
 
 
-def _sql_sums() -> dict:
-    """Every slot's rows summed per key, straight from the table."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_KEY}, SUM(value), SUM(count), COUNT(*) FROM metrics_slotrollup "
-            f"GROUP BY {_KEY}"
-        )
-        return {tuple(_norm(v) for v in row[:9]): row[9:] for row in cursor.fetchall()}
+def _summed_afresh() -> dict:
+    """Every slot's packed rows summed per key, row by row."""
+    sums = {}
+    for row in slot_rollup_records():
+        key = tuple(_norm(row[name]) for name in _KEY.split(", "))
+        value, count, rows = sums.get(key, (0.0, 0.0, 0))
+        sums[key] = (value + row["value"], count + row["count"], rows + 1)
+    return sums
 
 
 def _stored_sums() -> dict:
@@ -63,7 +63,7 @@ def _slot_of(account_pk: int, slots: int) -> int:
 
 def test_an_incremental_run_moves_the_stored_sums_and_they_stay_the_slots_sum(seeded):
     clean_run(slots=8)
-    _assert_sums_are_the_slots(_stored_sums(), _sql_sums())
+    _assert_sums_are_the_slots(_stored_sums(), _summed_afresh())
     account = next(iter(_accounts_by_slot(8).values()))
     ActivityFactory(account=account, channel="webinar", kind="webinar_attended")
 
@@ -71,7 +71,7 @@ def test_an_incremental_run_moves_the_stored_sums_and_they_stay_the_slots_sum(se
 
     assert (result["sums"], result["slots_computed"]) == ("moved", 1)
     assert EngineSlot.objects.filter(summed=False).count() == 0
-    _assert_sums_are_the_slots(_stored_sums(), _sql_sums())
+    _assert_sums_are_the_slots(_stored_sums(), _summed_afresh())
     incremental = stored_figures()
     recompute_all(now=NOW, slots=8)
     assert_same_figures(stored_figures(), incremental)
@@ -91,7 +91,7 @@ def test_a_slot_written_without_a_finish_makes_the_next_finish_sum_every_slot(se
     result = recompute_changed([second.pk], now=NOW)
 
     assert result["sums"] == "summed"
-    _assert_sums_are_the_slots(_stored_sums(), _sql_sums())
+    _assert_sums_are_the_slots(_stored_sums(), _summed_afresh())
     incremental = stored_figures()
     recompute_all(now=NOW, slots=8)
     assert_same_figures(stored_figures(), incremental)
@@ -106,7 +106,7 @@ def test_more_than_an_eighth_of_the_slots_changed_are_summed_afresh(seeded):
     result = recompute_changed([a.pk for a in accounts], now=NOW)
 
     assert (result["sums"], result["slots_computed"]) == ("summed", 3)
-    _assert_sums_are_the_slots(_stored_sums(), _sql_sums())
+    _assert_sums_are_the_slots(_stored_sums(), _summed_afresh())
 
 
 def test_moved_sums_subtract_before_add_after_and_drop_keys_no_row_counts():
