@@ -111,10 +111,17 @@ def credit_rollup(credit_rows: pd.DataFrame) -> pd.DataFrame:
     return _rows("credit", sums.reset_index(), value="credit", count="weight")
 
 
+SPEND_DIMENSIONS = ["month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
+
+
 def spend_rollup(spend_rows: pd.DataFrame) -> pd.DataFrame:
-    dims = ["month", "channel", "playbook_id", *_ACCOUNT_DIMENSIONS]
-    sums = spend_rows.groupby(dims, dropna=False, sort=False)[["amount", "lines"]].sum()
-    return _rows("spend", sums.reset_index(), value="amount", count="lines")
+    sums = spend_rows.groupby(SPEND_DIMENSIONS, dropna=False, sort=False)[["amount", "lines"]]
+    return spend_sums_rollup(sums.sum().reset_index())
+
+
+def spend_sums_rollup(sums: pd.DataFrame) -> pd.DataFrame:
+    """``sums``: ``SPEND_DIMENSIONS``, ``amount`` and ``lines`` summed over their spend rows."""
+    return _rows("spend", sums, value="amount", count="lines")
 
 
 def mqa_rollup(mqa_rows: pd.DataFrame) -> pd.DataFrame:

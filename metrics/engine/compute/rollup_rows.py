@@ -40,7 +40,7 @@ def global_rollups(
 ) -> list[pd.DataFrame]:
     """``data`` holds every account, deal, lead, enrolment and budget line, and no activities;
     ``budget_weights``: the slots' summed activity cost and count per month, channel, playbook,
-    tier and owner (``compute.slot.budget_weights``)."""
+    tier and owner (``compute.slot.activity_costs``)."""
     return [
         rollups.spend_rollup(budget_spend_rows(data.budget_lines, budget_weights)),
         _lead_rollups(data, now, params),

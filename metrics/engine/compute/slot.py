@@ -90,11 +90,11 @@ def compute_slot(
         stage_frame = pd.DataFrame(
             {"account_id": new_stages.index, "stage": new_stages.to_numpy(dtype=object)}
         )
-        spend = roi.spend_rows(data.activities, data.budget_lines.iloc[:0], accounts)
+        spend, weights = activity_costs(data.activities, accounts)
         rollup = rollups.assemble(
             [
                 rollups.credit_rollup(roi.credit_rows(credits, accounts)),
-                rollups.spend_rollup(spend),
+                spend,
                 rollups.mqa_rollup(roi.mqa_rows(touches, first_mqa, accounts, window_days=window)),
                 rollups.reached_rollup(
                     roi.reached_rows(
@@ -107,7 +107,7 @@ def compute_slot(
                 rollups.accounts_rollup(roi.account_dimensions(stage_frame, accounts)),
                 engagement_trend(replace(data, activities=capped.activities), now, params),
                 task_rows(data, now),
-                budget_weights(data.activities, accounts),
+                weights,
             ],
             data=False,
         )
@@ -143,9 +143,13 @@ def _slot_unkeyed(rollup: pd.DataFrame, layout: int) -> pd.DataFrame:
     return rollup.assign(owner_id=owner, slot=key % layout)
 
 
-def budget_weights(activities: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Activity cost (``value``) and number (``count``) per month, channel, playbook, tier and
-    owner: a budget line's share for a tier and owner is their weight over the total."""
+def activity_costs(activities: pd.DataFrame, accounts: pd.DataFrame) -> tuple:
+    """The spend rollup and the budget weights, from one grouping of the activities by month,
+    channel, playbook, tier and owner. Spend sums the costed activities (``roi.spend_rows``
+    without budget lines: cost > 0, one line each). A weight is the activity cost (``value``,
+    a negative cost as 0) and number (``count``) of every activity: a budget line's share for a
+    tier and owner is their weight over the total (DOMAIN.md "Money")."""
+    cost = activities["cost"].astype(float)
     frame = roi.account_dimensions(
         pd.DataFrame(
             {
@@ -153,12 +157,17 @@ def budget_weights(activities: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataF
                 "month": roi.month_of(activities["occurred_at"]),
                 "channel": activities["channel"].astype(object),
                 "playbook_id": activities["playbook_id"].astype("Int64"),
-                "cost": activities["cost"].astype(float).clip(lower=0),
+                "cost": cost.clip(lower=0),
+                "costed": (cost > 0).astype(float),
             }
         ),
         accounts,
     )
-    dims = ["month", "channel", "playbook_id", "tier", "owner_id"]
-    sums = frame.groupby(dims, dropna=False, sort=False)["cost"].agg(["sum", "size"])
-    sums = sums.reset_index().rename(columns={"month": "period", "sum": "value", "size": "count"})
-    return sums.assign(metric=BUDGET_WEIGHT)
+    sums = frame.groupby(rollups.SPEND_DIMENSIONS, dropna=False, sort=False).agg(
+        value=("cost", "sum"), count=("cost", "size"), lines=("costed", "sum")
+    )
+    sums = sums.reset_index()
+    spent = sums.loc[sums["lines"] > 0, [*rollups.SPEND_DIMENSIONS, "value", "lines"]]
+    spend = rollups.spend_sums_rollup(spent.rename(columns={"value": "amount"}))
+    weights = sums.drop(columns="lines").rename(columns={"month": "period"})
+    return spend, weights.assign(metric=BUDGET_WEIGHT)
