@@ -25,23 +25,29 @@ def analyze(*models: type[Model]) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def vacuum(*models: type[Model], changed: float = 0.0) -> list[type[Model]]:
+def vacuum(
+    *models: type[Model], changed: float = 0.0, statistics: bool = True
+) -> list[type[Model]]:
     """VACUUM (ANALYZE) the models' tables: their dead rows' space is reused by the next write.
     Only outside a transaction (VACUUM cannot run in one): ANALYZE alone inside one, nothing
     on SQLite. ``changed``: leave out a table with at most that share of its rows changed
     since its last vacuum and analyze (a table the engine merged with few changes: vacuuming
-    it unchanged cost a full run 0.4 s). Returns the models vacuumed."""
+    it unchanged cost a full run 0.4 s). ``statistics=False``: VACUUM alone, for tables whose
+    rows change values but not their number or spread (ANALYZE of the accounts took 106 ms,
+    VACUUM 20 ms). Returns the models vacuumed."""
     if connection.vendor != "postgresql":
         return []
     if changed:
         shares = _changed_shares(models)
         models = tuple(m for m in models if shares[m._meta.db_table] > changed)
     if connection.in_atomic_block:
-        analyze(*models)
+        if statistics:
+            analyze(*models)
         return list(models)
+    command = "VACUUM (ANALYZE)" if statistics else "VACUUM"
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
     return list(models)
 
 
