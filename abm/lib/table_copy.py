@@ -21,6 +21,9 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 
 _BATCH = 5_000
+# Rows of more layouts than this go in by ``_scattered``, this many bytes at a time.
+_MANY_LAYOUTS = 256
+_SCATTER_BYTES = 4 << 20
 
 
 def replace_rows(queryset: QuerySet, frame: pd.DataFrame) -> int:
@@ -216,6 +219,8 @@ def copy_binary(columns: list[_Column]) -> io.BytesIO:
     for i in varying:  # lengths are small: pack them into one integer per row
         key = key * (int(lengths[:, i].max()) + 2) + lengths[:, i] + 1
     layout, layouts = pd.factorize(key)
+    if len(layouts) > _MANY_LAYOUTS:
+        return io.BytesIO(b"".join([_HEADER, *_scattered(columns, lengths), b"\xff\xff"]))
     chunks = [_HEADER]
     order = np.argsort(layout, kind="stable")
     bounds = np.searchsorted(layout[order], np.arange(len(layouts) + 1))
@@ -236,6 +241,48 @@ def copy_binary(columns: list[_Column]) -> io.BytesIO:
         chunks.append(record.tobytes())
     chunks.append(b"\xff\xff")
     return io.BytesIO(b"".join(chunks))
+
+
+def _scattered(columns: list[_Column], lengths: np.ndarray):
+    """The rows in frame order, each field's bytes put in place in a buffer of a few MB at a
+    time: rows of JSON come in as many layouts as rows, and a structured array per layout
+    took longer than the rest of their write."""
+    sizes = np.maximum(lengths, 0).astype(np.int64)
+    row_sizes = 2 + 4 * len(columns) + sizes.sum(axis=1)
+    ends = np.cumsum(row_sizes)
+    start = 0
+    while start < len(row_sizes):
+        base = ends[start] - row_sizes[start]
+        stop = max(start + 1, int(np.searchsorted(ends, base + _SCATTER_BYTES, side="right")))
+        rows = slice(start, stop)
+        out = np.zeros(int(ends[stop - 1] - base), dtype=np.uint8)
+        at = ends[rows] - row_sizes[rows] - base
+        _put(out, at, np.full(stop - start, len(columns), dtype=">i2"))
+        at = at + 2
+        for i, column in enumerate(columns):
+            _put(out, at, lengths[rows, i].astype(">i4"))
+            at = at + 4
+            _put_leading(out, at, column.values[rows], sizes[rows, i])
+            at = at + sizes[rows, i]
+        yield out.tobytes()
+        start = stop
+
+
+def _put(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
+    """Each row's value, all of one width, at its offset."""
+    width = values.dtype.itemsize
+    out[at[:, None] + np.arange(width)] = values.view(np.uint8).reshape(-1, width)
+
+
+def _put_leading(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> None:
+    """Each row's first ``sizes`` bytes of its value at its offset (NULL: none)."""
+    width = values.dtype.itemsize
+    raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)
+    if width == 0 or not sizes.any():
+        return
+    rows = np.repeat(np.arange(len(sizes)), sizes)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out[at[rows] + within] = raw[rows, within]
 
 
 def _field_dtype(dtype: np.dtype, length: int):
