@@ -434,6 +434,7 @@ class SlotRollupSum(_SlotRollupKey):
 
     key = models.TextField(unique=True)
     rows = models.PositiveIntegerField(default=0)
+    digest = models.BigIntegerField(db_default=0, editable=False)  # as MetricRollup's
 
     def __str__(self) -> str:
         return f"all slots {self.metric} {self.period or 'now'}: {self.value}"

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from abm.lib.frames import frame_from_queryset
-from abm.lib.table_copy import insert_rows, merge_rows
+from abm.lib.table_copy import insert_rows, merge_rows, row_digests
 from metrics import rollups
 from metrics.engine import kept
 from metrics.engine.compute.packs import sum_packs
@@ -140,13 +140,15 @@ def moved_sums(
 def write_sums(sums: SlotSums) -> None:
     """Store the sums (every row, or only the changed keys') and mark their slots counted."""
     if sums.replaced_keys is None:
-        merge_rows(SlotRollupSum, sums.stored)  # most sums come out as they were
+        # Most sums come out as they were: matched on their digest, only the others written.
+        merge_rows(SlotRollupSum, sums.stored, digest="digest")
     else:
         keys = sums.replaced_keys
         for start in range(0, len(keys), _DELETE_CHUNK):
             gone = SlotRollupSum.objects.filter(key__in=keys[start : start + _DELETE_CHUNK])
             gone._raw_delete(gone.db)
-        insert_rows(SlotRollupSum, sums.stored.loc[sums.stored["key"].isin(set(keys))])
+        changed = sums.stored.loc[sums.stored["key"].isin(set(keys))]
+        insert_rows(SlotRollupSum, changed.assign(digest=row_digests(changed)))
     EngineSlot.objects.filter(slot__in=sums.summed).update(summed=True)
     kept.keep("sums", sums.slots, sums.versions, sums.stored, on_commit=True)
 
