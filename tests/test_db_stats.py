@@ -34,9 +34,13 @@ def test_analyze_is_harmless_without_postgresql(alice):
     assert Account.objects.count() == 1
 
 
-def _last_vacuum(table: str):
+def _last_vacuum(table: str, what: str = "vacuum"):
+    """When the table was last vacuumed (or ``what="analyze"``: analyzed) by hand."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s", [table])
+        cursor.execute(
+            f"SELECT last_{what} FROM pg_stat_user_tables WHERE relname = %s",
+            [table],
+        )
         return cursor.fetchone()[0]
 
 
@@ -78,21 +82,18 @@ def test_vacuum_leaves_out_a_table_with_few_rows_changed(alice):
     assert vacuum(Account) == [Account]  # without a share, always
 
 
-def _last_analyze(table: str):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table])
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL vacuum")
 def test_vacuum_without_statistics_leaves_the_planner_s_as_they_were(alice):
     table = Account._meta.db_table
     AccountFactory.create_batch(30, owner=alice)
     Account.objects.filter(owner=alice).update(name="renamed")
-    analyzed, vacuumed = _last_analyze(table), _last_vacuum(table)  # by other tests, or None
+    analyzed, vacuumed = (
+        _last_vacuum(table, "analyze"),
+        _last_vacuum(table),
+    )  # by other tests, or None
 
     assert vacuum(Account, statistics=False) == [Account]
 
     assert _last_vacuum(table) is not None
     assert _last_vacuum(table) != vacuumed
-    assert _last_analyze(table) == analyzed
+    assert _last_vacuum(table, "analyze") == analyzed
