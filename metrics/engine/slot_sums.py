@@ -2,9 +2,9 @@
 
 The finish needs the sum of every slot's rollup rows (``SlotRollupPack``, compute/packs.py):
 780 000 rows at 10 000 accounts in 200 slots, a few tenths of a second for a run that
-recomputed one slot. So the finish
-stores the sums, and the next incremental run moves them by its slots' difference: it reads the
-chosen slots' sums before it rewrites them (``sums_before``) and again in the finish.
+recomputed one slot. So the finish stores the sums, and the next incremental run moves them by
+its slots' difference: it reads the chosen slots' sums before it rewrites them
+(``sums_before``) and again in the finish.
 
 The stored sums count a slot's rows while its ``EngineSlot.summed`` is set; writing a slot clears
 it (a new row). A finish that finds a slot written by someone else since (a sharded run's
