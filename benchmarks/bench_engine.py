@@ -85,11 +85,11 @@ def main() -> None:
     report("Full run (a fresh worker per configuration; wall time from enqueue to done)")
     report(
         f"{'workers':>8} {'wall s':>8} {'slots s':>8} {'finish s':>9} {'us/activity':>12} "
-        f"{'peak MB/worker':>15} {'load':>6}"
+        f"{'peak MB/worker':>15} {'load':>6} {'queued s':>9}"
     )
     rows = []
     for count in args.workers:
-        wall, result, peaks = _full_run(count, slots)
+        wall, result, peaks, queued = _full_run(count, slots)
         finish = _finish_seconds(result)
         rows.append(
             {
@@ -106,7 +106,7 @@ def main() -> None:
             continue
         report(
             f"{count:>8} {wall:8.2f} {wall - finish:8.2f} {finish:9.2f} "
-            f"{rows[-1]['us']:12.2f} {max(peaks):15,.0f} {_load():>6}"
+            f"{rows[-1]['us']:12.2f} {max(peaks):15,.0f} {_load():>6} {queued:9.2f}"
         )
     if args.json:
         return
@@ -183,7 +183,11 @@ def _others() -> None:
         subprocess.run([sys.executable, "-m", module], check=False)
 
 
-def _full_run(count: int, slots: int) -> tuple[float, dict, list[float]]:
+def _full_run(count: int, slots: int) -> tuple[float, dict, list[float], float]:
+    """Wall seconds from enqueue to done, the run's result, each worker's peak MB, and the
+    seconds the run waited before a worker took it: a fresh worker first takes whatever jobs
+    were queued before (an import's incremental run, task generation), which counts in the
+    wall time."""
     from django.db import transaction
 
     from abm.models import Job, RunStatus
@@ -207,11 +211,12 @@ def _full_run(count: int, slots: int) -> tuple[float, dict, list[float]]:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=30)
-    return wall, run.result, peaks
+    return wall, run.result, peaks, (run.started_at - run.created_at).total_seconds()
 
 
 def _start_worker(name: str) -> subprocess.Popen:
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}.log"
+    # Not $TMPDIR/bench1.log and the like: a name someone may send this script's output to.
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_engine-worker-{name}.log"
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "celery", "-A", "abm", "worker", "--pool=solo"),
