@@ -143,8 +143,7 @@ def _code_dtype(distinct: int) -> np.dtype:
 
 
 def _summed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The rows of ``parts`` summed per key (value, count and rows), each key's columns as the
-    first of its rows has them."""
+    """The rows of ``parts`` summed per key (value, count and rows), with the key's columns."""
     if not parts:
         return {name: np.empty(0, np.int64) for name in (*TEXTS, "period", *INTEGERS, "rows")} | {
             name: np.empty(0, np.float64) for name in MEASURES
@@ -156,11 +155,12 @@ def _summed(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         if (int(key.max(initial=0)) + 1) * size >= 2**62:
             key = pd.factorize(key)[0].astype(np.int64)  # renumbered densely before it overflows
         key = key * size + codes
-    group, firsts = pd.factorize(key)
-    n = len(firsts)
-    first = np.empty(n, dtype=np.int64)
-    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # each group's first row
-    out = {name: columns[name][first] for name in (*TEXTS, "period", *INTEGERS)}
+    group, keys = pd.factorize(key)
+    n = len(keys)
+    # Any row of a group carries the group's key columns: the key is made of them all.
+    one = np.empty(n, dtype=np.int64)
+    one[group] = np.arange(len(group))
+    out = {name: columns[name][one] for name in (*TEXTS, "period", *INTEGERS)}
     for name in MEASURES:
         out[name] = np.bincount(group, weights=columns[name], minlength=n)
     out["rows"] = np.bincount(group, weights=columns["rows"], minlength=n).astype(np.int64)
