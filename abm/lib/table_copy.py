@@ -277,9 +277,9 @@ def _put(out: np.ndarray, at: np.ndarray, values: np.ndarray) -> None:
 def _put_leading(out: np.ndarray, at: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> None:
     """Each row's first ``sizes`` bytes of its value at its offset (NULL: none)."""
     width = values.dtype.itemsize
-    raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)
     if width == 0 or not sizes.any():
         return
+    raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)
     rows = np.repeat(np.arange(len(sizes)), sizes)
     within = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     out[at[rows] + within] = raw[rows, within]

@@ -24,14 +24,11 @@ from django.db.models import Sum
 
 from abm.lib.frames import frame_from_queryset
 from abm.lib.table_copy import insert_rows, merge_rows, row_digests
-from metrics import rollups
 from metrics.engine import kept
-from metrics.engine.compute.packs import sum_packs
+from metrics.engine.compute.packs import DIMS, TEXTS, sum_packs
 from metrics.models import EngineSlot, SlotMarkovCount, SlotRollupPack, SlotRollupSum
 
-DIMS = list(rollups.KEY)
 MEASURES = ["value", "count", "rows"]
-TEXTS = ("metric", "model", "kind", "channel", "segment")
 _PACKS_PER_FETCH = 16  # a few MB per round trip
 # pg_advisory_xact_lock keys: "abm slot" + the slot number (the slot writer's, slots.py).
 SLOT_LOCK = 0x61626D_73_0000

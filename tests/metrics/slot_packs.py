@@ -7,10 +7,9 @@ import datetime as dt
 
 import pandas as pd
 
-from metrics.engine.compute.packs import INTEGERS, TEXTS, unpack
+from metrics.engine.compute.packs import INTEGERS, NULL, TEXTS, unpack
 from metrics.models import SlotRollupPack
 
-_NULL = -(2**63)
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -28,10 +27,10 @@ def slot_rollup_records() -> list[dict]:
             for name in TEXTS:
                 row[name] = texts[name][int(columns[name][i])]
             day = int(columns["period"][i])
-            row["period"] = None if day == _NULL else _EPOCH + dt.timedelta(days=day)
+            row["period"] = None if day == NULL else _EPOCH + dt.timedelta(days=day)
             for name in INTEGERS:
                 value = int(columns[name][i])
-                row[name] = None if value == _NULL else value
+                row[name] = None if value == NULL else value
             row["value"], row["count"] = float(columns["value"][i]), float(columns["count"][i])
             rows.append(row)
     return rows

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -55,14 +54,13 @@ def as_records(frame: pd.DataFrame, *extra: str) -> list[tuple]:
 
 def unpacked(data: bytes) -> pd.DataFrame:
     columns, texts = unpack(data)
-    null = np.iinfo(np.int64).min
     frame = {name: [texts[name][c] for c in columns[name]] for name in packs.TEXTS}
     frame["period"] = [
-        None if d == null else dt.date(1970, 1, 1) + dt.timedelta(days=int(d))
+        None if d == packs.NULL else dt.date(1970, 1, 1) + dt.timedelta(days=int(d))
         for d in columns["period"]
     ]
     for name in packs.INTEGERS:
-        frame[name] = [None if v == null else int(v) for v in columns[name]]
+        frame[name] = [None if v == packs.NULL else int(v) for v in columns[name]]
     frame.update({name: columns[name].tolist() for name in packs.MEASURES})
     return pd.DataFrame(frame)
 
