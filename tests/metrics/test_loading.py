@@ -33,12 +33,14 @@ def test_activities_load_with_their_contact_seniority_and_playbook():
     assert frame.loc[with_contact.pk, "cost"] == 2.5
     assert frame.loc[with_contact.pk, "playbook_id"] == step.stage.playbook_id
     assert frame.loc[with_contact.pk, "occurred_at"] == pd.Timestamp(T0)
-    assert frame.loc[without_contact.pk, "seniority"] is None
+    assert pd.isna(frame.loc[without_contact.pk, "seniority"])
     assert frame.loc[with_contact.pk, "owner_role"] == step.owner_role
     assert frame.loc[without_contact.pk, "owner_role"] == ""
     assert pd.isna(frame.loc[without_contact.pk, "playbook_id"])
     assert pd.isna(frame.loc[without_contact.pk, "contact_id"])
     assert str(frame["occurred_at"].dt.tz) == "UTC"
+    for text in ("channel", "kind", "direction", "seniority", "owner_role"):
+        assert isinstance(frame[text].dtype, pd.CategoricalDtype), text
 
 
 @pytest.mark.django_db
