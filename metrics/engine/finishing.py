@@ -21,6 +21,7 @@ from metrics.engine import kept
 from metrics.engine.compute.credits import effect_rows, markov_credits, removal_effects
 from metrics.engine.compute.finish import finish_rollups
 from metrics.engine.loading import load_engaged_in_period, load_finish_inputs, load_linear_credits
+from metrics.engine.overlap import Behind
 from metrics.engine.params import EngineParams
 from metrics.engine.slot_sums import MOVE_AT_MOST, Before, load_slot_sums, write_sums
 from metrics.engine.slots import slot_members
@@ -62,12 +63,47 @@ def finish_run(
 
 
 def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
+    with Behind() as early:
+
+        def loaded() -> None:
+            # The tables only the slots wrote are vacuumed on a connection of their own while
+            # the finish computes and writes: the database's work on the other core, not after.
+            # Not before the finish's reads: the slots' writers' row counts, which the vacuum
+            # goes by, reach the statistics when their connections close (or within a second).
+            if analyze_credits:
+                early.write(_vacuum_slot_tables, redo=_vacuum_slot_tables)
+
+        result = _finish_rollups(run, now, slots, params, watch, before, loaded)
+        if analyze_credits:
+            with watch.phase("analyze"):
+                # The tables the finish wrote, once written. Fresh statistics for the next
+                # finish's plans (a sum over tables never analyzed sorted on disk: 2.5 s), and
+                # their dead rows' space reused by the next run.
+                vacuum(MetricRollup, SlotRollupSum, changed=VACUUM_WHEN_CHANGED)
+                early.wait()
+    return result
+
+
+def _vacuum_slot_tables() -> None:
+    """After a full run: the slots' result tables, so their dead rows' space is reused by the
+    next run instead of growing them (an incremental run changed a few slots and leaves them to
+    autovacuum; tables merged with few changes are left alone). The scores (rewritten whole)
+    and the accounts (each one's score updated) without new statistics: where autovacuum was
+    off they grew by a run's rows with every run, and writing the history into 200 000 dead
+    rows took 0.55 s, not 0.2."""
+    vacuum(AttributionCredit, SlotRollupPack, SlotMarkovCount, changed=VACUUM_WHEN_CHANGED)
+    scores = (EngagementScore, EngagementHistory, Account)
+    vacuum(*scores, changed=VACUUM_WHEN_CHANGED, statistics=False)
+
+
+def _finish_rollups(run, now, slots, params, watch, before, loaded) -> dict:
     with _reading_and_writing():
         with watch.phase("finish load"):
             data = load_finish_inputs(now, params)
             sums = load_slot_sums(slots, before)
             linear, linear_kept = _linear_credits(slots, sums.versions)
             engaged = load_engaged_in_period()
+        loaded()
         with watch.phase("finish compute"):
             effects = removal_effects(sums.counts)
             markov = markov_credits(linear, data.opportunities, effects)
@@ -77,21 +113,6 @@ def _finish(run, now, slots, params, watch, analyze_credits, before) -> dict:
             write_sums(sums)
             # Goal progress and the like, after this run's rows, in the same transaction.
             metrics_recomputed.send(sender=MetricRollup, now=now.to_pydatetime(), run=run)
-    if analyze_credits:
-        with watch.phase("analyze"):
-            # After a full run, the slot tables too: the next finish's sum plans on their
-            # statistics (never analyzed, PostgreSQL guessed an eighth of the rows and sorted on
-            # disk: 2.5 s), and their dead rows' space is reused by the next run instead of
-            # growing the tables. An incremental run changed a few slots and rollup rows (the
-            # rollups are merged, not rewritten): autovacuum keeps up with those. Tables a
-            # run merged with few changes are left alone.
-            tables = (MetricRollup, AttributionCredit, SlotRollupPack, SlotMarkovCount)
-            vacuum(*tables, SlotRollupSum, changed=VACUUM_WHEN_CHANGED)
-            # The scores (rewritten whole) and the accounts (each one's score updated) too,
-            # without new statistics: where autovacuum was off they grew by a run's rows with
-            # every run, and writing the history into 200 000 dead rows took 0.55 s, not 0.2.
-            scores = (EngagementScore, EngagementHistory, Account)
-            vacuum(*scores, changed=VACUUM_WHEN_CHANGED, statistics=False)
     return {
         "rollup_rows": len(rollup),
         "sums": "summed" if sums.replaced_keys is None else "moved",  # slot_sums.py
