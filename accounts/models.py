@@ -183,6 +183,9 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["owner", "tier"]),
             models.Index(fields=["tier", "stage"]),
+            # The target accounts' ids without reading the rows (an index-only scan): the
+            # director's funnel joins them to the stage changes (a scan of every row: 22 ms).
+            models.Index(fields=["tier"], include=["id"], name="account_tier_ids"),
             # The newest edit, cheaply: the director's kept figures change with it.
             models.Index(fields=["updated_at"]),
             models.Index(fields=["industry"]),

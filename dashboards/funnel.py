@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from django.db import connection
 from django.db.models import Case, Max, When
 
 from accounts.filtering import ENROLLED_STATUSES
@@ -58,10 +59,14 @@ def funnel_reached(user, filters: DashboardFilters) -> dict[str, int]:
     )
     # Each account's furthest stage inside the period, then how many reached each stage or
     # beyond: one hash aggregate, where a distinct count per stage sorted the rows six times.
+    # The accounts per furthest stage are counted there too: six rows come back, not one per
+    # account.
     rank = Case(*(When(to_stage=stage, then=n) for n, stage in enumerate(STAGES)))
-    furthest = changes.values("account_id").annotate(top=Max(rank)).order_by()
-    tops = np.bincount(
-        np.fromiter(furthest.values_list("top", flat=True), dtype=np.int64), minlength=len(STAGES)
-    )
+    furthest = changes.values("account_id").annotate(top=Max(rank)).order_by().values("top")
+    sql, params = furthest.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT "top", COUNT(*) FROM ({sql}) AS furthest GROUP BY "top"', params)
+        counts = dict(cursor.fetchall())
+    tops = np.array([counts.get(n, 0) for n in range(len(STAGES))], dtype=np.int64)
     reached = np.cumsum(tops[::-1])[::-1]
     return {stage: int(reached[n]) for n, stage in enumerate(STAGES)}
