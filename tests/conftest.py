@@ -101,6 +101,20 @@ def eager_tasks():
     app.conf.task_always_eager = before
 
 
+@pytest.fixture
+def queued_tasks():
+    """Tasks are sent and stay queued, as in production before a worker takes them: for browser
+    tests whose requests queue runs they never look at. On the SQLite leg an eager run would run
+    inside the live server's request (seen taking over 10 s with CI's four processes on two
+    cores); the in-memory broker keeps the message and nothing consumes it."""
+    from abm.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture(scope="session")
 def stack_template(tmp_path_factory):
     """A migrated SQLite file that each embedded stack starts from (tests/embedded_stack.py)."""

@@ -14,7 +14,8 @@ from playbooks.models import Activity, Task
 from playbooks.tasking import generate_due_tasks
 from tests.factories import AccountFactory
 
-pytestmark = pytest.mark.browser
+# Completing tasks queues an incremental run; these tests look at the tasks, not at its figures.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("queued_tasks")]
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ or hammered run and after the same run in this process, undisturbed."""
 
 import datetime as dt
 import time
+from math import isclose
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
@@ -69,12 +70,15 @@ def duplicates(queryset, *key: str) -> int:
 
 
 def metric_totals() -> dict:
-    """Row counts and sums of everything a recompute writes."""
-    rounded = {"score": 6, "value": 6}
+    """Row counts and sums of everything a recompute writes.
+
+    Sums of float columns are left unrounded: PostgreSQL adds the rows in their physical order,
+    which differs between two runs that store the same figures, so a total can sit either side of
+    a rounding boundary (seen: 5983.6837 against 5983.6838). assert_same_totals compares floats
+    to a relative 1e-9 instead."""
 
     def total(queryset, field):
-        value = queryset.aggregate(t=Sum(field))["t"] or 0
-        return round(value, rounded[field]) if field in rounded else value
+        return queryset.aggregate(t=Sum(field))["t"] or 0
 
     return {
         "credits": list(
@@ -85,18 +89,48 @@ def metric_totals() -> dict:
         "slots": EngineSlot.objects.count(),
         # Not the task rollup: the faulted run's stage changes queue task generation on the
         # workers, so the clean run after it counts tasks the faulted run could not see.
-        "rollups": [
-            (row["metric"], row["rows"], round(row["value"], 4), round(row["count"], 4))
+        "rollups": {
+            row["metric"]: (row["rows"], row["value"], row["count"])
             for row in MetricRollup.objects.exclude(metric="tasks")
             .values("metric")
             .annotate(rows=Count("pk"), value=Sum("value"), count=Sum("count"))
             .order_by("metric")
-        ],
+        },
         "scores": (EngagementScore.objects.count(), total(EngagementScore.objects, "score")),
         "history": (EngagementHistory.objects.count(), total(EngagementHistory.objects, "score")),
         "stages": list(Account.objects.values("stage").annotate(n=Count("pk")).order_by("stage")),
         "stage_changes": JourneyStageChange.objects.count(),
     }
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return (
+            isinstance(a, int | float)
+            and isinstance(b, int | float)
+            and isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return a == b
+
+
+def assert_same_totals(got: dict, clean: dict) -> None:
+    """The same totals, floats to a relative 1e-9; the message names only what differs (pytest's
+    diff of the whole dict is cut off before the rollups)."""
+    differences = [
+        f"rollup {metric}: {got['rollups'].get(metric)} != clean {clean['rollups'].get(metric)}"
+        for metric in sorted(got["rollups"].keys() | clean["rollups"].keys())
+        if not _same(got["rollups"].get(metric), clean["rollups"].get(metric))
+    ]
+    differences += [
+        f"{key}: {got[key]} != clean {clean[key]}"
+        for key in clean
+        if key != "rollups" and not _same(got[key], clean[key])
+    ]
+    assert not differences, "\n".join(differences)
 
 
 def assert_no_duplicate_results() -> None:
