@@ -227,8 +227,9 @@ class Task(models.Model):
 class Activity(models.Model):
     """A touchpoint: something we did to an account, or something it did."""
 
+    # No index of its own: the (account, occurred_at) index below serves every lookup by account.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="activities"
+        "accounts.Account", on_delete=models.CASCADE, related_name="activities", db_index=False
     )
     contact = models.ForeignKey(
         "accounts.Contact",
@@ -273,7 +274,16 @@ class Activity(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "occurred_at"]),
+            # Covering what the metrics engine loads (metrics/engine/loading.py), so a batch's
+            # activities come from this index alone, each account's rows side by side. Read from
+            # the table, a batch's accounts were spread over all of it: at 10M activities each
+            # batch scanned the whole table (0.9-1.0 s a batch, against 0.3 s from here).
+            # PostgreSQL only; SQLite has no INCLUDE and gets the plain index.
+            models.Index(
+                fields=["account", "occurred_at"],
+                include=["id", "contact", "channel", "kind", "direction", "cost", "step"],
+                name="activity_account_covering",
+            ),
             models.Index(fields=["occurred_at"]),
             models.Index(fields=["channel", "occurred_at"]),
         ]

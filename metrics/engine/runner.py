@@ -25,6 +25,7 @@ from django.utils import timezone
 from abm.jobs import run_enqueue, run_progress
 from abm.models import Job, RunKind
 from metrics.engine.finishing import finish_run
+from metrics.engine.loading import ready_activities
 from metrics.engine.params import EngineParams
 from metrics.engine.slot_sums import sums_before
 from metrics.engine.slots import run_slots, slot_count, stored_layout
@@ -82,6 +83,8 @@ def _run(run, now: pd.Timestamp, slots: int, chosen, *, queue_tasks: bool) -> di
     watch = Stopwatch()
     chosen = list(range(slots) if chosen is None else chosen)
     watch.on_phase = _phase_progress(run, watch)
+    if len(chosen) == slots:
+        ready_activities()
     with exclusive():
         before = sums_before(chosen, slots)
         counts = run_slots(chosen, slots, now, params, watch)
