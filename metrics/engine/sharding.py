@@ -20,7 +20,6 @@ from abm.job_sending import task_named
 from abm.jobs import run_finish, run_progress
 from abm.models import Job, RunStatus
 from metrics.engine.finishing import finish_run
-from metrics.engine.loading import ready_activities
 from metrics.engine.params import EngineParams
 from metrics.engine.runner import Stopwatch, as_of, exclusive, run_result
 from metrics.engine.slots import run_slots, slot_count
@@ -33,7 +32,6 @@ FINISH_TASK = "metrics.recompute_finish"
 def start_sharded(run: Job, shards: int, *, slots: int | None = None, now=None) -> None:
     """Deal the slots out to ``shards`` tasks, sent once the caller's transaction commits."""
     slots = max(slot_count(slots), shards)
-    ready_activities()
     plan = [list(range(k, slots, shards)) for k in range(shards)]
     run.params = {
         **run.params,
