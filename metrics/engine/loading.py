@@ -31,7 +31,8 @@ from metrics.models import (
 from metrics.touch_rule_store import load_touch_rules
 from playbooks.models import Activity, Enrolment, Step, Task
 
-# A full run vacuums the activities first when more than this share of them changed since.
+# A full run in one process vacuums the activities first when more than this share of them
+# changed since (a sharded run does not: README, Reliability).
 ACTIVITIES_VACUUM_WHEN_CHANGED = 0.1
 
 
@@ -127,7 +128,8 @@ def load_activities(*, since=None, until=None, account_ids=None) -> pd.DataFrame
     owner_role) are categoricals: a slot's engagement, touch rules and rollups group and match
     them by code (14 % less of a batch's compute than strings).
     """
-    activities, columns, occurred = activity_rows(since=since, until=until, account_ids=account_ids)
+    activities, columns = activity_rows(since=since, until=until, account_ids=account_ids)
+    occurred = columns["occurred_at"]
     frame = frame_from_queryset(
         activities,
         columns,
@@ -153,8 +155,8 @@ def load_activities(*, since=None, until=None, account_ids=None) -> pd.DataFrame
 
 
 def activity_rows(*, since=None, until=None, account_ids=None):
-    """The query of ``load_activities``: (queryset, output column -> lookup, the lookup of
-    occurred_at). Every column it reads is in the activities' covering index."""
+    """The query of ``load_activities``: (queryset, output column -> lookup). Every column it
+    reads is in the activities' covering index."""
     activities = _of_accounts(Activity.objects.order_by(), account_ids)
     if since is not None:
         activities = activities.filter(occurred_at__gt=since)
@@ -172,7 +174,7 @@ def activity_rows(*, since=None, until=None, account_ids=None):
         "cost": "cost",
         "step_id": "step_id",
     }
-    return activities, columns, occurred
+    return activities, columns
 
 
 def _lookup(table: pd.Series, keys: pd.Series, *, missing=None) -> np.ndarray:

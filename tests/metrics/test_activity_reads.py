@@ -18,6 +18,7 @@ from demo.seeding import seed_demo
 from metrics.engine.loading import activity_rows
 from metrics.engine.runner import recompute_all
 from playbooks.models import Activity
+from tests.metrics.vacuums import database_now, last_vacuums
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="covering indexes and VACUUM are PostgreSQL's"
@@ -43,7 +44,7 @@ def test_a_batchs_activity_query_is_answered_from_the_covering_index_alone():
     since = NOW - dt.timedelta(days=30)
     # A full run's batch, an incremental run's (activities since its history floor), a window.
     for window in ({}, {"since": since}, {"since": since, "until": NOW}):
-        queryset, columns, _ = activity_rows(account_ids=accounts, **window)
+        queryset, columns = activity_rows(account_ids=accounts, **window)
         with transaction.atomic():
             plan = _plan(queryset, columns)
         assert "Index Only Scan using activity_account_covering" in plan, (window, plan)
@@ -66,27 +67,12 @@ def test_a_full_run_vacuums_the_activities_when_many_changed_and_not_again_when_
         )
         for n in range(added)
     )
-    started = _now()
+    started = database_now()
 
     recompute_all(now=NOW, slots=4)
 
-    first = _last_vacuum()
+    first = last_vacuums(Activity)["Activity"]
     assert first is not None
     assert first > started
     recompute_all(now=NOW, slots=4)
-    assert _last_vacuum() == first  # nothing changed since: no second vacuum
-
-
-def _now() -> dt.datetime:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
-
-
-def _last_vacuum() -> dt.datetime | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s",
-            [Activity._meta.db_table],
-        )
-        return cursor.fetchone()[0]
+    assert last_vacuums(Activity)["Activity"] == first  # nothing changed since: no second vacuum

@@ -17,6 +17,7 @@ from metrics.engine.overlap import Ahead, Behind, can_overlap
 from metrics.engine.runner import recompute_all
 from metrics.models import EngagementScore, SlotMarkovCount, SlotRollupPack
 from tests.metrics.engine_snapshot import assert_same_figures, stored_figures
+from tests.metrics.vacuums import database_now, last_vacuums
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 
@@ -124,16 +125,6 @@ def test_batches_loaded_ahead_and_written_behind_store_what_batches_in_turn_stor
     assert_same_figures(in_turn, ahead)
 
 
-def _last_vacuums(models) -> dict:
-    tables = {model._meta.db_table: model.__name__ for model in models}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, last_vacuum FROM pg_stat_user_tables WHERE relname = ANY(%s)",
-            [list(tables)],
-        )
-        return {tables[name]: at for name, at in cursor.fetchall()}
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="vacuums on PostgreSQL only")
 @pytest.mark.django_db(transaction=True)
 def test_a_full_run_vacuums_the_tables_its_slots_rewrote_before_it_returns():
@@ -141,13 +132,11 @@ def test_a_full_run_vacuums_the_tables_its_slots_rewrote_before_it_returns():
     # Rewritten whole by every run: always over the share of changed rows that calls a vacuum.
     rewritten = (EngagementScore, SlotRollupPack, SlotMarkovCount)
     before = threading.enumerate()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        started = cursor.fetchone()[0]
+    started = database_now()
 
     result = recompute_all(now=NOW, slots=5)
 
-    vacuumed = _last_vacuums(rewritten)
+    vacuumed = last_vacuums(*rewritten)
     assert set(vacuumed) == {model.__name__ for model in rewritten}
     assert all(at is not None and at > started for at in vacuumed.values()), vacuumed
     assert "analyze" in result["seconds"]  # the finish waited for it
